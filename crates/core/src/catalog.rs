@@ -1,0 +1,305 @@
+//! The public credit information catalog (公共信用信息目录): the whitelist of items a
+//! record may carry. Items are data files under `data/catalog/`, bundled into the
+//! binary so a deployment cannot drift from the version it was built with.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Nature of an item (信息性质).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nature {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+/// Seriousness tier of negative information (失信程度), as Order 36 (2025) names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// 轻微
+    Minor,
+    /// 一般
+    General,
+    /// 严重
+    Serious,
+    /// 特定严重 (527号 before 2023-05-01: not repairable)
+    SpeciallySerious,
+}
+
+impl Tier {
+    pub fn from_zh(s: &str) -> Option<Tier> {
+        match s {
+            "轻微" => Some(Tier::Minor),
+            "一般" => Some(Tier::General),
+            "严重" => Some(Tier::Serious),
+            "特定严重" => Some(Tier::SpeciallySerious),
+            _ => None,
+        }
+    }
+}
+
+/// Who may see an item (公开属性).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disclosure {
+    /// 社会公开
+    Public,
+    /// 政务共享
+    Shared,
+    /// 授权查询
+    Authorised,
+    /// 内部管理
+    Internal,
+}
+
+/// Value type of a field; the validation each type implies lives in `record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    /// A USCC (organisations only).
+    Uscc,
+    /// A USCC or a resident ID: the subject of the record.
+    SubjectCode,
+    /// A resident ID: personal information, stored for matching, shown masked.
+    ResidentId,
+    /// Any identity document number (type given by another field); shown masked.
+    PersonalId,
+    Date,
+    /// Non-negative decimal, e.g. amounts in 万元 (never a float).
+    Decimal,
+    Integer,
+    /// One of `values`.
+    Enum,
+    /// One or more of `values`, separated by `；;、,，`.
+    EnumList,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// Chinese column name as departments' files carry it.
+    pub name: String,
+    /// English label.
+    pub en: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub max_len: Option<usize>,
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Decimal places allowed (Decimal only).
+    #[serde(default)]
+    pub scale: Option<u32>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// What a registration item projects onto the subject.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectProjection {
+    #[serde(default)]
+    pub former_names: Option<String>,
+    #[serde(default)]
+    pub legal_rep_name: Option<String>,
+    #[serde(default)]
+    pub legal_rep_id: Option<String>,
+    #[serde(default)]
+    pub division: Option<String>,
+    #[serde(default)]
+    pub industry: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Category of the national base catalogue (基础目录).
+    pub category: String,
+    pub category_en: String,
+    pub nature: Nature,
+    /// Tier when the record does not say (negative items).
+    #[serde(default)]
+    pub default_tier: Option<Tier>,
+    /// Field carrying the tier per record, if any.
+    #[serde(default)]
+    pub tier_field: Option<String>,
+    pub disclosure: Disclosure,
+    /// Publication rule id (see `data/publication/`); `none` when never published.
+    pub publication: String,
+    /// Fields whose values identify a record within provider + item.
+    pub key: Vec<String>,
+    pub subject_code_field: String,
+    pub subject_name_field: String,
+    #[serde(default)]
+    pub decision_date_field: Option<String>,
+    /// Set on the registration item: its rows describe the subject itself.
+    #[serde(default)]
+    pub subject_projection: Option<SubjectProjection>,
+    #[serde(rename = "field")]
+    pub fields: Vec<FieldDef>,
+}
+
+impl Item {
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("catalog file {file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("catalog item {item}: {message}")]
+    Invalid { item: String, message: String },
+}
+
+/// The set of items, by code.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    items: BTreeMap<String, Item>,
+}
+
+const BUNDLED: &[(&str, &str)] = &[
+    ("registration.toml", include_str!("../../../data/catalog/registration.toml")),
+    ("admin_licence.toml", include_str!("../../../data/catalog/admin_licence.toml")),
+    ("admin_penalty.toml", include_str!("../../../data/catalog/admin_penalty.toml")),
+    ("abnormal_operation.toml", include_str!("../../../data/catalog/abnormal_operation.toml")),
+    ("dishonest_debtor.toml", include_str!("../../../data/catalog/dishonest_debtor.toml")),
+    ("credit_commitment.toml", include_str!("../../../data/catalog/credit_commitment.toml")),
+    ("honour.toml", include_str!("../../../data/catalog/honour.toml")),
+];
+
+impl Catalog {
+    /// The catalog shipped with this build.
+    pub fn bundled() -> Result<Catalog, CatalogError> {
+        Catalog::from_files(BUNDLED.iter().map(|(f, t)| (*f, *t)))
+    }
+
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, CatalogError> {
+        let mut items = BTreeMap::new();
+        for (file, text) in files {
+            let item: Item =
+                toml::from_str(text).map_err(|e| CatalogError::Parse { file: file.to_string(), message: e.to_string() })?;
+            check_item(&item)?;
+            if items.contains_key(&item.code) {
+                return Err(CatalogError::Invalid { item: item.code, message: "duplicate item code".into() });
+            }
+            items.insert(item.code.clone(), item);
+        }
+        Ok(Catalog { items })
+    }
+
+    pub fn item(&self, code: &str) -> Option<&Item> {
+        self.items.get(code)
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.items.values()
+    }
+}
+
+/// Refuses an item whose references point nowhere: a broken catalog must fail at
+/// start, not on the first row that needs the missing field.
+fn check_item(item: &Item) -> Result<(), CatalogError> {
+    let bad = |message: String| CatalogError::Invalid { item: item.code.clone(), message };
+    let must_exist = |name: &str, role: &str| -> Result<&FieldDef, CatalogError> {
+        item.field(name).ok_or_else(|| bad(format!("{role} field '{name}' is not defined")))
+    };
+    let code = must_exist(&item.subject_code_field, "subject code")?;
+    if !matches!(code.ty, FieldType::Uscc | FieldType::SubjectCode) || !code.required {
+        return Err(bad("the subject code field must be a required uscc or subject_code".into()));
+    }
+    must_exist(&item.subject_name_field, "subject name")?;
+    if let Some(d) = &item.decision_date_field {
+        if must_exist(d, "decision date")?.ty != FieldType::Date {
+            return Err(bad(format!("decision date field '{d}' must have type date")));
+        }
+    }
+    if let Some(t) = &item.tier_field {
+        let f = must_exist(t, "tier")?;
+        if let Some(v) = f.values.iter().find(|v| Tier::from_zh(v).is_none()) {
+            return Err(bad(format!("tier value '{v}' is not one of 轻微/一般/严重/特定严重")));
+        }
+    }
+    if item.key.is_empty() {
+        return Err(bad("an item needs a key".into()));
+    }
+    for k in &item.key {
+        if !must_exist(k, "key")?.required {
+            return Err(bad(format!("key field '{k}' must be required")));
+        }
+    }
+    if let Some(p) = &item.subject_projection {
+        for name in [&p.former_names, &p.legal_rep_name, &p.legal_rep_id, &p.division, &p.industry].into_iter().flatten() {
+            must_exist(name, "projection")?;
+        }
+    }
+    for f in &item.fields {
+        if matches!(f.ty, FieldType::Enum | FieldType::EnumList) && f.values.is_empty() {
+            return Err(bad(format!("enum field '{}' has no values", f.name)));
+        }
+    }
+    let mut names: Vec<&str> = item.fields.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(bad("duplicate field name".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_catalog_loads_with_the_required_items() {
+        let c = Catalog::bundled().unwrap();
+        for code in [
+            "registration",
+            "admin_licence",
+            "admin_penalty",
+            "abnormal_operation",
+            "dishonest_debtor",
+            "credit_commitment",
+            "honour",
+        ] {
+            assert!(c.item(code).is_some(), "{code}");
+        }
+        let p = c.item("admin_penalty").unwrap();
+        for f in [
+            "行政相对人名称",
+            "行政相对人类别",
+            "行政处罚决定书文号",
+            "违法行为类型",
+            "违法事实",
+            "处罚依据",
+            "处罚类别",
+            "处罚内容",
+            "处罚决定日期",
+            "处罚有效期",
+            "处罚机关",
+            "处罚机关统一社会信用代码",
+            "数据来源单位",
+            "数据来源单位统一社会信用代码",
+        ] {
+            assert!(p.field(f).unwrap().required, "{f} must be required");
+        }
+    }
+
+    #[test]
+    fn broken_items_are_refused() {
+        let text = include_str!("../../../data/catalog/honour.toml").replace("key = [", "key = [\"不存在\", ");
+        let e = Catalog::from_files([("x.toml", text.as_str())]).unwrap_err();
+        assert!(e.to_string().contains("不存在"), "{e}");
+    }
+}

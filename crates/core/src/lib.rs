@@ -1,0 +1,12 @@
+//! Pure domain rules of xinyong (信用): subject codes, the working-day calendar, the
+//! catalog of information items, record validation and event encoding. No I/O, no
+//! async: everything here is a function of its arguments and the bundled data files.
+
+pub mod calendar;
+pub mod catalog;
+pub mod codes;
+pub mod event;
+pub mod record;
+
+pub use catalog::{Catalog, Item};
+pub use codes::{ResidentId, SubjectCode, SubjectKind, Uscc};
