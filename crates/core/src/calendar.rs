@@ -19,13 +19,12 @@ use time::{Date, Month, Weekday};
 /// The bundled calendar, compiled into the binary so `core` stays free of I/O.
 const OFFICIAL_TOML: &str = include_str!("../../../data/calendar/cn-workdays.toml");
 
-static OFFICIAL: LazyLock<WorkCalendar> =
-    LazyLock::new(|| match WorkCalendar::from_toml(OFFICIAL_TOML) {
-        Ok(calendar) => calendar,
-        // The file is fixed at compile time and checked by the tests below, so this
-        // can only fire if someone ships a broken data file without running them.
-        Err(e) => panic!("bundled data/calendar/cn-workdays.toml is invalid: {e}"),
-    });
+static OFFICIAL: LazyLock<WorkCalendar> = LazyLock::new(|| match WorkCalendar::from_toml(OFFICIAL_TOML) {
+    Ok(calendar) => calendar,
+    // The file is fixed at compile time and checked by the tests below, so this
+    // can only fire if someone ships a broken data file without running them.
+    Err(e) => panic!("bundled data/calendar/cn-workdays.toml is invalid: {e}"),
+});
 
 /// Errors from working-day queries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,12 +94,9 @@ fn to_date(value: &toml::Value) -> Result<Date, String> {
         toml::Value::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
             (Some(d), None, None) => {
                 let month = Month::try_from(d.month).map_err(|e| format!("{dt}: {e}"))?;
-                Date::from_calendar_date(i32::from(d.year), month, d.day)
-                    .map_err(|e| format!("{dt}: {e}"))
+                Date::from_calendar_date(i32::from(d.year), month, d.day).map_err(|e| format!("{dt}: {e}"))
             }
-            _ => Err(format!(
-                "{dt}: expected a plain date (YYYY-MM-DD) without time or offset"
-            )),
+            _ => Err(format!("{dt}: expected a plain date (YYYY-MM-DD) without time or offset")),
         },
         toml::Value::String(s) => {
             let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -127,14 +123,11 @@ impl WorkCalendar {
     /// adjusted working day is a Saturday or Sunday (anything else would be a
     /// no-op and most likely a data-entry error).
     pub fn from_toml(text: &str) -> Result<WorkCalendar, String> {
-        let raw: RawCalendar = toml::from_str(text)
-            .map_err(|e| format!("工作日历格式错误 / invalid calendar TOML: {e}"))?;
+        let raw: RawCalendar =
+            toml::from_str(text).map_err(|e| format!("工作日历格式错误 / invalid calendar TOML: {e}"))?;
         // Bounds keep every covered date (and the day after) representable by `time::Date`.
         if raw.first_year > raw.last_year || raw.first_year < 1 || raw.last_year > 9998 {
-            return Err(format!(
-                "工作日历年份范围无效 / invalid year range {}–{}",
-                raw.first_year, raw.last_year
-            ));
+            return Err(format!("工作日历年份范围无效 / invalid year range {}–{}", raw.first_year, raw.last_year));
         }
         let in_range = |d: Date| (raw.first_year..=raw.last_year).contains(&d.year());
         let out_of_range = |d: Date| {
@@ -173,21 +166,14 @@ impl WorkCalendar {
                 ));
             }
             if holidays.contains_key(&d) {
-                return Err(format!(
-                    "{d} 同时为节假日和调休上班日 / is both a holiday and an adjusted working day"
-                ));
+                return Err(format!("{d} 同时为节假日和调休上班日 / is both a holiday and an adjusted working day"));
             }
             if !adjusted_workdays.insert(d) {
                 return Err(format!("[[adjusted_workday]] {d}: 重复 / listed twice"));
             }
         }
 
-        Ok(WorkCalendar {
-            first_year: raw.first_year,
-            last_year: raw.last_year,
-            holidays,
-            adjusted_workdays,
-        })
+        Ok(WorkCalendar { first_year: raw.first_year, last_year: raw.last_year, holidays, adjusted_workdays })
     }
 
     /// Whether `d` falls in one of the covered years.
@@ -196,11 +182,7 @@ impl WorkCalendar {
     }
 
     fn out_of_range(&self, date: Date) -> CalendarError {
-        CalendarError::OutOfRange {
-            date,
-            first: self.first_year,
-            last: self.last_year,
-        }
+        CalendarError::OutOfRange { date, first: self.first_year, last: self.last_year }
     }
 
     /// Whether `d` is a working day: an adjusted working day, or a weekday
@@ -209,8 +191,7 @@ impl WorkCalendar {
         if !self.covers(d) {
             return Err(self.out_of_range(d));
         }
-        Ok(self.adjusted_workdays.contains(&d)
-            || (!is_weekend(d) && !self.holidays.contains_key(&d)))
+        Ok(self.adjusted_workdays.contains(&d) || (!is_weekend(d) && !self.holidays.contains_key(&d)))
     }
 
     /// The `n`-th working day strictly after `d` (`n == 0` returns `d` itself,
@@ -225,9 +206,7 @@ impl WorkCalendar {
         while remaining > 0 {
             // `next_day` is `None` only at `Date::MAX`; `from_toml` keeps the
             // range below that, but report it as out of range rather than panic.
-            current = current
-                .next_day()
-                .ok_or_else(|| self.out_of_range(current))?;
+            current = current.next_day().ok_or_else(|| self.out_of_range(current))?;
             if self.is_workday(current)? {
                 remaining -= 1;
             }
@@ -280,10 +259,7 @@ mod tests {
     fn calendar_national_day_2024() {
         let c = cal();
         // Oct 1–7 off; Sunday Sep 29 and Saturday Oct 12 are make-up working days.
-        assert_eq!(
-            c.add_workdays(date!(2024 - 09 - 27), 7).unwrap(),
-            date!(2024 - 10 - 12)
-        );
+        assert_eq!(c.add_workdays(date!(2024 - 09 - 27), 7).unwrap(), date!(2024 - 10 - 12));
         assert!(c.is_workday(date!(2024 - 09 - 29)).unwrap());
         assert!(c.is_workday(date!(2024 - 10 - 12)).unwrap());
         for day in 1..=7 {
@@ -294,18 +270,9 @@ mod tests {
         assert!(c.is_workday(date!(2024 - 10 - 08)).unwrap());
         assert_eq!(c.holiday_name(date!(2024 - 10 - 08)), None);
         // Sep 27 (Fri) -> Sep 29 (Sun, adjusted) is the first working day after.
-        assert_eq!(
-            c.add_workdays(date!(2024 - 09 - 27), 1).unwrap(),
-            date!(2024 - 09 - 29)
-        );
-        assert_eq!(
-            c.add_workdays(date!(2024 - 09 - 27), 2).unwrap(),
-            date!(2024 - 09 - 30)
-        );
-        assert_eq!(
-            c.add_workdays(date!(2024 - 09 - 27), 3).unwrap(),
-            date!(2024 - 10 - 08)
-        );
+        assert_eq!(c.add_workdays(date!(2024 - 09 - 27), 1).unwrap(), date!(2024 - 09 - 29));
+        assert_eq!(c.add_workdays(date!(2024 - 09 - 27), 2).unwrap(), date!(2024 - 09 - 30));
+        assert_eq!(c.add_workdays(date!(2024 - 09 - 27), 3).unwrap(), date!(2024 - 10 - 08));
     }
 
     #[test]
@@ -313,39 +280,22 @@ mod tests {
         let c = cal();
         assert_eq!(
             c.add_workdays(date!(1999 - 01 - 04), 1),
-            Err(CalendarError::OutOfRange {
-                date: date!(1999 - 01 - 04),
-                first: 2019,
-                last: 2026
-            })
+            Err(CalendarError::OutOfRange { date: date!(1999 - 01 - 04), first: 2019, last: 2026 })
         );
         // Dec 30 (Wed), Dec 31 (Thu), then the walk steps into 2027.
         assert_eq!(
             c.add_workdays(date!(2026 - 12 - 30), 5),
-            Err(CalendarError::OutOfRange {
-                date: date!(2027 - 01 - 01),
-                first: 2019,
-                last: 2026
-            })
+            Err(CalendarError::OutOfRange { date: date!(2027 - 01 - 01), first: 2019, last: 2026 })
         );
-        assert_eq!(
-            c.add_workdays(date!(2026 - 12 - 30), 1),
-            Ok(date!(2026 - 12 - 31))
-        );
+        assert_eq!(c.add_workdays(date!(2026 - 12 - 30), 1), Ok(date!(2026 - 12 - 31)));
         assert!(c.add_workdays(date!(2026 - 12 - 31), 1).is_err());
         assert!(c.add_workdays(date!(2027 - 06 - 01), 0).is_err());
         assert!(c.is_workday(date!(2018 - 12 - 31)).is_err());
         assert!(c.is_workday(date!(2027 - 01 - 04)).is_err());
         assert_eq!(c.holiday_name(date!(2027 - 01 - 01)), None);
 
-        let msg = c
-            .add_workdays(date!(1999 - 01 - 04), 1)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.contains("1999-01-04") && msg.contains("2019") && msg.contains("2026"),
-            "{msg}"
-        );
+        let msg = c.add_workdays(date!(1999 - 01 - 04), 1).unwrap_err().to_string();
+        assert!(msg.contains("1999-01-04") && msg.contains("2019") && msg.contains("2026"), "{msg}");
         assert!(msg.contains("工作日历") && msg.contains("outside"), "{msg}");
     }
 
@@ -353,29 +303,15 @@ mod tests {
     fn calendar_add_zero_returns_same_day() {
         let c = cal();
         // Even on a holiday: zero working days later is the same instant.
-        assert_eq!(
-            c.add_workdays(date!(2024 - 10 - 01), 0).unwrap(),
-            date!(2024 - 10 - 01)
-        );
-        assert_eq!(
-            c.add_workdays(date!(2024 - 10 - 08), 0).unwrap(),
-            date!(2024 - 10 - 08)
-        );
+        assert_eq!(c.add_workdays(date!(2024 - 10 - 01), 0).unwrap(), date!(2024 - 10 - 01));
+        assert_eq!(c.add_workdays(date!(2024 - 10 - 08), 0).unwrap(), date!(2024 - 10 - 08));
     }
 
     #[test]
     fn calendar_workdays_per_year_are_plausible() {
         // Counts as computed by chinesecalendar 1.11.0's own `is_workday`.
-        let expected = [
-            (2019, 250),
-            (2020, 249),
-            (2021, 250),
-            (2022, 249),
-            (2023, 249),
-            (2024, 251),
-            (2025, 248),
-            (2026, 248),
-        ];
+        let expected =
+            [(2019, 250), (2020, 249), (2021, 250), (2022, 249), (2023, 249), (2024, 251), (2025, 248), (2026, 248)];
         let (first, last) = cal().years();
         assert_eq!(expected.len(), usize::try_from(last - first + 1).unwrap());
         for (year, count) in expected {
@@ -398,15 +334,7 @@ mod tests {
         for year in 2019..=2026 {
             assert!(c.holidays.keys().any(|d| d.year() == year), "{year}");
         }
-        let known = [
-            "元旦",
-            "春节",
-            "清明节",
-            "劳动节",
-            "端午节",
-            "国庆节",
-            "中秋节",
-        ];
+        let known = ["元旦", "春节", "清明节", "劳动节", "端午节", "国庆节", "中秋节"];
         for (d, name) in &c.holidays {
             assert!(known.contains(&name.as_str()), "{d}: {name}");
         }
@@ -423,10 +351,7 @@ mod tests {
             assert!(!c.is_workday(d).unwrap(), "{d}");
             assert_eq!(c.holiday_name(d), Some("劳动节"));
         }
-        assert_eq!(
-            c.add_workdays(date!(2019 - 04 - 30), 1).unwrap(),
-            date!(2019 - 05 - 05)
-        );
+        assert_eq!(c.add_workdays(date!(2019 - 04 - 30), 1).unwrap(), date!(2019 - 05 - 05));
         // Spring Festival 2019: Feb 4–10 off, Saturday Feb 2 and Sunday Feb 3 worked.
         assert!(c.is_workday(date!(2019 - 02 - 02)).unwrap());
         assert!(c.is_workday(date!(2019 - 02 - 03)).unwrap());
@@ -453,14 +378,8 @@ mod tests {
         assert!(c.is_workday(date!(2026 - 02 - 14)).unwrap());
         assert!(c.is_workday(date!(2026 - 02 - 28)).unwrap());
         assert!(c.is_workday(date!(2026 - 02 - 24)).unwrap());
-        assert_eq!(
-            c.add_workdays(date!(2026 - 02 - 13), 1).unwrap(),
-            date!(2026 - 02 - 14)
-        );
-        assert_eq!(
-            c.add_workdays(date!(2026 - 02 - 14), 1).unwrap(),
-            date!(2026 - 02 - 24)
-        );
+        assert_eq!(c.add_workdays(date!(2026 - 02 - 13), 1).unwrap(), date!(2026 - 02 - 14));
+        assert_eq!(c.add_workdays(date!(2026 - 02 - 14), 1).unwrap(), date!(2026 - 02 - 24));
         // New Year 2026: Jan 1–3 off, Sunday Jan 4 worked.
         assert!(c.is_workday(date!(2026 - 01 - 04)).unwrap());
         assert_eq!(c.holiday_name(date!(2026 - 01 - 02)), Some("元旦"));
@@ -500,10 +419,7 @@ mod tests {
         let cases = [
             ("first_year = 2025\nlast_year = 2024\n", "year range"),
             ("first_year = 2024\n", "invalid calendar TOML"),
-            (
-                "first_year = 2024\nlast_year = 2024\nextra = 1\n",
-                "invalid calendar TOML",
-            ),
+            ("first_year = 2024\nlast_year = 2024\nextra = 1\n", "invalid calendar TOML"),
             (
                 "first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = 2023-10-01\nname = \"国庆节\"\n",
                 "outside declared years",
@@ -516,14 +432,8 @@ mod tests {
                 "first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = \"2024-13-01\"\nname = \"x\"\n",
                 "[[holiday]] date",
             ),
-            (
-                "first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = 20241001\nname = \"x\"\n",
-                "expected a date",
-            ),
-            (
-                "first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = 2024-10-01\nname = \" \"\n",
-                "empty name",
-            ),
+            ("first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = 20241001\nname = \"x\"\n", "expected a date"),
+            ("first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = 2024-10-01\nname = \" \"\n", "empty name"),
             (
                 "first_year = 2024\nlast_year = 2024\n[[holiday]]\ndate = 2024-10-01\nname = \"a\"\n[[holiday]]\ndate = 2024-10-01\nname = \"b\"\n",
                 "listed twice",

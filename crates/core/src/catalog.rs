@@ -187,8 +187,8 @@ impl Catalog {
     pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, CatalogError> {
         let mut items = BTreeMap::new();
         for (file, text) in files {
-            let item: Item =
-                toml::from_str(text).map_err(|e| CatalogError::Parse { file: file.to_string(), message: e.to_string() })?;
+            let item: Item = toml::from_str(text)
+                .map_err(|e| CatalogError::Parse { file: file.to_string(), message: e.to_string() })?;
             check_item(&item)?;
             if items.contains_key(&item.code) {
                 return Err(CatalogError::Invalid { item: item.code, message: "duplicate item code".into() });
@@ -219,10 +219,10 @@ fn check_item(item: &Item) -> Result<(), CatalogError> {
         return Err(bad("the subject code field must be a required uscc or subject_code".into()));
     }
     must_exist(&item.subject_name_field, "subject name")?;
-    if let Some(d) = &item.decision_date_field {
-        if must_exist(d, "decision date")?.ty != FieldType::Date {
-            return Err(bad(format!("decision date field '{d}' must have type date")));
-        }
+    if let Some(d) = &item.decision_date_field
+        && must_exist(d, "decision date")?.ty != FieldType::Date
+    {
+        return Err(bad(format!("decision date field '{d}' must have type date")));
     }
     if let Some(t) = &item.tier_field {
         let f = must_exist(t, "tier")?;
@@ -239,7 +239,9 @@ fn check_item(item: &Item) -> Result<(), CatalogError> {
         }
     }
     if let Some(p) = &item.subject_projection {
-        for name in [&p.former_names, &p.legal_rep_name, &p.legal_rep_id, &p.division, &p.industry].into_iter().flatten() {
+        for name in
+            [&p.former_names, &p.legal_rep_name, &p.legal_rep_id, &p.division, &p.industry].into_iter().flatten()
+        {
             must_exist(name, "projection")?;
         }
     }

@@ -24,13 +24,19 @@ pub enum CodeError {
     Length { len: usize },
     #[error("第 {position} 位字符 '{ch}' 不在代码字符集内 / character '{ch}' at position {position} is not allowed")]
     Character { position: usize, ch: char },
-    #[error("第 1 位登记管理部门代码 '{ch}' 未在 GB 32100 中定义 / registration authority '{ch}' (position 1) is not defined by GB 32100")]
+    #[error(
+        "第 1 位登记管理部门代码 '{ch}' 未在 GB 32100 中定义 / registration authority '{ch}' (position 1) is not defined by GB 32100"
+    )]
     Authority { ch: char },
     #[error("第 3–8 位行政区划码应为数字 / positions 3–8 (administrative division) must be digits")]
     Division,
-    #[error("第 9–17 位组织机构代码校验位应为 '{expected}'，实为 '{found}' / organisation code check (position 17) should be '{expected}', found '{found}'")]
+    #[error(
+        "第 9–17 位组织机构代码校验位应为 '{expected}'，实为 '{found}' / organisation code check (position 17) should be '{expected}', found '{found}'"
+    )]
     OrgCheck { expected: char, found: char },
-    #[error("第 18 位校验码应为 '{expected}'，实为 '{found}' / check character (position 18) should be '{expected}', found '{found}'")]
+    #[error(
+        "第 18 位校验码应为 '{expected}'，实为 '{found}' / check character (position 18) should be '{expected}', found '{found}'"
+    )]
     CheckChar { expected: char, found: char },
     #[error("前 17 位应为数字 / the first 17 characters must be digits")]
     IdDigits,
@@ -240,15 +246,15 @@ impl Uscc {
         if !b[2..8].iter().all(u8::is_ascii_digit) {
             errors.push(CodeError::Division);
         }
-        if let Some(expected) = org_check_char(&b[8..16]) {
-            if expected != b[16] {
-                errors.push(CodeError::OrgCheck { expected: char::from(expected), found: char::from(b[16]) });
-            }
+        if let Some(expected) = org_check_char(&b[8..16])
+            && expected != b[16]
+        {
+            errors.push(CodeError::OrgCheck { expected: char::from(expected), found: char::from(b[16]) });
         }
-        if let Some(expected) = uscc_check_char(&b[..17]) {
-            if expected != b[17] {
-                errors.push(CodeError::CheckChar { expected: char::from(expected), found: char::from(b[17]) });
-            }
+        if let Some(expected) = uscc_check_char(&b[..17])
+            && expected != b[17]
+        {
+            errors.push(CodeError::CheckChar { expected: char::from(expected), found: char::from(b[17]) });
         }
         if errors.is_empty() { Ok(Uscc(s)) } else { Err(errors) }
     }
@@ -357,11 +363,9 @@ pub fn mask_id(s: &str) -> String {
 }
 
 fn valid_birth_date(yyyymmdd: &str) -> bool {
-    let (Ok(y), Ok(m), Ok(d)) = (
-        yyyymmdd[0..4].parse::<i32>(),
-        yyyymmdd[4..6].parse::<u8>(),
-        yyyymmdd[6..8].parse::<u8>(),
-    ) else {
+    let (Ok(y), Ok(m), Ok(d)) =
+        (yyyymmdd[0..4].parse::<i32>(), yyyymmdd[4..6].parse::<u8>(), yyyymmdd[6..8].parse::<u8>())
+    else {
         return false;
     };
     if !(1900..=2100).contains(&y) {
@@ -459,7 +463,10 @@ mod tests {
         assert!(Uscc::parse(" 9111-0108 5513 85082q ").is_ok());
         assert!(Uscc::parse("９１１１０１０８５５１３８５０８２Ｑ").is_ok());
         assert_eq!(Uscc::parse("91110108551385082").unwrap_err(), vec![CodeError::Length { len: 17 }]);
-        assert!(matches!(Uscc::parse("91110108551385O82Q").unwrap_err()[0], CodeError::Character { position: 15, ch: 'O' }));
+        assert!(matches!(
+            Uscc::parse("91110108551385O82Q").unwrap_err()[0],
+            CodeError::Character { position: 15, ch: 'O' }
+        ));
     }
 
     #[test]

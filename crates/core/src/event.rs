@@ -145,7 +145,13 @@ mod tests {
 
     #[test]
     fn canonical_bytes_have_sorted_keys_and_round_trip() {
-        let p = Provenance { at: 1, batch: "b".into(), provider: "市场监管局".into(), source: "f.csv".into(), row: Some(3) };
+        let p = Provenance {
+            at: 1,
+            batch: "b".into(),
+            provider: "市场监管局".into(),
+            source: "f.csv".into(),
+            row: Some(3),
+        };
         let mut fields = BTreeMap::new();
         fields.insert("乙".to_string(), "2".to_string());
         fields.insert("甲".to_string(), "1\"\n".to_string());

@@ -106,12 +106,19 @@ pub fn validate(item: &Item, values: &[Option<&str>], today: Date) -> Result<Val
     }
     let Some(subject) = subject else {
         // unreachable for a checked catalog (the code field is required), kept as an error, not a panic
-        return Err(vec![FieldError::new(&item.subject_code_field, "required", "缺少主体代码", "missing subject code")]);
+        return Err(vec![FieldError::new(
+            &item.subject_code_field,
+            "required",
+            "缺少主体代码",
+            "missing subject code",
+        )]);
     };
     let get = |name: &str| fields.get(name).cloned();
-    let key = item.key.iter().map(|k| fields.get(k).map(String::as_str).unwrap_or("")).collect::<Vec<_>>().join("\u{1f}");
+    let key =
+        item.key.iter().map(|k| fields.get(k).map(String::as_str).unwrap_or("")).collect::<Vec<_>>().join("\u{1f}");
     let decision_date = item.decision_date_field.as_deref().and_then(|f| fields.get(f)).and_then(|d| parse_date(d));
-    let tier = item.tier_field.as_deref().and_then(|f| fields.get(f)).and_then(|t| Tier::from_zh(t)).or(item.default_tier);
+    let tier =
+        item.tier_field.as_deref().and_then(|f| fields.get(f)).and_then(|t| Tier::from_zh(t)).or(item.default_tier);
     let subject_info = item.subject_projection.as_ref().map(|p| SubjectInfo {
         former_names: p
             .former_names
@@ -353,7 +360,8 @@ mod tests {
         // the authority code must itself be valid: compute one
         let authority = Uscc::complete("1111010800000000").unwrap();
         let mut pairs = penalty_pairs();
-        for p in pairs.iter_mut().filter(|p| p.0.ends_with("统一社会信用代码") && p.0 != "统一社会信用代码") {
+        for p in pairs.iter_mut().filter(|p| p.0.ends_with("统一社会信用代码") && p.0 != "统一社会信用代码")
+        {
             p.1 = Box::leak(authority.as_str().to_string().into_boxed_str());
         }
         let r = validate(item, &row(item, &pairs), date!(2026 - 01 - 01)).unwrap();

@@ -1,0 +1,34 @@
+//! Append-only, signed Merkle log for every event of the xinyong platform.
+//!
+//! Why these formats:
+//!
+//! * Tree hashing, inclusion proofs and consistency proofs follow RFC 6962 /
+//!   RFC 9162 with SHA-256 (leaf prefix `0x00`, node prefix `0x01`, split at
+//!   the largest power of two). That is what Certificate Transparency,
+//!   Go's checksum database and Sigstore use, so anyone can audit our log with
+//!   off-the-shelf verifiers instead of trusting code we wrote.
+//! * Tree heads are published as C2SP `tlog-checkpoint` bodies wrapped in a
+//!   C2SP `signed-note`, which is what existing witnesses and monitors read.
+//! * Key ids are computed exactly as in Go's `golang.org/x/mod/sumdb/note`
+//!   (`SHA-256(origin || "\n" || alg || pubkey)[..4]`). The algorithm byte is
+//!   part of the id, so an SM2 key (needed for Chinese government deployments)
+//!   can later be added under another algorithm id without ambiguity with the
+//!   Ed25519 keys in use today.
+//! * The application only keeps a [`Frontier`] (at most 64 hashes) between
+//!   batches; appending is amortised O(1) and the root costs O(log n), so the
+//!   log never has to be re-read to extend it.
+
+mod error;
+mod frontier;
+mod hexfmt;
+mod merkle;
+mod note;
+
+pub use error::LedgerError;
+pub use frontier::Frontier;
+pub use hexfmt::{from_hex, hex};
+pub use merkle::{
+    Hash, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root_of, verify_consistency,
+    verify_inclusion,
+};
+pub use note::{ALG_ED25519, LedgerKey, LedgerVerifier, SignedHead, TreeHead};

@@ -1,0 +1,638 @@
+//! RFC 6962 / RFC 9162 Merkle tree hashing and proofs (SHA-256).
+//!
+//! Proof generation follows the recursive definitions of RFC 6962 section 2.1
+//! (`PATH`, `PROOF`, `SUBPROOF`), while verification follows the iterative
+//! algorithms of RFC 9162 sections 2.1.3.2 and 2.1.4.2. Keeping the two
+//! independent means a bug in one is caught by the tests of the other.
+
+use sha2::{Digest, Sha256};
+
+use crate::LedgerError;
+
+/// A SHA-256 digest: leaf hash, interior node hash or tree root.
+pub type Hash = [u8; 32];
+
+/// Domain separation prefixes of RFC 6962 section 2.1; they stop a leaf from
+/// being passed off as an interior node (second-preimage attacks).
+const LEAF_PREFIX: u8 = 0x00;
+const NODE_PREFIX: u8 = 0x01;
+
+/// `SHA-256(0x00 || data)`: the hash of one log entry.
+pub fn leaf_hash(data: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([LEAF_PREFIX]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// `SHA-256(0x01 || left || right)`: the hash of an interior node.
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([NODE_PREFIX]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// Root of the empty tree, `SHA-256("")`.
+pub fn empty_root() -> Hash {
+    Sha256::digest([]).into()
+}
+
+/// Largest power of two strictly smaller than `n`; requires `n >= 2`.
+fn split_point(n: usize) -> usize {
+    debug_assert!(n >= 2);
+    1 << (n - 1).ilog2()
+}
+
+/// Merkle Tree Hash (RFC 6962 section 2.1) over already-hashed leaves.
+pub fn root_of(leaves: &[Hash]) -> Hash {
+    match leaves {
+        [] => empty_root(),
+        [one] => *one,
+        _ => {
+            let k = split_point(leaves.len());
+            node_hash(&root_of(&leaves[..k]), &root_of(&leaves[k..]))
+        }
+    }
+}
+
+/// Audit path `PATH(index, D[n])` of RFC 6962 section 2.1.1, where `leaves`
+/// are all `n` leaf hashes of the tree. The first element is the sibling
+/// closest to the leaf.
+pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, LedgerError> {
+    let size = leaves.len() as u64;
+    let m = usize::try_from(index)
+        .ok()
+        .filter(|&m| m < leaves.len())
+        .ok_or(LedgerError::IndexOutOfRange { index, size })?;
+    let mut proof = Vec::new();
+    path(m, leaves, &mut proof);
+    Ok(proof)
+}
+
+fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
+    if d.len() <= 1 {
+        return;
+    }
+    let k = split_point(d.len());
+    if m < k {
+        path(m, &d[..k], out);
+        out.push(root_of(&d[k..]));
+    } else {
+        path(m - k, &d[k..], out);
+        out.push(root_of(&d[..k]));
+    }
+}
+
+/// Consistency proof `PROOF(old_size, D[n])` of RFC 6962 section 2.1.2, where
+/// `leaves` are all `n` leaf hashes of the new tree. Requires
+/// `0 < old_size <= n`; equal sizes give an empty proof.
+pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, LedgerError> {
+    let new_size = leaves.len() as u64;
+    let m = usize::try_from(old_size)
+        .ok()
+        .filter(|&m| m > 0 && m <= leaves.len())
+        .ok_or(LedgerError::InvalidConsistencySizes { old_size, new_size })?;
+    let mut proof = Vec::new();
+    subproof(m, leaves, true, &mut proof);
+    Ok(proof)
+}
+
+/// `SUBPROOF(m, D[n], b)`; `complete` is `b`: whether the old tree's root is
+/// known to the verifier and therefore left out.
+fn subproof(m: usize, d: &[Hash], complete: bool, out: &mut Vec<Hash>) {
+    let n = d.len();
+    if m == n {
+        if !complete {
+            out.push(root_of(d));
+        }
+        return;
+    }
+    let k = split_point(n);
+    if m <= k {
+        subproof(m, &d[..k], complete, out);
+        out.push(root_of(&d[k..]));
+    } else {
+        subproof(m - k, &d[k..], false, out);
+        out.push(root_of(&d[..k]));
+    }
+}
+
+/// Checks that `leaf` is at `index` in the tree of `size` leaves whose root is
+/// `root`, using the algorithm of RFC 9162 section 2.1.3.2.
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> Result<(), LedgerError> {
+    let fail = |reason| Err(LedgerError::InclusionProofInvalid { index, size, reason });
+    if index >= size {
+        return Err(LedgerError::IndexOutOfRange { index, size });
+    }
+    let mut f = index;
+    let mut s = size - 1;
+    let mut r = *leaf;
+    for p in proof {
+        if s == 0 {
+            return fail("proof has more hashes than the path for this index and size");
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            // Skip levels where this node is the last one and has no right sibling.
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    if s != 0 {
+        return fail("proof has fewer hashes than the path for this index and size");
+    }
+    if r != *root {
+        return fail("computed root does not match the expected root");
+    }
+    Ok(())
+}
+
+/// Checks that the tree of `new_size` leaves with root `new_root` extends the
+/// tree of `old_size` leaves with root `old_root`, using the algorithm of
+/// RFC 9162 section 2.1.4.2.
+///
+/// Trivial cases, which RFC 9162 leaves to the caller, are handled here: equal
+/// sizes need an empty proof and equal roots; an empty old tree needs an empty
+/// proof and `old_root == empty_root()` (every tree extends the empty tree).
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), LedgerError> {
+    let fail = |reason| Err(LedgerError::ConsistencyProofInvalid { old_size, new_size, reason });
+    if old_size > new_size {
+        return Err(LedgerError::InvalidConsistencySizes { old_size, new_size });
+    }
+    if old_size == 0 {
+        if !proof.is_empty() {
+            return fail("proof must be empty when the old tree is empty");
+        }
+        if *old_root != empty_root() {
+            return fail("old root of an empty tree must be the empty-tree hash");
+        }
+        return Ok(());
+    }
+    if old_size == new_size {
+        if !proof.is_empty() {
+            return fail("proof must be empty when both sizes are equal");
+        }
+        if old_root != new_root {
+            return fail("roots differ although both sizes are equal");
+        }
+        return Ok(());
+    }
+    // When the old tree is a perfect subtree its root is the proof's implicit
+    // first element (RFC 9162 step 2).
+    let (first, rest) = if old_size.is_power_of_two() {
+        (old_root, proof)
+    } else {
+        match proof.split_first() {
+            Some(split) => split,
+            None => return fail("proof is empty"),
+        }
+    };
+    let mut f = old_size - 1;
+    let mut s = new_size - 1;
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let mut fr = *first;
+    let mut sr = *first;
+    for c in rest {
+        if s == 0 {
+            return fail("proof has more hashes than needed for these sizes");
+        }
+        if f & 1 == 1 || f == s {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    if s != 0 {
+        return fail("proof has fewer hashes than needed for these sizes");
+    }
+    if fr != *old_root {
+        return fail("computed old root does not match the expected old root");
+    }
+    if sr != *new_root {
+        return fail("computed new root does not match the expected new root");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::{from_hex, hex};
+    use proptest::prelude::*;
+
+    /// The eight-leaf corpus of the RFC 6962 reference tests (Google
+    /// certificate-transparency / transparency-dev/merkle).
+    fn corpus() -> Vec<Hash> {
+        let raw: [&[u8]; 8] = [
+            b"",
+            b"\x00",
+            b"\x10",
+            b"\x20\x21",
+            b"\x30\x31",
+            b"\x40\x41\x42\x43",
+            b"\x50\x51\x52\x53\x54\x55\x56\x57",
+            b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+        ];
+        raw.iter().map(|d| leaf_hash(d)).collect()
+    }
+
+    /// Roots for sizes 1..=8 of the corpus (transparency-dev/merkle
+    /// proof/verify_test.go `roots`).
+    const CORPUS_ROOTS: [&str; 8] = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+
+    fn h(s: &str) -> Hash {
+        from_hex(s).unwrap()
+    }
+
+    fn root(size: u64) -> Hash {
+        h(CORPUS_ROOTS[usize::try_from(size).unwrap() - 1])
+    }
+
+    /// Inclusion vectors (0-based index, size, proof) from transparency-dev/merkle
+    /// proof/verify_test.go `inclusionProofs` (which numbers leaves from 1).
+    fn inclusion_vectors() -> Vec<(u64, u64, Vec<Hash>)> {
+        vec![
+            (0, 1, vec![]),
+            (
+                0,
+                8,
+                vec![
+                    h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
+                    h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+                    h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
+                ],
+            ),
+            (
+                5,
+                8,
+                vec![
+                    h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+                    h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
+                    h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+                ],
+            ),
+            (2, 3, vec![h("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125")]),
+            (
+                1,
+                5,
+                vec![
+                    h("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
+                    h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+                    h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+                ],
+            ),
+        ]
+    }
+
+    /// Consistency vectors (old size, new size, proof) from transparency-dev/merkle
+    /// proof/verify_test.go `consistencyProofs`.
+    fn consistency_vectors() -> Vec<(u64, u64, Vec<Hash>)> {
+        vec![
+            (1, 1, vec![]),
+            (
+                1,
+                8,
+                vec![
+                    h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
+                    h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+                    h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
+                ],
+            ),
+            (
+                6,
+                8,
+                vec![
+                    h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
+                    h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
+                    h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+                ],
+            ),
+            (
+                2,
+                5,
+                vec![
+                    h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+                    h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+                ],
+            ),
+            (
+                6,
+                7,
+                vec![
+                    h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
+                    h("b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f"),
+                    h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+                ],
+            ),
+        ]
+    }
+
+    #[test]
+    fn empty_and_leaf_hashes() {
+        assert_eq!(hex(&empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(root_of(&[]), empty_root());
+        assert_eq!(hex(&leaf_hash(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+        // Domain separation: a node hash is not a leaf hash of the concatenation.
+        let (a, b) = (leaf_hash(b"a"), leaf_hash(b"b"));
+        let mut concat = a.to_vec();
+        concat.extend_from_slice(&b);
+        assert_ne!(node_hash(&a, &b), leaf_hash(&concat));
+        let mut with_prefix = vec![0x01];
+        with_prefix.extend_from_slice(&concat);
+        assert_eq!(node_hash(&a, &b), <[u8; 32]>::from(Sha256::digest(&with_prefix)));
+    }
+
+    #[test]
+    fn split_point_is_largest_power_of_two_below() {
+        for (n, k) in [(2, 1), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1025, 1024)] {
+            assert_eq!(split_point(n), k, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn known_answer_roots() {
+        let leaves = corpus();
+        for n in 1..=8 {
+            assert_eq!(hex(&root_of(&leaves[..n])), CORPUS_ROOTS[n - 1], "size {n}");
+        }
+    }
+
+    #[test]
+    fn known_answer_inclusion_proofs() {
+        let leaves = corpus();
+        for (index, size, want) in inclusion_vectors() {
+            let n = usize::try_from(size).unwrap();
+            let got = inclusion_proof(&leaves[..n], index).unwrap();
+            assert_eq!(got, want, "PATH({index}, D[{size}])");
+            let leaf = leaves[usize::try_from(index).unwrap()];
+            verify_inclusion(index, size, &leaf, &want, &root(size)).unwrap();
+        }
+    }
+
+    /// The corruption probes of transparency-dev/merkle `corruptInclusionProof`.
+    #[test]
+    fn known_answer_inclusion_corruptions_fail() {
+        let leaves = corpus();
+        let some = h("abacaba000000000000000000000000000000000000000000060061e00123456");
+        for (index, size, proof) in inclusion_vectors() {
+            let rt = root(size);
+            let leaf = leaves[usize::try_from(index).unwrap()];
+            let mut probes: Vec<(u64, u64, Hash, Vec<Hash>, Hash, String)> = vec![
+                (index.wrapping_sub(1), size, leaf, proof.clone(), rt, "index - 1".into()),
+                (index + 1, size, leaf, proof.clone(), rt, "index + 1".into()),
+                (index ^ 2, size, leaf, proof.clone(), rt, "index ^ 2".into()),
+                (index, size * 2, leaf, proof.clone(), rt, "size * 2".into()),
+                (index, size / 2, leaf, proof.clone(), rt, "size / 2".into()),
+                (index, size, leaf_hash(b"WrongLeaf"), proof.clone(), rt, "wrong leaf".into()),
+                (index, size, leaf, proof.clone(), empty_root(), "empty root".into()),
+                (index, size, leaf, proof.clone(), some, "random root".into()),
+            ];
+            let mut trailing = proof.clone();
+            trailing.push(rt);
+            probes.push((index, size, leaf, trailing, rt, "trailing root".into()));
+            let mut preceding = vec![rt];
+            preceding.extend_from_slice(&proof);
+            probes.push((index, size, leaf, preceding, rt, "preceding root".into()));
+            for i in 0..proof.len() {
+                let mut p = proof.clone();
+                p[i][0] ^= 8;
+                probes.push((index, size, leaf, p, rt, format!("modified proof[{i}]")));
+            }
+            if !proof.is_empty() {
+                let p = proof[..proof.len() - 1].to_vec();
+                probes.push((index, size, leaf, p, rt, "removed component".into()));
+            }
+            if proof.len() > 1 {
+                let mut p = vec![proof[0], some];
+                p.extend_from_slice(&proof[1..]);
+                probes.push((index, size, leaf, p, rt, "inserted component".into()));
+            }
+            for (i, s, l, p, r, desc) in probes {
+                assert!(verify_inclusion(i, s, &l, &p, &r).is_err(), "({index}, {size}) verified with {desc}");
+            }
+        }
+    }
+
+    #[test]
+    fn known_answer_consistency_proofs() {
+        let leaves = corpus();
+        for (m, n, want) in consistency_vectors() {
+            let nn = usize::try_from(n).unwrap();
+            let got = consistency_proof(&leaves[..nn], m).unwrap();
+            assert_eq!(got, want, "PROOF({m}, D[{n}])");
+            verify_consistency(m, n, &root(m), &root(n), &want).unwrap();
+        }
+    }
+
+    /// The corruption probes of transparency-dev/merkle `corruptConsistencyProof`.
+    #[test]
+    fn known_answer_consistency_corruptions_fail() {
+        for (m, n, proof) in consistency_vectors() {
+            if proof.is_empty() {
+                continue;
+            }
+            let (r1, r2) = (root(m), root(n));
+            let wrong = leaf_hash(b"WrongRoot");
+            let mut probes: Vec<(u64, u64, Hash, Hash, Vec<Hash>, String)> = vec![
+                (m - 1, n, r1, r2, proof.clone(), "size1 - 1".into()),
+                (m + 1, n, r1, r2, proof.clone(), "size1 + 1".into()),
+                (m ^ 2, n, r1, r2, proof.clone(), "size1 ^ 2".into()),
+                (m, n * 2, r1, r2, proof.clone(), "size2 * 2".into()),
+                (m, n / 2, r1, r2, proof.clone(), "size2 / 2".into()),
+                (m, n, wrong, r2, proof.clone(), "wrong root1".into()),
+                (m, n, r1, wrong, proof.clone(), "wrong root2".into()),
+                (m, n, r2, r1, proof.clone(), "swapped roots".into()),
+                (m, n, r1, r2, vec![], "empty proof".into()),
+            ];
+            for (extra, desc) in [(r1, "root1"), (r2, "root2"), (proof[0], "proof[0]")] {
+                let mut t = proof.clone();
+                t.push(extra);
+                probes.push((m, n, r1, r2, t, format!("trailing {desc}")));
+                let mut p = vec![extra];
+                p.extend_from_slice(&proof);
+                probes.push((m, n, r1, r2, p, format!("preceding {desc}")));
+            }
+            probes.push((m, n, r1, r2, proof[..proof.len() - 1].to_vec(), "truncated".into()));
+            for i in 0..proof.len() {
+                let mut p = proof.clone();
+                p[i][0] ^= 16;
+                probes.push((m, n, r1, r2, p, format!("modified proof[{i}]")));
+            }
+            for (a, b, x, y, p, desc) in probes {
+                assert!(verify_consistency(a, b, &x, &y, &p).is_err(), "({m}, {n}) verified with {desc}");
+            }
+        }
+    }
+
+    #[test]
+    fn argument_errors_name_the_numbers() {
+        let leaves = corpus();
+        let err = inclusion_proof(&leaves, 8).unwrap_err();
+        assert_eq!(err, LedgerError::IndexOutOfRange { index: 8, size: 8 });
+        assert!(err.to_string().contains("leaf index 8"), "{err}");
+        assert!(inclusion_proof(&[], 0).is_err());
+        assert_eq!(
+            consistency_proof(&leaves, 0).unwrap_err(),
+            LedgerError::InvalidConsistencySizes { old_size: 0, new_size: 8 }
+        );
+        assert!(consistency_proof(&leaves, 9).is_err());
+        assert!(verify_inclusion(3, 3, &leaves[0], &[], &root(3)).is_err());
+        assert!(verify_consistency(5, 4, &root(5), &root(4), &[]).is_err());
+    }
+
+    #[test]
+    fn trivial_consistency_cases() {
+        let r = root(3);
+        verify_consistency(3, 3, &r, &r, &[]).unwrap();
+        assert!(verify_consistency(3, 3, &r, &root(4), &[]).is_err());
+        assert!(verify_consistency(3, 3, &r, &r, &[r]).is_err());
+        verify_consistency(0, 5, &empty_root(), &root(5), &[]).unwrap();
+        assert!(verify_consistency(0, 5, &r, &root(5), &[]).is_err());
+        assert!(verify_consistency(0, 5, &empty_root(), &root(5), &[r]).is_err());
+        verify_consistency(0, 0, &empty_root(), &empty_root(), &[]).unwrap();
+    }
+
+    fn random_leaves(n: usize, salt: u64) -> Vec<Hash> {
+        (0..n as u64)
+            .map(|i| {
+                let mut d = salt.to_be_bytes().to_vec();
+                d.extend_from_slice(&i.to_be_bytes());
+                leaf_hash(&d)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn every_inclusion_proof_verifies_and_wrong_inputs_fail(
+            n in 1usize..300,
+            salt in any::<u64>(),
+        ) {
+            let leaves = random_leaves(n, salt);
+            let size = n as u64;
+            let rt = root_of(&leaves);
+            let other = leaf_hash(b"not in the tree");
+            for i in 0..n {
+                let index = i as u64;
+                let proof = inclusion_proof(&leaves, index).unwrap();
+                prop_assert!(verify_inclusion(index, size, &leaves[i], &proof, &rt).is_ok(),
+                    "leaf {} of {}", i, n);
+                prop_assert!(verify_inclusion(index, size, &other, &proof, &rt).is_err());
+                if n > 1 {
+                    let wrong = (index + 1) % size;
+                    prop_assert!(verify_inclusion(wrong, size, &leaves[i], &proof, &rt).is_err(),
+                        "leaf {} of {} verified at index {}", i, n, wrong);
+                }
+            }
+        }
+
+        #[test]
+        fn flipping_any_proof_byte_breaks_inclusion(
+            n in 2usize..300,
+            salt in any::<u64>(),
+            pick in any::<prop::sample::Index>(),
+            bit in 0u8..8,
+        ) {
+            let leaves = random_leaves(n, salt);
+            let i = pick.index(n);
+            let index = i as u64;
+            let rt = root_of(&leaves);
+            let proof = inclusion_proof(&leaves, index).unwrap();
+            prop_assert!(!proof.is_empty());
+            for e in 0..proof.len() {
+                for b in 0..32 {
+                    let mut bad = proof.clone();
+                    bad[e][b] ^= 1 << bit;
+                    prop_assert!(
+                        verify_inclusion(index, n as u64, &leaves[i], &bad, &rt).is_err(),
+                        "flip of proof[{}][{}] accepted", e, b
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn consistency_proofs_verify_and_wrong_roots_fail(
+            n in 1usize..300,
+            salt in any::<u64>(),
+            pick in any::<prop::sample::Index>(),
+            byte in 0usize..32,
+        ) {
+            let leaves = random_leaves(n, salt);
+            let m = pick.index(n) + 1;
+            let (old_size, new_size) = (m as u64, n as u64);
+            let old_root = root_of(&leaves[..m]);
+            let new_root = root_of(&leaves);
+            let proof = consistency_proof(&leaves, old_size).unwrap();
+            prop_assert!(verify_consistency(old_size, new_size, &old_root, &new_root, &proof).is_ok());
+
+            let mut bad_old = old_root;
+            bad_old[byte] ^= 0x80;
+            prop_assert!(verify_consistency(old_size, new_size, &bad_old, &new_root, &proof).is_err());
+            let mut bad_new = new_root;
+            bad_new[byte] ^= 0x80;
+            prop_assert!(verify_consistency(old_size, new_size, &old_root, &bad_new, &proof).is_err());
+            for e in 0..proof.len() {
+                let mut bad = proof.clone();
+                bad[e][byte] ^= 0x80;
+                prop_assert!(
+                    verify_consistency(old_size, new_size, &old_root, &new_root, &bad).is_err(),
+                    "flip of proof[{}] accepted", e
+                );
+            }
+            if m < n {
+                // A proof for a shorter prefix must not link a different old tree.
+                let other_old = root_of(&random_leaves(m, salt ^ 1));
+                prop_assert!(verify_consistency(old_size, new_size, &other_old, &new_root, &proof).is_err());
+            }
+        }
+
+        #[test]
+        fn all_consistency_proofs_of_a_tree_verify(n in 1usize..70, salt in any::<u64>()) {
+            let leaves = random_leaves(n, salt);
+            let new_root = root_of(&leaves);
+            for m in 1..=n {
+                let proof = consistency_proof(&leaves, m as u64).unwrap();
+                prop_assert!(verify_consistency(
+                    m as u64, n as u64, &root_of(&leaves[..m]), &new_root, &proof
+                ).is_ok(), "{} -> {}", m, n);
+            }
+        }
+    }
+}

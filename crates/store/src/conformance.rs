@@ -1,0 +1,284 @@
+//! The conformance suite every back end must pass. Each check takes a fresh, empty
+//! store; back ends call [`run_all`] from their own tests.
+
+use time::macros::date;
+use xinyong_core::Catalog;
+use xinyong_core::event::Provenance;
+use xinyong_core::record::{FieldError, validate};
+use xinyong_ledger::{LedgerKey, leaf_hash, root_of, verify_inclusion};
+
+use crate::{Entry, NewQuarantine, NewRecord, Outcome, QuarantineFilter, Store};
+
+type Check = fn(&mut dyn Store) -> Result<(), String>;
+
+/// Every check, by name.
+pub const CHECKS: &[(&str, Check)] = &[
+    ("append_creates_subjects_records_and_events", append_creates_subjects_records_and_events),
+    ("reappend_is_duplicate_and_adds_nothing", reappend_is_duplicate_and_adds_nothing),
+    ("changed_content_is_a_correction", changed_content_is_a_correction),
+    ("quarantine_is_kept_listed_and_resolved", quarantine_is_kept_listed_and_resolved),
+    ("registration_projects_onto_subject", registration_projects_onto_subject),
+    ("revoke_appends_an_event", revoke_appends_an_event),
+    ("heads_are_signed_and_match_the_leaves", heads_are_signed_and_match_the_leaves),
+];
+
+/// Runs every check on a fresh store from `make`; returns the failures.
+pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (name, check) in CHECKS {
+        let mut store = make();
+        if let Err(e) = check(store.as_mut()) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    failures
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+fn key() -> LedgerKey {
+    LedgerKey::generate("conformance.test/ledger")
+}
+
+fn prov(row: u64) -> Provenance {
+    Provenance {
+        at: 1_700_000_000_000,
+        batch: "b1".into(),
+        provider: "海淀区市场监管局".into(),
+        source: "t.csv".into(),
+        row: Some(row),
+    }
+}
+
+/// A valid honour record for `code` with document number `doc`.
+fn honour(code: &str, doc: &str, title: &str) -> Result<NewRecord, String> {
+    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
+    let item = catalog.item("honour").ok_or("no honour item")?;
+    let pairs = [
+        ("主体名称", "北京测试科技有限公司"),
+        ("统一社会信用代码", code),
+        ("荣誉名称", title),
+        ("荣誉等级", "市级"),
+        ("授予日期", "2024-05-06"),
+        ("授予机关", "北京市市场监督管理局"),
+        ("表彰决定文号", doc),
+    ];
+    let values: Vec<Option<&str>> =
+        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+    let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
+    Ok(NewRecord::prepare(rec, "海淀区市场监管局", prov(1), None))
+}
+
+const A: &str = "91110108551385082Q";
+const B: &str = "91110000802100433B";
+
+fn append_creates_subjects_records_and_events(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    let entries = vec![
+        Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)),
+        Entry::Record(Box::new(honour(A, "京发〔2024〕2号", "纳税信用A级")?)),
+        Entry::Record(Box::new(honour(B, "京发〔2024〕3号", "守合同重信用企业")?)),
+    ];
+    let out = s.append(&entries, &k, 1).map_err(|e| e.to_string())?;
+    ensure!(out.subjects_created == 2, "subjects created {}", out.subjects_created);
+    ensure!(out.outcomes.iter().all(|o| matches!(o, Outcome::Accepted { .. })), "{:?}", out.outcomes);
+    // 2 subject events + 3 record events, dense from 0
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == 5, "ledger size");
+    let subject = s.subject(A).map_err(|e| e.to_string())?.ok_or("subject A missing")?;
+    ensure!(subject.kind == "enterprise" && subject.name == "北京测试科技有限公司", "{subject:?}");
+    ensure!(subject.division.as_deref() == Some("110108"), "division {:?}", subject.division);
+    let recs = s.records_of(A).map_err(|e| e.to_string())?;
+    ensure!(recs.len() == 2 && recs.iter().all(|r| r.subject_code == A && r.status == "active"), "{recs:?}");
+    for r in &recs {
+        let ev = s.event(r.event_index).map_err(|e| e.to_string())?.ok_or("event missing")?;
+        ensure!(ev.kind == "record.created" && ev.record_id == Some(r.id) && ev.subject_code == A, "{ev:?}");
+        ensure!(leaf_hash(&ev.payload) == ev.leaf, "leaf of event {} is not the hash of its payload", ev.index);
+    }
+    let c = s.counts().map_err(|e| e.to_string())?;
+    ensure!(c.subjects == 2 && c.records == 3 && c.events == 5, "{c:?}");
+    Ok(())
+}
+
+fn reappend_is_duplicate_and_adds_nothing(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    let e = vec![Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?))];
+    s.append(&e, &k, 1).map_err(|e| e.to_string())?;
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
+    let heads = s.heads().map_err(|e| e.to_string())?.len();
+    let out = s.append(&e, &k, 2).map_err(|e| e.to_string())?;
+    ensure!(matches!(out.outcomes[..], [Outcome::Duplicate { .. }]), "{:?}", out.outcomes);
+    ensure!(out.head.is_none(), "a batch without events must not sign a head");
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == size, "events were added");
+    ensure!(s.heads().map_err(|e| e.to_string())?.len() == heads, "a head was added");
+    Ok(())
+}
+
+fn changed_content_is_a_correction(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    s.append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "旧名称")?))], &k, 1).map_err(|e| e.to_string())?;
+    let out = s
+        .append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "新名称")?))], &k, 2)
+        .map_err(|e| e.to_string())?;
+    let Outcome::Corrected { record_id, ledger_index } = out.outcomes[0] else {
+        return Err(format!("{:?}", out.outcomes));
+    };
+    let rec = s.record(record_id).map_err(|e| e.to_string())?.ok_or("record missing")?;
+    ensure!(rec.event_index == ledger_index, "record points to {} not {ledger_index}", rec.event_index);
+    let ev = s.event(ledger_index).map_err(|e| e.to_string())?.ok_or("event missing")?;
+    ensure!(ev.kind == "record.corrected", "{}", ev.kind);
+    ensure!(String::from_utf8_lossy(&ev.payload).contains("新名称"), "payload lacks the new value");
+    ensure!(s.counts().map_err(|e| e.to_string())?.records == 1, "a second record was created");
+    Ok(())
+}
+
+fn quarantine_entry(raw: &str, replaces: Option<i64>) -> NewQuarantine {
+    NewQuarantine {
+        provider: "海淀区市场监管局".into(),
+        item: "honour".into(),
+        batch: "b1".into(),
+        source: "t.csv".into(),
+        row: Some(7),
+        raw: raw.into(),
+        raw_hash: leaf_hash(raw.as_bytes()),
+        subject_hint: Some("91110108551385082R".into()),
+        errors: vec![FieldError::new("统一社会信用代码", "code.check_char", "校验码错误", "bad check character")],
+        replaces,
+    }
+}
+
+fn quarantine_is_kept_listed_and_resolved(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    let q = Entry::Quarantine(Box::new(quarantine_entry("{\"统一社会信用代码\":\"91110108551385082R\"}", None)));
+    let out = s.append(std::slice::from_ref(&q), &k, 1).map_err(|e| e.to_string())?;
+    let Outcome::Quarantined { quarantine_id, already_known: false } = out.outcomes[0] else {
+        return Err(format!("{:?}", out.outcomes));
+    };
+    let again = s.append(&[q], &k, 2).map_err(|e| e.to_string())?;
+    ensure!(
+        again.outcomes[0] == Outcome::Quarantined { quarantine_id, already_known: true },
+        "the same bad row twice must be one entry: {:?}",
+        again.outcomes
+    );
+    let open = QuarantineFilter { status: Some("open".into()), item: Some("honour".into()), ..Default::default() };
+    let listed = s.quarantine(&open).map_err(|e| e.to_string())?;
+    ensure!(
+        listed.len() == 1 && listed[0].row == Some(7) && listed[0].errors[0].field == "统一社会信用代码",
+        "{listed:?}"
+    );
+    let other = QuarantineFilter { item: Some("admin_penalty".into()), ..Default::default() };
+    ensure!(s.quarantine(&other).map_err(|e| e.to_string())?.is_empty(), "filter by item ignored");
+    // a resubmission that fails again updates the entry
+    let retry = Entry::Quarantine(Box::new(quarantine_entry("{\"统一社会信用代码\":\"x\"}", Some(quarantine_id))));
+    s.append(&[retry], &k, 3).map_err(|e| e.to_string())?;
+    ensure!(s.quarantine(&open).map_err(|e| e.to_string())?.len() == 1, "retry added an entry");
+    // a corrected resubmission resolves it
+    let mut fixed = honour(A, "京发〔2024〕9号", "守合同重信用企业")?;
+    fixed.resolves = Some(quarantine_id);
+    let out = s.append(&[Entry::Record(Box::new(fixed))], &k, 4).map_err(|e| e.to_string())?;
+    let Outcome::Accepted { record_id, .. } = out.outcomes[0] else {
+        return Err(format!("{:?}", out.outcomes));
+    };
+    let entry = s.quarantine_entry(quarantine_id).map_err(|e| e.to_string())?.ok_or("entry gone")?;
+    ensure!(entry.status == "resolved" && entry.resolved_record == Some(record_id), "{entry:?}");
+    ensure!(s.counts().map_err(|e| e.to_string())?.quarantine_open == 0, "still open");
+    Ok(())
+}
+
+fn registration_projects_onto_subject(s: &mut dyn Store) -> Result<(), String> {
+    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
+    let item = catalog.item("registration").ok_or("no registration item")?;
+    let pairs = [
+        ("统一社会信用代码", A),
+        ("主体名称", "北京新名科技有限公司"),
+        ("曾用名", "北京旧名科技有限公司；北京更旧科技有限公司"),
+        ("法定代表人", "张三"),
+        ("法定代表人证件号码", "11010519491231002X"),
+        ("成立日期", "2010-01-02"),
+        ("行业门类", "I"),
+    ];
+    let values: Vec<Option<&str>> =
+        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+    let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
+    s.append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?))], &key(), 1)
+        .map_err(|e| e.to_string())?;
+    s.append(&[Entry::Record(Box::new(NewRecord::prepare(rec, "市场监管局", prov(2), None)))], &key(), 2)
+        .map_err(|e| e.to_string())?;
+    let subject = s.subject(A).map_err(|e| e.to_string())?.ok_or("subject missing")?;
+    ensure!(subject.name == "北京新名科技有限公司", "name {}", subject.name);
+    ensure!(subject.former_names == ["北京旧名科技有限公司", "北京更旧科技有限公司"], "{:?}", subject.former_names);
+    ensure!(subject.legal_rep_id.as_deref() == Some("11010519491231002X"), "legal rep id not stored for matching");
+    ensure!(subject.industry.as_deref() == Some("I"), "industry");
+    Ok(())
+}
+
+fn revoke_appends_an_event(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    let out =
+        s.append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "x")?))], &k, 1).map_err(|e| e.to_string())?;
+    let Outcome::Accepted { record_id, .. } = out.outcomes[0] else {
+        return Err(format!("{:?}", out.outcomes));
+    };
+    let (idx, head) = s.revoke(record_id, "决定被撤销", &prov(0), &k).map_err(|e| e.to_string())?;
+    ensure!(head.head.size == idx + 1, "head size {} after event {idx}", head.head.size);
+    let rec = s.record(record_id).map_err(|e| e.to_string())?.ok_or("record missing")?;
+    ensure!(rec.status == "revoked" && rec.event_index == idx, "{rec:?}");
+    ensure!(s.revoke(record_id, "again", &prov(0), &k).is_err(), "revoking twice must fail");
+    Ok(())
+}
+
+fn heads_are_signed_and_match_the_leaves(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    for (i, doc) in ["1", "2", "3"].iter().enumerate() {
+        s.append(&[Entry::Record(Box::new(honour(A, doc, "x")?))], &k, i as i64).map_err(|e| e.to_string())?;
+    }
+    let heads = s.heads().map_err(|e| e.to_string())?;
+    ensure!(heads.len() == 3, "{} heads", heads.len());
+    ensure!(heads.windows(2).all(|w| w[0].head.size < w[1].head.size), "heads not in order");
+    let verifier = k.verifier();
+    for h in &heads {
+        let th = verifier.verify(&h.checkpoint).map_err(|e| e.to_string())?;
+        ensure!(th == h.head, "checkpoint says {th:?}, row says {:?}", h.head);
+        let leaves = s.leaf_hashes(h.head.size).map_err(|e| e.to_string())?;
+        ensure!(root_of(&leaves) == h.head.root, "root of size {} differs", h.head.size);
+    }
+    let last = s.latest_head().map_err(|e| e.to_string())?.ok_or("no head")?;
+    let leaves = s.leaf_hashes(last.head.size).map_err(|e| e.to_string())?;
+    let proof = xinyong_ledger::inclusion_proof(&leaves, 1).map_err(|e| e.to_string())?;
+    verify_inclusion(1, last.head.size, &leaves[1], &proof, &last.head.root).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    #[test]
+    fn sqlite_in_memory_passes_the_suite() {
+        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
+            Ok(s) => Box::new(s) as Box<dyn Store>,
+            Err(e) => panic!("cannot open SQLite: {e}"),
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn sqlite_file_passes_the_suite() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0;
+        let failures = run_all(&mut || {
+            n += 1;
+            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
+                Ok(s) => Box::new(s) as Box<dyn Store>,
+                Err(e) => panic!("cannot open SQLite: {e}"),
+            }
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+}

@@ -1,0 +1,208 @@
+//! Storage of xinyong behind one trait, [`Store`], so that the embedded SQLite back
+//! end and (later) PostgreSQL are interchangeable and pass the same [`conformance`]
+//! suite. A store appends each batch in one transaction: subjects, records, events,
+//! their ledger leaves, quarantined rows and a new signed tree head commit together
+//! or not at all.
+
+pub mod conformance;
+mod sqlite;
+
+use serde::Serialize;
+use xinyong_core::event::{EventBody, EventKind, Provenance, content_fingerprint};
+use xinyong_core::record::{FieldError, ValidRecord};
+use xinyong_ledger::{Hash, LedgerKey, SignedHead};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("ledger error: {0}")]
+    Ledger(#[from] xinyong_ledger::LedgerError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A validated record, ready to append. The `record.created` payload and its leaf hash
+/// are prepared by the caller (off the writer's thread); the store builds the rarer
+/// payloads (corrections, new subjects) itself.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub record: ValidRecord,
+    pub provider: String,
+    pub provenance: Provenance,
+    pub created_payload: Vec<u8>,
+    pub created_leaf: Hash,
+    /// Distinguishes a re-sent record (same fingerprint: duplicate) from a changed one (correction).
+    pub fingerprint: Hash,
+    /// The quarantine entry this record is the corrected form of.
+    pub resolves: Option<i64>,
+}
+
+impl NewRecord {
+    /// Builds the `record.created` payload, its leaf hash and the content fingerprint.
+    pub fn prepare(record: ValidRecord, provider: &str, provenance: Provenance, resolves: Option<i64>) -> NewRecord {
+        let created_payload = EventBody::record(EventKind::RecordCreated, &record, &provenance).canonical_bytes();
+        let created_leaf = xinyong_ledger::leaf_hash(&created_payload);
+        let fingerprint = xinyong_ledger::leaf_hash(&content_fingerprint(&record.fields));
+        NewRecord {
+            record,
+            provider: provider.to_string(),
+            provenance,
+            created_payload,
+            created_leaf,
+            fingerprint,
+            resolves,
+        }
+    }
+}
+
+/// A row that failed validation.
+#[derive(Debug, Clone)]
+pub struct NewQuarantine {
+    pub provider: String,
+    pub item: String,
+    pub batch: String,
+    pub source: String,
+    pub row: Option<u64>,
+    /// The row as received: JSON object of column → text.
+    pub raw: String,
+    pub raw_hash: Hash,
+    /// Best-effort subject key (the raw code cell), for the subject's own view.
+    pub subject_hint: Option<String>,
+    pub errors: Vec<FieldError>,
+    /// Resubmission that failed again: update this entry instead of adding one.
+    pub replaces: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Record(Box<NewRecord>),
+    Quarantine(Box<NewQuarantine>),
+}
+
+/// What happened to one entry of a batch, in input order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted { record_id: i64, ledger_index: u64 },
+    Corrected { record_id: i64, ledger_index: u64 },
+    Duplicate { record_id: i64 },
+    Quarantined { quarantine_id: i64, already_known: bool },
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchOutcome {
+    pub outcomes: Vec<Outcome>,
+    pub subjects_created: u64,
+    /// The head signed at the end of the batch (none when the batch added no event).
+    pub head: Option<SignedHead>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectRow {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    pub former_names: Vec<String>,
+    pub legal_rep_name: Option<String>,
+    /// Full ID: callers mask it before showing it to anyone.
+    pub legal_rep_id: Option<String>,
+    pub division: Option<String>,
+    pub industry: Option<String>,
+    pub created_event: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordRow {
+    pub id: i64,
+    pub subject_code: String,
+    pub provider: String,
+    pub item: String,
+    pub key: String,
+    pub status: String,
+    pub decision_date: Option<String>,
+    pub tier: Option<String>,
+    pub event_index: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub index: u64,
+    pub subject_code: String,
+    pub kind: String,
+    pub record_id: Option<i64>,
+    pub payload: Vec<u8>,
+    pub leaf: Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub subject_hint: Option<String>,
+    pub provider: String,
+    pub item: String,
+    pub batch: String,
+    pub source: String,
+    pub row: Option<u64>,
+    pub raw: String,
+    pub errors: Vec<FieldError>,
+    pub status: String,
+    pub created_ms: i64,
+    pub resolved_ms: Option<i64>,
+    pub resolved_record: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QuarantineFilter {
+    pub provider: Option<String>,
+    pub item: Option<String>,
+    /// `open` or `resolved`; `None` for both.
+    pub status: Option<String>,
+    pub after_id: i64,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub subjects: u64,
+    pub records: u64,
+    pub events: u64,
+    pub quarantine_open: u64,
+}
+
+/// The storage contract. Implementations must keep ledger order: event indexes are
+/// dense (0, 1, 2 …), assigned in append order, and each batch ends with one signed head.
+pub trait Store: Send {
+    /// Appends a batch in one transaction and signs the new tree head with `key`.
+    fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome>;
+    /// Revokes a record (`record.revoked` event); the record stays, marked revoked.
+    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)>;
+    fn subject(&self, code: &str) -> Result<Option<SubjectRow>>;
+    fn records_of(&self, code: &str) -> Result<Vec<RecordRow>>;
+    fn record(&self, id: i64) -> Result<Option<RecordRow>>;
+    fn event(&self, index: u64) -> Result<Option<EventRow>>;
+    /// Events with index in `[from, from + limit)`, in order.
+    fn events(&self, from: u64, limit: u32) -> Result<Vec<EventRow>>;
+    /// Leaf hashes of `[0, size)`, in order.
+    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>>;
+    fn ledger_size(&self) -> Result<u64>;
+    fn latest_head(&self) -> Result<Option<SignedHead>>;
+    /// Every signed head, oldest first.
+    fn heads(&self) -> Result<Vec<SignedHead>>;
+    fn quarantine(&self, filter: &QuarantineFilter) -> Result<Vec<QuarantineRow>>;
+    fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>>;
+    fn counts(&self) -> Result<Counts>;
+}
+
+/// Event kinds as stored (same spelling as in the payload).
+pub fn kind_str(k: EventKind) -> &'static str {
+    k.as_str()
+}

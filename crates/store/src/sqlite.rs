@@ -1,0 +1,488 @@
+//! The embedded back end: one SQLite file in the data directory, WAL mode, and
+//! `synchronous=FULL` so a batch the caller was told about survives a power cut.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use xinyong_core::event::{EventBody, EventKind, Provenance};
+use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
+
+use crate::{
+    BatchOutcome, Counts, Entry, EventRow, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow,
+    RecordRow, Result, Store, StoreError, SubjectRow,
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating when needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
+             PRAGMA foreign_keys=ON; PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;",
+        )?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        let mut store = SqliteStore { conn: Connection::open_in_memory()? };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (version, sql) in MIGRATIONS {
+            if *version > current {
+                let tx = self.conn.transaction()?;
+                tx.execute_batch(sql)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+                tx.commit()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Direct access for tests that tamper with stored data behind the application's back.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn load_frontier(tx: &Transaction<'_>) -> Result<Frontier> {
+    let bytes: Option<Vec<u8>> =
+        tx.query_row("SELECT v FROM meta WHERE k = 'frontier'", [], |r| r.get(0)).optional()?;
+    match bytes {
+        Some(b) => Ok(Frontier::from_bytes(&b)?),
+        None => Ok(Frontier::new()),
+    }
+}
+
+fn to_hash(b: Vec<u8>) -> Result<Hash> {
+    b.try_into().map_err(|_| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
+}
+
+/// Appends one event within the open transaction and advances the frontier.
+fn push_event(
+    tx: &Transaction<'_>,
+    frontier: &mut Frontier,
+    subject: &str,
+    kind: EventKind,
+    record_id: Option<i64>,
+    payload: &[u8],
+    leaf: &Hash,
+) -> Result<u64> {
+    let idx = frontier.size();
+    let mut st = tx.prepare_cached(
+        "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    st.execute(params![idx as i64, subject, kind.as_str(), record_id, payload, &leaf[..]])?;
+    frontier.push(*leaf);
+    Ok(idx)
+}
+
+fn sign_head(tx: &Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
+    tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('frontier', ?1)", params![frontier.to_bytes()])?;
+    let head = TreeHead { size: frontier.size(), root: frontier.root(), timestamp_ms: now_ms };
+    let signed = key.sign(&head);
+    tx.execute(
+        "INSERT OR REPLACE INTO tree_heads (size, root, timestamp_ms, checkpoint) VALUES (?1, ?2, ?3, ?4)",
+        params![head.size as i64, &head.root[..], head.timestamp_ms, signed.checkpoint],
+    )?;
+    Ok(signed)
+}
+
+fn append_record(
+    tx: &Transaction<'_>,
+    frontier: &mut Frontier,
+    r: &NewRecord,
+    subjects_created: &mut u64,
+    now_ms: i64,
+) -> Result<Outcome> {
+    let rec = &r.record;
+    let code = rec.subject.key();
+    // subject: created on first sight, with its own event
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO subjects (code, kind, name, division, created_event) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (code) DO NOTHING",
+        )?
+        .execute(params![
+            code,
+            rec.subject_kind().as_str(),
+            rec.subject_name,
+            match &rec.subject {
+                xinyong_core::SubjectCode::Uscc(u) => Some(u.division()),
+                xinyong_core::SubjectCode::Resident(_) => None,
+            },
+            frontier.size() as i64
+        ])?;
+    if inserted == 1 {
+        let body = EventBody::subject_created(code, rec.subject_kind().as_str(), &rec.subject_name, &r.provenance);
+        let bytes = body.canonical_bytes();
+        push_event(tx, frontier, code, EventKind::SubjectCreated, None, &bytes, &leaf_hash(&bytes))?;
+        *subjects_created += 1;
+    }
+    if let Some(info) = &rec.subject_info {
+        let former = serde_json::to_string(&info.former_names).unwrap_or_else(|_| "[]".into());
+        tx.prepare_cached(
+            "UPDATE subjects SET name = ?2, former_names = ?3, legal_rep_name = ?4, legal_rep_id = ?5,
+             division = COALESCE(?6, division), industry = ?7 WHERE code = ?1",
+        )?
+        .execute(params![
+            code,
+            rec.subject_name,
+            former,
+            info.legal_rep_name,
+            info.legal_rep_id,
+            info.division,
+            info.industry
+        ])?;
+    }
+    let decision = rec.decision_date.map(xinyong_core::record::date_string);
+    let tier = rec.tier.map(|t| serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)));
+    let tier = tier.flatten();
+    let idx = frontier.size();
+    let new_id: Option<i64> = tx
+        .prepare_cached(
+            "INSERT INTO records (subject_code, provider, item, record_key, fingerprint, status, decision_date, tier, event_idx)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8)
+             ON CONFLICT (provider, item, record_key) DO NOTHING RETURNING id",
+        )?
+        .query_row(params![code, r.provider, rec.item, rec.key, &r.fingerprint[..], decision, tier, idx as i64], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let outcome = if let Some(id) = new_id {
+        let at =
+            push_event(tx, frontier, code, EventKind::RecordCreated, Some(id), &r.created_payload, &r.created_leaf)?;
+        Outcome::Accepted { record_id: id, ledger_index: at }
+    } else {
+        let (id, fingerprint, old_subject): (i64, Vec<u8>, String) = tx
+            .prepare_cached("SELECT id, fingerprint, subject_code FROM records WHERE provider = ?1 AND item = ?2 AND record_key = ?3")?
+            .query_row(params![r.provider, rec.item, rec.key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        if fingerprint == r.fingerprint {
+            Outcome::Duplicate { record_id: id }
+        } else {
+            if old_subject != code {
+                return Err(StoreError::Conflict(format!(
+                    "record {} of {} already belongs to subject {old_subject}; revoke it before re-issuing it for {code}",
+                    rec.key, rec.item
+                )));
+            }
+            let bytes = EventBody::record(EventKind::RecordCorrected, rec, &r.provenance).canonical_bytes();
+            let at = push_event(tx, frontier, code, EventKind::RecordCorrected, Some(id), &bytes, &leaf_hash(&bytes))?;
+            tx.prepare_cached(
+                "UPDATE records SET fingerprint = ?2, status = 'active', decision_date = ?3, tier = ?4, event_idx = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, &r.fingerprint[..], decision, tier, at as i64])?;
+            Outcome::Corrected { record_id: id, ledger_index: at }
+        }
+    };
+    if let Some(q) = r.resolves {
+        let record_id = match &outcome {
+            Outcome::Accepted { record_id, .. }
+            | Outcome::Corrected { record_id, .. }
+            | Outcome::Duplicate { record_id } => *record_id,
+            Outcome::Quarantined { .. } => 0,
+        };
+        tx.prepare_cached(
+            "UPDATE quarantine SET status = 'resolved', resolved_ms = ?2, resolved_record = ?3 WHERE id = ?1",
+        )?
+        .execute(params![q, now_ms, record_id])?;
+    }
+    Ok(outcome)
+}
+
+fn append_quarantine(tx: &Transaction<'_>, q: &NewQuarantine, now_ms: i64) -> Result<Outcome> {
+    let errors = serde_json::to_string(&q.errors).unwrap_or_else(|_| "[]".into());
+    if let Some(id) = q.replaces {
+        let n = tx.execute(
+            "UPDATE quarantine SET raw = ?2, raw_hash = ?3, errors = ?4, batch = ?5 WHERE id = ?1 AND status = 'open'",
+            params![id, q.raw, &q.raw_hash[..], errors, q.batch],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("open quarantine entry {id}")));
+        }
+        return Ok(Outcome::Quarantined { quarantine_id: id, already_known: true });
+    }
+    let new_id: Option<i64> = tx
+        .prepare_cached(
+            "INSERT INTO quarantine (subject_code, provider, item, batch, source, row_no, raw, raw_hash, errors, status, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)
+             ON CONFLICT (provider, item, raw_hash) DO NOTHING RETURNING id",
+        )?
+        .query_row(
+            params![
+                q.subject_hint,
+                q.provider,
+                q.item,
+                q.batch,
+                q.source,
+                q.row.map(|r| r as i64),
+                q.raw,
+                &q.raw_hash[..],
+                errors,
+                now_ms
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match new_id {
+        Some(id) => Ok(Outcome::Quarantined { quarantine_id: id, already_known: false }),
+        None => {
+            let id: i64 = tx.query_row(
+                "SELECT id FROM quarantine WHERE provider = ?1 AND item = ?2 AND raw_hash = ?3",
+                params![q.provider, q.item, &q.raw_hash[..]],
+                |row| row.get(0),
+            )?;
+            Ok(Outcome::Quarantined { quarantine_id: id, already_known: true })
+        }
+    }
+}
+
+const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx";
+
+fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: row.get(0)?,
+        subject_code: row.get(1)?,
+        provider: row.get(2)?,
+        item: row.get(3)?,
+        key: row.get(4)?,
+        status: row.get(5)?,
+        decision_date: row.get(6)?,
+        tier: row.get(7)?,
+        event_index: row.get::<_, i64>(8)? as u64,
+    })
+}
+
+const QUARANTINE_COLUMNS: &str = "id, subject_code, provider, item, batch, source, row_no, raw, errors, status, created_ms, resolved_ms, resolved_record";
+
+fn quarantine_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<QuarantineRow> {
+    let errors: String = row.get(8)?;
+    Ok(QuarantineRow {
+        id: row.get(0)?,
+        subject_hint: row.get(1)?,
+        provider: row.get(2)?,
+        item: row.get(3)?,
+        batch: row.get(4)?,
+        source: row.get(5)?,
+        row: row.get::<_, Option<i64>>(6)?.map(|r| r as u64),
+        raw: row.get(7)?,
+        errors: serde_json::from_str(&errors).unwrap_or_default(),
+        status: row.get(9)?,
+        created_ms: row.get(10)?,
+        resolved_ms: row.get(11)?,
+        resolved_record: row.get(12)?,
+    })
+}
+
+/// An event row before its leaf is checked to be 32 bytes.
+type RawEvent = (u64, String, String, Option<i64>, Vec<u8>, Vec<u8>);
+
+fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
+    Ok((row.get::<_, i64>(0)? as u64, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn to_event(t: RawEvent) -> Result<EventRow> {
+    Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? })
+}
+
+impl Store for SqliteStore {
+    fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
+        let tx = self.conn.transaction()?;
+        let mut frontier = load_frontier(&tx)?;
+        let start = frontier.size();
+        let mut out = BatchOutcome { outcomes: Vec::with_capacity(entries.len()), ..Default::default() };
+        for e in entries {
+            let o = match e {
+                Entry::Record(r) => append_record(&tx, &mut frontier, r, &mut out.subjects_created, now_ms)?,
+                Entry::Quarantine(q) => append_quarantine(&tx, q, now_ms)?,
+            };
+            out.outcomes.push(o);
+        }
+        if frontier.size() > start {
+            out.head = Some(sign_head(&tx, &frontier, key, now_ms)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
+        let tx = self.conn.transaction()?;
+        let rec = tx
+            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [record_id], record_row)
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("record {record_id}")))?;
+        if rec.status == "revoked" {
+            return Err(StoreError::Conflict(format!("record {record_id} is already revoked")));
+        }
+        let mut frontier = load_frontier(&tx)?;
+        let bytes = EventBody::record_revoked(&rec.subject_code, &rec.item, &rec.key, reason, p).canonical_bytes();
+        let at = push_event(
+            &tx,
+            &mut frontier,
+            &rec.subject_code,
+            EventKind::RecordRevoked,
+            Some(record_id),
+            &bytes,
+            &leaf_hash(&bytes),
+        )?;
+        tx.execute(
+            "UPDATE records SET status = 'revoked', event_idx = ?2 WHERE id = ?1",
+            params![record_id, at as i64],
+        )?;
+        let head = sign_head(&tx, &frontier, key, p.at)?;
+        tx.commit()?;
+        Ok((at, head))
+    }
+
+    fn subject(&self, code: &str) -> Result<Option<SubjectRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, created_event
+                 FROM subjects WHERE code = ?1",
+            )?
+            .query_row([code], |row| {
+                let former: String = row.get(3)?;
+                Ok(SubjectRow {
+                    code: row.get(0)?,
+                    kind: row.get(1)?,
+                    name: row.get(2)?,
+                    former_names: serde_json::from_str(&former).unwrap_or_default(),
+                    legal_rep_name: row.get(4)?,
+                    legal_rep_id: row.get(5)?,
+                    division: row.get(6)?,
+                    industry: row.get(7)?,
+                    created_event: row.get::<_, i64>(8)? as u64,
+                })
+            })
+            .optional()?)
+    }
+
+    fn records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE subject_code = ?1 ORDER BY id"))?;
+        let rows = st.query_map([code], record_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn record(&self, id: i64) -> Result<Option<RecordRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?
+            .query_row([id], record_row)
+            .optional()?)
+    }
+
+    fn event(&self, index: u64) -> Result<Option<EventRow>> {
+        let t = self
+            .conn
+            .prepare_cached("SELECT idx, subject_code, kind, record_id, payload, leaf FROM events WHERE idx = ?1")?
+            .query_row([index as i64], event_row)
+            .optional()?;
+        t.map(to_event).transpose()
+    }
+
+    fn events(&self, from: u64, limit: u32) -> Result<Vec<EventRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, subject_code, kind, record_id, payload, leaf FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![from as i64, limit], event_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_event).collect()
+    }
+
+    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
+        let mut st = self.conn.prepare_cached("SELECT idx, leaf FROM events WHERE idx < ?1 ORDER BY idx")?;
+        let mut out = Vec::with_capacity(size as usize);
+        let mut rows = st.query([size as i64])?;
+        while let Some(row) = rows.next()? {
+            let idx: i64 = row.get(0)?;
+            if idx as usize != out.len() {
+                return Err(StoreError::Corrupt(format!("ledger gap: expected event {} but found {idx}", out.len())));
+            }
+            out.push(to_hash(row.get(1)?)?);
+        }
+        if out.len() as u64 != size {
+            return Err(StoreError::Corrupt(format!("ledger has {} events, expected {size}", out.len())));
+        }
+        Ok(out)
+    }
+
+    fn ledger_size(&self) -> Result<u64> {
+        let n: Option<i64> = self.conn.query_row("SELECT MAX(idx) FROM events", [], |r| r.get(0))?;
+        Ok(n.map_or(0, |n| n as u64 + 1))
+    }
+
+    fn latest_head(&self) -> Result<Option<SignedHead>> {
+        Ok(self.heads_where("ORDER BY size DESC LIMIT 1")?.pop())
+    }
+
+    fn heads(&self) -> Result<Vec<SignedHead>> {
+        self.heads_where("ORDER BY size")
+    }
+
+    fn quarantine(&self, f: &QuarantineFilter) -> Result<Vec<QuarantineRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {QUARANTINE_COLUMNS} FROM quarantine
+             WHERE id > ?1 AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR item = ?3) AND (?4 IS NULL OR status = ?4)
+             ORDER BY id LIMIT ?5"
+        ))?;
+        let limit = if f.limit == 0 { 100 } else { f.limit };
+        let rows = st
+            .query_map(params![f.after_id, f.provider, f.item, f.status, limit], quarantine_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?1"))?
+            .query_row([id], quarantine_row)
+            .optional()?)
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        let count = |sql: &str| -> Result<u64> { Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        Ok(Counts {
+            subjects: count("SELECT COUNT(*) FROM subjects")?,
+            records: count("SELECT COUNT(*) FROM records")?,
+            events: self.ledger_size()?,
+            quarantine_open: count("SELECT COUNT(*) FROM quarantine WHERE status = 'open'")?,
+        })
+    }
+}
+
+impl SqliteStore {
+    fn heads_where(&self, tail: &str) -> Result<Vec<SignedHead>> {
+        let mut st =
+            self.conn.prepare_cached(&format!("SELECT size, root, timestamp_ms, checkpoint FROM tree_heads {tail}"))?;
+        let rows = st
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)? as u64,
+                    row.get::<_, Vec<u8>>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(size, root, timestamp_ms, checkpoint)| {
+                Ok(SignedHead { head: TreeHead { size, root: to_hash(root)?, timestamp_ms }, checkpoint })
+            })
+            .collect()
+    }
+}
