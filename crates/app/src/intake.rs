@@ -1,0 +1,479 @@
+//! Intake (归集): a department's file or batch → validated records in the store with
+//! their ledger leaves, and every refused row in quarantine with its reasons. Parsing
+//! and validation run on one thread, the store writer on another, joined by a small
+//! bounded channel, so memory stays flat whatever the file size.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::mpsc;
+
+use serde::Serialize;
+use time::Date;
+use xinyong_core::Item;
+use xinyong_core::event::Provenance;
+use xinyong_core::record::{FieldError, validate};
+use xinyong_ledger::{hex, leaf_hash};
+use xinyong_store::{Entry, NewQuarantine, NewRecord, Outcome, Store};
+
+use crate::reader::RowSource;
+use crate::{App, AppError, Result, now_ms, today_shanghai};
+
+/// Rows per transaction: large enough to amortise the commit and the head signature,
+/// small enough that a crash loses little work (and nothing acknowledged).
+pub const BATCH_ROWS: usize = 20_000;
+
+/// The JSON summary printed by `xinyong import` (a contract: fields are only added).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub file: String,
+    pub item: String,
+    pub provider: String,
+    pub batch: String,
+    pub encoding: Option<String>,
+    pub rows: u64,
+    pub accepted: u64,
+    pub corrected: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    /// Of `quarantined`, rows already in quarantine from an earlier import.
+    pub quarantined_known: u64,
+    pub blank_rows: u64,
+    pub subjects_created: u64,
+    pub ignored_columns: Vec<String>,
+    pub ledger_size: u64,
+    pub ledger_root: Option<String>,
+    pub elapsed_ms: u64,
+    pub records_per_second: u64,
+}
+
+/// Progress of a running import, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub rows: u64,
+    pub bytes: u64,
+    pub total_bytes: u64,
+}
+
+/// Maps the source's columns onto the item's fields (by Chinese name; full-width
+/// brackets and stray spaces in headers are tolerated).
+struct ColumnMap {
+    /// For each item field, the source column holding it.
+    field_cols: Vec<Option<usize>>,
+    ignored: Vec<String>,
+    headers: Vec<String>,
+}
+
+fn header_key(h: &str) -> String {
+    h.chars().map(xinyong_core::codes::fullwidth_to_ascii).filter(|c| !c.is_whitespace() && *c != '\u{feff}').collect()
+}
+
+impl ColumnMap {
+    fn new(item: &Item, headers: &[String]) -> Result<ColumnMap> {
+        let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+        let field_cols: Vec<Option<usize>> =
+            item.fields.iter().map(|f| keys.iter().position(|k| *k == header_key(&f.name))).collect();
+        let missing: Vec<&str> = item
+            .fields
+            .iter()
+            .zip(&field_cols)
+            .filter(|(f, c)| f.required && c.is_none())
+            .map(|(f, _)| f.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(AppError::input(
+                format!("缺少必填列：{}（信息项 {}）", missing.join("、"), item.code),
+                format!("required columns missing for item {}: {}", item.code, missing.join(", ")),
+            ));
+        }
+        let ignored = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !h.trim().is_empty() && !field_cols.contains(&Some(*i)))
+            .map(|(_, h)| h.clone())
+            .collect();
+        Ok(ColumnMap { field_cols, ignored, headers: headers.to_vec() })
+    }
+}
+
+/// Everything needed to turn raw rows into entries.
+pub struct RowContext<'a> {
+    pub item: &'a Item,
+    pub provider: &'a str,
+    pub batch: &'a str,
+    pub source: &'a str,
+    pub at_ms: i64,
+    pub today: Date,
+}
+
+impl RowContext<'_> {
+    /// Validates one row given as field name → text and prepares its entry.
+    pub fn entry(&self, row: Option<u64>, values: &BTreeMap<String, String>, problem: Option<FieldError>) -> Entry {
+        let cells: Vec<Option<&str>> =
+            self.item.fields.iter().map(|f| values.get(&f.name).map(String::as_str)).collect();
+        self.entry_from_cells(row, &cells, || serde_json::to_string(values).unwrap_or_default(), problem)
+    }
+
+    fn entry_from_cells(
+        &self,
+        row: Option<u64>,
+        cells: &[Option<&str>],
+        raw: impl FnOnce() -> String,
+        problem: Option<FieldError>,
+    ) -> Entry {
+        let result = match problem {
+            Some(p) => Err(vec![p]),
+            None => validate(self.item, cells, self.today),
+        };
+        match result {
+            Ok(record) => {
+                let p = Provenance {
+                    at: self.at_ms,
+                    batch: self.batch.to_string(),
+                    provider: self.provider.to_string(),
+                    source: self.source.to_string(),
+                    row,
+                };
+                Entry::Record(Box::new(NewRecord::prepare(record, self.provider, p, None)))
+            }
+            Err(mut errors) => {
+                let raw = raw();
+                if let Some(r) = row {
+                    for e in &mut errors {
+                        e.zh = format!("第 {r} 行：{}", e.zh);
+                        e.en = format!("row {r}: {}", e.en);
+                    }
+                }
+                let code_col = self.item.fields.iter().position(|f| f.name == self.item.subject_code_field);
+                let subject_hint = code_col.and_then(|i| cells.get(i).copied().flatten()).map(|s| s.trim().to_string());
+                Entry::Quarantine(Box::new(NewQuarantine {
+                    provider: self.provider.to_string(),
+                    item: self.item.code.clone(),
+                    batch: self.batch.to_string(),
+                    source: self.source.to_string(),
+                    row,
+                    raw_hash: leaf_hash(raw.as_bytes()),
+                    raw,
+                    subject_hint,
+                    errors,
+                    replaces: None,
+                }))
+            }
+        }
+    }
+}
+
+/// A new batch id: time-ordered and unique enough to tell imports apart.
+pub fn new_batch_id(at_ms: i64) -> String {
+    let nanos = time::OffsetDateTime::now_utc().nanosecond();
+    format!("b{at_ms:013x}{:05x}", nanos & 0xfffff)
+}
+
+/// Imports one file for `item` from `provider`.
+pub fn import_file(
+    app: &mut App,
+    path: &Path,
+    item_code: &str,
+    provider: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportSummary> {
+    let started = std::time::Instant::now();
+    let item = app
+        .catalog
+        .item(item_code)
+        .ok_or_else(|| {
+            let known: Vec<&str> = app.catalog.items().map(|i| i.code.as_str()).collect();
+            AppError::input(
+                format!("目录中没有信息项“{item_code}”，可用：{}", known.join("、")),
+                format!("item '{item_code}' is not in the catalog; known items: {}", known.join(", ")),
+            )
+        })?
+        .clone();
+    if provider.trim().is_empty() {
+        return Err(AppError::input("必须指明数据提供部门", "a providing department is required"));
+    }
+    let mut source = RowSource::open(path)?;
+    let columns = if source.is_jsonl() { None } else { Some(ColumnMap::new(&item, &source.headers)?) };
+    let at_ms = now_ms();
+    let batch = new_batch_id(at_ms);
+    let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut summary = ImportSummary {
+        file: path.display().to_string(),
+        item: item.code.clone(),
+        provider: provider.to_string(),
+        batch: batch.clone(),
+        encoding: source.encoding.map(|e| e.name().to_string()),
+        ignored_columns: columns.as_ref().map(|c| c.ignored.clone()).unwrap_or_default(),
+        ..Default::default()
+    };
+    let ctx = RowContext { item: &item, provider, batch: &batch, source: &file_name, at_ms, today: today_shanghai() };
+    let total_bytes = source.total_bytes;
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
+    let store = &mut app.store;
+    let key = &app.key;
+    let (parse_result, write_result) = std::thread::scope(|s| {
+        let parser = s.spawn(|| {
+            let mut ignored = std::collections::BTreeSet::new();
+            let counts = parse_rows(&ctx, &mut source, columns.as_ref(), &tx, &mut ignored);
+            drop(tx);
+            counts.map(|c| (c, ignored))
+        });
+        // the writer runs here, so the progress callback need not cross threads;
+        // it drops the receiver on error, which stops the parser at its next send
+        let written = write_chunks(store.as_mut(), key, rx, total_bytes, progress);
+        (parser.join(), written)
+    });
+    let written = write_result?;
+    let ((rows, blank), ignored_json) =
+        parse_result.map_err(|_| AppError::input("解析线程异常退出", "the parser thread panicked"))??;
+    summary.rows = rows;
+    summary.blank_rows = blank;
+    summary.ignored_columns.extend(ignored_json);
+    summary.accepted = written.accepted;
+    summary.corrected = written.corrected;
+    summary.duplicates = written.duplicates;
+    summary.quarantined = written.quarantined;
+    summary.quarantined_known = written.quarantined_known;
+    summary.subjects_created = written.subjects_created;
+    let head = app.store.latest_head()?;
+    summary.ledger_size = head.as_ref().map_or(0, |h| h.head.size);
+    summary.ledger_root = head.map(|h| hex(&h.head.root));
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    summary.records_per_second = (rows - blank) * 1000 / summary.elapsed_ms.max(1);
+    Ok(summary)
+}
+
+struct Chunk {
+    entries: Vec<Entry>,
+    rows: u64,
+    bytes: u64,
+}
+
+#[derive(Default)]
+struct Written {
+    accepted: u64,
+    corrected: u64,
+    duplicates: u64,
+    quarantined: u64,
+    quarantined_known: u64,
+    subjects_created: u64,
+}
+
+/// Tallies the outcomes of one appended batch.
+fn tally(w: &mut Written, outcomes: &[Outcome]) {
+    for o in outcomes {
+        match o {
+            Outcome::Accepted { .. } => w.accepted += 1,
+            Outcome::Corrected { .. } => w.corrected += 1,
+            Outcome::Duplicate { .. } => w.duplicates += 1,
+            Outcome::Quarantined { already_known, .. } => {
+                w.quarantined += 1;
+                w.quarantined_known += u64::from(*already_known);
+            }
+        }
+    }
+}
+
+fn write_chunks(
+    store: &mut dyn Store,
+    key: &xinyong_ledger::LedgerKey,
+    rx: mpsc::Receiver<Chunk>,
+    total_bytes: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Written> {
+    let mut w = Written::default();
+    for chunk in rx {
+        let out = store.append(&chunk.entries, key, now_ms())?;
+        tally(&mut w, &out.outcomes);
+        w.subjects_created += out.subjects_created;
+        progress(Progress { rows: chunk.rows, bytes: chunk.bytes, total_bytes });
+    }
+    Ok(w)
+}
+
+/// Reads, validates and prepares rows, sending full chunks to the writer. Returns
+/// (data rows read, blank rows skipped).
+fn parse_rows(
+    ctx: &RowContext<'_>,
+    source: &mut RowSource,
+    columns: Option<&ColumnMap>,
+    tx: &mpsc::SyncSender<Chunk>,
+    ignored_json: &mut std::collections::BTreeSet<String>,
+) -> Result<(u64, u64)> {
+    let mut rows = 0u64;
+    let mut blank = 0u64;
+    let mut entries = Vec::with_capacity(BATCH_ROWS);
+    while let Some(raw) = source.next_row()? {
+        rows += 1 + raw.blank_lines_before;
+        blank += raw.blank_lines_before;
+        if raw.is_blank() {
+            blank += 1;
+            continue;
+        }
+        let entry = match columns {
+            Some(map) => {
+                let cells: Vec<Option<&str>> =
+                    map.field_cols.iter().map(|c| c.and_then(|i| raw.cells.get(i)).map(String::as_str)).collect();
+                let problem = raw.problem.clone().or_else(|| extra_cells_problem(&raw, map));
+                ctx.entry_from_cells(Some(raw.row), &cells, || raw_json(&map.headers, &raw), problem)
+            }
+            None => jsonl_entry(ctx, &raw, ignored_json),
+        };
+        entries.push(entry);
+        if entries.len() == BATCH_ROWS {
+            let chunk = Chunk { entries: std::mem::take(&mut entries), rows, bytes: source.position() };
+            if tx.send(chunk).is_err() {
+                // the writer stopped on an error; it reports it
+                return Ok((rows, blank));
+            }
+            entries.reserve(BATCH_ROWS);
+        }
+    }
+    rows += source.trailing_blank;
+    blank += source.trailing_blank;
+    if !entries.is_empty() {
+        let _ = tx.send(Chunk { entries, rows, bytes: source.position() });
+    }
+    Ok((rows, blank))
+}
+
+type RawRowRef = crate::reader::RawRow;
+
+/// The raw row as JSON (source column → text) for quarantine: what the department
+/// sent, so it can be corrected and resubmitted.
+fn raw_json(headers: &[String], raw: &RawRowRef) -> String {
+    let mut obj = serde_json::Map::new();
+    for (i, cell) in raw.cells.iter().enumerate() {
+        let name = headers.get(i).cloned().unwrap_or_else(|| format!("_column_{}", i + 1));
+        obj.insert(name, serde_json::Value::String(cell.clone()));
+    }
+    serde_json::Value::Object(obj).to_string()
+}
+
+/// A row with more non-empty cells than the header has columns has lost its alignment
+/// (an unquoted comma, usually): refusing it is safer than guessing.
+fn extra_cells_problem(raw: &RawRowRef, map: &ColumnMap) -> Option<FieldError> {
+    let width = map.headers.len();
+    if raw.cells.len() > width && raw.cells[width..].iter().any(|c| !c.trim().is_empty()) {
+        return Some(FieldError::new(
+            "",
+            "columns",
+            format!("第 {} 行有 {} 列，多于表头的 {width} 列", raw.row, raw.cells.len()),
+            format!("row {} has {} cells but the header has {width} columns", raw.row, raw.cells.len()),
+        ));
+    }
+    None
+}
+
+fn jsonl_entry(ctx: &RowContext<'_>, raw: &RawRowRef, ignored: &mut std::collections::BTreeSet<String>) -> Entry {
+    let text = raw.cells.first().map(String::as_str).unwrap_or("");
+    let mut values = BTreeMap::new();
+    let problem = match raw.problem.clone() {
+        Some(p) => Some(p),
+        None => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(obj)) => {
+                let mut bad = None;
+                for (k, v) in obj {
+                    let name =
+                        ctx.item.fields.iter().find(|f| header_key(&f.name) == header_key(&k)).map(|f| f.name.clone());
+                    let Some(name) = name else {
+                        ignored.insert(k);
+                        continue;
+                    };
+                    let text = match v {
+                        serde_json::Value::Null => continue,
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Number(n) => n.to_string(),
+                        serde_json::Value::Bool(b) => b.to_string(),
+                        other => {
+                            bad = Some(FieldError::new(
+                                &name,
+                                "json.type",
+                                format!("“{name}”应为文本或数字，实为 {other}"),
+                                format!("'{name}' must be a string or number, got {other}"),
+                            ));
+                            continue;
+                        }
+                    };
+                    values.insert(name, text);
+                }
+                bad
+            }
+            Ok(_) | Err(_) => Some(FieldError::new(
+                "",
+                "json",
+                format!("第 {} 行不是 JSON 对象", raw.row),
+                format!("line {} is not a JSON object", raw.row),
+            )),
+        },
+    };
+    if problem.is_some() && values.is_empty() {
+        // keep the line as received so it can be corrected and resubmitted
+        values.insert("_raw".to_string(), text.to_string());
+    }
+    ctx.entry(Some(raw.row), &values, problem)
+}
+
+/// Resubmits a quarantined row after correction: `set` replaces field values (by the
+/// catalog's Chinese field name). A row that now passes is stored and the entry marked
+/// resolved; one that still fails keeps its entry, with the new reasons.
+pub fn resubmit(app: &mut App, id: i64, set: &[(String, String)]) -> Result<Outcome> {
+    let entry = app
+        .store
+        .quarantine_entry(id)?
+        .ok_or_else(|| AppError::input(format!("隔离区没有编号为 {id} 的记录"), format!("no quarantine entry {id}")))?;
+    if entry.status != "open" {
+        return Err(AppError::input(
+            format!("隔离记录 {id} 已处理（{}）", entry.status),
+            format!("quarantine entry {id} is already {}", entry.status),
+        ));
+    }
+    let item = app
+        .catalog
+        .item(&entry.item)
+        .ok_or_else(|| {
+            AppError::input(
+                format!("信息项 {} 已不在目录中", entry.item),
+                format!("item {} is no longer in the catalog", entry.item),
+            )
+        })?
+        .clone();
+    let raw: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&entry.raw).unwrap_or_default();
+    let mut values = BTreeMap::new();
+    for (k, v) in raw {
+        let Some(f) = item.fields.iter().find(|f| header_key(&f.name) == header_key(&k)) else { continue };
+        if let serde_json::Value::String(s) = v {
+            values.insert(f.name.clone(), s);
+        }
+    }
+    for (k, v) in set {
+        let Some(f) = item.fields.iter().find(|f| header_key(&f.name) == header_key(k)) else {
+            return Err(AppError::input(
+                format!("信息项 {} 没有字段“{k}”", item.code),
+                format!("item {} has no field '{k}'", item.code),
+            ));
+        };
+        values.insert(f.name.clone(), v.clone());
+    }
+    let at_ms = now_ms();
+    let batch = new_batch_id(at_ms);
+    let ctx = RowContext {
+        item: &item,
+        provider: &entry.provider,
+        batch: &batch,
+        source: "resubmission",
+        at_ms,
+        today: today_shanghai(),
+    };
+    let e = match ctx.entry(entry.row, &values, None) {
+        Entry::Record(mut r) => {
+            r.resolves = Some(id);
+            Entry::Record(r)
+        }
+        Entry::Quarantine(mut q) => {
+            q.replaces = Some(id);
+            Entry::Quarantine(q)
+        }
+    };
+    let out = app.store.append(&[e], &app.key, at_ms)?;
+    out.outcomes.into_iter().next().ok_or_else(|| AppError::input("存储未返回结果", "the store returned no outcome"))
+}

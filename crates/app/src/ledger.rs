@@ -1,0 +1,202 @@
+//! Ledger use cases: verification of the whole log against the signed heads, and
+//! inclusion / consistency proofs for outside checkers.
+
+use serde::Serialize;
+use xinyong_core::event::EventBody;
+use xinyong_ledger::{Frontier, Hash, consistency_proof, hex, inclusion_proof, leaf_hash};
+
+use crate::{App, AppError, Result};
+
+/// Events read per page while verifying: bounds memory on large logs.
+const PAGE: u32 = 50_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub size: u64,
+    pub heads_checked: u64,
+    pub root: Option<String>,
+    /// First index at which the stored log departs from what was signed.
+    pub first_bad_index: Option<u64>,
+    pub problem: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// Recomputes every leaf from the stored event bytes and the tree from the leaves,
+/// and checks each signed head (signature and root) on the way.
+pub fn verify(app: &App) -> Result<VerifyReport> {
+    let started = std::time::Instant::now();
+    let verifier = app.verifier();
+    let heads = app.store.heads()?;
+    let mut report = VerifyReport {
+        ok: true,
+        size: 0,
+        heads_checked: 0,
+        root: None,
+        first_bad_index: None,
+        problem: None,
+        elapsed_ms: 0,
+    };
+    let fail = |report: &mut VerifyReport, index: u64, problem: String| {
+        if report.ok {
+            report.ok = false;
+            report.first_bad_index = Some(index);
+            report.problem = Some(problem);
+        }
+    };
+    let mut frontier = Frontier::new();
+    let mut next_head = heads.iter().peekable();
+    let mut prev_head_size = 0u64;
+    // heads must verify before any leaf is trusted
+    for h in &heads {
+        match verifier.verify(&h.checkpoint) {
+            Ok(th) if th == h.head => {}
+            Ok(_) => fail(
+                &mut report,
+                h.head.size.saturating_sub(1),
+                format!("head at size {} does not match its signed checkpoint", h.head.size),
+            ),
+            Err(e) => fail(&mut report, h.head.size.saturating_sub(1), format!("head at size {}: {e}", h.head.size)),
+        }
+    }
+    loop {
+        let page = app.store.events(frontier.size(), PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        for ev in page {
+            let idx = frontier.size();
+            if ev.index != idx {
+                fail(&mut report, idx, format!("event {idx} is missing (next stored is {})", ev.index));
+                return Ok(finish(report, &frontier, started));
+            }
+            let leaf = leaf_hash(&ev.payload);
+            if leaf != ev.leaf {
+                fail(&mut report, idx, format!("event {idx}: stored bytes do not hash to the stored leaf"));
+            }
+            match EventBody::from_bytes(&ev.payload) {
+                Ok(body) if body.canonical_bytes() == ev.payload && body.subject == ev.subject_code => {}
+                _ => fail(
+                    &mut report,
+                    idx,
+                    format!("event {idx}: payload is not a canonical event of subject {}", ev.subject_code),
+                ),
+            }
+            frontier.push(leaf);
+            while let Some(h) = next_head.peek() {
+                if h.head.size != frontier.size() {
+                    break;
+                }
+                report.heads_checked += 1;
+                if h.head.root != frontier.root() {
+                    fail(
+                        &mut report,
+                        prev_head_size,
+                        format!(
+                            "recomputed root at size {} differs from the signed head: an event in [{prev_head_size}, {}) was altered",
+                            h.head.size, h.head.size
+                        ),
+                    );
+                }
+                prev_head_size = h.head.size;
+                next_head.next();
+            }
+        }
+    }
+    if let Some(h) = next_head.next() {
+        fail(
+            &mut report,
+            frontier.size(),
+            format!("signed head of size {} but only {} events are stored", h.head.size, frontier.size()),
+        );
+    } else if frontier.size() > prev_head_size {
+        fail(
+            &mut report,
+            prev_head_size,
+            format!("events from {prev_head_size} on are not covered by any signed head"),
+        );
+    }
+    Ok(finish(report, &frontier, started))
+}
+
+fn finish(mut report: VerifyReport, frontier: &Frontier, started: std::time::Instant) -> VerifyReport {
+    report.size = frontier.size();
+    report.root = Some(hex(&frontier.root()));
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub tree_size: u64,
+    pub leaf_hash: String,
+    pub root: String,
+    pub proof: Vec<String>,
+    /// The signed checkpoint the root comes from.
+    pub checkpoint: String,
+    pub event: serde_json::Value,
+    pub algorithm: &'static str,
+}
+
+fn latest_leaves(app: &App) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
+    let head = app
+        .store
+        .latest_head()?
+        .ok_or_else(|| AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet"))?;
+    let leaves = app.store.leaf_hashes(head.head.size)?;
+    Ok((head, leaves))
+}
+
+/// Inclusion proof of event `index` in the latest signed tree.
+pub fn proof(app: &App, index: u64) -> Result<InclusionProof> {
+    let (head, leaves) = latest_leaves(app)?;
+    let Some(leaf) = leaves.get(index as usize) else {
+        return Err(AppError::input(
+            format!("索引 {index} 超出账本范围（共 {} 条）", leaves.len()),
+            format!("index {index} is beyond the ledger (size {})", leaves.len()),
+        ));
+    };
+    let path = inclusion_proof(&leaves, index)?;
+    let event = app.store.event(index)?.map(|e| serde_json::from_slice(&e.payload).unwrap_or(serde_json::Value::Null));
+    Ok(InclusionProof {
+        index,
+        tree_size: head.head.size,
+        leaf_hash: hex(leaf),
+        root: hex(&head.head.root),
+        proof: path.iter().map(hex).collect(),
+        checkpoint: head.checkpoint,
+        event: event.unwrap_or(serde_json::Value::Null),
+        algorithm: "RFC 6962 SHA-256",
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsistencyProof {
+    pub from: u64,
+    pub to: u64,
+    pub from_root: String,
+    pub to_root: String,
+    pub proof: Vec<String>,
+}
+
+/// Consistency proof between two tree sizes (`to` defaults to the latest head).
+pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyProof> {
+    let (head, mut leaves) = latest_leaves(app)?;
+    let to = to.unwrap_or(head.head.size);
+    if from == 0 || from > to || to > head.head.size {
+        return Err(AppError::input(
+            format!("需要 0 < from ≤ to ≤ {}", head.head.size),
+            format!("need 0 < from <= to <= {}", head.head.size),
+        ));
+    }
+    leaves.truncate(to as usize);
+    let proof = consistency_proof(&leaves, from)?;
+    Ok(ConsistencyProof {
+        from,
+        to,
+        from_root: hex(&xinyong_ledger::root_of(&leaves[..from as usize])),
+        to_root: hex(&xinyong_ledger::root_of(&leaves)),
+        proof: proof.iter().map(hex).collect(),
+    })
+}

@@ -1,0 +1,433 @@
+//! `xinyong`: the command line of the public credit information platform.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand, ValueEnum};
+use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
+use xinyong_app::{App, intake, ledger};
+use xinyong_core::calendar::WorkCalendar;
+use xinyong_core::codes::{SubjectCode, mask_id};
+use xinyong_store::QuarantineFilter;
+
+#[derive(Parser)]
+#[command(name = "xinyong", version, about = "xinyong (信用): public credit information platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataArg {
+    /// Data directory (SQLite store and ledger key).
+    #[arg(long, default_value = "./xinyong-data", global = true)]
+    data: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check USCC / resident ID codes (arguments, or one per line on stdin).
+    Code {
+        #[command(subcommand)]
+        cmd: CodeCmd,
+    },
+    /// Official working-day calendar (2019–2026).
+    Calendar {
+        #[command(subcommand)]
+        cmd: CalendarCmd,
+    },
+    /// Import a department file (CSV UTF-8/GB18030, XLSX, JSONL) for one catalog item.
+    Import {
+        file: PathBuf,
+        /// Catalog item code, e.g. admin_penalty.
+        #[arg(long)]
+        item: String,
+        /// Providing department.
+        #[arg(long)]
+        provider: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Rows refused at intake: list and resubmit after correction.
+    Quarantine {
+        #[command(subcommand)]
+        cmd: QuarantineCmd,
+    },
+    /// The Merkle ledger: verify, proofs, head.
+    Ledger {
+        #[command(subcommand)]
+        cmd: LedgerCmd,
+    },
+    /// A subject and its records (personal IDs masked).
+    Subject {
+        code: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Generate deterministic synthetic data, one file per catalog item.
+    Gen {
+        #[arg(long)]
+        subjects: u64,
+        #[arg(long)]
+        records: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Percentage of dirty rows (bad codes, missing fields, bad dates, duplicates, blanks).
+        #[arg(long, default_value_t = 0)]
+        dirty: u32,
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+        encoding: EncodingArg,
+    },
+    /// Generate a demo data set, import it and verify the ledger.
+    Demo {
+        #[arg(long, default_value_t = 20_000)]
+        subjects: u64,
+        #[arg(long, default_value_t = 100_000)]
+        records: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    Utf8,
+    Gb18030,
+}
+
+#[derive(Subcommand)]
+enum CodeCmd {
+    Check { codes: Vec<String> },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// The N-th working day after DATE.
+    AddWorkdays { date: String, n: u32 },
+    /// Whether DATE is a working day.
+    IsWorkday { date: String },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    List {
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        /// open, resolved or all.
+        #[arg(long, default_value = "open")]
+        status: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Resubmit a quarantined row with corrected fields: --set 字段=值 (repeatable).
+    Resubmit {
+        id: i64,
+        #[arg(long = "set", value_parser = parse_assignment)]
+        set: Vec<(String, String)>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Recompute the tree from the stored events and check every signed head.
+    Verify {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Inclusion proof of event INDEX in the latest signed tree (JSON).
+    Proof {
+        index: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Consistency proof between tree sizes FROM and TO (default: latest).
+    Consistency {
+        from: u64,
+        to: Option<u64>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// The latest signed head and the verification key.
+    Head {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+fn parse_assignment(s: &str) -> std::result::Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected 字段=值 (field=value), got '{s}'"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 / error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn parse_date(s: &str) -> Result<time::Date> {
+    xinyong_core::record::parse_date(s).ok_or_else(|| anyhow!("'{s}' is not a date (YYYY-MM-DD) / 不是有效日期"))
+}
+
+fn run(cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Code { cmd: CodeCmd::Check { codes } } => code_check(codes)?,
+        Command::Calendar { cmd } => {
+            let cal = WorkCalendar::official();
+            match cmd {
+                CalendarCmd::AddWorkdays { date, n } => {
+                    println!("{}", xinyong_core::record::date_string(cal.add_workdays(parse_date(&date)?, n)?));
+                }
+                CalendarCmd::IsWorkday { date } => {
+                    let d = parse_date(&date)?;
+                    println!("{}", cal.is_workday(d)?);
+                }
+            }
+        }
+        Command::Import { file, item, provider, data } => {
+            let mut app = App::open(&data.data)?;
+            let summary = import_with_progress(&mut app, &file, &item, &provider)?;
+            print_json(&summary)?;
+        }
+        Command::Quarantine { cmd } => match cmd {
+            QuarantineCmd::List { item, provider, status, limit, after, data } => {
+                let app = App::open(&data.data)?;
+                let filter = QuarantineFilter {
+                    provider,
+                    item,
+                    status: (status != "all").then_some(status),
+                    after_id: after,
+                    limit,
+                };
+                let rows = app.store.quarantine(&filter)?;
+                let mut out = std::io::stdout().lock();
+                for r in rows {
+                    serde_json::to_writer(&mut out, &r)?;
+                    writeln!(out)?;
+                }
+            }
+            QuarantineCmd::Resubmit { id, set, data } => {
+                let mut app = App::open(&data.data)?;
+                let outcome = intake::resubmit(&mut app, id, &set)?;
+                print_json(&outcome)?;
+                if matches!(outcome, xinyong_store::Outcome::Quarantined { .. }) {
+                    let entry = app.store.quarantine_entry(id)?;
+                    if let Some(e) = entry {
+                        for err in e.errors {
+                            eprintln!("{} / {}", err.zh, err.en);
+                        }
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        },
+        Command::Ledger { cmd } => return ledger_cmd(cmd),
+        Command::Subject { code, data } => {
+            let app = App::open(&data.data)?;
+            let code = SubjectCode::parse(&code).map_err(|e| anyhow!("{}", e[0]))?;
+            let subject = app.store.subject(code.key())?.ok_or_else(|| anyhow!("主体不存在 / no such subject"))?;
+            let records = app.store.records_of(code.key())?;
+            let mut v = serde_json::to_value(&subject)?;
+            v["code"] = code.display().into();
+            v["legal_rep_id"] = subject.legal_rep_id.as_deref().map(mask_id).into();
+            v["records"] = serde_json::to_value(&records)?;
+            if let SubjectCode::Resident(_) = code {
+                for r in v["records"].as_array_mut().into_iter().flatten() {
+                    r["subject_code"] = code.display().into();
+                }
+            }
+            print_json(&v)?;
+        }
+        Command::Gen { subjects, records, out, seed, dirty, format, encoding } => {
+            let opts = GenOptions {
+                subjects,
+                records,
+                seed,
+                dirty_percent: dirty.min(100),
+                format: match format {
+                    FormatArg::Csv => GenFormat::Csv,
+                    FormatArg::Jsonl => GenFormat::Jsonl,
+                },
+                encoding: match encoding {
+                    EncodingArg::Utf8 => GenEncoding::Utf8,
+                    EncodingArg::Gb18030 => GenEncoding::Gb18030,
+                },
+                latest_date: xinyong_app::today_shanghai(),
+            };
+            let manifest = xinyong_app::synthetic::generate(&opts, &out)?;
+            print_json(&manifest)?;
+        }
+        Command::Demo { subjects, records, data } => return demo(subjects, records, &data.data),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn code_check(codes: Vec<String>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut check = |input: &str| -> Result<()> {
+        let v = match SubjectCode::parse(input) {
+            Ok(c) => serde_json::json!({
+                "input": input,
+                "valid": true,
+                "normalized": c.key(),
+                "kind": c.scheme(),
+                "subject_kind": c.kind().as_str(),
+                "errors": [],
+            }),
+            Err(errors) => serde_json::json!({
+                "input": input,
+                "valid": false,
+                "normalized": null,
+                "kind": null,
+                "errors": errors.iter().map(|e| {
+                    let text = e.to_string();
+                    let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+                    serde_json::json!({"rule": e.rule(), "zh": zh, "en": en})
+                }).collect::<Vec<_>>(),
+            }),
+        };
+        serde_json::to_writer(&mut out, &v)?;
+        writeln!(out)?;
+        Ok(())
+    };
+    if codes.is_empty() {
+        for line in std::io::stdin().lock().lines() {
+            let line = line?;
+            if !line.trim().is_empty() {
+                check(line.trim_end_matches('\r'))?;
+            }
+        }
+    } else {
+        for c in &codes {
+            check(c)?;
+        }
+    }
+    Ok(())
+}
+
+fn import_with_progress(app: &mut App, file: &Path, item: &str, provider: &str) -> Result<intake::ImportSummary> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:40}] {bytes}/{total_bytes} {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("导入 {item}"));
+        bar
+    });
+    let mut progress = |p: intake::Progress| {
+        if let Some(b) = &bar {
+            b.set_position(p.bytes);
+        }
+    };
+    let summary = intake::import_file(app, file, item, provider, &mut progress)
+        .with_context(|| format!("导入失败 / import of {} failed", file.display()))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(summary)
+}
+
+fn ledger_cmd(cmd: LedgerCmd) -> Result<ExitCode> {
+    match cmd {
+        LedgerCmd::Verify { data } => {
+            let app = App::open(&data.data)?;
+            let report = ledger::verify(&app)?;
+            print_json(&report)?;
+            if !report.ok {
+                eprintln!(
+                    "账本校验失败，首个异常索引 {} / ledger verification FAILED at index {}: {}",
+                    report.first_bad_index.unwrap_or(0),
+                    report.first_bad_index.unwrap_or(0),
+                    report.problem.as_deref().unwrap_or("")
+                );
+                return Ok(ExitCode::from(1));
+            }
+        }
+        LedgerCmd::Proof { index, data } => print_json(&ledger::proof(&App::open(&data.data)?, index)?)?,
+        LedgerCmd::Consistency { from, to, data } => {
+            print_json(&ledger::consistency(&App::open(&data.data)?, from, to)?)?
+        }
+        LedgerCmd::Head { data } => {
+            let app = App::open(&data.data)?;
+            let head = app.store.latest_head()?;
+            print_json(&serde_json::json!({
+                "head": head,
+                "verifier_key": app.verifier().to_text(),
+            }))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The README's run command until `serve` exists: generate, import everything, verify.
+fn demo(subjects: u64, records: u64, data: &Path) -> Result<ExitCode> {
+    let gen_dir = data.join("demo-input");
+    let opts = GenOptions {
+        subjects,
+        records,
+        seed: 2026,
+        dirty_percent: 2,
+        format: GenFormat::Csv,
+        encoding: GenEncoding::Utf8,
+        latest_date: xinyong_app::today_shanghai(),
+    };
+    eprintln!("生成演示数据 / generating demo data in {} …", gen_dir.display());
+    let manifest = xinyong_app::synthetic::generate(&opts, &gen_dir)?;
+    let mut app = App::open(data)?;
+    let mut summaries = Vec::new();
+    for f in &manifest.files {
+        let s = import_with_progress(&mut app, &gen_dir.join(&f.file), &f.item, "演示数据中心")?;
+        eprintln!(
+            "{:<20} 接收 accepted {:>7}  隔离 quarantined {:>5}  重复 duplicates {:>5}  {:>7} rows/s",
+            f.item, s.accepted, s.quarantined, s.duplicates, s.records_per_second
+        );
+        summaries.push(s);
+    }
+    let report = ledger::verify(&app)?;
+    let counts = app.store.counts()?;
+    print_json(&serde_json::json!({ "imports": summaries, "counts": counts, "ledger": report }))?;
+    eprintln!(
+        "账本校验 / ledger verify: {} ({} events). 试试 / try: xinyong quarantine list --data {}",
+        if report.ok { "通过 ok" } else { "失败 FAILED" },
+        report.size,
+        data.display()
+    );
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,380 @@
+//! End-to-end tests of the `xinyong` binary: real files, a real SQLite store in a
+//! temporary directory, the real ledger. (One test binary for the crate: each file in
+//! tests/ links separately, which is slow on two cores.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xinyong"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).stdin(Stdio::null()).output().expect("run xinyong")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn generate(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["gen", "--subjects", "300", "--records", "3000", "--seed", "7", "--out", s(dir)];
+    args.extend_from_slice(extra);
+    ok_json(&args)
+}
+
+fn import(file: &Path, item: &str, data: &Path) -> Value {
+    ok_json(&["import", s(file), "--item", item, "--provider", "测试部门", "--data", s(data)])
+}
+
+fn files(manifest: &Value) -> Vec<(String, String, Value)> {
+    manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["item"].as_str().unwrap().to_string(), f["file"].as_str().unwrap().to_string(), f.clone()))
+        .collect()
+}
+
+#[test]
+fn code_check_reads_arguments_and_stdin() {
+    let out = run(&["code", "check", "91110108551385082Q", "91110108551385082R", "11010519491231002X", "hello"]);
+    assert!(out.status.success());
+    let rows: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["valid"], true);
+    assert_eq!(rows[0]["kind"], "uscc");
+    assert_eq!(rows[0]["normalized"], "91110108551385082Q");
+    assert_eq!(rows[1]["valid"], false);
+    assert_eq!(rows[1]["errors"][0]["rule"], "check_char");
+    assert!(rows[1]["errors"][0]["zh"].as_str().unwrap().contains("'Q'"));
+    assert_eq!(rows[2]["kind"], "resident_id");
+    assert_eq!(rows[3]["errors"][0]["rule"], "length");
+
+    let mut child = bin().args(["code", "check"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("９１１１０１０８５５１３８５０８２ｑ\n\n9111-0108-5513-8508-2Q\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let rows: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2, "blank lines are skipped");
+    assert!(rows.iter().all(|r| r["valid"] == true && r["normalized"] == "91110108551385082Q"));
+}
+
+#[test]
+fn calendar_adds_working_days_and_refuses_uncovered_years() {
+    let out = run(&["calendar", "add-workdays", "2024-09-27", "7"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "2024-10-12");
+    let out = run(&["calendar", "add-workdays", "2026-02-13", "1"]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "2026-02-14",
+        "Saturday 2026-02-14 is an adjusted working day"
+    );
+    let out = run(&["calendar", "add-workdays", "1999-01-04", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1999"));
+}
+
+/// The acceptance test in small: a dirty file imports with every bad row
+/// quarantined and every good row stored; a second import adds nothing.
+#[test]
+fn dirty_files_import_exactly_and_reimport_adds_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let data = tmp.path().join("data");
+    let manifest = generate(&input, &["--dirty", "10"]);
+    let mut accepted_total = 0;
+    for (item, file, m) in files(&manifest) {
+        let sum = import(&input.join(&file), &item, &data);
+        assert_eq!(sum["accepted"], m["expect_accepted"], "{item}: {sum}");
+        assert_eq!(sum["quarantined"], m["expect_quarantined"], "{item}: {sum}");
+        assert_eq!(sum["duplicates"], m["expect_duplicates"], "{item}: {sum}");
+        assert_eq!(sum["blank_rows"], m["expect_blank"], "{item}: {sum}");
+        assert!(m["expect_quarantined"].as_u64().unwrap() > 0, "{item}: the dirty file has bad rows");
+        accepted_total += sum["accepted"].as_u64().unwrap();
+    }
+    assert!(accepted_total > 3000, "{accepted_total}");
+    let verify = ok_json(&["ledger", "verify", "--data", s(&data)]);
+    assert_eq!(verify["ok"], true);
+    let size = verify["size"].as_u64().unwrap();
+    // every quarantined row is listed with row number, field and both languages
+    let out = run(&["quarantine", "list", "--status", "all", "--limit", "100000", "--data", s(&data)]);
+    let listed: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let expected: u64 = files(&manifest).iter().map(|f| f.2["expect_quarantined"].as_u64().unwrap()).sum();
+    assert_eq!(listed.len() as u64, expected);
+    for q in &listed {
+        assert!(q["row"].as_u64().unwrap() >= 2, "{q}");
+        let e = &q["errors"][0];
+        assert!(!e["zh"].as_str().unwrap().is_empty() && !e["en"].as_str().unwrap().is_empty(), "{q}");
+        assert!(e["zh"].as_str().unwrap().starts_with(&format!("第 {} 行", q["row"])), "{q}");
+    }
+    // second pass: nothing new, everything recognised
+    for (item, file, m) in files(&manifest) {
+        let sum = import(&input.join(&file), &item, &data);
+        assert_eq!(sum["accepted"], 0, "{item}: {sum}");
+        assert_eq!(sum["corrected"], 0, "{item}: {sum}");
+        assert_eq!(
+            sum["duplicates"].as_u64().unwrap(),
+            m["expect_accepted"].as_u64().unwrap() + m["expect_duplicates"].as_u64().unwrap(),
+            "{item}: {sum}"
+        );
+        assert_eq!(sum["quarantined_known"], m["expect_quarantined"], "{item}: {sum}");
+    }
+    let again = ok_json(&["ledger", "verify", "--data", s(&data)]);
+    assert_eq!(again["size"].as_u64().unwrap(), size, "the second import added events");
+}
+
+#[test]
+fn gb18030_jsonl_and_utf8_give_the_same_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for (variant, extra) in
+        [("utf8", vec![]), ("gb", vec!["--encoding", "gb18030"]), ("jsonl", vec!["--format", "jsonl"])]
+    {
+        let input = tmp.path().join(variant);
+        let data = tmp.path().join(format!("data-{variant}"));
+        let manifest = generate(&input, &extra);
+        let mut accepted = 0;
+        for (item, file, m) in files(&manifest) {
+            let sum = import(&input.join(&file), &item, &data);
+            assert_eq!(sum["accepted"], m["expect_accepted"], "{variant} {item}: {sum}");
+            assert_eq!(sum["quarantined"], 0, "{variant} {item}: {sum}");
+            if variant == "gb" {
+                assert_eq!(sum["encoding"], "GB18030");
+            }
+            accepted += sum["accepted"].as_u64().unwrap();
+        }
+        let code = first_registered_code(&input.join(files(&manifest)[0].1.clone()));
+        let subject = ok_json(&["subject", &code, "--data", s(&data)]);
+        names.push((
+            accepted,
+            subject["name"].as_str().unwrap().to_string(),
+            subject["records"].as_array().unwrap().len(),
+        ));
+    }
+    assert!(names[0].1.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{names:?}");
+    assert!(names.iter().all(|n| *n == names[0]), "{names:?}");
+}
+
+/// The first subject code in a generated registration file (CSV or JSONL).
+fn first_registered_code(path: &Path) -> String {
+    let text = std::fs::read(path).unwrap();
+    let text = match std::str::from_utf8(&text) {
+        Ok(t) => t.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(&text).0.into_owned(),
+    };
+    let line = text.lines().nth(if path.extension().unwrap() == "jsonl" { 0 } else { 1 }).unwrap();
+    if line.starts_with('{') {
+        let v: Value = serde_json::from_str(line).unwrap();
+        return v["统一社会信用代码"].as_str().unwrap().to_string();
+    }
+    let header = text.lines().next().unwrap();
+    let col = header.split(',').position(|h| h == "统一社会信用代码").unwrap();
+    line.split(',').nth(col).unwrap().to_string()
+}
+
+fn write_csv(path: &Path, header: &[&str], rows: &[Vec<&str>]) {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+const HONOUR_HEADER: [&str; 7] =
+    ["主体名称", "统一社会信用代码", "荣誉名称", "荣誉等级", "授予日期", "授予机关", "表彰决定文号"];
+
+fn honour_row<'a>(code: &'a str, title: &'a str, doc: &'a str) -> Vec<&'a str> {
+    vec!["北京测试科技有限公司", code, title, "市级", "2024-05-06", "北京市市场监督管理局", doc]
+}
+
+#[test]
+fn quarantined_rows_can_be_corrected_and_resubmitted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let file = tmp.path().join("honour.csv");
+    write_csv(
+        &file,
+        &HONOUR_HEADER,
+        &[
+            honour_row("91110108551385082R", "守合同重信用企业", "京发〔2024〕1号"),
+            honour_row("91110108551385082Q", "纳税信用A级", "京发〔2024〕2号"),
+        ],
+    );
+    let sum = import(&file, "honour", &data);
+    assert_eq!((sum["accepted"].as_u64(), sum["quarantined"].as_u64()), (Some(1), Some(1)), "{sum}");
+    let out = run(&["quarantine", "list", "--data", s(&data)]);
+    let entry: Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(entry["row"], 2);
+    assert_eq!(entry["errors"][0]["field"], "统一社会信用代码");
+    assert_eq!(entry["errors"][0]["rule"], "code.check_char");
+    let id = entry["id"].as_i64().unwrap().to_string();
+    // still wrong: stays quarantined, exit 1, same entry
+    let out = run(&["quarantine", "resubmit", &id, "--set", "统一社会信用代码=91110108551385082X", "--data", s(&data)]);
+    assert_eq!(out.status.code(), Some(1));
+    // corrected
+    let fixed =
+        ok_json(&["quarantine", "resubmit", &id, "--set", "统一社会信用代码=91110108551385082Q", "--data", s(&data)]);
+    assert_eq!(fixed["outcome"], "accepted", "{fixed}");
+    let out = run(&["quarantine", "list", "--data", s(&data)]);
+    assert!(out.stdout.is_empty(), "nothing open any more");
+    let subject = ok_json(&["subject", "91110108551385082Q", "--data", s(&data)]);
+    assert_eq!(subject["records"].as_array().unwrap().len(), 2);
+    assert_eq!(ok_json(&["ledger", "verify", "--data", s(&data)])["ok"], true);
+}
+
+#[test]
+fn changed_rows_are_corrections_and_missing_columns_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let file = tmp.path().join("honour.csv");
+    write_csv(&file, &HONOUR_HEADER, &[honour_row("91110108551385082Q", "旧称号", "京发〔2024〕1号")]);
+    assert_eq!(import(&file, "honour", &data)["accepted"], 1);
+    write_csv(&file, &HONOUR_HEADER, &[honour_row("91110108551385082Q", "新称号", "京发〔2024〕1号")]);
+    let sum = import(&file, "honour", &data);
+    assert_eq!((sum["accepted"].as_u64(), sum["corrected"].as_u64()), (Some(0), Some(1)), "{sum}");
+
+    write_csv(&file, &HONOUR_HEADER[..5], &[honour_row("91110108551385082Q", "x", "y")[..5].to_vec()]);
+    let out = run(&["import", s(&file), "--item", "honour", "--provider", "p", "--data", s(&data)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("授予机关") && err.contains("表彰决定文号"), "{err}");
+    let out = run(&["import", s(&file), "--item", "no_such_item", "--provider", "p", "--data", s(&data)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_item"));
+}
+
+#[test]
+fn xlsx_files_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let path = tmp.path().join("honour.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in HONOUR_HEADER.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows = [honour_row("91110108551385082Q", "a", "1"), honour_row("91110108551385082R", "b", "2")];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    // a real Excel date cell, as departments type them
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 5, 7).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_datetime_with_format(1, 4, &date, &fmt).unwrap();
+    wb.save(&path).unwrap();
+    let sum = import(&path, "honour", &data);
+    assert_eq!((sum["accepted"].as_u64(), sum["quarantined"].as_u64()), (Some(1), Some(1)), "{sum}");
+    let proof = ok_json(&["ledger", "proof", "1", "--data", s(&data)]);
+    assert_eq!(proof["event"]["fields"]["授予日期"], "2024-05-07");
+    let out = run(&["quarantine", "list", "--data", s(&data)]);
+    let entry: Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(entry["row"], 3, "spreadsheet row numbers: header is row 1");
+}
+
+fn small_ledger(tmp: &Path) -> PathBuf {
+    let input = tmp.join("in");
+    let data = tmp.join("data");
+    let manifest = generate(&input, &[]);
+    for (item, file, _) in files(&manifest).into_iter().take(3) {
+        import(&input.join(&file), &item, &data);
+    }
+    data
+}
+
+#[test]
+fn proofs_verify_independently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = small_ledger(tmp.path());
+    let head = ok_json(&["ledger", "head", "--data", s(&data)]);
+    let size = head["head"]["head"]["size"].as_u64().unwrap();
+    let verifier = xinyong_ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
+    let signed = verifier.verify(head["head"]["checkpoint"].as_str().unwrap()).unwrap();
+    for index in [0, 1, size / 2, size - 1] {
+        let p = ok_json(&["ledger", "proof", &index.to_string(), "--data", s(&data)]);
+        let proof: Vec<_> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| xinyong_ledger::from_hex(h.as_str().unwrap()).unwrap())
+            .collect();
+        // the leaf is the hash of the event's canonical bytes, recomputed here
+        let bytes = serde_json::to_vec(&p["event"]).unwrap();
+        let leaf = xinyong_ledger::leaf_hash(&bytes);
+        assert_eq!(xinyong_ledger::hex(&leaf), p["leaf_hash"].as_str().unwrap());
+        xinyong_ledger::verify_inclusion(index, size, &leaf, &proof, &signed.root).unwrap();
+    }
+    let c = ok_json(&["ledger", "consistency", "3", "--data", s(&data)]);
+    let proof: Vec<_> =
+        c["proof"].as_array().unwrap().iter().map(|h| xinyong_ledger::from_hex(h.as_str().unwrap()).unwrap()).collect();
+    let old = xinyong_ledger::from_hex(c["from_root"].as_str().unwrap()).unwrap();
+    xinyong_ledger::verify_consistency(3, size, &old, &signed.root, &proof).unwrap();
+    assert!(!run(&["ledger", "proof", &size.to_string(), "--data", s(&data)]).status.success());
+}
+
+#[test]
+fn tampering_behind_the_applications_back_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = small_ledger(tmp.path());
+    assert_eq!(ok_json(&["ledger", "verify", "--data", s(&data)])["ok"], true);
+    let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
+    // 1. edit an event's bytes only: the stored leaf no longer matches
+    db.execute(
+        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 5",
+        [],
+    )
+    .unwrap();
+    let out = run(&["ledger", "verify", "--data", s(&data)]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["first_bad_index"], 5, "{report}");
+    // 2. a careful forger also rewrites the leaf: the signed root catches it
+    let tmp2 = tempfile::tempdir().unwrap();
+    let data2 = small_ledger(tmp2.path());
+    let db2 = rusqlite::Connection::open(data2.join("xinyong.sqlite3")).unwrap();
+    let (idx, payload): (i64, Vec<u8>) = db2
+        .query_row("SELECT idx, payload FROM events WHERE kind = 'record.created' ORDER BY idx DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let mut body: Value = serde_json::from_slice(&payload).unwrap();
+    body["provider"] = "伪造部门".into();
+    let forged = serde_json::to_vec(&body).unwrap();
+    let leaf = xinyong_ledger::leaf_hash(&forged);
+    db2.execute("UPDATE events SET payload = ?1, leaf = ?2 WHERE idx = ?3", rusqlite::params![forged, &leaf[..], idx])
+        .unwrap();
+    let out = run(&["ledger", "verify", "--data", s(&data2)]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = report["first_bad_index"].as_u64().unwrap();
+    assert!(first <= idx as u64, "{report}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&first.to_string()));
+    // 3. deleting the last event is a gap the heads reveal
+    let tmp3 = tempfile::tempdir().unwrap();
+    let data3 = small_ledger(tmp3.path());
+    let db3 = rusqlite::Connection::open(data3.join("xinyong.sqlite3")).unwrap();
+    db3.execute("DELETE FROM events WHERE idx = (SELECT MAX(idx) FROM events)", []).unwrap();
+    assert_eq!(run(&["ledger", "verify", "--data", s(&data3)]).status.code(), Some(1));
+}
