@@ -15,7 +15,7 @@ bin=target/release/xinyong
 now() { date +%s.%N; }
 
 t0=$(now)
-$bin gen --subjects "$subjects" --records "$records" --seed 1 --out "$out/gen" >/dev/null
+$bin gen --subjects "$subjects" --records "$records" --seed 1 --format csv --out "$out/gen" >/dev/null
 t1=$(now)
 rows=$(cat "$out"/gen/*.csv | wc -l); files=$(ls "$out"/gen/*.csv | wc -l); rows=$((rows - files))
 bytes=$(cat "$out"/gen/*.csv | wc -c)

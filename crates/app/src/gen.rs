@@ -37,6 +37,20 @@ use xinyong_core::{Catalog, ResidentId, SubjectCode, Uscc};
 pub enum GenFormat {
     Csv,
     Jsonl,
+    /// CSV, except credit commitments as JSON Lines (they come from online signing
+    /// systems as JSON): one data set that exercises both readers.
+    Mixed,
+}
+
+impl GenFormat {
+    /// The concrete format of one item's file.
+    pub fn for_item(self, item: &str) -> GenFormat {
+        match self {
+            GenFormat::Mixed if item == "credit_commitment" => GenFormat::Jsonl,
+            GenFormat::Mixed => GenFormat::Csv,
+            f => f,
+        }
+    }
 }
 
 /// Text encoding of CSV output (JSONL is always UTF-8).
@@ -510,14 +524,12 @@ struct Out {
 
 impl Out {
     fn create(dir: &Path, item: &Item, opts: &GenOptions) -> Result<Out, GenError> {
-        let ext = match opts.format {
-            GenFormat::Csv => "csv",
-            GenFormat::Jsonl => "jsonl",
-        };
+        let format = opts.format.for_item(&item.code);
+        let ext = if format == GenFormat::Jsonl { "jsonl" } else { "csv" };
         let file_name = format!("{}.{ext}", item.code);
         let file = BufWriter::with_capacity(1 << 16, File::create(dir.join(&file_name))?);
-        let csv = match opts.format {
-            GenFormat::Csv => {
+        let csv = match format {
+            GenFormat::Csv | GenFormat::Mixed => {
                 let shared = Shared::default();
                 let w = csv::WriterBuilder::new()
                     .terminator(csv::Terminator::Any(b'\n'))
@@ -537,7 +549,7 @@ impl Out {
             file,
             csv,
             json_keys,
-            gb18030: opts.format == GenFormat::Csv && opts.encoding == GenEncoding::Gb18030,
+            gb18030: format != GenFormat::Jsonl && opts.encoding == GenEncoding::Gb18030,
             gb: GbTable::default(),
             n_fields: item.fields.len(),
             line: Vec::with_capacity(1024),
@@ -651,7 +663,9 @@ impl Out {
     }
 
     fn blank(&mut self, rng: &mut ChaCha20Rng) -> Result<(), GenError> {
-        if self.csv.is_some() && self.n_fields > 1 && rng.gen_range(0..2u32) == 0 {
+        // drawn in every format, so CSV and JSONL files carry the same rows
+        let commas = rng.gen_range(0..2u32) == 0;
+        if commas && self.csv.is_some() {
             for _ in 1..self.n_fields {
                 self.file.write_all(b",")?;
             }
@@ -718,6 +732,15 @@ fn weighted(rng: &mut ChaCha20Rng, weights: &[u32]) -> usize {
         x -= w;
     }
     weights.len() - 1
+}
+
+/// A random word of a space-separated list, `default` when the list is empty.
+fn pick_word(rng: &mut ChaCha20Rng, list: &'static str, default: &'static str) -> &'static str {
+    let n = list.split_whitespace().count();
+    if n == 0 {
+        return default;
+    }
+    list.split_whitespace().nth(rng.gen_range(0..n)).unwrap_or(default)
 }
 
 fn pick<'a>(rng: &mut ChaCha20Rng, list: &[&'a str]) -> &'a str {
@@ -812,8 +835,11 @@ struct District {
     rural_weight: u32,
     /// Streets of the district, separated by spaces.
     roads: &'static str,
+    /// Rural towns (镇) of the district, separated by spaces.
+    towns: &'static str,
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn district(
     code: &'static str,
     name: &'static str,
@@ -822,51 +848,30 @@ const fn district(
     weight: u32,
     rural_weight: u32,
     roads: &'static str,
+    towns: &'static str,
 ) -> District {
-    District { code, name, short, abbr, weight, rural_weight, roads }
+    District { code, name, short, abbr, weight, rural_weight, roads, towns }
 }
 
+#[rustfmt::skip]
 const DISTRICTS: [District; 16] = [
-    district(
-        "110101",
-        "东城区",
-        "东城",
-        "东",
-        6,
-        0,
-        "东直门内大街 朝阳门北大街 东四十条 王府井大街 崇文门外大街 和平里东街",
-    ),
-    district(
-        "110102",
-        "西城区",
-        "西城",
-        "西",
-        7,
-        0,
-        "金融大街 西直门南大街 广安门外大街 长椿街 德胜门外大街 阜成门内大街",
-    ),
-    district(
-        "110105",
-        "朝阳区",
-        "朝阳",
-        "朝",
-        22,
-        2,
-        "建国路 光华路 酒仙桥路 望京街 朝阳北路 东三环中路 广顺北大街 十里堡路",
-    ),
-    district("110106", "丰台区", "丰台", "丰", 8, 2, "丰台北路 科学城路 马家堡东路 南三环西路 丽泽路 丰管路"),
-    district("110107", "石景山区", "石景山", "石", 3, 0, "石景山路 鲁谷路 古城大街 阜石路 实兴大街"),
-    district("110108", "海淀区", "海淀", "海", 20, 3, "中关村大街 学院路 知春路 上地十街 西三环北路 苏州街 北四环西路"),
-    district("110109", "门头沟区", "门头沟", "门", 2, 5, "新桥大街 滨河路 石龙南路 双峪路"),
-    district("110111", "房山区", "房山", "房", 4, 14, "良乡大街 拱辰大街 长政南街 阎村大街"),
-    district("110112", "通州区", "通州", "通", 6, 10, "新华大街 通惠河北路 运河东大街 九棵树东路 玉桥中路"),
-    district("110113", "顺义区", "顺义", "顺", 5, 12, "府前街 顺义大街 京顺路 裕民大街 仁和镇站前街"),
-    district("110114", "昌平区", "昌平", "昌", 6, 9, "昌平路 回龙观西大街 超前路 府学路 北清路"),
-    district("110115", "大兴区", "大兴", "兴", 6, 12, "兴华大街 黄村西大街 科创十三街 金星路"),
-    district("110116", "怀柔区", "怀柔", "怀", 2, 9, "怀柔大街 青春路 雁栖大街 府前街"),
-    district("110117", "平谷区", "平谷", "平", 1, 12, "平谷大街 府前街 新平北路 林荫北街"),
-    district("110118", "密云区", "密云", "密", 1, 10, "密云路 鼓楼东大街 滨河路 新中街"),
-    district("110119", "延庆区", "延庆", "延", 1, 8, "妫水北街 东外大街 高塔街 湖南东路"),
+    // division, name, short name, document abbreviation, weight, weight for cooperatives, streets, rural towns
+    district("110101", "东城区", "东城", "东", 6, 0, "东直门内大街 朝阳门北大街 东四十条 王府井大街 崇文门外大街 和平里东街", ""),
+    district("110102", "西城区", "西城", "西", 7, 0, "金融大街 西直门南大街 广安门外大街 长椿街 德胜门外大街 阜成门内大街", ""),
+    district("110105", "朝阳区", "朝阳", "朝", 22, 2, "建国路 光华路 酒仙桥路 望京街 朝阳北路 东三环中路 广顺北大街 十里堡路", "金盏 孙河 崔各庄 黑庄户"),
+    district("110106", "丰台区", "丰台", "丰", 8, 2, "丰台北路 科学城路 马家堡东路 南三环西路 丽泽路 丰管路", "王佐 长辛店"),
+    district("110107", "石景山区", "石景山", "石", 3, 0, "石景山路 鲁谷路 古城大街 阜石路 实兴大街", ""),
+    district("110108", "海淀区", "海淀", "海", 20, 3, "中关村大街 学院路 知春路 上地十街 西三环北路 苏州街 北四环西路", "苏家坨 上庄 温泉 西北旺"),
+    district("110109", "门头沟区", "门头沟", "门", 2, 5, "新桥大街 滨河路 石龙南路 双峪路", "斋堂 妙峰山 潭柘寺 雁翅 军庄"),
+    district("110111", "房山区", "房山", "房", 4, 14, "良乡大街 拱辰大街 长政南街 阎村大街", "张坊 青龙湖 长阳 琉璃河 窦店 石楼"),
+    district("110112", "通州区", "通州", "通", 6, 10, "新华大街 通惠河北路 运河东大街 九棵树东路 玉桥中路", "宋庄 漷县 永乐店 西集 于家务"),
+    district("110113", "顺义区", "顺义", "顺", 5, 12, "府前街 顺义大街 京顺路 裕民大街 仁和镇站前街", "北石槽 杨镇 李桥 木林 龙湾屯 北小营"),
+    district("110114", "昌平区", "昌平", "昌", 6, 9, "昌平路 回龙观西大街 超前路 府学路 北清路", "南口 兴寿 崔村 小汤山 流村"),
+    district("110115", "大兴区", "大兴", "兴", 6, 12, "兴华大街 黄村西大街 科创十三街 金星路", "榆垡 庞各庄 礼贤 魏善庄 安定 长子营"),
+    district("110116", "怀柔区", "怀柔", "怀", 2, 9, "怀柔大街 青春路 雁栖大街 府前街", "雁栖 九渡河 桥梓 渤海 怀北"),
+    district("110117", "平谷区", "平谷", "平", 1, 12, "平谷大街 府前街 新平北路 林荫北街", "马坊 金海湖 峪口 大华山 王辛庄 刘家店"),
+    district("110118", "密云区", "密云", "密", 1, 10, "密云路 鼓楼东大街 滨河路 新中街", "溪翁庄 穆家峪 不老屯 古北口 西田各庄"),
+    district("110119", "延庆区", "延庆", "延", 1, 8, "妫水北街 东外大街 高塔街 湖南东路", "康庄 永宁 八达岭 旧县 张山营"),
 ];
 
 /// Resident ID region prefixes: Beijing districts and former counties, other provinces.
@@ -971,7 +976,7 @@ const SURNAMES: &str = "王 李 张 刘 陈 杨 赵 黄 周 吴 徐 孙 胡 朱 
     毛 邱 秦 江 史 顾 侯 邵 孟 龙 万 段 雷 钱 汤 尹 黎 易 常 武 乔 贺 赖 龚 文 欧阳 司马 上官";
 const GIVEN_CHARS: &str = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 霞 平 刚 辉 鹏 华 红 玲 斌 宇 浩 凯 健 俊 帆 \
     帅 旭 宁 龙 林 欣 晨 博 文 婷 颖 雪 琳 晶 妍 莉 慧 佳 嘉 怡 悦 欢 鑫 峰 波 飞 亮 成 春 秋 东 海 建 国 志 振 子 梓 涵 轩 \
-    萱 诺 思 雨 晓 梦 瑶 瑞 泽 睿 航 昊 天 然 宏 庆 永 立 德 卫 新 忠 光 荣 丹 燕 蕾 萍 倩 婧 秀 英 桂 兰 淑 玉 珍 凤";
+    萱 诺 思 雨 晓 梦 瑶 瑞 泽 睿 航 昊 天 然 宏 庆 永 立 德 卫 新 忠 光 荣 丹 燕 蕾 萍 倩 婧 英 兰 玉 珍 凤";
 const GIVEN_WORDS: &str = "秀英 桂英 建华 建国 志强 海燕 晓东 子涵 梓轩 一诺 欣怡 雨轩 浩然 秀兰 玉兰 淑珍 国华 建军 \
     志明 丽娟 晓明 文静 思远 嘉怡 子轩 宇航 佳琪 俊杰 雅婷 明轩";
 const TRADE_CHARS: &str = "华 信 博 远 中 建 恒 泰 金 鑫 宏 达 瑞 丰 盛 安 康 永 兴 嘉 和 天 成 卓 越 海 润 新 星 辰 宇 \
@@ -982,8 +987,6 @@ const TRADE_WORDS: &str = "华信 博远 中建 京东方 恒泰 金鑫 宏达 �
     绿洲 紫荆 凯旋 启航 致远 弘毅 华夏 中科 京华 燕山 金桥 天润 国信 联创 腾达 兴业 安泰 盛世 恒达 润泽 中盛 华宇 星河 \
     信达 宏图 世纪 东方 京通 中天 正元 华腾 博雅 易达 优品 乐活 智云 数联 慧通 泰和 德润 鑫源 金诚 宏远 天宇 华美 新源 \
     同创 中信达 华瑞通 金百合 蓝海湾 北方星 京城汇 百事通 万家乐 和信达 京西缘 燕京华";
-const TOWNS: &str = "马坊 金海湖 峪口 大华山 王辛庄 刘家店 溪翁庄 穆家峪 康庄 永宁 张坊 青龙湖 宋庄 漷县 北石槽 杨镇 \
-    南口 长阳 榆垡 庞各庄 雁栖 九渡河 妙峰山 斋堂";
 const VILLAGES: &str = "东 西 南 北 前 后 上 下 大 小 新 老 杨 李 王 张 马 柳 桃 杏 果 河";
 
 struct Words {
@@ -992,7 +995,6 @@ struct Words {
     given_words: Vec<&'static str>,
     trade_chars: Vec<&'static str>,
     trade_words: Vec<&'static str>,
-    towns: Vec<&'static str>,
     villages: Vec<&'static str>,
 }
 
@@ -1005,7 +1007,6 @@ impl Words {
             given_words: split(GIVEN_WORDS),
             trade_chars: split(TRADE_CHARS),
             trade_words: split(TRADE_WORDS),
-            towns: split(TOWNS),
             villages: split(VILLAGES),
         }
     }
@@ -1045,7 +1046,7 @@ impl Words {
                 format_args!(
                     "北京市{}{}镇{}{}村{}号",
                     d.name,
-                    pick(rng, &self.towns),
+                    pick_word(rng, d.towns, "城关"),
                     pick(rng, &self.villages),
                     pick(rng, &self.villages),
                     rng.gen_range(1..300u32)
@@ -1057,10 +1058,7 @@ impl Words {
                 format_args!(
                     "北京市{}{}{}号{}号楼{}层{}",
                     d.name,
-                    {
-                        let n = d.roads.split_whitespace().count();
-                        d.roads.split_whitespace().nth(rng.gen_range(0..n.max(1))).unwrap_or("长安街")
-                    },
+                    pick_word(rng, d.roads, "长安街"),
                     rng.gen_range(1..200u32),
                     rng.gen_range(1..20u32),
                     rng.gen_range(1..30u32),
@@ -2325,7 +2323,7 @@ mod tests {
     /// Values of one data line in the item's field order.
     fn values(item: &Item, format: GenFormat, header: &[String], line: &str) -> Vec<Option<String>> {
         match format {
-            GenFormat::Csv => {
+            GenFormat::Csv | GenFormat::Mixed => {
                 let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
                 let rec = r.records().next().unwrap().unwrap();
                 assert_eq!(rec.len(), header.len(), "{line}");
@@ -2351,7 +2349,7 @@ mod tests {
         let mut lines: Vec<&str> = text.split('\n').collect();
         assert_eq!(lines.pop(), Some(""), "{}: the file ends with a newline", item.code);
         let header: Vec<String> = match format {
-            GenFormat::Csv => {
+            GenFormat::Csv | GenFormat::Mixed => {
                 let h: Vec<String> = lines.remove(0).split(',').map(str::to_string).collect();
                 let names: Vec<String> = item.fields.iter().map(|f| f.name.clone()).collect();
                 assert_eq!(h, names, "header = the item's fields in catalog order");
@@ -2606,6 +2604,15 @@ mod tests {
         let (t, all) = check_against_manifest(dir.path(), &m, GenFormat::Jsonl);
         assert_eq!(all["registration"].len() as u64, opts.subjects);
         assert!(t.quarantined > 0 && t.duplicates > 0 && t.blank > 0 && t.cosmetic > 0, "{t:?}");
+        // the same rows as the CSV files of the same options
+        let csv_opts = GenOptions { format: GenFormat::Csv, encoding: GenEncoding::Utf8, ..opts };
+        let (csv_dir, csv_m) = run_gen(&csv_opts);
+        let (csv_t, csv_all) = check_against_manifest(csv_dir.path(), &csv_m, GenFormat::Csv);
+        assert_eq!(t, csv_t);
+        for (item, records) in &all {
+            let fields = |rs: &[ValidRecord]| rs.iter().map(|r| r.fields.clone()).collect::<Vec<_>>();
+            assert_eq!(fields(records), fields(&csv_all[item]), "{item}");
+        }
     }
 
     #[test]

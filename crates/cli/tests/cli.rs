@@ -146,9 +146,11 @@ fn dirty_files_import_exactly_and_reimport_adds_nothing() {
 fn gb18030_jsonl_and_utf8_give_the_same_records() {
     let tmp = tempfile::tempdir().unwrap();
     let mut names = Vec::new();
-    for (variant, extra) in
-        [("utf8", vec![]), ("gb", vec!["--encoding", "gb18030"]), ("jsonl", vec!["--format", "jsonl"])]
-    {
+    for (variant, extra) in [
+        ("utf8", vec!["--format", "csv"]),
+        ("gb", vec!["--format", "csv", "--encoding", "gb18030"]),
+        ("jsonl", vec!["--format", "jsonl"]),
+    ] {
         let input = tmp.path().join(variant);
         let data = tmp.path().join(format!("data-{variant}"));
         let manifest = generate(&input, &extra);

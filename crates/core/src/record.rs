@@ -152,8 +152,14 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 
 /// Trims (also the ideographic space and zero-width characters) and drops control characters.
 fn clean_text(raw: &str) -> String {
+    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
+    let unwanted = |c: char| matches!(c, '\u{200b}' | '\u{feff}') || (c.is_control() && c != '\n');
+    if !trimmed.contains(unwanted) {
+        // the common case: one allocation, no per-character rebuild
+        return trimmed.to_string();
+    }
     raw.chars()
-        .filter(|c| !matches!(c, '\u{200b}' | '\u{feff}') && (!c.is_control() || *c == '\n'))
+        .filter(|c| !unwanted(*c))
         .collect::<String>()
         .trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}')
         .to_string()
@@ -161,7 +167,11 @@ fn clean_text(raw: &str) -> String {
 
 /// Structured values (codes, dates, numbers) also lose full-width forms.
 fn clean_token(raw: &str) -> String {
-    clean_text(raw).chars().map(fullwidth_to_ascii).collect::<String>().trim().to_string()
+    let text = clean_text(raw);
+    if text.is_ascii() {
+        return text;
+    }
+    text.chars().map(fullwidth_to_ascii).collect::<String>().trim().to_string()
 }
 
 fn bad(def: &FieldDef, rule: &str, zh: String, en: String) -> Vec<FieldError> {

@@ -134,6 +134,14 @@ fn changed_content_is_a_correction(s: &mut dyn Store) -> Result<(), String> {
     ensure!(ev.kind == "record.corrected", "{}", ev.kind);
     ensure!(String::from_utf8_lossy(&ev.payload).contains("新名称"), "payload lacks the new value");
     ensure!(s.counts().map_err(|e| e.to_string())?.records == 1, "a second record was created");
+    // the same document for another subject is refused into quarantine, not moved
+    let out = s
+        .append(&[Entry::Record(Box::new(honour(B, "京发〔2024〕1号", "新名称")?))], &k, 3)
+        .map_err(|e| e.to_string())?;
+    ensure!(matches!(out.outcomes[0], Outcome::Quarantined { already_known: false, .. }), "{:?}", out.outcomes);
+    ensure!(s.records_of(B).map_err(|e| e.to_string())?.is_empty(), "record moved to another subject");
+    let q = s.quarantine(&QuarantineFilter::default()).map_err(|e| e.to_string())?;
+    ensure!(q.len() == 1 && q[0].errors[0].rule == "identity.conflict", "{q:?}");
     Ok(())
 }
 

@@ -8,7 +8,7 @@ pub mod conformance;
 mod sqlite;
 
 use serde::Serialize;
-use xinyong_core::event::{EventBody, EventKind, Provenance, content_fingerprint};
+use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::record::{FieldError, ValidRecord};
 use xinyong_ledger::{Hash, LedgerKey, SignedHead};
 
@@ -48,10 +48,20 @@ pub struct NewRecord {
 
 impl NewRecord {
     /// Builds the `record.created` payload, its leaf hash and the content fingerprint.
-    pub fn prepare(record: ValidRecord, provider: &str, provenance: Provenance, resolves: Option<i64>) -> NewRecord {
-        let created_payload = EventBody::record(EventKind::RecordCreated, &record, &provenance).canonical_bytes();
+    /// The fields move into the payload (the writer needs only the payload), which
+    /// keeps the memory of batches in flight small.
+    pub fn prepare(
+        mut record: ValidRecord,
+        provider: &str,
+        provenance: Provenance,
+        resolves: Option<i64>,
+    ) -> NewRecord {
+        let fields = std::mem::take(&mut record.fields);
+        let fingerprint = fields_fingerprint(&fields);
+        let mut body = EventBody::record(EventKind::RecordCreated, &record, &provenance);
+        body.fields = Some(fields);
+        let created_payload = body.canonical_bytes();
         let created_leaf = xinyong_ledger::leaf_hash(&created_payload);
-        let fingerprint = xinyong_ledger::leaf_hash(&content_fingerprint(&record.fields));
         NewRecord {
             record,
             provider: provider.to_string(),
@@ -62,6 +72,28 @@ impl NewRecord {
             resolves,
         }
     }
+
+    /// The payload of the same record as another kind of event (a correction).
+    pub fn payload_as(&self, kind: EventKind) -> Result<Vec<u8>> {
+        let mut body = EventBody::from_bytes(&self.created_payload)
+            .map_err(|e| StoreError::Corrupt(format!("prepared payload does not parse: {e}")))?;
+        body.kind = kind;
+        Ok(body.canonical_bytes())
+    }
+}
+
+/// SHA-256 over length-prefixed field names and values: tells a re-sent record from a
+/// changed one without serialising the fields again.
+pub fn fields_fingerprint(fields: &std::collections::BTreeMap<String, String>) -> Hash {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (k, v) in fields {
+        h.update((k.len() as u64).to_be_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_be_bytes());
+        h.update(v.as_bytes());
+    }
+    h.finalize().into()
 }
 
 /// A row that failed validation.
