@@ -20,6 +20,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("registration_projects_onto_subject", registration_projects_onto_subject),
     ("revoke_appends_an_event", revoke_appends_an_event),
     ("heads_are_signed_and_match_the_leaves", heads_are_signed_and_match_the_leaves),
+    ("accounts_tokens_sessions_and_access_log", accounts_tokens_sessions_and_access_log),
 ];
 
 /// Runs every check on a fresh store from `make`; returns the failures.
@@ -289,4 +290,50 @@ mod tests {
         });
         assert!(failures.is_empty(), "{failures:#?}");
     }
+}
+
+fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), String> {
+    let officer = crate::NewAccount {
+        username: "chaoyang-samr".into(),
+        display_name: "朝阳区市场监管局".into(),
+        role: "officer".into(),
+        provider: Some("朝阳区市场监督管理局".into()),
+        password_hash: None,
+    };
+    let id = s.create_account(&officer, 1).map_err(|e| e.to_string())?;
+    ensure!(s.create_account(&officer, 2).is_err(), "duplicate username accepted");
+    let a = s.account("chaoyang-samr").map_err(|e| e.to_string())?.ok_or("account missing")?;
+    ensure!(a.id == id && a.role == "officer" && a.provider.as_deref() == Some("朝阳区市场监督管理局"), "{a:?}");
+    let token = leaf_hash(b"token");
+    s.add_token(id, &token, "demo", 3).map_err(|e| e.to_string())?;
+    ensure!(s.account_by_token(&token).map_err(|e| e.to_string())?.map(|a| a.id) == Some(id), "token lookup");
+    ensure!(s.account_by_token(&leaf_hash(b"other")).map_err(|e| e.to_string())?.is_none(), "wrong token accepted");
+    let session = crate::Session {
+        session_hash: leaf_hash(b"cookie"),
+        account_id: id,
+        csrf: "c".into(),
+        created_ms: 10,
+        expires_ms: 20,
+    };
+    s.create_session(&session).map_err(|e| e.to_string())?;
+    ensure!(s.session(&session.session_hash, 15).map_err(|e| e.to_string())?.is_some(), "live session not found");
+    ensure!(s.session(&session.session_hash, 25).map_err(|e| e.to_string())?.is_none(), "expired session accepted");
+    s.delete_session(&session.session_hash).map_err(|e| e.to_string())?;
+    ensure!(s.session(&session.session_hash, 15).map_err(|e| e.to_string())?.is_none(), "deleted session accepted");
+    for (at, what) in [(100, "first"), (200, "second")] {
+        let e = crate::AccessEntry {
+            subject_code: A.into(),
+            account_id: id,
+            actor: "chaoyang-samr".into(),
+            provider: a.provider.clone(),
+            purpose: "行政许可审查".into(),
+            what: what.into(),
+            at_ms: at,
+        };
+        s.log_access(&e).map_err(|e| e.to_string())?;
+    }
+    let log = s.access_log(A, 10).map_err(|e| e.to_string())?;
+    ensure!(log.len() == 2 && log[0].what == "second", "{log:?}");
+    ensure!(s.access_log(B, 10).map_err(|e| e.to_string())?.is_empty(), "log leaked to another subject");
+    Ok(())
 }

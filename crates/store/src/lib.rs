@@ -210,6 +210,52 @@ pub struct Counts {
     pub quarantine_open: u64,
 }
 
+/// A person or machine client that may sign in or call the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// `admin` (credit centre) or `officer` (a department's).
+    pub role: String,
+    /// The providing department an officer is bound to.
+    pub provider: Option<String>,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub provider: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the cookie value: a stolen database yields no live sessions.
+    pub session_hash: Hash,
+    pub account_id: i64,
+    pub csrf: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// One read of non-public data: who, which subject, why, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntry {
+    pub subject_code: String,
+    pub account_id: i64,
+    pub actor: String,
+    pub provider: Option<String>,
+    pub purpose: String,
+    pub what: String,
+    pub at_ms: i64,
+}
+
 /// The storage contract. Implementations must keep ledger order: event indexes are
 /// dense (0, 1, 2 …), assigned in append order, and each batch ends with one signed head.
 pub trait Store: Send {
@@ -232,6 +278,18 @@ pub trait Store: Send {
     fn quarantine(&self, filter: &QuarantineFilter) -> Result<Vec<QuarantineRow>>;
     fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>>;
     fn counts(&self) -> Result<Counts>;
+
+    fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64>;
+    fn account(&self, username: &str) -> Result<Option<Account>>;
+    fn add_token(&mut self, account_id: i64, token_hash: &Hash, label: &str, now_ms: i64) -> Result<()>;
+    fn account_by_token(&self, token_hash: &Hash) -> Result<Option<Account>>;
+    fn create_session(&mut self, s: &Session) -> Result<()>;
+    /// A live (unexpired) session and its account.
+    fn session(&self, session_hash: &Hash, now_ms: i64) -> Result<Option<(Account, Session)>>;
+    fn delete_session(&mut self, session_hash: &Hash) -> Result<()>;
+    fn log_access(&mut self, e: &AccessEntry) -> Result<()>;
+    /// The newest reads of a subject's non-public data first.
+    fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>>;
 }
 
 /// Event kinds as stored (same spelling as in the payload).

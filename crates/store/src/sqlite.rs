@@ -8,11 +8,14 @@ use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
 
 use crate::{
-    BatchOutcome, Counts, Entry, EventRow, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow,
-    RecordRow, Result, Store, StoreError, SubjectRow,
+    AccessEntry, Account, BatchOutcome, Counts, Entry, EventRow, NewAccount, NewQuarantine, NewRecord, Outcome,
+    QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store, StoreError, SubjectRow,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
+];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -330,7 +333,126 @@ fn to_event(t: RawEvent) -> Result<EventRow> {
     Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? })
 }
 
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, provider, password_hash, disabled";
+
+fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        role: row.get(3)?,
+        provider: row.get(4)?,
+        password_hash: row.get(5)?,
+        disabled: row.get::<_, i64>(6)? != 0,
+    })
+}
+
 impl Store for SqliteStore {
+    fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64> {
+        let n = self.conn.execute(
+            "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (username) DO NOTHING",
+            params![a.username, a.display_name, a.role, a.provider, a.password_hash, now_ms],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!("account '{}' already exists", a.username)));
+        }
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn account(&self, username: &str) -> Result<Option<Account>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"))?
+            .query_row([username], account_row)
+            .optional()?)
+    }
+
+    fn add_token(&mut self, account_id: i64, token_hash: &Hash, label: &str, now_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO api_tokens (token_hash, account_id, label, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![&token_hash[..], account_id, label, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn account_by_token(&self, token_hash: &Hash) -> Result<Option<Account>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM accounts a JOIN api_tokens t ON t.account_id = a.id WHERE t.token_hash = ?1",
+                ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+            ))?
+            .query_row([&token_hash[..]], account_row)
+            .optional()?)
+    }
+
+    fn create_session(&mut self, s: &Session) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sessions (session_hash, account_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&s.session_hash[..], s.account_id, s.csrf, s.created_ms, s.expires_ms],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, session_hash: &Hash, now_ms: i64) -> Result<Option<(Account, Session)>> {
+        let cols = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {cols}, s.csrf, s.created_ms, s.expires_ms FROM sessions s JOIN accounts a ON a.id = s.account_id
+                 WHERE s.session_hash = ?1 AND s.expires_ms > ?2"
+            ))?
+            .query_row(params![&session_hash[..], now_ms], |row| {
+                let account = account_row(row)?;
+                let session = Session {
+                    session_hash: *session_hash,
+                    account_id: account.id,
+                    csrf: row.get(7)?,
+                    created_ms: row.get(8)?,
+                    expires_ms: row.get(9)?,
+                };
+                Ok((account, session))
+            })
+            .optional()?)
+    }
+
+    fn delete_session(&mut self, session_hash: &Hash) -> Result<()> {
+        self.conn.execute("DELETE FROM sessions WHERE session_hash = ?1", [&session_hash[..]])?;
+        Ok(())
+    }
+
+    fn log_access(&mut self, e: &AccessEntry) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO access_log (subject_code, account_id, actor, provider, purpose, what, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![e.subject_code, e.account_id, e.actor, e.provider, e.purpose, e.what, e.at_ms])?;
+        Ok(())
+    }
+
+    fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT subject_code, account_id, actor, provider, purpose, what, at_ms FROM access_log
+             WHERE subject_code = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![subject_code, limit], |row| {
+                Ok(AccessEntry {
+                    subject_code: row.get(0)?,
+                    account_id: row.get(1)?,
+                    actor: row.get(2)?,
+                    provider: row.get(3)?,
+                    purpose: row.get(4)?,
+                    what: row.get(5)?,
+                    at_ms: row.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
         let result = self.append_in_tx(entries, key, now_ms);
         if result.is_err() {
