@@ -236,7 +236,9 @@ fn revoke_appends_an_event(s: &mut dyn Store) -> Result<(), String> {
     let (idx, head) = s.revoke(record_id, "决定被撤销", &prov(0), &k).map_err(|e| e.to_string())?;
     ensure!(head.head.size == idx + 1, "head size {} after event {idx}", head.head.size);
     let rec = s.record(record_id).map_err(|e| e.to_string())?.ok_or("record missing")?;
-    ensure!(rec.status == "revoked" && rec.event_index == idx, "{rec:?}");
+    ensure!(rec.status == "revoked" && rec.revoked_event == Some(idx), "{rec:?}");
+    let content = s.event(rec.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
+    ensure!(content.kind == "record.created", "a revoked record keeps its content event, got {}", content.kind);
     ensure!(s.revoke(record_id, "again", &prov(0), &k).is_err(), "revoking twice must fail");
     Ok(())
 }

@@ -162,7 +162,10 @@ pub struct RecordRow {
     pub status: String,
     pub decision_date: Option<String>,
     pub tier: Option<String>,
+    /// The event holding the record's current content.
     pub event_index: u64,
+    /// The revocation event, when revoked.
+    pub revoked_event: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,7 +190,7 @@ fn append_record(
             let bytes = r.payload_as(EventKind::RecordCorrected)?;
             let at = push_event(tx, frontier, code, EventKind::RecordCorrected, Some(id), &bytes, &leaf_hash(&bytes))?;
             tx.prepare_cached(
-                "UPDATE records SET fingerprint = ?2, status = 'active', decision_date = ?3, tier = ?4, event_idx = ?5 WHERE id = ?1",
+                "UPDATE records SET fingerprint = ?2, status = 'active', decision_date = ?3, tier = ?4, event_idx = ?5, revoked_event = NULL WHERE id = ?1",
             )?
             .execute(params![id, &r.fingerprint[..], decision, tier, at as i64])?;
             Outcome::Corrected { record_id: id, ledger_index: at }
@@ -285,7 +285,8 @@ fn append_quarantine(tx: &Transaction<'_>, q: &NewQuarantine, now_ms: i64) -> Re
     }
 }
 
-const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx";
+const RECORD_COLUMNS: &str =
+    "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event";
 
 fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -298,6 +299,7 @@ fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
         decision_date: row.get(6)?,
         tier: row.get(7)?,
         event_index: row.get::<_, i64>(8)? as u64,
+        revoked_event: row.get::<_, Option<i64>>(9)?.map(|i| i as u64),
     })
 }
 
@@ -482,7 +484,7 @@ impl Store for SqliteStore {
             &leaf_hash(&bytes),
         )?;
         tx.execute(
-            "UPDATE records SET status = 'revoked', event_idx = ?2 WHERE id = ?1",
+            "UPDATE records SET status = 'revoked', revoked_event = ?2 WHERE id = ?1",
             params![record_id, at as i64],
         )?;
         let head = sign_head(&tx, &frontier, key, p.at)?;

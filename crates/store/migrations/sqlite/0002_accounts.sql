@@ -37,3 +37,7 @@ CREATE TABLE IF NOT EXISTS access_log (
     at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_code, at_ms);
+
+-- A revoked record keeps pointing at the event holding its content; the revocation
+-- event is kept beside it.
+ALTER TABLE records ADD COLUMN revoked_event INTEGER;
