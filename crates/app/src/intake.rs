@@ -492,3 +492,103 @@ pub fn resubmit(app: &mut App, id: i64, set: &[(String, String)]) -> Result<Outc
     let out = app.store.append(&[e], &app.key, at_ms)?;
     out.outcomes.into_iter().next().ok_or_else(|| AppError::input("存储未返回结果", "the store returned no outcome"))
 }
+
+/// One row's result in an API batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowResult {
+    /// 1-based position in the submitted batch.
+    pub row: u64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Why a quarantined row was refused (empty otherwise).
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchResult {
+    pub batch: String,
+    pub item: String,
+    pub provider: String,
+    pub accepted: u64,
+    pub corrected: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    pub rows: Vec<RowResult>,
+    pub ledger_head: Option<xinyong_ledger::SignedHead>,
+    /// Subjects whose records changed (for derived indexes).
+    #[serde(skip)]
+    pub subjects_touched: Vec<String>,
+}
+
+/// Intake of a batch of rows (field name → text) for one item, as the API receives
+/// them: the same validation, quarantine and idempotency as a file import.
+pub fn ingest_rows(
+    app: &mut App,
+    item_code: &str,
+    provider: &str,
+    source: &str,
+    rows: &[BTreeMap<String, String>],
+) -> Result<BatchResult> {
+    let item = app
+        .catalog
+        .item(item_code)
+        .ok_or_else(|| {
+            AppError::input(
+                format!("目录中没有信息项“{item_code}”"),
+                format!("item '{item_code}' is not in the catalog"),
+            )
+        })?
+        .clone();
+    let at_ms = now_ms();
+    let batch = new_batch_id(at_ms);
+    let ctx = RowContext { item: &item, provider, batch: &batch, source, at_ms, today: today_shanghai() };
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut errors = Vec::with_capacity(rows.len());
+    let mut touched = Vec::new();
+    for (i, values) in rows.iter().enumerate() {
+        // API rows carry field names; unknown names are not silently dropped
+        let unknown: Vec<&String> = values.keys().filter(|k| item.field(k).is_none()).collect();
+        let problem = (!unknown.is_empty()).then(|| {
+            let names = unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("、");
+            FieldError::new(
+                "",
+                "unknown_field",
+                format!("信息项 {} 没有字段：{names}", item.code),
+                format!("item {} has no field(s): {names}", item.code),
+            )
+        });
+        let e = ctx.entry(Some(i as u64 + 1), values, problem);
+        match &e {
+            Entry::Record(r) => {
+                errors.push(Vec::new());
+                touched.push(r.record.subject.key().to_string());
+            }
+            Entry::Quarantine(q) => errors.push(q.errors.clone()),
+        }
+        entries.push(e);
+    }
+    let out = app.store.append(&entries, &app.key, at_ms)?;
+    let mut w = Written::default();
+    tally(&mut w, &out.outcomes);
+    let rows = out
+        .outcomes
+        .into_iter()
+        .zip(errors)
+        .enumerate()
+        .map(|(i, (outcome, errors))| RowResult { row: i as u64 + 1, outcome, errors })
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    Ok(BatchResult {
+        batch,
+        item: item.code.clone(),
+        provider: provider.to_string(),
+        accepted: w.accepted,
+        corrected: w.corrected,
+        duplicates: w.duplicates,
+        quarantined: w.quarantined,
+        rows,
+        ledger_head: out.head,
+        subjects_touched: touched,
+    })
+}

@@ -7,6 +7,7 @@ pub mod ledger;
 mod reader;
 #[path = "gen.rs"]
 pub mod synthetic;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 

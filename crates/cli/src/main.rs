@@ -91,6 +91,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
         encoding: EncodingArg,
     },
+    /// Serve the JSON API and the portal.
+    Serve {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// On first start, load a generated demo data set and create demo accounts
+        /// (written to DATA/demo-credentials.json).
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, default_value_t = 30_000, hide = true)]
+        demo_subjects: u64,
+        #[arg(long, default_value_t = 150_000, hide = true)]
+        demo_records: u64,
+    },
+    /// Accounts: credit-centre administrators and department officers.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
     /// Generate a demo data set, import it and verify the ledger.
     Demo {
         #[arg(long, default_value_t = 20_000)]
@@ -113,6 +133,32 @@ enum FormatArg {
 enum EncodingArg {
     Utf8,
     Gb18030,
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account; prints its password (generated unless --password-stdin) and,
+    /// with --token, an API token. Both are shown once and stored only hashed.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin or officer.
+        #[arg(long, default_value = "officer")]
+        role: String,
+        /// The department an officer pushes data for.
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Also create an API token for machine clients.
+        #[arg(long)]
+        token: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -300,6 +346,25 @@ fn run(cmd: Command) -> Result<ExitCode> {
             print_json(&manifest)?;
         }
         Command::Demo { subjects, records, data } => return demo(subjects, records, &data.data),
+        Command::Serve { data, listen, demo, demo_subjects, demo_records } => {
+            serve(&data.data, listen, demo.then_some((demo_subjects, demo_records)))?
+        }
+        Command::User { cmd: UserCmd::Add { username, role, provider, display_name, password_stdin, token, data } } => {
+            let mut app = App::open(&data.data)?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\n', '\r']).to_string()
+            } else {
+                xinyong_web::new_secret("")[..16].to_string()
+            };
+            let created = create_account(&mut app, &username, &role, provider, display_name, &password, token)?;
+            let mut v = serde_json::to_value(&created)?;
+            if !password_stdin {
+                v["password"] = password.into();
+            }
+            print_json(&v)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -405,9 +470,108 @@ fn ledger_cmd(cmd: LedgerCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The README's run command until `serve` exists: generate, import everything, verify.
-fn demo(subjects: u64, records: u64, data: &Path) -> Result<ExitCode> {
-    let gen_dir = data.join("demo-input");
+#[derive(serde::Serialize)]
+struct CreatedAccount {
+    username: String,
+    role: String,
+    provider: Option<String>,
+    token: Option<String>,
+}
+
+fn create_account(
+    app: &mut App,
+    username: &str,
+    role: &str,
+    provider: Option<String>,
+    display_name: Option<String>,
+    password: &str,
+    with_token: bool,
+) -> Result<CreatedAccount> {
+    if role != "admin" && role != "officer" {
+        return Err(anyhow!("role must be admin or officer / 角色应为 admin 或 officer"));
+    }
+    if role == "officer" && provider.is_none() {
+        return Err(anyhow!("an officer needs --provider (the department) / 部门用户须指定 --provider"));
+    }
+    if password.chars().count() < 10 {
+        return Err(anyhow!("password too short (at least 10 characters) / 密码至少 10 位"));
+    }
+    let hash = xinyong_web::hash_password(password).map_err(|e| anyhow!("{}", e.message))?;
+    let account = xinyong_store::NewAccount {
+        username: username.to_string(),
+        display_name: display_name.unwrap_or_else(|| provider.clone().unwrap_or_else(|| username.to_string())),
+        role: role.to_string(),
+        provider: provider.clone(),
+        password_hash: Some(hash),
+    };
+    let now = xinyong_app::now_ms();
+    let id = app.store.create_account(&account, now)?;
+    let token = if with_token {
+        let t = xinyong_web::new_secret("xy_");
+        app.store.add_token(id, &xinyong_web::hash_secret(&t), "cli", now)?;
+        Some(t)
+    } else {
+        None
+    };
+    Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token })
+}
+
+fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some((subjects, records)) = demo {
+        let mut app = App::open(data)?;
+        if app.store.counts()?.subjects == 0 {
+            tracing::info!(subjects, records, "first start with --demo: loading a generated data set");
+            load_demo(&mut app, subjects, records)?;
+        }
+        let creds = data.join("demo-credentials.json");
+        if !creds.exists() {
+            write_demo_credentials(&mut app, &creds, listen)?;
+        }
+    }
+    let state = std::sync::Arc::new(xinyong_web::AppState::open(data)?);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(xinyong_web::serve(state, listen))?;
+    Ok(())
+}
+
+fn write_demo_credentials(app: &mut App, path: &Path, listen: std::net::SocketAddr) -> Result<()> {
+    let admin_password = xinyong_web::new_secret("")[..16].to_string();
+    let officer_password = xinyong_web::new_secret("")[..16].to_string();
+    create_account(app, "admin", "admin", None, Some("信用中心管理员".into()), &admin_password, false)?;
+    let officer = create_account(
+        app,
+        "chaoyang-samr",
+        "officer",
+        Some(DEMO_PROVIDER.into()),
+        Some("朝阳区市场监管局".into()),
+        &officer_password,
+        true,
+    )?;
+    let v = serde_json::json!({
+        "portal": format!("http://{listen}/"),
+        "admin": {"username": "admin", "password": admin_password},
+        "officer": {"username": "chaoyang-samr", "password": officer_password, "provider": DEMO_PROVIDER},
+        "department_token": officer.token,
+        "note": "演示账号，仅用于本机演示 / demo accounts for local use only",
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&v)?)?;
+    eprintln!("演示账号已写入 / demo accounts written to {}", path.display());
+    Ok(())
+}
+
+/// The providing department of the demo data set (and of the demo officer).
+const DEMO_PROVIDER: &str = "演示数据中心";
+
+/// Generates the demo data set into DATA/demo-input and imports every file.
+fn load_demo(app: &mut App, subjects: u64, records: u64) -> Result<Vec<intake::ImportSummary>> {
+    let gen_dir = app.dir.join("demo-input");
     let opts = GenOptions {
         subjects,
         records,
@@ -419,16 +583,22 @@ fn demo(subjects: u64, records: u64, data: &Path) -> Result<ExitCode> {
     };
     eprintln!("生成演示数据 / generating demo data in {} …", gen_dir.display());
     let manifest = xinyong_app::synthetic::generate(&opts, &gen_dir)?;
-    let mut app = App::open(data)?;
     let mut summaries = Vec::new();
     for f in &manifest.files {
-        let s = import_with_progress(&mut app, &gen_dir.join(&f.file), &f.item, "演示数据中心")?;
+        let s = import_with_progress(app, &gen_dir.join(&f.file), &f.item, DEMO_PROVIDER)?;
         eprintln!(
             "{:<20} 接收 accepted {:>7}  隔离 quarantined {:>5}  重复 duplicates {:>5}  {:>7} rows/s",
             f.item, s.accepted, s.quarantined, s.duplicates, s.records_per_second
         );
         summaries.push(s);
     }
+    Ok(summaries)
+}
+
+/// Generate, import everything, verify: the whole core in one command.
+fn demo(subjects: u64, records: u64, data: &Path) -> Result<ExitCode> {
+    let mut app = App::open(data)?;
+    let summaries = load_demo(&mut app, subjects, records)?;
     let report = ledger::verify(&app)?;
     let counts = app.store.counts()?;
     print_json(&serde_json::json!({ "imports": summaries, "counts": counts, "ledger": report }))?;

@@ -103,6 +103,9 @@ fn append_creates_subjects_records_and_events(s: &mut dyn Store) -> Result<(), S
     }
     let c = s.counts().map_err(|e| e.to_string())?;
     ensure!(c.subjects == 2 && c.records == 3 && c.events == 5, "{c:?}");
+    let first = s.subjects_after("", 1).map_err(|e| e.to_string())?;
+    let rest = s.subjects_after(&first[0].code, 10).map_err(|e| e.to_string())?;
+    ensure!(first.len() == 1 && rest.len() == 1 && first[0].code < rest[0].code, "paging {first:?} {rest:?}");
     Ok(())
 }
 
@@ -265,35 +268,6 @@ fn heads_are_signed_and_match_the_leaves(s: &mut dyn Store) -> Result<(), String
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SqliteStore;
-
-    #[test]
-    fn sqlite_in_memory_passes_the_suite() {
-        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
-            Ok(s) => Box::new(s) as Box<dyn Store>,
-            Err(e) => panic!("cannot open SQLite: {e}"),
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
-
-    #[test]
-    fn sqlite_file_passes_the_suite() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
-        let failures = run_all(&mut || {
-            n += 1;
-            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
-                Ok(s) => Box::new(s) as Box<dyn Store>,
-                Err(e) => panic!("cannot open SQLite: {e}"),
-            }
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
-}
-
 fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), String> {
     let officer = crate::NewAccount {
         username: "chaoyang-samr".into(),
@@ -338,4 +312,33 @@ fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), Stri
     ensure!(log.len() == 2 && log[0].what == "second", "{log:?}");
     ensure!(s.access_log(B, 10).map_err(|e| e.to_string())?.is_empty(), "log leaked to another subject");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    #[test]
+    fn sqlite_in_memory_passes_the_suite() {
+        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
+            Ok(s) => Box::new(s) as Box<dyn Store>,
+            Err(e) => panic!("cannot open SQLite: {e}"),
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn sqlite_file_passes_the_suite() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0;
+        let failures = run_all(&mut || {
+            n += 1;
+            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
+                Ok(s) => Box::new(s) as Box<dyn Store>,
+                Err(e) => panic!("cannot open SQLite: {e}"),
+            }
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
 }

@@ -267,6 +267,8 @@ pub trait Store: Send {
     /// Revokes a record (`record.revoked` event); the record stays, marked revoked.
     fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)>;
     fn subject(&self, code: &str) -> Result<Option<SubjectRow>>;
+    /// Subjects in code order after `after` (exclusive): for rebuilding derived indexes.
+    fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>>;
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>>;
     fn record(&self, id: i64) -> Result<Option<RecordRow>>;
     fn event(&self, index: u64) -> Result<Option<EventRow>>;

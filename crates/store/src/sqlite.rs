@@ -285,6 +285,24 @@ fn append_quarantine(tx: &Transaction<'_>, q: &NewQuarantine, now_ms: i64) -> Re
     }
 }
 
+const SUBJECT_COLUMNS: &str =
+    "code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, created_event";
+
+fn subject_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SubjectRow> {
+    let former: String = row.get(3)?;
+    Ok(SubjectRow {
+        code: row.get(0)?,
+        kind: row.get(1)?,
+        name: row.get(2)?,
+        former_names: serde_json::from_str(&former).unwrap_or_default(),
+        legal_rep_name: row.get(4)?,
+        legal_rep_id: row.get(5)?,
+        division: row.get(6)?,
+        industry: row.get(7)?,
+        created_event: row.get::<_, i64>(8)? as u64,
+    })
+}
+
 const RECORD_COLUMNS: &str =
     "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event";
 
@@ -495,25 +513,17 @@ impl Store for SqliteStore {
     fn subject(&self, code: &str) -> Result<Option<SubjectRow>> {
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, created_event
-                 FROM subjects WHERE code = ?1",
-            )?
-            .query_row([code], |row| {
-                let former: String = row.get(3)?;
-                Ok(SubjectRow {
-                    code: row.get(0)?,
-                    kind: row.get(1)?,
-                    name: row.get(2)?,
-                    former_names: serde_json::from_str(&former).unwrap_or_default(),
-                    legal_rep_name: row.get(4)?,
-                    legal_rep_id: row.get(5)?,
-                    division: row.get(6)?,
-                    industry: row.get(7)?,
-                    created_event: row.get::<_, i64>(8)? as u64,
-                })
-            })
+            .prepare_cached(&format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE code = ?1"))?
+            .query_row([code], subject_row)
             .optional()?)
+    }
+
+    fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE code > ?1 ORDER BY code LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![after, limit], subject_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>> {

@@ -1,0 +1,193 @@
+//! The edge of xinyong: the JSON API under `/api/v1` (OpenAPI at
+//! `/api/v1/openapi.json`), the public portal (zh-CN first, English second), health
+//! and metrics. Store access is synchronous (SQLite), so handlers run it on the
+//! blocking pool behind one lock: SQLite has one writer anyway, and reads take
+//! well under a millisecond.
+
+mod api;
+mod auth;
+mod error;
+mod i18n;
+mod metrics;
+mod portal;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use xinyong_app::App;
+use xinyong_search::{SearchIndex, SubjectDoc};
+use xinyong_store::SubjectRow;
+
+pub use auth::{hash_password, hash_secret, new_secret};
+pub use error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    App(#[from] xinyong_app::AppError),
+    #[error("search index: {0}")]
+    Search(#[from] xinyong_search::SearchError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// Everything a request handler may touch.
+pub struct AppState {
+    pub app: Mutex<App>,
+    pub search: SearchIndex,
+    pub data_dir: PathBuf,
+    templates: minijinja::Environment<'static>,
+    metrics: metrics::Metrics,
+    limiter: auth::RateLimiter,
+}
+
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// Opens the data directory and the search index (rebuilt when it does not match
+    /// the store).
+    pub fn open(data_dir: &Path) -> Result<AppState, WebError> {
+        let app = App::open(data_dir)?;
+        let search = SearchIndex::open_or_create(&data_dir.join("search"))?;
+        let subjects = app.store.counts().map_err(xinyong_app::AppError::from)?.subjects;
+        let state = AppState {
+            app: Mutex::new(app),
+            search,
+            data_dir: data_dir.to_path_buf(),
+            templates: portal::templates()?,
+            metrics: metrics::Metrics::default(),
+            limiter: auth::RateLimiter::new(30.0, 120.0),
+        };
+        if state.search.num_docs() != subjects {
+            tracing::info!(subjects, indexed = state.search.num_docs(), "rebuilding the search index");
+            state.rebuild_search()?;
+        }
+        Ok(state)
+    }
+
+    /// Re-indexes every subject from the store.
+    pub fn rebuild_search(&self) -> Result<(), WebError> {
+        self.search.clear()?;
+        let mut after = String::new();
+        loop {
+            let page = {
+                let app = self.lock();
+                app.store.subjects_after(&after, 20_000).map_err(xinyong_app::AppError::from)?
+            };
+            let Some(last) = page.last() else { break };
+            after = last.code.clone();
+            let docs: Vec<SubjectDoc> = page.iter().map(subject_doc).collect();
+            self.search.upsert(&docs)?;
+        }
+        self.search.commit()?;
+        Ok(())
+    }
+
+    /// Re-indexes the given subjects (after intake).
+    pub fn reindex(&self, codes: &[String]) -> Result<(), WebError> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let docs = {
+            let app = self.lock();
+            let mut docs = Vec::with_capacity(codes.len());
+            for c in codes {
+                if let Some(s) = app.store.subject(c).map_err(xinyong_app::AppError::from)? {
+                    docs.push(subject_doc(&s));
+                }
+            }
+            docs
+        };
+        self.search.upsert(&docs)?;
+        self.search.commit()?;
+        Ok(())
+    }
+
+    /// The store lock; a panic in another request must not take the server down.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, App> {
+        self.app.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn subject_doc(s: &SubjectRow) -> SubjectDoc {
+    let display = match xinyong_core::SubjectCode::parse(&s.code) {
+        Ok(c) => c.display(),
+        Err(_) => xinyong_core::codes::mask_id(&s.code),
+    };
+    SubjectDoc {
+        code: s.code.clone(),
+        display_code: display,
+        name: s.name.clone(),
+        former_names: s.former_names.clone(),
+        kind: s.kind.clone(),
+        division: s.division.clone(),
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(portal::routes())
+        .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(30),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM, then finishes the requests in flight.
+pub async fn serve(state: Shared, listen: SocketAddr) -> Result<(), WebError> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(%listen, "xinyong serving: portal at http://{listen}/");
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Serves on a bound listener until `shutdown` completes (tests use their own signal).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Shared,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// Runs store work on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(&state)).await.map_err(|e| ApiError::internal(e.to_string()))?
+}

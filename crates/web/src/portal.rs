@@ -1,0 +1,363 @@
+//! The public portal: server-rendered pages that work without JavaScript, Chinese
+//! first with an English switch, personal data masked everywhere.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::{parse_as_of, parse_code, viewer_for};
+use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, cookie, hash_secret, new_secret, verify_password};
+use crate::i18n::{Lang, strings};
+use crate::{ApiError, Shared, WebError, blocking};
+
+const LOGIN_CSRF_COOKIE: &str = "xy_login_csrf";
+
+pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    for (name, text) in [
+        ("base.html", include_str!("../templates/base.html")),
+        ("home.html", include_str!("../templates/home.html")),
+        ("search.html", include_str!("../templates/search.html")),
+        ("subject.html", include_str!("../templates/subject.html")),
+        ("catalog.html", include_str!("../templates/catalog.html")),
+        ("proof.html", include_str!("../templates/proof.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("error.html", include_str!("../templates/error.html")),
+    ] {
+        env.add_template(name, text)?;
+    }
+    env.add_filter("urlencode", |s: String| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    });
+    Ok(env)
+}
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search))
+        .route("/subjects/{code}", get(subject))
+        .route("/catalog", get(catalog))
+        .route("/ledger/{index}", get(proof))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route(
+            "/static/site.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/site.css")) }),
+        )
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Common {
+    lang: Option<String>,
+}
+
+/// The language: `?lang=` first, then the cookie, then Chinese.
+fn lang_of(headers: &HeaderMap, q: &Common) -> (Lang, Option<&'static str>) {
+    let chosen = q.lang.as_deref().map(|l| if l.starts_with("en") { Lang::En } else { Lang::Zh });
+    if let Some(l) = chosen {
+        return (
+            l,
+            Some(if l == Lang::En {
+                "lang=en; Path=/; Max-Age=31536000; SameSite=Lax"
+            } else {
+                "lang=zh; Path=/; Max-Age=31536000; SameSite=Lax"
+            }),
+        );
+    }
+    let from_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|kv| kv.trim() == "lang=en"));
+    (if from_cookie { Lang::En } else { Lang::Zh }, None)
+}
+
+struct Page {
+    lang: Lang,
+    set_cookie: Vec<String>,
+}
+
+impl Page {
+    fn new(headers: &HeaderMap, q: &Common) -> Page {
+        let (lang, cookie) = lang_of(headers, q);
+        Page { lang, set_cookie: cookie.map(str::to_string).into_iter().collect() }
+    }
+
+    fn render(self, state: &Shared, caller: &Caller, name: &str, mut ctx: Value, status: StatusCode) -> Response {
+        if let Some(o) = ctx.as_object_mut() {
+            o.insert("lang".into(), self.lang.code().into());
+            o.insert("t".into(), json!(strings(self.lang)));
+            if let Caller::Account { account, csrf } = caller {
+                o.insert("account".into(), json!(account));
+                o.insert("csrf".into(), json!(csrf));
+            }
+        }
+        let html = state.templates.get_template(name).and_then(|t| t.render(&ctx));
+        let mut res = match html {
+            Ok(h) => (status, Html(h)).into_response(),
+            Err(e) => ApiError::internal(format!("template {name}: {e:#}")).into_response(),
+        };
+        for c in self.set_cookie {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        res.headers_mut()
+            .insert("content-language", HeaderValue::from_static(if self.lang == Lang::Zh { "zh-CN" } else { "en" }));
+        res
+    }
+
+    fn error(self, state: &Shared, caller: &Caller, status: StatusCode, message: String) -> Response {
+        let title = strings(self.lang)
+            .get(if status == StatusCode::NOT_FOUND { "not_found" } else { "error" })
+            .copied()
+            .unwrap_or("");
+        self.render(state, caller, "error.html", json!({"title": title, "message": message}), status)
+    }
+}
+
+async fn home(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
+    let page = Page::new(&headers, &c);
+    match blocking(&state, |s| Ok(s.lock().store.counts()?)).await {
+        Ok(counts) => page.render(&state, &caller, "home.html", json!({"counts": counts}), StatusCode::OK),
+        Err(e) => page.error(&state, &caller, e.status, e.message),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    offset: usize,
+    lang: Option<String>,
+}
+
+async fn search(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let page = Page::new(&headers, &Common { lang: p.lang.clone() });
+    const PER_PAGE: usize = 20;
+    let result = match state.search.search(&p.q, p.offset, PER_PAGE) {
+        Ok(r) => r,
+        Err(e) => return page.error(&state, &caller, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    // an exact, valid code goes straight to its page
+    if result.total == 1
+        && p.offset == 0
+        && let Some(h) = result.hits.first()
+        && xinyong_core::codes::normalize_code(&p.q) == h.code
+    {
+        return Redirect::to(&format!("/subjects/{}", h.code)).into_response();
+    }
+    let hits: Vec<Value> = result
+        .hits
+        .iter()
+        .map(|h| {
+            let mut v = json!(h);
+            // natural persons are linked by their masked code's record id, never the raw ID
+            v["code_link"] = json!(h.code);
+            v
+        })
+        .collect();
+    let next = (p.offset + PER_PAGE < result.total).then_some(p.offset + PER_PAGE);
+    let ctx = json!({
+        "q": p.q,
+        "page": {"total": result.total, "offset": result.offset, "hits": hits},
+        "prev_offset": p.offset.saturating_sub(PER_PAGE),
+        "next_offset": next,
+    });
+    page.render(&state, &caller, "search.html", ctx, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+struct SubjectParams {
+    as_of: Option<String>,
+    purpose: Option<String>,
+    lang: Option<String>,
+}
+
+/// Sections of the subject page, in the order 信用中国 prints them.
+const SECTIONS: &[(&str, &str, &[&str], bool)] = &[
+    ("licences", "licences", &["admin_licence"], false),
+    ("penalties", "penalties", &["admin_penalty"], true),
+    ("lists", "lists", &["abnormal_operation", "dishonest_debtor"], false),
+    ("commitments", "commitments", &["credit_commitment"], false),
+    ("honours", "honours", &["honour"], false),
+];
+
+async fn subject(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(p): Query<SubjectParams>,
+) -> Response {
+    let page = Page::new(&headers, &Common { lang: p.lang.clone() });
+    let code = match parse_code(&code) {
+        Ok(c) => c,
+        Err(e) => return page.error(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, e.message),
+    };
+    let as_of = match parse_as_of(p.as_of.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return page.error(&state, &caller, e.status, e.message),
+    };
+    let viewer = viewer_for(&caller, p.purpose);
+    let view =
+        blocking(&state, move |s| Ok(xinyong_app::view::subject_view(&mut s.lock(), &code, as_of, &viewer)?)).await;
+    let view = match view {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            let msg = strings(page.lang).get("not_found").copied().unwrap_or("").to_string();
+            return page.error(&state, &caller, StatusCode::NOT_FOUND, msg);
+        }
+        Err(e) => return page.error(&state, &caller, e.status, e.message),
+    };
+    let t = strings(page.lang);
+    let sections: Vec<Value> = SECTIONS
+        .iter()
+        .map(|(id, title, items, repairable)| {
+            let records: Vec<&xinyong_app::view::RecordView> = view.records.iter().filter(|r| items.contains(&r.item.as_str())).collect();
+            json!({"id": id, "title": t.get(title).copied().unwrap_or(title), "records": records, "repairable": repairable})
+        })
+        .collect();
+    page.render(&state, &caller, "subject.html", json!({"s": view, "sections": sections}), StatusCode::OK)
+}
+
+async fn catalog(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
+    let page = Page::new(&headers, &c);
+    let items: Vec<xinyong_core::Item> = state.lock().catalog.items().cloned().collect();
+    page.render(&state, &caller, "catalog.html", json!({"items": items}), StatusCode::OK)
+}
+
+async fn proof(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(index): Path<u64>,
+    Query(c): Query<Common>,
+) -> Response {
+    let page = Page::new(&headers, &c);
+    let result = blocking(&state, move |s| {
+        let app = s.lock();
+        let p = xinyong_app::ledger::proof(&app, index)?;
+        // verify as an outsider would: from the hex strings, against the signed checkpoint
+        let head = app.verifier().verify(&p.checkpoint).map_err(|e| ApiError::internal(e.to_string()))?;
+        let leaf = xinyong_ledger::from_hex(&p.leaf_hash).map_err(|e| ApiError::internal(e.to_string()))?;
+        let path: Vec<_> = p.proof.iter().filter_map(|h| xinyong_ledger::from_hex(h).ok()).collect();
+        let ok = xinyong_ledger::verify_inclusion(index, head.size, &leaf, &path, &head.root).is_ok();
+        Ok((p, ok))
+    })
+    .await;
+    match result {
+        Ok((mut p, ok)) => {
+            p.event = Value::Null;
+            page.render(&state, &caller, "proof.html", json!({"p": p, "verified": ok}), StatusCode::OK)
+        }
+        Err(e) => page.error(&state, &caller, e.status, e.message),
+    }
+}
+
+async fn login_form(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(c): Query<Common>,
+) -> Response {
+    let mut page = Page::new(&headers, &c);
+    let token = new_secret("");
+    page.set_cookie.push(format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict"));
+    page.render(&state, &caller, "login.html", json!({"login_csrf": token}), StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let mut page = Page::new(&headers, &Common::default());
+    let mut parts = axum::http::Request::new(()).into_parts().0;
+    parts.headers = headers.clone();
+    // double-submit: the form's token must equal the cookie set with the form
+    if cookie(&parts, LOGIN_CSRF_COOKIE).as_deref() != Some(f.csrf.as_str()) || f.csrf.is_empty() {
+        return page.error(&state, &caller, StatusCode::FORBIDDEN, "CSRF 校验失败 / CSRF check failed".into());
+    }
+    let username = f.username.clone();
+    let account = blocking(&state, move |s| Ok(s.lock().store.account(&username)?)).await;
+    let account = match account {
+        Ok(Some(a)) if !a.disabled && a.password_hash.as_deref().is_some_and(|h| verify_password(&f.password, h)) => a,
+        Ok(_) => {
+            let token = new_secret("");
+            page.set_cookie.push(format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict"));
+            return page.render(
+                &state,
+                &caller,
+                "login.html",
+                json!({"login_csrf": token, "failed": true}),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Err(e) => return page.error(&state, &caller, e.status, e.message),
+    };
+    let sid = new_secret("");
+    let now = xinyong_app::now_ms();
+    let session = xinyong_store::Session {
+        session_hash: hash_secret(&sid),
+        account_id: account.id,
+        csrf: new_secret(""),
+        created_ms: now,
+        expires_ms: now + SESSION_HOURS * 3_600_000,
+    };
+    if let Err(e) = blocking(&state, move |s| Ok(s.lock().store.create_session(&session)?)).await {
+        return page.error(&state, &caller, e.status, e.message);
+    }
+    let mut res = Redirect::to("/").into_response();
+    let cookie = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_HOURS * 3600);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    let Caller::Account { csrf: Some(expected), .. } = &caller else { return Redirect::to("/").into_response() };
+    if *expected != f.csrf {
+        return Page::new(&headers, &Common::default()).error(
+            &state,
+            &caller,
+            StatusCode::FORBIDDEN,
+            "CSRF 校验失败 / CSRF check failed".into(),
+        );
+    }
+    let mut parts = axum::http::Request::new(()).into_parts().0;
+    parts.headers = headers;
+    if let Some(sid) = cookie(&parts, SESSION_COOKIE) {
+        let hash = hash_secret(&sid);
+        let _ = blocking(&state, move |s| Ok(s.lock().store.delete_session(&hash)?)).await;
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("xy_session=; Path=/; Max-Age=0"));
+    res
+}

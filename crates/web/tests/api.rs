@@ -1,0 +1,406 @@
+//! The API against a real server on a loopback port, over a real store loaded with
+//! generated data. One test binary (each file in tests/ links separately).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use xinyong_app::App;
+use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions, generate};
+
+const PROVIDER: &str = "演示数据中心";
+
+struct Server {
+    base: String,
+    _dir: tempfile::TempDir,
+    admin: String,
+    officer: String,
+    other_officer: String,
+    manifest: xinyong_app::synthetic::GenManifest,
+    data: std::path::PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>) -> String {
+    let id = app
+        .store
+        .create_account(
+            &xinyong_store::NewAccount {
+                username: username.into(),
+                display_name: username.into(),
+                role: role.into(),
+                provider: provider.map(str::to_string),
+                password_hash: Some(xinyong_web::hash_password("correct horse battery").unwrap()),
+            },
+            1,
+        )
+        .unwrap();
+    let token = xinyong_web::new_secret("xy_");
+    app.store.add_token(id, &xinyong_web::hash_secret(&token), "test", 1).unwrap();
+    token
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let opts = GenOptions {
+        subjects: 200,
+        records: 1500,
+        seed: 5,
+        dirty_percent: 3,
+        format: GenFormat::Mixed,
+        encoding: GenEncoding::Utf8,
+        latest_date: xinyong_app::today_shanghai(),
+    };
+    let input = dir.path().join("in");
+    let manifest = generate(&opts, &input).unwrap();
+    let mut app = App::open(&data).unwrap();
+    for f in &manifest.files {
+        xinyong_app::intake::import_file(&mut app, &input.join(&f.file), &f.item, PROVIDER, &mut |_| {}).unwrap();
+    }
+    let admin = account(&mut app, "admin", "admin", None);
+    let officer = account(&mut app, "officer", "officer", Some(PROVIDER));
+    let other_officer = account(&mut app, "other", "officer", Some("其他部门"));
+    drop(app);
+    let state = Arc::new(xinyong_web::AppState::open(&data).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(xinyong_web::serve_on(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Server { base, _dir: dir, admin, officer, other_officer, manifest, data, stop: Some(stop) }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn get(s: &Server, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut r = client().get(format!("{}{path}", s.base));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let res = r.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn post(s: &Server, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let mut r = client().post(format!("{}{path}", s.base)).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let res = r.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Subject codes of a generated item file (CSV or JSONL), first column named `col`.
+fn codes_in(s: &Server, item: &str, col: &str) -> Vec<String> {
+    let f = s.manifest.files.iter().find(|f| f.item == item).unwrap();
+    let path = s.data.parent().unwrap().join("in").join(&f.file);
+    read_column(&path, col)
+}
+
+fn read_column(path: &Path, col: &str) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path).unwrap();
+    let idx = rdr.headers().unwrap().iter().position(|h| h == col).unwrap();
+    rdr.records()
+        .filter_map(|r| r.ok())
+        .filter_map(|r| r.get(idx).map(str::to_string))
+        .filter(|c| xinyong_core::SubjectCode::parse(c).is_ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_end_to_end() {
+    let s = start().await;
+
+    // health and metrics
+    let (st, v) = get(&s, "/healthz", None).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("ok")));
+
+    // a subject with penalties: windows shown, codes normalised
+    let penalised = codes_in(&s, "admin_penalty", "统一社会信用代码");
+    let mut saw_window = false;
+    for code in penalised.iter().take(40) {
+        let (st, v) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
+        assert_eq!(st, StatusCode::OK, "{code}: {v}");
+        for r in v["records"].as_array().unwrap() {
+            assert_eq!(r["publicity"]["public"], true, "the public sees only public records: {r}");
+            if r["item"] == "admin_penalty" {
+                saw_window |= r["publicity"]["public_until"].is_string();
+            }
+        }
+    }
+    assert!(saw_window, "some public penalty shows when its window ends");
+    let code = &penalised[0];
+    // what was public before any decision: nothing
+    let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01"), None).await;
+    assert!(v["records"].as_array().unwrap().iter().all(|r| r["item"] == "registration"), "{v}");
+    // errors: JSON shape and status
+    let (st, v) = get(&s, "/api/v1/subjects/91110108551385082R", None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"]["code"], "invalid_code");
+    assert!(v["error"]["message"].as_str().unwrap().contains("'Q'"), "{v}");
+    let (st, v) = get(&s, "/api/v1/subjects/91110108551385082Q", None).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (st, _) = get(&s, &format!("/api/v1/subjects/{code}?as_of=yesterday"), None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+
+    // natural persons: never an unmasked ID in any answer
+    let persons: Vec<String> = codes_in(&s, "dishonest_debtor", "证件号码/统一社会信用代码")
+        .into_iter()
+        .filter(|c| xinyong_core::ResidentId::parse(c).is_ok())
+        .collect();
+    assert!(!persons.is_empty());
+    for id in persons.iter().take(5) {
+        let (st, v) = get(&s, &format!("/api/v1/subjects/{id}"), Some(&s.admin)).await;
+        assert_eq!(st, StatusCode::OK);
+        let text = v.to_string();
+        assert!(!text.contains(id.as_str()), "unmasked ID in {text}");
+        assert!(text.contains(&format!("{}********{}", &id[..6], &id[14..])), "masked form expected: {text}");
+    }
+
+    // search: by a word of a name, by pinyin initials, by code prefix
+    let (_, subject) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
+    let name = subject["name"].as_str().unwrap().to_string();
+    let (st, v) = get(&s, &format!("/api/v1/subjects?q={}", urlencode(&name)), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["hits"][0]["code"], code.as_str(), "{v}");
+    let (_, v) = get(&s, &format!("/api/v1/subjects?q={}", &code[..10]), None).await;
+    assert!(v["hits"].as_array().unwrap().iter().any(|h| h["code"] == code.as_str()), "{v}");
+    let initials = xinyong_search::pinyin_forms(&name).0;
+    let (_, v) = get(&s, &format!("/api/v1/subjects?q={}&limit=100", &initials), None).await;
+    assert!(v["hits"].as_array().unwrap().iter().any(|h| h["code"] == code.as_str()), "{initials}: {v}");
+
+    // intake through the API: outcomes per row, quarantine, idempotency, search follows
+    let new_code = xinyong_core::Uscc::complete("9111010577777777").unwrap();
+    let batch = json!({"item": "honour", "rows": [
+        {"主体名称": "北京新来的科技有限公司", "统一社会信用代码": new_code.as_str(), "荣誉名称": "守合同重信用企业", "荣誉等级": "市级", "授予日期": "2025-05-06", "授予机关": "北京市市场监督管理局", "表彰决定文号": "京市监发〔2025〕88号"},
+        {"主体名称": "坏行", "统一社会信用代码": "91110105777777777X", "荣誉名称": "x", "荣誉等级": "宇宙级", "授予日期": "2025-05-06", "授予机关": "x", "表彰决定文号": "京市监发〔2025〕89号"}
+    ]});
+    let (st, v) = post(&s, "/api/v1/records", Some(&s.officer), batch.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!((v["accepted"].as_u64(), v["quarantined"].as_u64()), (Some(1), Some(1)), "{v}");
+    assert_eq!(v["rows"][0]["outcome"], "accepted");
+    assert_eq!(v["rows"][1]["outcome"], "quarantined");
+    assert!(v["rows"][1]["errors"].as_array().unwrap().iter().any(|e| e["field"] == "荣誉等级"), "{v}");
+    let (_, again) = post(&s, "/api/v1/records", Some(&s.officer), batch).await;
+    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(1)), "{again}");
+    let (_, v) = get(&s, &format!("/api/v1/subjects?q={}", urlencode("北京新来的科技")), None).await;
+    assert_eq!(v["hits"][0]["code"], new_code.as_str(), "the index follows intake: {v}");
+
+    // quarantine: own department only; resubmission
+    let (st, v) = get(&s, "/api/v1/quarantine?item=honour", Some(&s.officer)).await;
+    assert_eq!(st, StatusCode::OK);
+    let entry = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["raw"].as_str().unwrap().contains("宇宙级"))
+        .unwrap()
+        .clone();
+    let id = entry["id"].as_i64().unwrap();
+    let (_, v) = get(&s, "/api/v1/quarantine", Some(&s.other_officer)).await;
+    assert!(v["entries"].as_array().unwrap().is_empty(), "another department's quarantine leaked: {v}");
+    let fix = json!({"set": {"荣誉等级": "市级", "统一社会信用代码": new_code.as_str()}});
+    let (st, _) = post(&s, &format!("/api/v1/quarantine/{id}/resubmit"), Some(&s.other_officer), fix.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = post(&s, &format!("/api/v1/quarantine/{id}/resubmit"), Some(&s.officer), fix).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"]["outcome"], "accepted", "{v}");
+    assert_eq!(v["entry"]["status"], "resolved");
+
+    // ledger: the proof verifies against the signed head with the published key
+    let (_, head) = get(&s, "/api/v1/ledger/head", None).await;
+    let verifier = xinyong_ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
+    let signed = verifier.verify(head["head"]["checkpoint"].as_str().unwrap()).unwrap();
+    let record_index = subject["records"][0]["ledger_index"].as_u64().unwrap();
+    let (st, p) = get(&s, &format!("/api/v1/ledger/proof/{record_index}"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(p.get("event").is_none(), "the public proof carries no event content");
+    let path: Vec<_> =
+        p["proof"].as_array().unwrap().iter().map(|h| xinyong_ledger::from_hex(h.as_str().unwrap()).unwrap()).collect();
+    let leaf = xinyong_ledger::from_hex(p["leaf_hash"].as_str().unwrap()).unwrap();
+    xinyong_ledger::verify_inclusion(record_index, signed.size, &leaf, &path, &signed.root).unwrap();
+    let (st, c) = get(&s, "/api/v1/ledger/consistency?from=10", None).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let (st, _) = get(&s, "/api/v1/ledger/consistency?from=0", None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // reads of non-public data by accounts are logged
+    let (_, _) =
+        get(&s, &format!("/api/v1/subjects/{code}?as_of=2040-01-01&purpose=行政许可审查"), Some(&s.officer)).await;
+
+    // metrics count what happened
+    let (_, m) = get(&s, "/metrics", None).await;
+    let m = m.as_str().unwrap().to_string();
+    assert!(
+        m.contains("xinyong_http_requests_total{method=\"POST\",route=\"/api/v1/records\",status=\"200\"} 2"),
+        "{m}"
+    );
+    assert!(m.contains("xinyong_subjects "), "{m}");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Every role against every endpoint: allowed, or 401/403 as designed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorisation_matrix() {
+    let s = start().await;
+    let code = codes_in(&s, "registration", "统一社会信用代码")[0].clone();
+    let batch = json!({"item": "honour", "rows": [{"主体名称": "x"}]});
+    let admin_batch = json!({"item": "honour", "provider": PROVIDER, "rows": [{"主体名称": "x"}]});
+    let bad = "xy_not_a_token".to_string();
+    // (method, path, body, expected for: public, officer, admin, invalid token)
+    let cases: Vec<(&str, String, Option<Value>, [u16; 4])> = vec![
+        ("GET", format!("/api/v1/subjects/{code}"), None, [200, 200, 200, 401]),
+        ("GET", "/api/v1/subjects?q=北京".into(), None, [200, 200, 200, 401]),
+        ("POST", "/api/v1/records".into(), Some(batch.clone()), [401, 200, 422, 401]),
+        ("POST", "/api/v1/records".into(), Some(admin_batch), [401, 200, 200, 401]),
+        ("GET", "/api/v1/quarantine".into(), None, [401, 200, 200, 401]),
+        ("POST", "/api/v1/quarantine/999999/resubmit".into(), Some(json!({"set": {}})), [401, 404, 404, 401]),
+        ("GET", "/api/v1/ledger/head".into(), None, [200, 200, 200, 401]),
+        ("GET", "/api/v1/ledger/proof/0".into(), None, [200, 200, 200, 401]),
+        ("GET", "/api/v1/ledger/consistency?from=1".into(), None, [200, 200, 200, 401]),
+        ("GET", "/api/v1/catalog".into(), None, [200, 200, 200, 200]),
+        ("GET", "/api/v1/openapi.json".into(), None, [200, 200, 200, 200]),
+    ];
+    for (method, path, body, expected) in cases {
+        for (who, token, want) in [
+            ("public", None, expected[0]),
+            ("officer", Some(&s.officer), expected[1]),
+            ("admin", Some(&s.admin), expected[2]),
+            ("bad token", Some(&bad), expected[3]),
+        ] {
+            let (st, v) = match method {
+                "GET" => get(&s, &path, token.map(String::as_str)).await,
+                _ => post(&s, &path, token.map(String::as_str), body.clone().unwrap_or(Value::Null)).await,
+            };
+            assert_eq!(st.as_u16(), want, "{who} {method} {path}: {v}");
+            if st.as_u16() >= 400 {
+                assert!(v["error"]["code"].is_string(), "{who} {method} {path}: error shape {v}");
+            }
+        }
+    }
+    // an officer cannot push in another department's name
+    let foreign = json!({"item": "honour", "provider": "别的部门", "rows": [{"主体名称": "x"}]});
+    let (st, _) = post(&s, "/api/v1/records", Some(&s.officer), foreign).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}
+
+/// The OpenAPI document is valid JSON of version 3 and names every API route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_covers_every_endpoint() {
+    let s = start().await;
+    let (st, doc) = get(&s, "/api/v1/openapi.json", None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (p, m) in [
+        ("/api/v1/subjects/{code}", "get"),
+        ("/api/v1/subjects", "get"),
+        ("/api/v1/records", "post"),
+        ("/api/v1/quarantine", "get"),
+        ("/api/v1/quarantine/{id}/resubmit", "post"),
+        ("/api/v1/ledger/head", "get"),
+        ("/api/v1/ledger/proof/{index}", "get"),
+        ("/api/v1/ledger/consistency", "get"),
+        ("/api/v1/catalog", "get"),
+    ] {
+        assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// The portal renders in both languages, masks personal data, and logs in with CSRF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_pages() {
+    let s = start().await;
+    let c = client();
+    let home = c.get(format!("{}/", s.base)).send().await.unwrap();
+    assert_eq!(home.headers()["content-language"], "zh-CN");
+    let html = home.text().await.unwrap();
+    assert!(html.contains("信用信息公示平台") && html.contains("<form action=\"/search\""), "{html}");
+    let en = c.get(format!("{}/?lang=en", s.base)).send().await.unwrap();
+    assert!(en.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("lang=en")));
+    assert!(en.text().await.unwrap().contains("Credit Information Publicity Platform"));
+    let code = codes_in(&s, "admin_penalty", "统一社会信用代码")[0].clone();
+    let page = c.get(format!("{}/subjects/{code}", s.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("行政处罚") && html.contains("行政许可") && html.contains("/ledger/"), "{html}");
+    let person = codes_in(&s, "dishonest_debtor", "证件号码/统一社会信用代码")
+        .into_iter()
+        .find(|c| xinyong_core::ResidentId::parse(c).is_ok())
+        .unwrap();
+    let html = c.get(format!("{}/subjects/{person}", s.base)).send().await.unwrap().text().await.unwrap();
+    if let Some(at) = html.find(&person) {
+        panic!("unmasked ID on a public page: …{}…", &html[at.saturating_sub(300)..(at + 100).min(html.len())]);
+    }
+    let catalog = c.get(format!("{}/catalog", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(catalog.contains("行政处罚决定书文号") && catalog.contains("社会公开"));
+    let proof = c.get(format!("{}/ledger/0", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(proof.contains("已验证"), "{proof}");
+    let missing = c.get(format!("{}/subjects/91110108551385082Q", s.base)).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // login without the CSRF cookie is refused; with it, a session starts
+    let (st, _) = {
+        let r = c
+            .post(format!("{}/login", s.base))
+            .form(&[("username", "admin"), ("password", "correct horse battery"), ("csrf", "x")])
+            .send()
+            .await
+            .unwrap();
+        (r.status(), ())
+    };
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let jar =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = jar.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let wrong = jar
+        .post(format!("{}/login", s.base))
+        .form(&[("username", "admin"), ("password", "nope"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let form = jar.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ok = jar
+        .post(format!("{}/login", s.base))
+        .form(&[("username", "admin"), ("password", "correct horse battery"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let home = jar.get(format!("{}/", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("已登录"), "{home}");
+    let (st, v) = {
+        let r = jar.get(format!("{}/api/v1/quarantine", s.base)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(st, StatusCode::OK, "a session works for the API too: {v}");
+}
