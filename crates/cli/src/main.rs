@@ -1,5 +1,7 @@
 //! `xinyong`: the command line of the public credit information platform.
 
+mod bench;
+
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -101,6 +103,9 @@ enum Command {
         /// (written to DATA/demo-credentials.json).
         #[arg(long)]
         demo: bool,
+        /// Mark session cookies Secure (behind an HTTPS proxy).
+        #[arg(long)]
+        secure_cookies: bool,
         #[arg(long, default_value_t = 30_000, hide = true)]
         demo_subjects: u64,
         #[arg(long, default_value_t = 150_000, hide = true)]
@@ -111,6 +116,9 @@ enum Command {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// Benchmarks against a peer in the same run (see BENCHMARKS.md).
+    #[command(subcommand, hide = true)]
+    Bench(BenchCmd),
     /// Generate a demo data set, import it and verify the ledger.
     Demo {
         #[arg(long, default_value_t = 20_000)]
@@ -133,6 +141,20 @@ enum FormatArg {
 enum EncodingArg {
     Utf8,
     Gb18030,
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Name search vs SQLite FTS5 (trigram) on the names of a generated registration CSV.
+    Search {
+        /// registration.csv from `xinyong gen --records 0`.
+        #[arg(long)]
+        names: PathBuf,
+        #[arg(long, default_value = "bench-out/search")]
+        work: PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        queries: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -346,8 +368,11 @@ fn run(cmd: Command) -> Result<ExitCode> {
             print_json(&manifest)?;
         }
         Command::Demo { subjects, records, data } => return demo(subjects, records, &data.data),
-        Command::Serve { data, listen, demo, demo_subjects, demo_records } => {
-            serve(&data.data, listen, demo.then_some((demo_subjects, demo_records)))?
+        Command::Bench(BenchCmd::Search { names, work, queries }) => {
+            print_json(&bench::search(&names, &work, queries)?)?
+        }
+        Command::Serve { data, listen, demo, secure_cookies, demo_subjects, demo_records } => {
+            serve(&data.data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies)?
         }
         Command::User { cmd: UserCmd::Add { username, role, provider, display_name, password_stdin, token, data } } => {
             let mut app = App::open(&data.data)?;
@@ -516,7 +541,7 @@ fn create_account(
     Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token })
 }
 
-fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>) -> Result<()> {
+fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>, secure_cookies: bool) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -535,7 +560,9 @@ fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>) ->
             write_demo_credentials(&mut app, &creds, listen)?;
         }
     }
-    let state = std::sync::Arc::new(xinyong_web::AppState::open(data)?);
+    let mut state = xinyong_web::AppState::open(data)?;
+    state.secure_cookies = secure_cookies;
+    let state = std::sync::Arc::new(state);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(xinyong_web::serve(state, listen))?;
     Ok(())

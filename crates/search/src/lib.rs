@@ -15,10 +15,10 @@
 //! # Fields
 //! | field | content | used for |
 //! | --- | --- | --- |
-//! | `key` | the USCC for organisations; for natural persons a salted SHA-256 of the ID | delete-by-key, exact code, code prefix ≥ 10 chars (term range) |
+//! | `key` | the USCC for organisations; for natural persons a salted SHA-256 of the ID | delete-by-key, exact code, code prefixes of 13–17 characters (term range) |
 //! | `code`, `display_code`, `name`, `former`, `kind` | stored as given | the [`Hit`] |
 //! | `kind`, `division` | raw terms | (filters, not used by [`SearchIndex::search`] yet) |
-//! | `code_pre` | the first 6, 7, 8 and 9 characters of a USCC | short code prefixes (one term each) |
+//! | `code_pre` | the first 6 to 12 characters of a USCC | code prefixes (one term each) |
 //! | `name_raw` / `former_raw` | the normalised name / each former name | exact match |
 //! | `name_pre` | the first 1–4 characters of the normalised name | short prefixes (one term) |
 //! | `name_gram` / `former_gram` | anchored bigrams `^c0 c0c1 … cn$`, with positions | substring (phrase of bigrams) and longer prefixes (phrase starting with `^c0`) |
@@ -50,11 +50,11 @@
 //! | every query word occurs in the current name (also: a name word's pinyin equals the query) | 200 |
 //! | every query word occurs in one former name | 100 |
 //!
-//! Within a tier a small BM25 bonus on the name's jieba words (×0.05) favours names where
-//! the query words are real words and names that are shorter. Word occurrence is
-//! checked with the n-gram fields, so it does not depend on jieba cutting the name the
-//! same way as the query: `华为` finds 北京华为餐饮管理有限公司 and `北京华信` finds
-//! 北京中建华信科技有限公司.
+//! Within a tier a small BM25 bonus on the name's jieba words (×0.05, not for common
+//! words, see below) favours names where the query words are real words and names that
+//! are shorter. Word occurrence is checked with the n-gram fields, so it does not depend
+//! on jieba cutting the name the same way as the query: `华为` finds
+//! 北京华为餐饮管理有限公司 and `北京华信` finds 北京中建华信科技有限公司.
 //!
 //! A query word that is a jieba word of more than 5 % of the indexed names (有限公司,
 //! 科技, 北京… in a large index; never below 1 000 names) is required as a word rather than
@@ -62,13 +62,25 @@
 //!
 //! Interpretations: every query is searched as a name; a query of ASCII letters only is
 //! also searched as pinyin initials and, when it splits into pinyin syllables, as full
-//! pinyin; a query that is 6–18 characters of the USCC alphabet with at least one digit
-//! (after [`xinyong_core::codes::normalize_code`]) is also searched as a code prefix.
+//! pinyin (the last syllable may be unfinished: `beijingzh`; a finished-looking last
+//! syllable is also tried as unfinished, so `beiji` finds 北京); a query that is 6–18
+//! characters of the USCC alphabet with at least one digit (after
+//! [`xinyong_core::codes::normalize_code`]) is also searched as a code prefix. Pinyin uses
+//! each character's default reading, corrected for a short list of heteronym phrases
+//! common in names (重庆, 长沙, 厦门, 银行, 朝阳…).
 //!
 //! [`Hit::matched_former_name`] is true when the subject matched only through a former
 //! name. Results are ordered by score, then by index order, so paging through an
 //! unchanged index is stable. At most 100 hits per page; pages beyond offset 10 000 are
 //! empty (the total is still counted).
+//!
+//! # Cost
+//! Indexing runs at roughly 10 000–18 000 names a second on two cores; the index takes
+//! about 200 bytes per subject. A search costs little more than reading the posting lists
+//! of its rarest word: selective queries (a brand, a code, pinyin of a few syllables)
+//! take well under a millisecond at 100 000 subjects and a few milliseconds at 1 M. The
+//! total is exact, so a query matching a large share of the index (`有限公司`) costs in
+//! proportion to its matches (≈ 60 ms for 775 000 matches).
 
 mod text;
 
@@ -79,9 +91,7 @@ use std::sync::{Mutex, MutexGuard};
 use sha2::{Digest, Sha256};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
-};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use xinyong_core::codes::{SubjectCode, SubjectKind, USCC_ALPHABET, normalize_code};
@@ -106,7 +116,7 @@ const WORDS_FORMER: f32 = 100.0;
 const BONUS: f32 = 0.05;
 
 const CODE_EDGE_MIN: usize = 6;
-const CODE_EDGE_MAX: usize = 9;
+const CODE_EDGE_MAX: usize = 12;
 const INI_EDGE_MAX: usize = 8;
 const NAME_EDGE_MAX: usize = 4;
 const FULL_EDGE_SYLLABLES: usize = 4;
@@ -115,6 +125,8 @@ const FULL_EDGE_SYLLABLES: usize = 4;
 /// barely differs and the phrase check over most of the index is avoided.
 const COMMON_WORD_SHARE: u64 = 20;
 const MAX_QUERY_WORDS: usize = 12;
+/// Batches at least this large are analysed on several threads.
+const PARALLEL_BATCH: usize = 2_000;
 const MAX_FORMER_NAMES: usize = 20;
 /// Characters of raw query text looked at (the rest is ignored).
 const MAX_RAW_QUERY_CHARS: usize = 256;
@@ -286,12 +298,32 @@ impl SearchIndex {
     /// to searches until [`SearchIndex::commit`]. When a code appears twice, the last
     /// one wins.
     pub fn upsert(&self, docs: &[SubjectDoc]) -> Result<(), SearchError> {
+        // Analysis (jieba, pinyin) happens outside the writer lock, on all cores for
+        // large batches (rebuilds).
+        let prepare = |chunk: &[SubjectDoc]| -> Vec<(Term, TantivyDocument)> {
+            chunk
+                .iter()
+                .map(|d| {
+                    let person = is_person(d);
+                    let key = index_key(&d.code, person);
+                    (Term::from_field_text(self.fields.key, &key), self.to_document(d, &key, person))
+                })
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let prepared: Vec<Vec<(Term, TantivyDocument)>> = if threads > 1 && docs.len() >= PARALLEL_BATCH {
+            let chunk = docs.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = docs.chunks(chunk).map(|c| scope.spawn(move || prepare(c))).collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+            })
+        } else {
+            vec![prepare(docs)]
+        };
         let writer = self.writer();
-        for d in docs {
-            let person = is_person(d);
-            let key = index_key(&d.code, person);
-            writer.delete_term(Term::from_field_text(self.fields.key, &key));
-            writer.add_document(self.to_document(d, &key, person))?;
+        for (key, doc) in prepared.into_iter().flatten() {
+            writer.delete_term(key);
+            writer.add_document(doc)?;
         }
         Ok(())
     }
@@ -540,23 +572,27 @@ impl Plan {
     }
 
     /// Every word occurs in the name (as a substring, via the n-gram fields; common
-    /// words as jieba words), scored `tier` plus a BM25 bonus on the name's jieba words.
+    /// words as jieba words), scored `tier` plus a BM25 bonus on the name's jieba words
+    /// (not for common words: that would walk their long posting lists a second time).
     fn words_query(&self, gram: Field, uni: Field, words_field: Option<(Field, &[bool])>, tier: f32) -> Box<dyn Query> {
-        // The constant is carried by an all-documents clause, which the intersection
-        // only ever seeks (it leads with the rarest clause).
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, konst(Box::new(AllQuery), tier))];
+        let mut required: Vec<Box<dyn Query>> = Vec::new();
+        let mut bonus: Vec<Box<dyn Query>> = Vec::new();
         for (i, w) in self.words.iter().enumerate() {
             match words_field {
-                Some((wf, common)) if common.get(i) == Some(&true) => {
-                    clauses.push((Occur::Must, Box::new(BoostQuery::new(term(wf, w), BONUS))));
-                }
+                Some((wf, common)) if common.get(i) == Some(&true) => required.push(term(wf, w)),
                 Some((wf, _)) => {
-                    clauses.push((Occur::Must, konst(substring(gram, uni, w), 0.0)));
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(term(wf, w), BONUS))));
+                    required.push(substring(gram, uni, w));
+                    bonus.push(Box::new(BoostQuery::new(term(wf, w), BONUS)));
                 }
-                None => clauses.push((Occur::Must, konst(substring(gram, uni, w), 0.0))),
+                None => required.push(substring(gram, uni, w)),
             }
         }
+        let required = konst(Box::new(BooleanQuery::intersection(required)), tier);
+        if bonus.is_empty() {
+            return required;
+        }
+        let mut clauses = vec![(Occur::Must, required)];
+        clauses.extend(bonus.into_iter().map(|q| (Occur::Should, q)));
         Box::new(BooleanQuery::new(clauses))
     }
 

@@ -362,6 +362,32 @@ fn renamed_subject_replaces_old_document() {
 }
 
 #[test]
+fn large_batches_keep_last_version() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let docs: Vec<SubjectDoc> = (0..PARALLEL_BATCH + 100)
+        .map(|i| {
+            let first16 = format!("91110108{:08}", 10_000_000 + i % 1000);
+            let code = Uscc::complete(&first16).unwrap().as_str().to_string();
+            SubjectDoc {
+                display_code: code.clone(),
+                code,
+                name: format!("北京第{i}号测试科技有限公司"),
+                former_names: vec![],
+                kind: "enterprise".to_string(),
+                division: None,
+            }
+        })
+        .collect();
+    idx.upsert(&docs).unwrap();
+    idx.commit().unwrap();
+    assert_eq!(idx.num_docs(), 1000);
+    let last = &docs[docs.len() - 1];
+    let p = idx.search(&last.code, 0, 10).unwrap();
+    assert_eq!(p.hits.len(), 1);
+    assert_eq!(p.hits[0].name, last.name);
+}
+
+#[test]
 fn query_syntax_is_not_interpreted() {
     for q in [
         "AND (",

@@ -280,6 +280,7 @@ fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), Stri
     ensure!(s.create_account(&officer, 2).is_err(), "duplicate username accepted");
     let a = s.account("chaoyang-samr").map_err(|e| e.to_string())?.ok_or("account missing")?;
     ensure!(a.id == id && a.role == "officer" && a.provider.as_deref() == Some("朝阳区市场监督管理局"), "{a:?}");
+    ensure!(s.accounts().map_err(|e| e.to_string())? == vec![a.clone()], "accounts list");
     let token = leaf_hash(b"token");
     s.add_token(id, &token, "demo", 3).map_err(|e| e.to_string())?;
     ensure!(s.account_by_token(&token).map_err(|e| e.to_string())?.map(|a| a.id) == Some(id), "token lookup");

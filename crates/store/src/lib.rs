@@ -286,6 +286,7 @@ pub trait Store: Send {
 
     fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64>;
     fn account(&self, username: &str) -> Result<Option<Account>>;
+    fn accounts(&self) -> Result<Vec<Account>>;
     fn add_token(&mut self, account_id: i64, token_hash: &Hash, label: &str, now_ms: i64) -> Result<()>;
     fn account_by_token(&self, token_hash: &Hash) -> Result<Option<Account>>;
     fn create_session(&mut self, s: &Session) -> Result<()>;

@@ -388,6 +388,12 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn accounts(&self) -> Result<Vec<Account>> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"))?;
+        let rows = st.query_map([], account_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     fn add_token(&mut self, account_id: i64, token_hash: &Hash, label: &str, now_ms: i64) -> Result<()> {
         self.conn.execute(
             "INSERT INTO api_tokens (token_hash, account_id, label, created_ms) VALUES (?1, ?2, ?3, ?4)",

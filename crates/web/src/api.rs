@@ -31,9 +31,12 @@ pub const MAX_BATCH_ROWS: usize = 10_000;
         ledger_head,
         ledger_proof,
         ledger_consistency,
-        catalog
+        catalog,
+        list_accounts,
+        create_account,
+        access_log
     ),
-    components(schemas(RecordBatch, Resubmission)),
+    components(schemas(RecordBatch, Resubmission, NewAccountRequest)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -60,6 +63,118 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/ledger/proof/{index}", get(ledger_proof))
         .route("/api/v1/ledger/consistency", get(ledger_consistency))
         .route("/api/v1/catalog", get(catalog))
+        .route("/api/v1/accounts", get(list_accounts).post(create_account))
+        .route("/api/v1/subjects/{code}/access-log", get(access_log))
+}
+
+fn require_admin(caller: &Caller) -> Result<xinyong_store::Account, ApiError> {
+    let a = caller.require()?;
+    if a.role != "admin" {
+        return Err(ApiError::forbidden("仅限信用中心管理员 / administrators only"));
+    }
+    Ok(a.clone())
+}
+
+/// Accounts (administrators only).
+#[utoipa::path(get, path = "/api/v1/accounts", security(("bearer" = [])), responses((status = 200, body = Object), (status = 401), (status = 403)))]
+async fn list_accounts(State(state): State<Shared>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let accounts = blocking(&state, |s| Ok(s.lock().store.accounts()?)).await?;
+    Ok(Json(json!({ "accounts": accounts })))
+}
+
+/// A new account: an officer bound to one department, or an administrator.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAccountRequest {
+    username: String,
+    display_name: Option<String>,
+    /// `officer` or `admin`.
+    role: String,
+    /// Required for officers.
+    provider: Option<String>,
+    /// At least 10 characters; omit for a token-only machine client.
+    password: Option<String>,
+    /// Also issue an API token (shown once).
+    #[serde(default)]
+    token: bool,
+}
+
+/// Create an account (administrators only); the token is shown once and stored hashed.
+#[utoipa::path(post, path = "/api/v1/accounts", request_body = NewAccountRequest, security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 401), (status = 403), (status = 409), (status = 422)))]
+async fn create_account(
+    State(state): State<Shared>,
+    caller: Caller,
+    Json(req): Json<NewAccountRequest>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    if req.role != "officer" && req.role != "admin" {
+        return Err(ApiError::unprocessable(
+            "invalid_role",
+            "role 应为 officer 或 admin / role must be officer or admin",
+        ));
+    }
+    if req.role == "officer" && req.provider.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        return Err(ApiError::unprocessable("provider_required", "部门用户须指定 provider / officers need a provider"));
+    }
+    if req.username.trim().is_empty() || req.username.len() > 64 {
+        return Err(ApiError::unprocessable(
+            "invalid_username",
+            "用户名为 1–64 个字符 / username must be 1–64 characters",
+        ));
+    }
+    let password_hash = match &req.password {
+        Some(p) if p.chars().count() < 10 => {
+            return Err(ApiError::unprocessable(
+                "weak_password",
+                "密码至少 10 位 / password needs at least 10 characters",
+            ));
+        }
+        Some(p) => Some(crate::auth::hash_password(p)?),
+        None => None,
+    };
+    let token = req.token.then(|| crate::auth::new_secret("xy_"));
+    let token_hash = token.as_deref().map(crate::auth::hash_secret);
+    let new = xinyong_store::NewAccount {
+        username: req.username.clone(),
+        display_name: req.display_name.clone().unwrap_or_else(|| req.username.clone()),
+        role: req.role.clone(),
+        provider: req.provider.clone(),
+        password_hash,
+    };
+    let account = blocking(&state, move |s| {
+        let mut app = s.lock();
+        let now = xinyong_app::now_ms();
+        let id = app.store.create_account(&new, now)?;
+        if let Some(h) = token_hash {
+            app.store.add_token(id, &h, "api", now)?;
+        }
+        Ok(app.store.account(&new.username)?)
+    })
+    .await?;
+    Ok(Json(json!({ "account": account, "token": token })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AccessLogQuery {
+    limit: Option<u32>,
+}
+
+/// Who read this subject's non-public data, why and when (administrators only here;
+/// the subject's own view comes with subject accounts).
+#[utoipa::path(get, path = "/api/v1/subjects/{code}/access-log", params(("code" = String, Path), AccessLogQuery), security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 401), (status = 403), (status = 422)))]
+async fn access_log(
+    State(state): State<Shared>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<AccessLogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let code = parse_code(&code)?;
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let entries = blocking(&state, move |s| Ok(s.lock().store.access_log(code.key(), limit)?)).await?;
+    Ok(Json(json!({ "entries": entries })))
 }
 
 pub fn parse_code(code: &str) -> Result<SubjectCode, ApiError> {
@@ -127,7 +242,7 @@ async fn search_subjects(
     _caller: Caller,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = state.search.search(&q.q, q.offset, q.limit.unwrap_or(20).min(100))?;
+    let page = crate::public_page(state.search.search(&q.q, q.offset, q.limit.unwrap_or(20).min(100))?);
     Ok(Json(serde_json::to_value(page).map_err(|e| ApiError::internal(e.to_string()))?))
 }
 

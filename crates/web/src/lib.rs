@@ -40,6 +40,8 @@ pub struct AppState {
     pub app: Mutex<App>,
     pub search: SearchIndex,
     pub data_dir: PathBuf,
+    /// Mark cookies `Secure` (set when served behind HTTPS, as any real deployment is).
+    pub secure_cookies: bool,
     templates: minijinja::Environment<'static>,
     metrics: metrics::Metrics,
     limiter: auth::RateLimiter,
@@ -52,12 +54,22 @@ impl AppState {
     /// the store).
     pub fn open(data_dir: &Path) -> Result<AppState, WebError> {
         let app = App::open(data_dir)?;
-        let search = SearchIndex::open_or_create(&data_dir.join("search"))?;
+        let search_dir = data_dir.join("search");
+        let search = match SearchIndex::open_or_create(&search_dir) {
+            Err(xinyong_search::SearchError::Incompatible { .. }) => {
+                // the index is derived data: an older format is dropped and rebuilt below
+                tracing::warn!(dir = %search_dir.display(), "search index of another format: rebuilding");
+                std::fs::remove_dir_all(&search_dir)?;
+                SearchIndex::open_or_create(&search_dir)?
+            }
+            other => other?,
+        };
         let subjects = app.store.counts().map_err(xinyong_app::AppError::from)?.subjects;
         let state = AppState {
             app: Mutex::new(app),
             search,
             data_dir: data_dir.to_path_buf(),
+            secure_cookies: false,
             templates: portal::templates()?,
             metrics: metrics::Metrics::default(),
             limiter: auth::RateLimiter::new(30.0, 120.0),
@@ -126,6 +138,17 @@ fn subject_doc(s: &SubjectRow) -> SubjectDoc {
         kind: s.kind.clone(),
         division: s.division.clone(),
     }
+}
+
+/// A search page as the public may see it: natural persons carry their masked code
+/// only (the index keeps the full ID as its key, for matching).
+pub(crate) fn public_page(mut page: xinyong_search::SearchPage) -> xinyong_search::SearchPage {
+    for h in &mut page.hits {
+        if h.kind == "natural_person" {
+            h.code = h.display_code.clone();
+        }
+    }
+    page
 }
 
 /// The whole HTTP application.

@@ -153,7 +153,7 @@ async fn search(
     let page = Page::new(&headers, &Common { lang: p.lang.clone() });
     const PER_PAGE: usize = 20;
     let result = match state.search.search(&p.q, p.offset, PER_PAGE) {
-        Ok(r) => r,
+        Ok(r) => crate::public_page(r),
         Err(e) => return page.error(&state, &caller, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     // an exact, valid code goes straight to its page
@@ -169,8 +169,8 @@ async fn search(
         .iter()
         .map(|h| {
             let mut v = json!(h);
-            // natural persons are linked by their masked code's record id, never the raw ID
-            v["code_link"] = json!(h.code);
+            // natural persons have no public link: their key is their ID
+            v["code_link"] = if h.kind == "natural_person" { Value::Null } else { json!(h.code) };
             v
         })
         .collect();
@@ -329,7 +329,9 @@ async fn login(State(state): State<Shared>, caller: Caller, headers: HeaderMap, 
         return page.error(&state, &caller, e.status, e.message);
     }
     let mut res = Redirect::to("/").into_response();
-    let cookie = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_HOURS * 3600);
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie =
+        format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_HOURS * 3600);
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -1,0 +1,172 @@
+//! `xinyong bench search`: name search latency and throughput against SQLite FTS5
+//! (trigram tokenizer) on the same names, in the same run.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use rand::{Rng, SeedableRng};
+use xinyong_search::{SearchIndex, SubjectDoc};
+
+pub struct Figures {
+    pub p50: Duration,
+    pub p99: Duration,
+    pub qps: f64,
+}
+
+fn figures(mut lat: Vec<Duration>, wall: Duration) -> Figures {
+    lat.sort_unstable();
+    let at = |q: f64| lat.get(((lat.len() as f64 - 1.0) * q) as usize).copied().unwrap_or_default();
+    Figures { p50: at(0.5), p99: at(0.99), qps: lat.len() as f64 / wall.as_secs_f64() }
+}
+
+/// Reads (code, name, former names) from a generated registration CSV.
+fn read_names(path: &Path) -> Result<Vec<SubjectDoc>> {
+    let mut rdr =
+        csv::ReaderBuilder::new().flexible(true).from_path(path).with_context(|| path.display().to_string())?;
+    let h = rdr.headers()?.clone();
+    let col = |n: &str| h.iter().position(|x| x == n).ok_or_else(|| anyhow!("no column {n}"));
+    let (c, n, f) = (col("统一社会信用代码")?, col("主体名称")?, col("曾用名")?);
+    let mut out = Vec::new();
+    for r in rdr.records() {
+        let r = r?;
+        let (Some(code), Some(name)) = (r.get(c), r.get(n)) else { continue };
+        let Ok(u) = xinyong_core::Uscc::parse(code) else { continue };
+        if name.is_empty() {
+            continue;
+        }
+        out.push(SubjectDoc {
+            code: u.as_str().to_string(),
+            display_code: u.as_str().to_string(),
+            name: name.to_string(),
+            former_names: r.get(f).unwrap_or("").split('；').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            kind: u.kind().as_str().to_string(),
+            division: Some(u.division().to_string()),
+        });
+    }
+    Ok(out)
+}
+
+/// Queries both engines can answer: 3–6 character pieces of names (trigram needs ≥ 3),
+/// whole names, and 10-character code prefixes.
+fn queries(docs: &[SubjectDoc], n: usize, seed: u64) -> Vec<String> {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            let d = &docs[rng.gen_range(0..docs.len())];
+            let chars: Vec<char> = d.name.chars().collect();
+            match i % 4 {
+                0 => d.name.clone(),
+                1 => d.code[..10].to_string(),
+                _ => {
+                    let len = rng.gen_range(3..=6.min(chars.len()).max(3));
+                    let start = rng.gen_range(0..=chars.len().saturating_sub(len));
+                    chars[start..(start + len).min(chars.len())].iter().collect()
+                }
+            }
+        })
+        .collect()
+}
+
+pub fn search(names: &Path, work: &Path, n_queries: usize) -> Result<serde_json::Value> {
+    std::fs::create_dir_all(work)?;
+    let t = Instant::now();
+    let docs = read_names(names)?;
+    eprintln!("read {} names in {:.1?}", docs.len(), t.elapsed());
+
+    // xinyong: tantivy index on disk
+    let dir = work.join("tantivy");
+    let _ = std::fs::remove_dir_all(&dir);
+    let index = SearchIndex::open_or_create(&dir)?;
+    let t = Instant::now();
+    for chunk in docs.chunks(50_000) {
+        index.upsert(chunk)?;
+    }
+    index.commit()?;
+    let build_x = t.elapsed();
+    eprintln!("tantivy index built in {build_x:.1?}");
+
+    // peer: SQLite FTS5 with the trigram tokenizer, same names and codes
+    let db_path = work.join("fts5.sqlite3");
+    let _ = std::fs::remove_file(&db_path);
+    let mut db = rusqlite::Connection::open(&db_path)?;
+    db.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         CREATE VIRTUAL TABLE names USING fts5(code, name, former, tokenize='trigram');",
+    )?;
+    let t = Instant::now();
+    {
+        let tx = db.transaction()?;
+        {
+            let mut st = tx.prepare("INSERT INTO names (code, name, former) VALUES (?1, ?2, ?3)")?;
+            for d in &docs {
+                st.execute(rusqlite::params![d.code, d.name, d.former_names.join("；")])?;
+            }
+        }
+        tx.commit()?;
+    }
+    let build_f = t.elapsed();
+    eprintln!("FTS5 trigram index built in {build_f:.1?}");
+
+    let qs = queries(&docs, n_queries, 42);
+    // warm both once
+    for q in qs.iter().take(200) {
+        let _ = index.search(q, 0, 20)?;
+    }
+    let mut lat = Vec::with_capacity(qs.len());
+    let mut found_x = 0usize;
+    let t = Instant::now();
+    for q in &qs {
+        let s = Instant::now();
+        let page = index.search(q, 0, 20)?;
+        lat.push(s.elapsed());
+        found_x += usize::from(!page.hits.is_empty());
+    }
+    let fx = figures(lat, t.elapsed());
+
+    let mut st = db.prepare("SELECT code, name FROM names WHERE names MATCH ?1 ORDER BY rank LIMIT 20")?;
+    let mut run_f = |q: &str| -> Result<usize> {
+        // a phrase: the trigram tokenizer then matches it as a substring
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        let rows = st.query_map([phrase], |r| r.get::<_, String>(0))?.count();
+        Ok(rows)
+    };
+    for q in qs.iter().take(200) {
+        run_f(q)?;
+    }
+    let mut lat = Vec::with_capacity(qs.len());
+    let mut found_f = 0usize;
+    let t = Instant::now();
+    for q in &qs {
+        let s = Instant::now();
+        let n = run_f(q)?;
+        lat.push(s.elapsed());
+        found_f += usize::from(n > 0);
+    }
+    let ff = figures(lat, t.elapsed());
+    let size = |p: &Path| -> u64 { walk(p).unwrap_or(0) };
+    Ok(serde_json::json!({
+        "names": docs.len(),
+        "queries": qs.len(),
+        "xinyong": {"p50_ms": ms(fx.p50), "p99_ms": ms(fx.p99), "qps": fx.qps.round(), "found": found_x, "build_s": build_x.as_secs_f64(), "index_mib": size(&dir) / 1_048_576},
+        "fts5_trigram": {"p50_ms": ms(ff.p50), "p99_ms": ms(ff.p99), "qps": ff.qps.round(), "found": found_f, "build_s": build_f.as_secs_f64(), "index_mib": size(&db_path) / 1_048_576},
+        "p99_ratio_fts5_over_xinyong": ms(ff.p99) / ms(fx.p99).max(1e-9),
+        "qps_ratio_xinyong_over_fts5": fx.qps / ff.qps.max(1e-9),
+    }))
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn walk(p: &Path) -> std::io::Result<u64> {
+    let meta = std::fs::metadata(p)?;
+    if meta.is_file() {
+        return Ok(meta.len());
+    }
+    let mut total = 0;
+    for e in std::fs::read_dir(p)? {
+        total += walk(&e?.path())?;
+    }
+    Ok(total)
+}
