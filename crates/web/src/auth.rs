@@ -66,8 +66,8 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
         v.split(';').find_map(|kv| {
             let (k, val) = kv.trim().split_once('=')?;
             (k == name).then(|| val.to_string())
@@ -100,7 +100,7 @@ impl FromRequestParts<Shared> for Caller {
                 _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌无效 / invalid token")),
             };
         }
-        if let Some(sid) = cookie(parts, SESSION_COOKIE) {
+        if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
             let hash = hash_secret(&sid);
             let now = xinyong_app::now_ms();
             let found = crate::blocking(state, move |s| Ok(s.lock().store.session(&hash, now)?)).await?;

@@ -75,12 +75,7 @@ fn lang_of(headers: &HeaderMap, q: &Common) -> (Lang, Option<&'static str>) {
             }),
         );
     }
-    let from_cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(';').any(|kv| kv.trim() == "lang=en"));
-    (if from_cookie { Lang::En } else { Lang::Zh }, None)
+    (if cookie(headers, "lang").as_deref() == Some("en") { Lang::En } else { Lang::Zh }, None)
 }
 
 struct Page {
@@ -293,10 +288,8 @@ struct LoginForm {
 
 async fn login(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
     let mut page = Page::new(&headers, &Common::default());
-    let mut parts = axum::http::Request::new(()).into_parts().0;
-    parts.headers = headers.clone();
     // double-submit: the form's token must equal the cookie set with the form
-    if cookie(&parts, LOGIN_CSRF_COOKIE).as_deref() != Some(f.csrf.as_str()) || f.csrf.is_empty() {
+    if cookie(&headers, LOGIN_CSRF_COOKIE).as_deref() != Some(f.csrf.as_str()) || f.csrf.is_empty() {
         return page.error(&state, &caller, StatusCode::FORBIDDEN, "CSRF 校验失败 / CSRF check failed".into());
     }
     let username = f.username.clone();
@@ -353,9 +346,7 @@ async fn logout(State(state): State<Shared>, caller: Caller, headers: HeaderMap,
             "CSRF 校验失败 / CSRF check failed".into(),
         );
     }
-    let mut parts = axum::http::Request::new(()).into_parts().0;
-    parts.headers = headers;
-    if let Some(sid) = cookie(&parts, SESSION_COOKIE) {
+    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
         let hash = hash_secret(&sid);
         let _ = blocking(&state, move |s| Ok(s.lock().store.delete_session(&hash)?)).await;
     }
