@@ -105,6 +105,14 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("nature_negative", "负面", "Negative"),
     ("status_revoked", "已撤销", "Revoked"),
     ("signed_in_as", "已登录", "Signed in as"),
+    ("quarantine", "隔离数据", "Quarantine"),
+    ("quarantine_empty", "没有待处理的隔离数据", "Nothing in quarantine"),
+    ("row", "行", "row"),
+    ("raw", "原始数据", "Data as received"),
+    ("corrections", "更正（每行一项：字段=值）", "Corrections (one per line: field=value)"),
+    ("resubmit", "重新提交", "Resubmit"),
+    ("resubmitted_ok", "已接收入库", "Accepted and stored"),
+    ("resubmitted_bad", "仍未通过校验，原因已更新", "Still refused; the reasons are updated"),
 ];
 
 pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {

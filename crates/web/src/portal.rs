@@ -28,6 +28,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("proof.html", include_str!("../templates/proof.html")),
         ("login.html", include_str!("../templates/login.html")),
         ("error.html", include_str!("../templates/error.html")),
+        ("quarantine.html", include_str!("../templates/quarantine.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -51,6 +52,8 @@ pub fn routes() -> Router<Shared> {
         .route("/ledger/{index}", get(proof))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
+        .route("/quarantine", get(quarantine_page))
+        .route("/quarantine/{id}/resubmit", post(resubmit_form))
         .route(
             "/static/site.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/site.css")) }),
@@ -353,4 +356,99 @@ async fn logout(State(state): State<Shared>, caller: Caller, headers: HeaderMap,
     let mut res = Redirect::to("/").into_response();
     res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("xy_session=; Path=/; Max-Age=0"));
     res
+}
+
+/// Open quarantine entries for the signed-in account: an officer's department, or all.
+async fn quarantine_page(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(c): Query<Common>,
+) -> Response {
+    let page = Page::new(&headers, &c);
+    render_quarantine(state, caller, page, None).await
+}
+
+async fn render_quarantine(state: Shared, caller: Caller, page: Page, message: Option<(bool, String)>) -> Response {
+    let Some(account) = caller.account().cloned() else { return Redirect::to("/login").into_response() };
+    let provider = (account.role != "admin").then(|| account.provider.clone().unwrap_or_default());
+    let filter =
+        xinyong_store::QuarantineFilter { provider, status: Some("open".into()), limit: 200, ..Default::default() };
+    match blocking(&state, move |s| Ok(s.lock().store.quarantine(&filter)?)).await {
+        Ok(entries) => {
+            let ctx = json!({"entries": entries, "message": message.as_ref().map(|m| &m.1), "ok": message.as_ref().is_some_and(|m| m.0)});
+            page.render(&state, &caller, "quarantine.html", ctx, StatusCode::OK)
+        }
+        Err(e) => page.error(&state, &caller, e.status, e.message),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ResubmitForm {
+    csrf: String,
+    #[serde(default)]
+    set: String,
+}
+
+async fn resubmit_form(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ResubmitForm>,
+) -> Response {
+    let page = Page::new(&headers, &Common::default());
+    let Caller::Account { account, csrf: Some(expected) } = &caller else {
+        return Redirect::to("/login").into_response();
+    };
+    if *expected != f.csrf {
+        return page.error(&state, &caller, StatusCode::FORBIDDEN, "CSRF 校验失败 / CSRF check failed".into());
+    }
+    let set: Vec<(String, String)> = f
+        .set
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .collect();
+    let account = account.clone();
+    let result = blocking(&state, move |s| {
+        let mut app = s.lock();
+        let entry =
+            app.store.quarantine_entry(id)?.ok_or_else(|| ApiError::not_found(format!("quarantine entry {id}")))?;
+        if account.role != "admin" && account.provider.as_deref() != Some(entry.provider.as_str()) {
+            return Err(ApiError::forbidden("只能处理本部门的隔离数据 / not your department's entry"));
+        }
+        let outcome = xinyong_app::intake::resubmit(&mut app, id, &set)?;
+        drop(app);
+        let accepted =
+            matches!(outcome, xinyong_store::Outcome::Accepted { .. } | xinyong_store::Outcome::Corrected { .. });
+        if accepted
+            && let Some(code) = entry.subject_hint.as_deref().and_then(|c| xinyong_core::SubjectCode::parse(c).ok())
+        {
+            s.reindex(&[code.key().to_string()]).map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        Ok(accepted)
+    })
+    .await;
+    let t = strings(page.lang);
+    match result {
+        Ok(true) => {
+            render_quarantine(
+                state,
+                caller,
+                page,
+                Some((true, format!("#{id} {}", t.get("resubmitted_ok").copied().unwrap_or("")))),
+            )
+            .await
+        }
+        Ok(false) => {
+            render_quarantine(
+                state,
+                caller,
+                page,
+                Some((false, format!("#{id} {}", t.get("resubmitted_bad").copied().unwrap_or("")))),
+            )
+            .await
+        }
+        Err(e) => page.error(&state, &caller, e.status, e.message),
+    }
 }

@@ -422,4 +422,46 @@ async fn portal_pages() {
         (r.status(), r.text().await.unwrap())
     };
     assert_eq!(st, StatusCode::OK, "a session works for the API too: {v}");
+
+    // an officer's quarantine page lists their department's refused rows with reasons, and takes corrections
+    let officer =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = officer.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ok = officer
+        .post(format!("{}/login", s.base))
+        .form(&[("username", "officer"), ("password", "correct horse battery"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let page = officer.get(format!("{}/quarantine", s.base)).send().await.unwrap().text().await.unwrap();
+    let id: i64 = page
+        .split("<article class=\"record\" id=\"q")
+        .nth(1)
+        .expect("entries listed")
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(page.contains("<ul class=\"errors\"><li>"), "reasons shown");
+    let session_csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let bad = officer
+        .post(format!("{}/quarantine/{id}/resubmit", s.base))
+        .form(&[("csrf", "wrong"), ("set", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::FORBIDDEN);
+    let again = officer
+        .post(format!("{}/quarantine/{id}/resubmit", s.base))
+        .form(&[("csrf", session_csrf.as_str()), ("set", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(again.text().await.unwrap().contains("仍未通过校验"), "an uncorrected row stays refused");
+    let anonymous = client().get(format!("{}/quarantine", s.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "the public is sent to sign in");
 }
