@@ -15,7 +15,7 @@ use xinyong_core::record::{FieldError, validate};
 use xinyong_ledger::{hex, leaf_hash};
 use xinyong_store::{Entry, NewQuarantine, NewRecord, Outcome, Store};
 
-use crate::reader::RowSource;
+use crate::reader::{RawRow, RowSource};
 use crate::{App, AppError, Result, now_ms, today_shanghai};
 
 /// Rows per transaction: large enough to amortise the commit and the head signature,
@@ -351,11 +351,9 @@ fn parse_rows(
     Ok(((rows, blank), busy))
 }
 
-type RawRowRef = crate::reader::RawRow;
-
 /// The raw row as JSON (source column → text) for quarantine: what the department
 /// sent, so it can be corrected and resubmitted.
-fn raw_json(headers: &[String], raw: &RawRowRef) -> String {
+fn raw_json(headers: &[String], raw: &RawRow) -> String {
     let mut obj = serde_json::Map::new();
     for (i, cell) in raw.cells.iter().enumerate() {
         let name = headers.get(i).cloned().unwrap_or_else(|| format!("_column_{}", i + 1));
@@ -366,7 +364,7 @@ fn raw_json(headers: &[String], raw: &RawRowRef) -> String {
 
 /// A row with more non-empty cells than the header has columns has lost its alignment
 /// (an unquoted comma, usually): refusing it is safer than guessing.
-fn extra_cells_problem(raw: &RawRowRef, map: &ColumnMap) -> Option<FieldError> {
+fn extra_cells_problem(raw: &RawRow, map: &ColumnMap) -> Option<FieldError> {
     let width = map.headers.len();
     if raw.cells.len() > width && raw.cells[width..].iter().any(|c| !c.trim().is_empty()) {
         return Some(FieldError::new(
@@ -379,7 +377,7 @@ fn extra_cells_problem(raw: &RawRowRef, map: &ColumnMap) -> Option<FieldError> {
     None
 }
 
-fn jsonl_entry(ctx: &RowContext<'_>, raw: &RawRowRef, ignored: &mut std::collections::BTreeSet<String>) -> Entry {
+fn jsonl_entry(ctx: &RowContext<'_>, raw: &RawRow, ignored: &mut std::collections::BTreeSet<String>) -> Entry {
     let text = raw.cells.first().map(String::as_str).unwrap_or("");
     let mut values = BTreeMap::new();
     let problem = match raw.problem.clone() {

@@ -297,8 +297,3 @@ pub trait Store: Send {
     /// The newest reads of a subject's non-public data first.
     fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>>;
 }
-
-/// Event kinds as stored (same spelling as in the payload).
-pub fn kind_str(k: EventKind) -> &'static str {
-    k.as_str()
-}
