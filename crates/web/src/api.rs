@@ -359,22 +359,7 @@ async fn resubmit_quarantine(
     let account = caller.require()?.clone();
     let set: Vec<(String, String)> = body.set.into_iter().collect();
     let out = blocking(&state, move |s| {
-        let mut app = s.lock();
-        let entry =
-            app.store.quarantine_entry(id)?.ok_or_else(|| ApiError::not_found(format!("quarantine entry {id}")))?;
-        if account.role != "admin" && account.provider.as_deref() != Some(entry.provider.as_str()) {
-            return Err(ApiError::forbidden("只能处理本部门的隔离数据 / not your department's entry"));
-        }
-        let outcome = xinyong_app::intake::resubmit(&mut app, id, &set)?;
-        let entry = app.store.quarantine_entry(id)?;
-        drop(app);
-        if let (xinyong_store::Outcome::Accepted { .. } | xinyong_store::Outcome::Corrected { .. }, Some(e)) =
-            (&outcome, &entry)
-            && let Some(code) = &e.subject_hint
-            && let Ok(c) = SubjectCode::parse(code)
-        {
-            s.reindex(&[c.key().to_string()]).map_err(|e| ApiError::internal(e.to_string()))?;
-        }
+        let (outcome, entry) = s.resubmit_as(&account, id, &set)?;
         Ok(json!({ "outcome": outcome, "entry": entry }))
     })
     .await?;

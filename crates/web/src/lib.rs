@@ -119,6 +119,38 @@ impl AppState {
         Ok(())
     }
 
+    /// Resubmits a corrected quarantined row for `account` (its own department's entries
+    /// only, unless an administrator) and re-indexes the subject it was stored for.
+    /// Returns the outcome and the entry as it now stands.
+    pub(crate) fn resubmit_as(
+        &self,
+        account: &xinyong_store::Account,
+        id: i64,
+        set: &[(String, String)],
+    ) -> Result<(xinyong_store::Outcome, Option<xinyong_store::QuarantineRow>), ApiError> {
+        let mut app = self.lock();
+        let entry =
+            app.store.quarantine_entry(id)?.ok_or_else(|| ApiError::not_found(format!("quarantine entry {id}")))?;
+        if account.role != "admin" && account.provider.as_deref() != Some(entry.provider.as_str()) {
+            return Err(ApiError::forbidden("只能处理本部门的隔离数据 / not your department's entry"));
+        }
+        let outcome = xinyong_app::intake::resubmit(&mut app, id, set)?;
+        let stored_for = match &outcome {
+            xinyong_store::Outcome::Accepted { record_id, .. }
+            | xinyong_store::Outcome::Corrected { record_id, .. } => {
+                app.store.record(*record_id)?.map(|r| r.subject_code)
+            }
+            _ => None,
+        };
+        let entry = app.store.quarantine_entry(id)?;
+        drop(app);
+        // the subject of the stored record, not the raw code of the refused row (which may be the error)
+        if let Some(code) = stored_for {
+            self.reindex(&[code]).map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        Ok((outcome, entry))
+    }
+
     /// The store lock; a panic in another request must not take the server down.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, App> {
         self.app.lock().unwrap_or_else(|p| p.into_inner())

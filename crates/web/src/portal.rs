@@ -411,22 +411,8 @@ async fn resubmit_form(
         .collect();
     let account = account.clone();
     let result = blocking(&state, move |s| {
-        let mut app = s.lock();
-        let entry =
-            app.store.quarantine_entry(id)?.ok_or_else(|| ApiError::not_found(format!("quarantine entry {id}")))?;
-        if account.role != "admin" && account.provider.as_deref() != Some(entry.provider.as_str()) {
-            return Err(ApiError::forbidden("只能处理本部门的隔离数据 / not your department's entry"));
-        }
-        let outcome = xinyong_app::intake::resubmit(&mut app, id, &set)?;
-        drop(app);
-        let accepted =
-            matches!(outcome, xinyong_store::Outcome::Accepted { .. } | xinyong_store::Outcome::Corrected { .. });
-        if accepted
-            && let Some(code) = entry.subject_hint.as_deref().and_then(|c| xinyong_core::SubjectCode::parse(c).ok())
-        {
-            s.reindex(&[code.key().to_string()]).map_err(|e| ApiError::internal(e.to_string()))?;
-        }
-        Ok(accepted)
+        let (outcome, _) = s.resubmit_as(&account, id, &set)?;
+        Ok(matches!(outcome, xinyong_store::Outcome::Accepted { .. } | xinyong_store::Outcome::Corrected { .. }))
     })
     .await;
     let t = strings(page.lang);

@@ -265,6 +265,28 @@ async fn the_api_end_to_end() {
     assert!(m.contains("xinyong_subjects "), "{m}");
 }
 
+/// The hidden CSRF field of a rendered form.
+fn csrf_field(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+/// Fetches the login form (which sets its CSRF cookie) and signs in; returns the status.
+async fn sign_in(jar: &reqwest::Client, s: &Server, username: &str, password: &str) -> StatusCode {
+    let form = jar.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_field(&form);
+    let res = jar
+        .post(format!("{}/login", s.base))
+        .form(&[("username", username), ("password", password), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    res.status()
+}
+
+fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -395,26 +417,9 @@ async fn portal_pages() {
         (r.status(), ())
     };
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let jar =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = jar.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let wrong = jar
-        .post(format!("{}/login", s.base))
-        .form(&[("username", "admin"), ("password", "nope"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let form = jar.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let ok = jar
-        .post(format!("{}/login", s.base))
-        .form(&[("username", "admin"), ("password", "correct horse battery"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let jar = cookie_client();
+    assert_eq!(sign_in(&jar, &s, "admin", "nope").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&jar, &s, "admin", "correct horse battery").await, StatusCode::SEE_OTHER);
     let home = jar.get(format!("{}/", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("已登录"), "{home}");
     let (st, v) = {
@@ -424,17 +429,8 @@ async fn portal_pages() {
     assert_eq!(st, StatusCode::OK, "a session works for the API too: {v}");
 
     // an officer's quarantine page lists their department's refused rows with reasons, and takes corrections
-    let officer =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = officer.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let ok = officer
-        .post(format!("{}/login", s.base))
-        .form(&[("username", "officer"), ("password", "correct horse battery"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let officer = cookie_client();
+    assert_eq!(sign_in(&officer, &s, "officer", "correct horse battery").await, StatusCode::SEE_OTHER);
     let page = officer.get(format!("{}/quarantine", s.base)).send().await.unwrap().text().await.unwrap();
     let id: i64 = page
         .split("<article class=\"record\" id=\"q")
@@ -446,7 +442,7 @@ async fn portal_pages() {
         .parse()
         .unwrap();
     assert!(page.contains("<ul class=\"errors\"><li>"), "reasons shown");
-    let session_csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let session_csrf = csrf_field(&page);
     let bad = officer
         .post(format!("{}/quarantine/{id}/resubmit", s.base))
         .form(&[("csrf", "wrong"), ("set", "")])
