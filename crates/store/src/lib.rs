@@ -5,19 +5,26 @@
 //! or not at all.
 
 pub mod conformance;
+mod postgres;
 mod sqlite;
+pub mod testing;
 
 use serde::Serialize;
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::record::{FieldError, ValidRecord};
 use xinyong_ledger::{Hash, LedgerKey, SignedHead};
 
+pub use postgres::{PgConn, PgStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("PostgreSQL connection pool: {0}")]
+    PostgresPool(#[from] r2d2::Error),
     #[error("ledger error: {0}")]
     Ledger(#[from] xinyong_ledger::LedgerError),
     #[error("stored data is inconsistent: {0}")]

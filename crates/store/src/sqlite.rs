@@ -212,7 +212,7 @@ fn append_record(
 }
 
 /// The quarantine entry for a record whose identity already belongs to another subject.
-fn identity_conflict(r: &NewRecord, owner: &str) -> Result<NewQuarantine> {
+pub(crate) fn identity_conflict(r: &NewRecord, owner: &str) -> Result<NewQuarantine> {
     let body = xinyong_core::event::EventBody::from_bytes(&r.created_payload)
         .map_err(|e| StoreError::Corrupt(format!("prepared payload does not parse: {e}")))?;
     let raw = serde_json::to_string(&body.fields.unwrap_or_default()).unwrap_or_default();

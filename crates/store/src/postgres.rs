@@ -1,0 +1,1143 @@
+//! The server back end: PostgreSQL, for deployments with several server processes on
+//! one database. Same semantics as the SQLite back end (see `sqlite.rs`), with two
+//! differences that follow from sharing the database:
+//!
+//! - **One writer across all nodes.** Every transaction that appends events first takes
+//!   a transaction-scoped advisory lock and only then reads the frontier, so two
+//!   processes never assign the same ledger index (the `events` primary key would
+//!   refuse it anyway). Transactions run at READ COMMITTED: each statement after the
+//!   lock sees what the previous holder committed.
+//! - **No caches** of stored state: another node may write at any time. A batch looks
+//!   up the subjects and records it touches with one query each, then writes new rows
+//!   with binary `COPY`.
+//!
+//! The URL is a libpq-style `postgres://` URL. A schema other than `public` is chosen
+//! with the standard `options` parameter, e.g.
+//! `postgres://postgres@127.0.0.1/test?options=-csearch_path%3Dnode_a`; the first
+//! schema of the search path is created at open when missing.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use xinyong_core::event::{EventBody, EventKind, Provenance};
+use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
+
+use crate::sqlite::identity_conflict;
+use crate::{
+    AccessEntry, Account, BatchOutcome, Counts, Entry, EventRow, NewAccount, NewQuarantine, NewRecord, Outcome,
+    QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store, StoreError, SubjectRow,
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_accounts.sql")),
+];
+
+/// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
+/// hash, so ledgers in different schemas of one database do not wait for each other.
+const LEDGER_LOCK: i32 = 0x7879_6c65;
+/// Advisory lock class for migrations ("xymg"): nodes starting together migrate once.
+const MIGRATE_LOCK: i32 = 0x7879_6d67;
+
+/// A pooled connection with its prepared statements (they live as long as the connection).
+pub struct PgConn {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
+        Ok(PgConn { client: self.config.connect(NoTls)?, statements: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+pub struct PgStore {
+    pool: r2d2::Pool<Manager>,
+}
+
+/// Prepares `sql` once per connection.
+fn prepared(
+    statements: &mut HashMap<&'static str, Statement>,
+    client: &mut impl GenericClient,
+    sql: &'static str,
+) -> Result<Statement> {
+    if let Some(st) = statements.get(sql) {
+        return Ok(st.clone());
+    }
+    let st = client.prepare(sql)?;
+    statements.insert(sql, st.clone());
+    Ok(st)
+}
+
+impl PgConn {
+    fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let st = prepared(&mut self.statements, &mut self.client, sql)?;
+        Ok(self.client.query(&st, params)?)
+    }
+
+    fn query_opt(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        let st = prepared(&mut self.statements, &mut self.client, sql)?;
+        Ok(self.client.query_opt(&st, params)?)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let st = prepared(&mut self.statements, &mut self.client, sql)?;
+        Ok(self.client.execute(&st, params)?)
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (a `postgres://` URL), creating the schema and migrating when needed.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let config: postgres::Config = url.parse()?;
+        PgStore::open_config(config)
+    }
+
+    pub fn open_config(mut config: postgres::Config) -> Result<PgStore> {
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("xinyong");
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            // a round trip per checkout is too much for per-record calls; a dead
+            // connection is noticed by has_broken and replaced
+            .test_on_check_out(false)
+            .build(Manager { config })?;
+        let store = PgStore { pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&MIGRATE_LOCK])?;
+        let path: String = tx.query_one("SELECT current_setting('search_path')", &[])?.get(0);
+        if let Some(schema) = first_schema(&path) {
+            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(&schema)))?;
+        }
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS xinyong_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+        )?;
+        let current: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM xinyong_migrations", &[])?.get(0);
+        for (version, sql) in MIGRATIONS {
+            if *version > current {
+                tx.batch_execute(sql)?;
+                tx.execute(
+                    "INSERT INTO xinyong_migrations (version, applied_ms)
+                     VALUES ($1, (extract(epoch from clock_timestamp()) * 1000)::bigint)",
+                    &[version],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A pooled connection, for tests and tools that need SQL of their own.
+    pub fn client(&self) -> Result<impl std::ops::DerefMut<Target = PgConn>> {
+        self.conn()
+    }
+}
+
+impl PgConn {
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// The first explicit schema of a `search_path` setting (not `$user`, not `public`).
+fn first_schema(path: &str) -> Option<String> {
+    let first = path.split(',').next()?.trim();
+    let name = first
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .map_or(first.to_string(), |s| s.replace("\"\"", "\""));
+    (!name.is_empty() && name != "$user" && name != "public" && !name.starts_with("pg_")).then_some(name)
+}
+
+pub(crate) fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn to_hash(b: Vec<u8>) -> Result<Hash> {
+    b.try_into().map_err(|_| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
+}
+
+/// Takes the ledger lock; returns the frontier as the last writer committed it.
+fn lock_ledger(tx: &mut Transaction<'_>) -> Result<Frontier> {
+    tx.execute("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", &[&LEDGER_LOCK])?;
+    let row = tx.query_opt("SELECT v FROM meta WHERE k = 'frontier'", &[])?;
+    match row {
+        Some(r) => Ok(Frontier::from_bytes(&r.get::<_, Vec<u8>>(0))?),
+        None => Ok(Frontier::new()),
+    }
+}
+
+fn sign_head(tx: &mut Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
+    tx.execute(
+        "INSERT INTO meta (k, v) VALUES ('frontier', $1) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+        &[&frontier.to_bytes()],
+    )?;
+    let head = TreeHead { size: frontier.size(), root: frontier.root(), timestamp_ms: now_ms };
+    let signed = key.sign(&head);
+    tx.execute(
+        "INSERT INTO tree_heads (size, root, timestamp_ms, checkpoint) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (size) DO UPDATE SET root = EXCLUDED.root, timestamp_ms = EXCLUDED.timestamp_ms,
+         checkpoint = EXCLUDED.checkpoint",
+        &[&(head.size as i64), &&head.root[..], &head.timestamp_ms, &signed.checkpoint],
+    )?;
+    Ok(signed)
+}
+
+struct NewSubject {
+    code: String,
+    kind: &'static str,
+    name: String,
+    former_names: String,
+    legal_rep_name: Option<String>,
+    legal_rep_id: Option<String>,
+    division: Option<String>,
+    industry: Option<String>,
+    created_event: i64,
+}
+
+/// A registration row's projection onto an existing subject.
+struct SubjectUpdate {
+    name: String,
+    former_names: String,
+    legal_rep_name: Option<String>,
+    legal_rep_id: Option<String>,
+    /// `None` keeps the stored division (COALESCE), as in SQLite.
+    division: Option<String>,
+    industry: Option<String>,
+}
+
+struct NewRecordRow {
+    id: i64,
+    subject_code: String,
+    provider: String,
+    item: String,
+    record_key: String,
+    fingerprint: Hash,
+    decision_date: Option<String>,
+    tier: Option<String>,
+    event_idx: i64,
+}
+
+/// A correction of a record stored before this batch.
+struct RecordUpdate {
+    fingerprint: Hash,
+    decision_date: Option<String>,
+    tier: Option<String>,
+    event_idx: i64,
+}
+
+/// What the batch knows of one record identity: stored before, or added by this batch.
+struct Known {
+    id: i64,
+    fingerprint: Hash,
+    subject: String,
+    /// Index into the batch's new records, when this batch inserts it.
+    pending: Option<usize>,
+}
+
+struct NewEvent<'a> {
+    idx: i64,
+    subject: String,
+    kind: &'static str,
+    record_id: Option<i64>,
+    payload: Cow<'a, [u8]>,
+    leaf: Hash,
+}
+
+/// The writes of one batch, gathered in memory and written with COPY at the end.
+/// Quarantine entries are written as they come (they are rare, and need their ids).
+struct Batch<'a> {
+    frontier: Frontier,
+    stored_subjects: HashSet<String>,
+    new_subjects: Vec<NewSubject>,
+    new_subject_at: HashMap<String, usize>,
+    subject_updates: BTreeMap<String, SubjectUpdate>,
+    known: HashMap<(String, String, String), Known>,
+    new_records: Vec<NewRecordRow>,
+    record_updates: BTreeMap<i64, RecordUpdate>,
+    next_record_id: i64,
+    events: Vec<NewEvent<'a>>,
+    subjects_created: u64,
+}
+
+fn tier_text(rec: &xinyong_core::record::ValidRecord) -> Option<String> {
+    rec.tier.and_then(|t| serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)))
+}
+
+impl<'a> Batch<'a> {
+    fn push_event(
+        &mut self,
+        subject: &str,
+        kind: EventKind,
+        record_id: Option<i64>,
+        payload: Cow<'a, [u8]>,
+        leaf: Hash,
+    ) -> u64 {
+        let idx = self.frontier.size();
+        self.events.push(NewEvent {
+            idx: idx as i64,
+            subject: subject.to_string(),
+            kind: kind.as_str(),
+            record_id,
+            payload,
+            leaf,
+        });
+        self.frontier.push(leaf);
+        idx
+    }
+
+    /// The same steps in the same order as `sqlite::append_record`, so both back ends
+    /// write the same ledger for the same input.
+    fn record(&mut self, q: &mut QuarantineWriter<'_, '_>, r: &'a NewRecord, now_ms: i64) -> Result<Outcome> {
+        let rec = &r.record;
+        let code = rec.subject.key();
+        if !self.stored_subjects.contains(code) && !self.new_subject_at.contains_key(code) {
+            self.new_subject_at.insert(code.to_string(), self.new_subjects.len());
+            self.new_subjects.push(NewSubject {
+                code: code.to_string(),
+                kind: rec.subject_kind().as_str(),
+                name: rec.subject_name.clone(),
+                former_names: "[]".into(),
+                legal_rep_name: None,
+                legal_rep_id: None,
+                division: match &rec.subject {
+                    xinyong_core::SubjectCode::Uscc(u) => Some(u.division().to_string()),
+                    xinyong_core::SubjectCode::Resident(_) => None,
+                },
+                industry: None,
+                created_event: self.frontier.size() as i64,
+            });
+            let body = EventBody::subject_created(code, rec.subject_kind().as_str(), &rec.subject_name, &r.provenance);
+            let bytes = body.canonical_bytes();
+            let leaf = leaf_hash(&bytes);
+            self.push_event(code, EventKind::SubjectCreated, None, Cow::Owned(bytes), leaf);
+            self.subjects_created += 1;
+        }
+        if let Some(info) = &rec.subject_info {
+            let former = serde_json::to_string(&info.former_names).unwrap_or_else(|_| "[]".into());
+            if let Some(&at) = self.new_subject_at.get(code) {
+                let s = &mut self.new_subjects[at];
+                s.name = rec.subject_name.clone();
+                s.former_names = former;
+                s.legal_rep_name = info.legal_rep_name.clone();
+                s.legal_rep_id = info.legal_rep_id.clone();
+                s.division = info.division.clone().or(s.division.take());
+                s.industry = info.industry.clone();
+            } else {
+                let earlier = self.subject_updates.remove(code).and_then(|u| u.division);
+                self.subject_updates.insert(
+                    code.to_string(),
+                    SubjectUpdate {
+                        name: rec.subject_name.clone(),
+                        former_names: former,
+                        legal_rep_name: info.legal_rep_name.clone(),
+                        legal_rep_id: info.legal_rep_id.clone(),
+                        division: info.division.clone().or(earlier),
+                        industry: info.industry.clone(),
+                    },
+                );
+            }
+        }
+        let decision = rec.decision_date.map(xinyong_core::record::date_string);
+        let tier = tier_text(rec);
+        let identity = (r.provider.clone(), rec.item.clone(), rec.key.clone());
+        let outcome = match self.known.get(&identity) {
+            None => {
+                let id = self.next_record_id;
+                self.next_record_id += 1;
+                let at = self.push_event(
+                    code,
+                    EventKind::RecordCreated,
+                    Some(id),
+                    Cow::Borrowed(&r.created_payload),
+                    r.created_leaf,
+                );
+                self.new_records.push(NewRecordRow {
+                    id,
+                    subject_code: code.to_string(),
+                    provider: r.provider.clone(),
+                    item: rec.item.clone(),
+                    record_key: rec.key.clone(),
+                    fingerprint: r.fingerprint,
+                    decision_date: decision,
+                    tier,
+                    event_idx: at as i64,
+                });
+                self.known.insert(
+                    identity,
+                    Known {
+                        id,
+                        fingerprint: r.fingerprint,
+                        subject: code.to_string(),
+                        pending: Some(self.new_records.len() - 1),
+                    },
+                );
+                Outcome::Accepted { record_id: id, ledger_index: at }
+            }
+            Some(k) if k.fingerprint == r.fingerprint => Outcome::Duplicate { record_id: k.id },
+            Some(k) if k.subject != code => {
+                // the same document for another subject is a data error, not a
+                // correction: quarantine the row, never move a record between subjects
+                let conflict = identity_conflict(r, &k.subject)?;
+                return q.write(&conflict, now_ms);
+            }
+            Some(k) => {
+                let (id, pending) = (k.id, k.pending);
+                let bytes = r.payload_as(EventKind::RecordCorrected)?;
+                let leaf = leaf_hash(&bytes);
+                let at = self.push_event(code, EventKind::RecordCorrected, Some(id), Cow::Owned(bytes), leaf) as i64;
+                match pending {
+                    Some(p) => {
+                        let row = &mut self.new_records[p];
+                        row.fingerprint = r.fingerprint;
+                        row.decision_date = decision;
+                        row.tier = tier;
+                        row.event_idx = at;
+                    }
+                    None => {
+                        self.record_updates.insert(
+                            id,
+                            RecordUpdate { fingerprint: r.fingerprint, decision_date: decision, tier, event_idx: at },
+                        );
+                    }
+                }
+                if let Some(k) = self.known.get_mut(&identity) {
+                    k.fingerprint = r.fingerprint;
+                }
+                Outcome::Corrected { record_id: id, ledger_index: at as u64 }
+            }
+        };
+        if let Some(entry) = r.resolves {
+            let record_id = match &outcome {
+                Outcome::Accepted { record_id, .. }
+                | Outcome::Corrected { record_id, .. }
+                | Outcome::Duplicate { record_id } => *record_id,
+                Outcome::Quarantined { .. } => 0,
+            };
+            q.resolve(entry, record_id, now_ms)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Writes the gathered rows: new subjects, records and events by COPY, then the
+    /// updates of rows stored before this batch.
+    fn flush(self, tx: &mut Transaction<'_>) -> Result<Frontier> {
+        if !self.new_subjects.is_empty() {
+            let sink = tx.copy_in(
+                "COPY subjects (code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry,
+                 created_event) FROM STDIN BINARY",
+            )?;
+            let t = Type::TEXT;
+            let mut w = BinaryCopyInWriter::new(
+                sink,
+                &[t.clone(), t.clone(), t.clone(), t.clone(), t.clone(), t.clone(), t.clone(), t, Type::INT8],
+            );
+            for s in &self.new_subjects {
+                w.write(&[
+                    &s.code,
+                    &s.kind,
+                    &s.name,
+                    &s.former_names,
+                    &s.legal_rep_name,
+                    &s.legal_rep_id,
+                    &s.division,
+                    &s.industry,
+                    &s.created_event,
+                ])?;
+            }
+            w.finish()?;
+        }
+        if !self.subject_updates.is_empty() {
+            let mut cols: [Vec<Option<&str>>; 7] = Default::default();
+            for (code, u) in &self.subject_updates {
+                let values = [
+                    Some(code.as_str()),
+                    Some(u.name.as_str()),
+                    Some(u.former_names.as_str()),
+                    u.legal_rep_name.as_deref(),
+                    u.legal_rep_id.as_deref(),
+                    u.division.as_deref(),
+                    u.industry.as_deref(),
+                ];
+                for (c, v) in cols.iter_mut().zip(values) {
+                    c.push(v);
+                }
+            }
+            tx.execute(
+                "UPDATE subjects s SET name = u.name, former_names = u.former, legal_rep_name = u.lrn,
+                 legal_rep_id = u.lri, division = COALESCE(u.division, s.division), industry = u.industry
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                   AS u(code, name, former, lrn, lri, division, industry)
+                 WHERE s.code = u.code",
+                &[&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5], &cols[6]],
+            )?;
+        }
+        if !self.new_records.is_empty() {
+            let sink = tx.copy_in(
+                "COPY records (id, subject_code, provider, item, record_key, fingerprint, status, decision_date,
+                 tier, event_idx) FROM STDIN BINARY",
+            )?;
+            let t = Type::TEXT;
+            let mut w = BinaryCopyInWriter::new(
+                sink,
+                &[
+                    Type::INT8,
+                    t.clone(),
+                    t.clone(),
+                    t.clone(),
+                    t.clone(),
+                    Type::BYTEA,
+                    t.clone(),
+                    t.clone(),
+                    t,
+                    Type::INT8,
+                ],
+            );
+            for r in &self.new_records {
+                w.write(&[
+                    &r.id,
+                    &r.subject_code,
+                    &r.provider,
+                    &r.item,
+                    &r.record_key,
+                    &&r.fingerprint[..],
+                    &"active",
+                    &r.decision_date,
+                    &r.tier,
+                    &r.event_idx,
+                ])?;
+            }
+            w.finish()?;
+        }
+        if !self.record_updates.is_empty() {
+            let ids: Vec<i64> = self.record_updates.keys().copied().collect();
+            let fps: Vec<&[u8]> = self.record_updates.values().map(|u| &u.fingerprint[..]).collect();
+            let dates: Vec<Option<&str>> = self.record_updates.values().map(|u| u.decision_date.as_deref()).collect();
+            let tiers: Vec<Option<&str>> = self.record_updates.values().map(|u| u.tier.as_deref()).collect();
+            let events: Vec<i64> = self.record_updates.values().map(|u| u.event_idx).collect();
+            tx.execute(
+                "UPDATE records r SET fingerprint = u.fp, status = 'active', decision_date = u.dd, tier = u.tier,
+                 event_idx = u.ev, revoked_event = NULL
+                 FROM unnest($1::int8[], $2::bytea[], $3::text[], $4::text[], $5::int8[]) AS u(id, fp, dd, tier, ev)
+                 WHERE r.id = u.id",
+                &[&ids, &fps, &dates, &tiers, &events],
+            )?;
+        }
+        if !self.events.is_empty() {
+            let sink =
+                tx.copy_in("COPY events (idx, subject_code, kind, record_id, payload, leaf) FROM STDIN BINARY")?;
+            let mut w = BinaryCopyInWriter::new(
+                sink,
+                &[Type::INT8, Type::TEXT, Type::TEXT, Type::INT8, Type::BYTEA, Type::BYTEA],
+            );
+            for e in &self.events {
+                w.write(&[&e.idx, &e.subject, &e.kind, &e.record_id, &&e.payload[..], &&e.leaf[..]])?;
+            }
+            w.finish()?;
+        }
+        Ok(self.frontier)
+    }
+}
+
+/// Quarantine writes inside the batch's transaction, one statement per entry, with
+/// its statements prepared once per connection.
+struct QuarantineWriter<'t, 'c> {
+    tx: &'t mut Transaction<'c>,
+    statements: &'t mut HashMap<&'static str, Statement>,
+}
+
+const Q_REPLACE: &str =
+    "UPDATE quarantine SET raw = $2, raw_hash = $3, errors = $4, batch = $5 WHERE id = $1 AND status = 'open'";
+// Inserts unless the same raw row is known; the second branch reads the snapshot from
+// before the insert, so exactly one row comes back. NOT EXISTS rather than ON CONFLICT:
+// no identity value is spent on a known row.
+const Q_INSERT: &str = "WITH ins AS (
+        INSERT INTO quarantine (subject_code, provider, item, batch, source, row_no, raw, raw_hash, errors, status, created_ms)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10
+        WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE provider = $2 AND item = $3 AND raw_hash = $8)
+        RETURNING id)
+    SELECT id, true FROM ins
+    UNION ALL
+    SELECT id, false FROM quarantine WHERE provider = $2 AND item = $3 AND raw_hash = $8";
+const Q_RESOLVE: &str =
+    "UPDATE quarantine SET status = 'resolved', resolved_ms = $2, resolved_record = $3 WHERE id = $1";
+
+impl QuarantineWriter<'_, '_> {
+    fn write(&mut self, q: &NewQuarantine, now_ms: i64) -> Result<Outcome> {
+        let errors = serde_json::to_string(&q.errors).unwrap_or_else(|_| "[]".into());
+        if let Some(id) = q.replaces {
+            let st = prepared(&mut *self.statements, &mut *self.tx, Q_REPLACE)?;
+            let n = self.tx.execute(&st, &[&id, &q.raw, &&q.raw_hash[..], &errors, &q.batch])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("open quarantine entry {id}")));
+            }
+            return Ok(Outcome::Quarantined { quarantine_id: id, already_known: true });
+        }
+        let st = prepared(&mut *self.statements, &mut *self.tx, Q_INSERT)?;
+        let row = self.tx.query_one(
+            &st,
+            &[
+                &q.subject_hint,
+                &q.provider,
+                &q.item,
+                &q.batch,
+                &q.source,
+                &q.row.map(|r| r as i64),
+                &q.raw,
+                &&q.raw_hash[..],
+                &errors,
+                &now_ms,
+            ],
+        )?;
+        let inserted: bool = row.get(1);
+        Ok(Outcome::Quarantined { quarantine_id: row.get(0), already_known: !inserted })
+    }
+
+    fn resolve(&mut self, id: i64, record_id: i64, now_ms: i64) -> Result<()> {
+        let st = prepared(&mut *self.statements, &mut *self.tx, Q_RESOLVE)?;
+        self.tx.execute(&st, &[&id, &now_ms, &record_id])?;
+        Ok(())
+    }
+}
+
+fn subject_row(row: &Row) -> SubjectRow {
+    let former: String = row.get(3);
+    SubjectRow {
+        code: row.get(0),
+        kind: row.get(1),
+        name: row.get(2),
+        former_names: serde_json::from_str(&former).unwrap_or_default(),
+        legal_rep_name: row.get(4),
+        legal_rep_id: row.get(5),
+        division: row.get(6),
+        industry: row.get(7),
+        created_event: row.get::<_, i64>(8) as u64,
+    }
+}
+
+fn record_row(row: &Row) -> RecordRow {
+    RecordRow {
+        id: row.get(0),
+        subject_code: row.get(1),
+        provider: row.get(2),
+        item: row.get(3),
+        key: row.get(4),
+        status: row.get(5),
+        decision_date: row.get(6),
+        tier: row.get(7),
+        event_index: row.get::<_, i64>(8) as u64,
+        revoked_event: row.get::<_, Option<i64>>(9).map(|i| i as u64),
+    }
+}
+
+fn quarantine_row(row: &Row) -> QuarantineRow {
+    let errors: String = row.get(8);
+    QuarantineRow {
+        id: row.get(0),
+        subject_hint: row.get(1),
+        provider: row.get(2),
+        item: row.get(3),
+        batch: row.get(4),
+        source: row.get(5),
+        row: row.get::<_, Option<i64>>(6).map(|r| r as u64),
+        raw: row.get(7),
+        errors: serde_json::from_str(&errors).unwrap_or_default(),
+        status: row.get(9),
+        created_ms: row.get(10),
+        resolved_ms: row.get(11),
+        resolved_record: row.get(12),
+    }
+}
+
+fn event_row(row: &Row) -> Result<EventRow> {
+    Ok(EventRow {
+        index: row.get::<_, i64>(0) as u64,
+        subject_code: row.get(1),
+        kind: row.get(2),
+        record_id: row.get(3),
+        payload: row.get(4),
+        leaf: to_hash(row.get(5))?,
+    })
+}
+
+fn account_row(row: &Row) -> Account {
+    Account {
+        id: row.get(0),
+        username: row.get(1),
+        display_name: row.get(2),
+        role: row.get(3),
+        provider: row.get(4),
+        password_hash: row.get(5),
+        disabled: row.get::<_, i64>(6) != 0,
+    }
+}
+
+fn heads_of(rows: Vec<Row>) -> Result<Vec<SignedHead>> {
+    rows.into_iter()
+        .map(|row| {
+            Ok(SignedHead {
+                head: TreeHead {
+                    size: row.get::<_, i64>(0) as u64,
+                    root: to_hash(row.get(1))?,
+                    timestamp_ms: row.get(2),
+                },
+                checkpoint: row.get(3),
+            })
+        })
+        .collect()
+}
+
+impl Store for PgStore {
+    fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
+        let mut conn = self.conn()?;
+        let PgConn { client, statements } = &mut *conn;
+        let mut tx = client.transaction()?;
+        let frontier = lock_ledger(&mut tx)?;
+        let start = frontier.size();
+
+        // what this batch touches, looked up in two queries under the lock
+        let records: Vec<&NewRecord> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Record(r) => Some(r.as_ref()),
+                Entry::Quarantine(_) => None,
+            })
+            .collect();
+        let mut stored_subjects = HashSet::new();
+        let mut known = HashMap::new();
+        let mut next_record_id = 1;
+        if !records.is_empty() {
+            let codes: Vec<&str> = records.iter().map(|r| r.record.subject.key()).collect();
+            for row in tx.query("SELECT code FROM subjects WHERE code = ANY($1)", &[&codes])? {
+                stored_subjects.insert(row.get::<_, String>(0));
+            }
+            let providers: Vec<&str> = records.iter().map(|r| r.provider.as_str()).collect();
+            let items: Vec<&str> = records.iter().map(|r| r.record.item.as_str()).collect();
+            let keys: Vec<&str> = records.iter().map(|r| r.record.key.as_str()).collect();
+            let rows = tx.query(
+                "SELECT DISTINCT r.id, r.provider, r.item, r.record_key, r.fingerprint, r.subject_code
+                 FROM records r JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(p, i, k)
+                   ON r.provider = u.p AND r.item = u.i AND r.record_key = u.k",
+                &[&providers, &items, &keys],
+            )?;
+            for row in rows {
+                known.insert(
+                    (row.get(1), row.get(2), row.get(3)),
+                    Known { id: row.get(0), fingerprint: to_hash(row.get(4))?, subject: row.get(5), pending: None },
+                );
+            }
+            next_record_id = tx.query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM records", &[])?.get(0);
+        }
+        let mut batch = Batch {
+            frontier,
+            stored_subjects,
+            new_subjects: Vec::new(),
+            new_subject_at: HashMap::new(),
+            subject_updates: BTreeMap::new(),
+            known,
+            new_records: Vec::new(),
+            record_updates: BTreeMap::new(),
+            next_record_id,
+            events: Vec::new(),
+            subjects_created: 0,
+        };
+        let mut out = BatchOutcome { outcomes: Vec::with_capacity(entries.len()), ..Default::default() };
+        {
+            let mut q = QuarantineWriter { tx: &mut tx, statements };
+            for e in entries {
+                let o = match e {
+                    Entry::Record(r) => batch.record(&mut q, r, now_ms)?,
+                    Entry::Quarantine(entry) => q.write(entry, now_ms)?,
+                };
+                out.outcomes.push(o);
+            }
+        }
+        out.subjects_created = batch.subjects_created;
+        let frontier = batch.flush(&mut tx)?;
+        if frontier.size() > start {
+            out.head = Some(sign_head(&mut tx, &frontier, key, now_ms)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.client.transaction()?;
+        let mut frontier = lock_ledger(&mut tx)?;
+        let rec = tx
+            .query_opt(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"), &[&record_id])?
+            .map(|r| record_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("record {record_id}")))?;
+        if rec.status == "revoked" {
+            return Err(StoreError::Conflict(format!("record {record_id} is already revoked")));
+        }
+        let bytes = EventBody::record_revoked(&rec.subject_code, &rec.item, &rec.key, reason, p).canonical_bytes();
+        let leaf = leaf_hash(&bytes);
+        let at = frontier.size();
+        tx.execute(
+            "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&(at as i64), &rec.subject_code, &EventKind::RecordRevoked.as_str(), &record_id, &bytes, &&leaf[..]],
+        )?;
+        frontier.push(leaf);
+        tx.execute(
+            "UPDATE records SET status = 'revoked', revoked_event = $2 WHERE id = $1",
+            &[&record_id, &(at as i64)],
+        )?;
+        let head = sign_head(&mut tx, &frontier, key, p.at)?;
+        tx.commit()?;
+        Ok((at, head))
+    }
+
+    fn subject(&self, code: &str) -> Result<Option<SubjectRow>> {
+        const SQL: &str = "SELECT code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, \
+                           created_event FROM subjects WHERE code = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&code])?.map(|r| subject_row(&r)))
+    }
+
+    fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>> {
+        const SQL: &str = "SELECT code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, \
+                           created_event FROM subjects WHERE code > $1 ORDER BY code LIMIT $2";
+        Ok(self.conn()?.query(SQL, &[&after, &i64::from(limit)])?.iter().map(subject_row).collect())
+    }
+
+    fn records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
+        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
+                           event_idx, revoked_event FROM records WHERE subject_code = $1 ORDER BY id";
+        Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
+    }
+
+    fn record(&self, id: i64) -> Result<Option<RecordRow>> {
+        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
+                           event_idx, revoked_event FROM records WHERE id = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&id])?.map(|r| record_row(&r)))
+    }
+
+    fn event(&self, index: u64) -> Result<Option<EventRow>> {
+        const SQL: &str = "SELECT idx, subject_code, kind, record_id, payload, leaf FROM events WHERE idx = $1";
+        self.conn()?.query_opt(SQL, &[&(index as i64)])?.map(|r| event_row(&r)).transpose()
+    }
+
+    fn events(&self, from: u64, limit: u32) -> Result<Vec<EventRow>> {
+        const SQL: &str = "SELECT idx, subject_code, kind, record_id, payload, leaf FROM events \
+                           WHERE idx >= $1 ORDER BY idx LIMIT $2";
+        self.conn()?.query(SQL, &[&(from as i64), &i64::from(limit)])?.iter().map(event_row).collect()
+    }
+
+    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
+        const SQL: &str = "SELECT idx, leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx";
+        // in pages: the client holds a whole result in memory
+        const PAGE: u64 = 100_000;
+        let mut conn = self.conn()?;
+        let mut out = Vec::with_capacity(size as usize);
+        let mut from = 0;
+        while from < size {
+            let to = (from + PAGE).min(size);
+            for row in conn.query(SQL, &[&(from as i64), &(to as i64)])? {
+                let idx: i64 = row.get(0);
+                if idx as usize != out.len() {
+                    return Err(StoreError::Corrupt(format!(
+                        "ledger gap: expected event {} but found {idx}",
+                        out.len()
+                    )));
+                }
+                out.push(to_hash(row.get(1))?);
+            }
+            if out.len() as u64 != to {
+                return Err(StoreError::Corrupt(format!("ledger has {} events, expected {size}", out.len())));
+            }
+            from = to;
+        }
+        Ok(out)
+    }
+
+    fn ledger_size(&self) -> Result<u64> {
+        let row = self.conn()?.query_opt("SELECT MAX(idx) FROM events", &[])?;
+        Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)).map_or(0, |n| n as u64 + 1))
+    }
+
+    fn latest_head(&self) -> Result<Option<SignedHead>> {
+        const SQL: &str = "SELECT size, root, timestamp_ms, checkpoint FROM tree_heads ORDER BY size DESC LIMIT 1";
+        Ok(heads_of(self.conn()?.query(SQL, &[])?)?.pop())
+    }
+
+    fn heads(&self) -> Result<Vec<SignedHead>> {
+        const SQL: &str = "SELECT size, root, timestamp_ms, checkpoint FROM tree_heads ORDER BY size";
+        heads_of(self.conn()?.query(SQL, &[])?)
+    }
+
+    fn quarantine(&self, f: &QuarantineFilter) -> Result<Vec<QuarantineRow>> {
+        const SQL: &str = "SELECT id, subject_code, provider, item, batch, source, row_no, raw, errors, status, \
+             created_ms, resolved_ms, resolved_record FROM quarantine
+             WHERE id > $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR item = $3)
+               AND ($4::text IS NULL OR status = $4)
+             ORDER BY id LIMIT $5";
+        let limit = i64::from(if f.limit == 0 { 100 } else { f.limit });
+        Ok(self
+            .conn()?
+            .query(SQL, &[&f.after_id, &f.provider, &f.item, &f.status, &limit])?
+            .iter()
+            .map(quarantine_row)
+            .collect())
+    }
+
+    fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>> {
+        const SQL: &str = "SELECT id, subject_code, provider, item, batch, source, row_no, raw, errors, status, \
+                           created_ms, resolved_ms, resolved_record FROM quarantine WHERE id = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&id])?.map(|r| quarantine_row(&r)))
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        let row = self.conn()?.query_opt(
+            "SELECT (SELECT COUNT(*) FROM subjects), (SELECT COUNT(*) FROM records),
+                    (SELECT COALESCE(MAX(idx) + 1, 0) FROM events),
+                    (SELECT COUNT(*) FROM quarantine WHERE status = 'open')",
+            &[],
+        )?;
+        let get = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
+        Ok(Counts { subjects: get(0), records: get(1), events: get(2), quarantine_open: get(3) })
+    }
+
+    fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64> {
+        let row = self.conn()?.query_opt(
+            "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
+            &[&a.username, &a.display_name, &a.role, &a.provider, &a.password_hash, &now_ms],
+        )?;
+        row.map(|r| r.get(0)).ok_or_else(|| StoreError::Conflict(format!("account '{}' already exists", a.username)))
+    }
+
+    fn account(&self, username: &str) -> Result<Option<Account>> {
+        const SQL: &str = "SELECT id, username, display_name, role, provider, password_hash, disabled \
+                           FROM accounts WHERE username = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&username])?.map(|r| account_row(&r)))
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>> {
+        const SQL: &str =
+            "SELECT id, username, display_name, role, provider, password_hash, disabled FROM accounts ORDER BY id";
+        Ok(self.conn()?.query(SQL, &[])?.iter().map(account_row).collect())
+    }
+
+    fn add_token(&mut self, account_id: i64, token_hash: &Hash, label: &str, now_ms: i64) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO api_tokens (token_hash, account_id, label, created_ms) VALUES ($1, $2, $3, $4)",
+            &[&&token_hash[..], &account_id, &label, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn account_by_token(&self, token_hash: &Hash) -> Result<Option<Account>> {
+        const SQL: &str = "SELECT a.id, a.username, a.display_name, a.role, a.provider, a.password_hash, a.disabled \
+                           FROM accounts a JOIN api_tokens t ON t.account_id = a.id WHERE t.token_hash = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&&token_hash[..]])?.map(|r| account_row(&r)))
+    }
+
+    fn create_session(&mut self, s: &Session) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO sessions (session_hash, account_id, csrf, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
+            &[&&s.session_hash[..], &s.account_id, &s.csrf, &s.created_ms, &s.expires_ms],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, session_hash: &Hash, now_ms: i64) -> Result<Option<(Account, Session)>> {
+        const SQL: &str = "SELECT a.id, a.username, a.display_name, a.role, a.provider, a.password_hash, a.disabled, \
+                           s.csrf, s.created_ms, s.expires_ms FROM sessions s JOIN accounts a ON a.id = s.account_id
+                           WHERE s.session_hash = $1 AND s.expires_ms > $2";
+        Ok(self.conn()?.query_opt(SQL, &[&&session_hash[..], &now_ms])?.map(|row| {
+            let account = account_row(&row);
+            let session = Session {
+                session_hash: *session_hash,
+                account_id: account.id,
+                csrf: row.get(7),
+                created_ms: row.get(8),
+                expires_ms: row.get(9),
+            };
+            (account, session)
+        }))
+    }
+
+    fn delete_session(&mut self, session_hash: &Hash) -> Result<()> {
+        self.conn()?.execute("DELETE FROM sessions WHERE session_hash = $1", &[&&session_hash[..]])?;
+        Ok(())
+    }
+
+    fn log_access(&mut self, e: &AccessEntry) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO access_log (subject_code, account_id, actor, provider, purpose, what, at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&e.subject_code, &e.account_id, &e.actor, &e.provider, &e.purpose, &e.what, &e.at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>> {
+        const SQL: &str = "SELECT subject_code, account_id, actor, provider, purpose, what, at_ms FROM access_log
+                           WHERE subject_code = $1 ORDER BY at_ms DESC, id DESC LIMIT $2";
+        Ok(self
+            .conn()?
+            .query(SQL, &[&subject_code, &i64::from(limit)])?
+            .iter()
+            .map(|row| AccessEntry {
+                subject_code: row.get(0),
+                account_id: row.get(1),
+                actor: row.get(2),
+                provider: row.get(3),
+                purpose: row.get(4),
+                what: row.get(5),
+                at_ms: row.get(6),
+            })
+            .collect())
+    }
+}
+
+const RECORD_COLUMNS: &str =
+    "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event";
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::conformance::run_all;
+    use crate::testing::{ScratchSchema, server_or_skip};
+
+    #[test]
+    fn postgres_passes_the_suite() {
+        let Some(base) = server_or_skip("postgres_passes_the_suite") else { return };
+        let mut schemas = Vec::new();
+        let failures = run_all(&mut || {
+            let schema = ScratchSchema::new(&base, "conf").unwrap();
+            let store = schema.open().unwrap();
+            schemas.push(schema);
+            Box::new(store) as Box<dyn Store>
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn schema_in_url_is_created_and_migrations_run_once() {
+        let Some(base) = server_or_skip("schema_in_url_is_created_and_migrations_run_once") else { return };
+        let schema = ScratchSchema::new(&base, "mig").unwrap();
+        // a schema named in the URL that does not exist yet is created at open
+        let fresh = format!("{}_new", schema.name);
+        let url = crate::testing::url_with_schema(&base, &fresh);
+        let a = PgStore::open(&url).unwrap();
+        let b = PgStore::open(&url).unwrap();
+        let versions: i64 =
+            a.client().unwrap().client().query_one("SELECT COUNT(*) FROM xinyong_migrations", &[]).unwrap().get(0);
+        assert_eq!(versions, MIGRATIONS.len() as i64);
+        assert_eq!(b.ledger_size().unwrap(), 0);
+        let here: String = a.client().unwrap().client().query_one("SELECT current_schema()", &[]).unwrap().get(0);
+        assert_eq!(here, fresh);
+        drop((a, b));
+        a_drop(&base, &fresh);
+    }
+
+    fn a_drop(base: &str, schema: &str) {
+        let mut c: postgres::Client = base.parse::<postgres::Config>().unwrap().connect(NoTls).unwrap();
+        c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+    }
+
+    /// Two stores (as two server nodes would have) append to one schema at once: the
+    /// ledger stays dense and every signed head matches the leaves it covers.
+    #[test]
+    fn two_writers_on_one_schema_never_fork_the_ledger() {
+        let Some(base) = server_or_skip("two_writers_on_one_schema_never_fork_the_ledger") else { return };
+        let schema = ScratchSchema::new(&base, "fork").unwrap();
+        let key = LedgerKey::generate("test/ledger");
+        let catalog = xinyong_core::Catalog::bundled().unwrap();
+        let item = catalog.item("honour").unwrap();
+        let codes = ["91110108551385082Q", "91110000802100433B"];
+        let batches = 15;
+        let per_batch = 4;
+        std::thread::scope(|s| {
+            for node in 0..2 {
+                let (url, key, item) = (schema.url(), &key, item);
+                s.spawn(move || {
+                    let mut store = PgStore::open(&url).unwrap();
+                    for b in 0..batches {
+                        let entries: Vec<Entry> = (0..per_batch)
+                            .map(|i| {
+                                let doc = format!("京发〔2024〕{node}-{b}-{i}号");
+                                let pairs = [
+                                    ("主体名称", "北京测试科技有限公司"),
+                                    ("统一社会信用代码", codes[i % 2]),
+                                    ("荣誉名称", "守合同重信用企业"),
+                                    ("荣誉等级", "市级"),
+                                    ("授予日期", "2024-05-06"),
+                                    ("授予机关", "北京市市场监督管理局"),
+                                    ("表彰决定文号", doc.as_str()),
+                                ];
+                                let values: Vec<Option<&str>> = item
+                                    .fields
+                                    .iter()
+                                    .map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v))
+                                    .collect();
+                                let rec =
+                                    xinyong_core::record::validate(item, &values, time::macros::date!(2026 - 01 - 01))
+                                        .unwrap();
+                                let p = Provenance {
+                                    at: 1,
+                                    batch: format!("n{node}"),
+                                    provider: "p".into(),
+                                    source: "t".into(),
+                                    row: None,
+                                };
+                                Entry::Record(Box::new(NewRecord::prepare(rec, "p", p, None)))
+                            })
+                            .collect();
+                        store.append(&entries, key, b as i64).unwrap();
+                    }
+                });
+            }
+        });
+        let store = schema.open().unwrap();
+        // 2 subject events + one event per record
+        let expected = 2 + 2 * batches * per_batch;
+        assert_eq!(store.ledger_size().unwrap(), expected as u64);
+        let heads = store.heads().unwrap();
+        assert_eq!(heads.len(), 2 * batches, "one head per batch");
+        let leaves = store.leaf_hashes(expected as u64).unwrap();
+        for h in &heads {
+            assert_eq!(key.verifier().verify(&h.checkpoint).unwrap(), h.head);
+            assert_eq!(xinyong_ledger::root_of(&leaves[..h.head.size as usize]), h.head.root);
+        }
+        assert_eq!(store.counts().unwrap().records, (2 * batches * per_batch) as u64);
+    }
+}
