@@ -21,6 +21,18 @@ pub enum EventKind {
     RecordCorrected,
     #[serde(rename = "record.revoked")]
     RecordRevoked,
+    /// Prior notice of an intended listing (列入前告知).
+    #[serde(rename = "listing.noticed")]
+    ListingNoticed,
+    /// The subject's objection (异议) to a noticed listing.
+    #[serde(rename = "listing.objected")]
+    ListingObjected,
+    /// The listing decision (列入决定).
+    #[serde(rename = "listing.decided")]
+    ListingDecided,
+    /// Removal (移出) or withdrawal of a listing.
+    #[serde(rename = "listing.removed")]
+    ListingRemoved,
 }
 
 impl EventKind {
@@ -30,6 +42,10 @@ impl EventKind {
             EventKind::RecordCreated => "record.created",
             EventKind::RecordCorrected => "record.corrected",
             EventKind::RecordRevoked => "record.revoked",
+            EventKind::ListingNoticed => "listing.noticed",
+            EventKind::ListingObjected => "listing.objected",
+            EventKind::ListingDecided => "listing.decided",
+            EventKind::ListingRemoved => "listing.removed",
         }
     }
 }
@@ -123,6 +139,24 @@ impl EventBody {
             name: Some(name.to_string()),
             subject_kind: Some(kind.to_string()),
             ..EventBody::base(EventKind::SubjectCreated, code, p)
+        }
+    }
+
+    /// A step of a listing's procedure: `item` is the list type, `key` the listing id,
+    /// `fields` the facts of the step (dates, basis, document, persons as JSON text).
+    pub fn listing(
+        kind: EventKind,
+        subject: &str,
+        list_type: &str,
+        listing_id: i64,
+        facts: BTreeMap<String, String>,
+        p: &Provenance,
+    ) -> EventBody {
+        EventBody {
+            fields: Some(facts),
+            item: Some(list_type.to_string()),
+            key: Some(listing_id.to_string()),
+            ..EventBody::base(kind, subject, p)
         }
     }
 

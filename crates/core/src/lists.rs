@@ -156,6 +156,8 @@ pub struct ListType {
     pub name_zh: String,
     pub name_en: String,
     pub kind: ListKind,
+    /// Whether active entries are published (公示) or only shared with departments.
+    pub public: bool,
     pub requires_legal_basis: bool,
     pub requires_notice: bool,
     /// Working days the subject has to object after prior notice (0: no window).
@@ -235,6 +237,7 @@ struct RawListType {
     name_zh: String,
     name_en: String,
     kind: ListKind,
+    public: bool,
     requires_legal_basis: bool,
     requires_notice: bool,
     objection_working_days: u32,
@@ -310,6 +313,7 @@ fn list_type_from_raw(raw: RawListType) -> Result<ListType, String> {
         name_zh: raw.name_zh,
         name_en: raw.name_en,
         kind: raw.kind,
+        public: raw.public,
         requires_legal_basis: raw.requires_legal_basis,
         requires_notice: raw.requires_notice,
         objection_working_days: raw.objection_working_days,
