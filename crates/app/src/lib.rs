@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use xinyong_core::Catalog;
 use xinyong_ledger::{LedgerKey, LedgerVerifier};
-use xinyong_store::{SqliteStore, Store};
+use xinyong_store::{PgStore, SqliteStore, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -54,10 +54,30 @@ pub struct App {
 impl App {
     /// Opens `dir`, creating it, the database and the ledger key on first use.
     pub fn open(dir: &Path) -> Result<App> {
+        App::open_with(dir, None)
+    }
+
+    /// Opens `dir` with the store at `database` (a `postgres://` URL) instead of the
+    /// SQLite file in `dir`; `None` is [`App::open`]. The ledger key stays in `dir`:
+    /// every node serving one database needs a copy of the same `ledger.key`.
+    pub fn open_with(dir: &Path, database: Option<&str>) -> Result<App> {
         std::fs::create_dir_all(dir)?;
         let key = load_or_create_key(dir)?;
-        let store = SqliteStore::open(&dir.join(DB_FILE))?;
-        Ok(App { dir: dir.to_path_buf(), store: Box::new(store), key, catalog: Catalog::bundled()? })
+        let store: Box<dyn Store> = match database {
+            None => Box::new(SqliteStore::open(&dir.join(DB_FILE))?),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let store = PgStore::open(url)?;
+                check_key_signed(&store, &key, dir)?;
+                Box::new(store)
+            }
+            Some(other) => {
+                return Err(AppError::input(
+                    format!("数据库地址应以 postgres:// 开头：{other}"),
+                    format!("the database must be a postgres:// URL, got '{other}'"),
+                ));
+            }
+        };
+        Ok(App { dir: dir.to_path_buf(), store, key, catalog: Catalog::bundled()? })
     }
 
     /// The published verification key (also written to `ledger.pub`).
@@ -68,6 +88,23 @@ impl App {
     pub fn db_path(&self) -> PathBuf {
         self.dir.join(DB_FILE)
     }
+}
+
+/// A shared database was signed by the key of the first node; a node with another key
+/// would sign heads nobody can verify against the published one.
+fn check_key_signed(store: &PgStore, key: &LedgerKey, dir: &Path) -> Result<()> {
+    if let Some(head) = store.latest_head()? {
+        if key.verifier().verify(&head.checkpoint).is_err() {
+            return Err(AppError::input(
+                format!("{} 中的 ledger.key 不是签署该数据库账本的密钥：请复制首个节点的 ledger.key", dir.display()),
+                format!(
+                    "the ledger.key in {} did not sign this database's ledger: copy ledger.key from the first node",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn load_or_create_key(dir: &Path) -> Result<LedgerKey> {

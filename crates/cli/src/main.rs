@@ -3,6 +3,7 @@
 mod bench;
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -32,6 +33,16 @@ struct DataArg {
     /// Data directory (SQLite store and ledger key).
     #[arg(long, default_value = "./xinyong-data", global = true)]
     data: PathBuf,
+    /// Store in PostgreSQL instead of SQLite in the data directory (the ledger key stays
+    /// there): postgres://USER@HOST:PORT/DB, a schema with ?options=-csearch_path%3DNAME.
+    #[arg(long, env = "XINYONG_DATABASE", global = true)]
+    database: Option<String>,
+}
+
+impl DataArg {
+    fn open(&self) -> Result<App> {
+        Ok(App::open_with(&self.data, self.database.as_deref())?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -294,13 +305,13 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Import { file, item, provider, data } => {
-            let mut app = App::open(&data.data)?;
+            let mut app = data.open()?;
             let summary = import_with_progress(&mut app, &file, &item, &provider)?;
             print_json(&summary)?;
         }
         Command::Quarantine { cmd } => match cmd {
             QuarantineCmd::List { item, provider, status, limit, after, data } => {
-                let app = App::open(&data.data)?;
+                let app = data.open()?;
                 let filter = QuarantineFilter {
                     provider,
                     item,
@@ -316,7 +327,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 }
             }
             QuarantineCmd::Resubmit { id, set, data } => {
-                let mut app = App::open(&data.data)?;
+                let mut app = data.open()?;
                 let outcome = intake::resubmit(&mut app, id, &set)?;
                 print_json(&outcome)?;
                 if matches!(outcome, xinyong_store::Outcome::Quarantined { .. }) {
@@ -332,7 +343,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
         },
         Command::Ledger { cmd } => return ledger_cmd(cmd),
         Command::Subject { code, data } => {
-            let app = App::open(&data.data)?;
+            let app = data.open()?;
             let code = SubjectCode::parse(&code).map_err(|e| anyhow!("{}", e[0]))?;
             let subject = app.store.subject(code.key())?.ok_or_else(|| anyhow!("主体不存在 / no such subject"))?;
             let records = app.store.records_of(code.key())?;
@@ -367,15 +378,15 @@ fn run(cmd: Command) -> Result<ExitCode> {
             let manifest = xinyong_app::synthetic::generate(&opts, &out)?;
             print_json(&manifest)?;
         }
-        Command::Demo { subjects, records, data } => return demo(subjects, records, &data.data),
+        Command::Demo { subjects, records, data } => return demo(subjects, records, &data),
         Command::Bench(BenchCmd::Search { names, work, queries }) => {
             print_json(&bench::search(&names, &work, queries)?)?
         }
         Command::Serve { data, listen, demo, secure_cookies, demo_subjects, demo_records } => {
-            serve(&data.data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies)?
+            serve(&data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies)?
         }
         Command::User { cmd: UserCmd::Add { username, role, provider, display_name, password_stdin, token, data } } => {
-            let mut app = App::open(&data.data)?;
+            let mut app = data.open()?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
@@ -466,7 +477,7 @@ fn import_with_progress(app: &mut App, file: &Path, item: &str, provider: &str) 
 fn ledger_cmd(cmd: LedgerCmd) -> Result<ExitCode> {
     match cmd {
         LedgerCmd::Verify { data } => {
-            let app = App::open(&data.data)?;
+            let app = data.open()?;
             let report = ledger::verify(&app)?;
             print_json(&report)?;
             if !report.ok {
@@ -479,12 +490,10 @@ fn ledger_cmd(cmd: LedgerCmd) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        LedgerCmd::Proof { index, data } => print_json(&ledger::proof(&App::open(&data.data)?, index)?)?,
-        LedgerCmd::Consistency { from, to, data } => {
-            print_json(&ledger::consistency(&App::open(&data.data)?, from, to)?)?
-        }
+        LedgerCmd::Proof { index, data } => print_json(&ledger::proof(&data.open()?, index)?)?,
+        LedgerCmd::Consistency { from, to, data } => print_json(&ledger::consistency(&data.open()?, from, to)?)?,
         LedgerCmd::Head { data } => {
-            let app = App::open(&data.data)?;
+            let app = data.open()?;
             let head = app.store.latest_head()?;
             print_json(&serde_json::json!({
                 "head": head,
@@ -541,7 +550,8 @@ fn create_account(
     Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token })
 }
 
-fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>, secure_cookies: bool) -> Result<()> {
+fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secure_cookies: bool) -> Result<()> {
+    let data = data_arg.data.as_path();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -550,7 +560,7 @@ fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>, se
         .with_writer(std::io::stderr)
         .init();
     if let Some((subjects, records)) = demo {
-        let mut app = App::open(data)?;
+        let mut app = data_arg.open()?;
         if app.store.counts()?.subjects == 0 {
             tracing::info!(subjects, records, "first start with --demo: loading a generated data set");
             load_demo(&mut app, subjects, records)?;
@@ -560,7 +570,7 @@ fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>, se
             write_demo_credentials(&mut app, &creds, listen)?;
         }
     }
-    let mut state = xinyong_web::AppState::open(data)?;
+    let mut state = xinyong_web::AppState::open_with(data, data_arg.database.as_deref())?;
     state.secure_cookies = secure_cookies;
     let state = std::sync::Arc::new(state);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -568,7 +578,7 @@ fn serve(data: &Path, listen: std::net::SocketAddr, demo: Option<(u64, u64)>, se
     Ok(())
 }
 
-fn write_demo_credentials(app: &mut App, path: &Path, listen: std::net::SocketAddr) -> Result<()> {
+fn write_demo_credentials(app: &mut App, path: &Path, listen: SocketAddr) -> Result<()> {
     let admin_password = xinyong_web::new_secret("")[..16].to_string();
     let officer_password = xinyong_web::new_secret("")[..16].to_string();
     create_account(app, "admin", "admin", None, Some("信用中心管理员".into()), &admin_password, false)?;
@@ -623,8 +633,9 @@ fn load_demo(app: &mut App, subjects: u64, records: u64) -> Result<Vec<intake::I
 }
 
 /// Generate, import everything, verify: the whole core in one command.
-fn demo(subjects: u64, records: u64, data: &Path) -> Result<ExitCode> {
-    let mut app = App::open(data)?;
+fn demo(subjects: u64, records: u64, data_arg: &DataArg) -> Result<ExitCode> {
+    let data = data_arg.data.as_path();
+    let mut app = data_arg.open()?;
     let summaries = load_demo(&mut app, subjects, records)?;
     let report = ledger::verify(&app)?;
     let counts = app.store.counts()?;

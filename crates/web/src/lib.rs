@@ -53,7 +53,13 @@ impl AppState {
     /// Opens the data directory and the search index (rebuilt when it does not match
     /// the store).
     pub fn open(data_dir: &Path) -> Result<AppState, WebError> {
-        let app = App::open(data_dir)?;
+        AppState::open_with(data_dir, None)
+    }
+
+    /// As [`AppState::open`], with the store at `database` (see [`App::open_with`]).
+    /// The search index stays in the data directory: each node keeps its own.
+    pub fn open_with(data_dir: &Path, database: Option<&str>) -> Result<AppState, WebError> {
+        let app = App::open_with(data_dir, database)?;
         let search_dir = data_dir.join("search");
         let search = match SearchIndex::open_or_create(&search_dir) {
             Err(xinyong_search::SearchError::Incompatible { .. }) => {
