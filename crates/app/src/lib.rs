@@ -93,16 +93,16 @@ impl App {
 /// A shared database was signed by the key of the first node; a node with another key
 /// would sign heads nobody can verify against the published one.
 fn check_key_signed(store: &PgStore, key: &LedgerKey, dir: &Path) -> Result<()> {
-    if let Some(head) = store.latest_head()? {
-        if key.verifier().verify(&head.checkpoint).is_err() {
-            return Err(AppError::input(
-                format!("{} 中的 ledger.key 不是签署该数据库账本的密钥：请复制首个节点的 ledger.key", dir.display()),
-                format!(
-                    "the ledger.key in {} did not sign this database's ledger: copy ledger.key from the first node",
-                    dir.display()
-                ),
-            ));
-        }
+    if let Some(head) = store.latest_head()?
+        && key.verifier().verify(&head.checkpoint).is_err()
+    {
+        return Err(AppError::input(
+            format!("{} 中的 ledger.key 不是签署该数据库账本的密钥：请复制首个节点的 ledger.key", dir.display()),
+            format!(
+                "the ledger.key in {} did not sign this database's ledger: copy ledger.key from the first node",
+                dir.display()
+            ),
+        ));
     }
     Ok(())
 }
