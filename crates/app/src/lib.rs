@@ -4,6 +4,7 @@
 
 pub mod intake;
 pub mod ledger;
+pub mod migrate;
 mod reader;
 #[path = "gen.rs"]
 pub mod synthetic;

@@ -8,6 +8,7 @@ pub mod conformance;
 mod postgres;
 mod sqlite;
 pub mod testing;
+pub mod transfer;
 
 use serde::Serialize;
 use xinyong_core::event::{EventBody, EventKind, Provenance};

@@ -1,0 +1,374 @@
+//! Copies a whole store to another back end, table by table and row by row, so that
+//! event payloads, leaves, signed heads, the frontier and every id arrive unchanged
+//! and the target's ledger verifies against the same key. Both schemas use the same
+//! table and column names (the PostgreSQL migrations mirror the SQLite ones).
+
+use std::error::Error;
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use serde::Serialize;
+
+use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+
+/// A table to copy: its name, the single-column key it is paged by, and its columns.
+pub struct Table {
+    pub name: &'static str,
+    pub key: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+/// Every table of the schema, parents before children. A store holding a table not
+/// listed here is refused: a migration must never drop data silently.
+pub const TABLES: &[Table] = &[
+    Table { name: "meta", key: "k", columns: &["k", "v"] },
+    Table {
+        name: "subjects",
+        key: "code",
+        columns: &[
+            "code",
+            "kind",
+            "name",
+            "former_names",
+            "legal_rep_name",
+            "legal_rep_id",
+            "division",
+            "industry",
+            "created_event",
+        ],
+    },
+    Table {
+        name: "records",
+        key: "id",
+        columns: &[
+            "id",
+            "subject_code",
+            "provider",
+            "item",
+            "record_key",
+            "fingerprint",
+            "status",
+            "decision_date",
+            "tier",
+            "event_idx",
+            "revoked_event",
+        ],
+    },
+    Table { name: "events", key: "idx", columns: &["idx", "subject_code", "kind", "record_id", "payload", "leaf"] },
+    Table { name: "tree_heads", key: "size", columns: &["size", "root", "timestamp_ms", "checkpoint"] },
+    Table {
+        name: "quarantine",
+        key: "id",
+        columns: &[
+            "id",
+            "subject_code",
+            "provider",
+            "item",
+            "batch",
+            "source",
+            "row_no",
+            "raw",
+            "raw_hash",
+            "errors",
+            "status",
+            "created_ms",
+            "resolved_ms",
+            "resolved_record",
+        ],
+    },
+    Table {
+        name: "accounts",
+        key: "id",
+        columns: &["id", "username", "display_name", "role", "provider", "password_hash", "created_ms", "disabled"],
+    },
+    Table { name: "api_tokens", key: "token_hash", columns: &["token_hash", "account_id", "label", "created_ms"] },
+    Table {
+        name: "sessions",
+        key: "session_hash",
+        columns: &["session_hash", "account_id", "csrf", "created_ms", "expires_ms"],
+    },
+    Table {
+        name: "access_log",
+        key: "id",
+        columns: &["id", "subject_code", "account_id", "actor", "provider", "purpose", "what", "at_ms"],
+    },
+];
+
+/// Bookkeeping tables of each back end, not data.
+const NOT_DATA: &[&str] = &["xinyong_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"];
+
+/// One column value, as both back ends store it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => i.to_sql(ty, out),
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::Bytes(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::INT8 | Type::TEXT | Type::BYTEA)
+    }
+
+    to_sql_checked!();
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+/// Either back end, opened for copying.
+pub enum Endpoint {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Rows per page read and written.
+const PAGE: u32 = 5_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableCount {
+    pub table: &'static str,
+    pub rows: u64,
+}
+
+impl Endpoint {
+    pub fn store(&self) -> &dyn Store {
+        match self {
+            Endpoint::Sqlite(s) => s,
+            Endpoint::Postgres(s) => s,
+        }
+    }
+
+    /// The data tables present in the store.
+    fn table_names(&self) -> Result<Vec<String>> {
+        let names = match self {
+            Endpoint::Sqlite(s) => {
+                let mut st = s.connection().prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+                st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?
+            }
+            Endpoint::Postgres(s) => s
+                .client()?
+                .client()
+                .query(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                    &[],
+                )?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect(),
+        };
+        Ok(names.into_iter().filter(|n| !NOT_DATA.contains(&n.as_str())).collect())
+    }
+
+    fn count(&self, t: &Table) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+        Ok(match self {
+            Endpoint::Sqlite(s) => s.connection().query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64,
+            Endpoint::Postgres(s) => s.client()?.client().query_one(&sql, &[])?.get::<_, i64>(0) as u64,
+        })
+    }
+
+    /// Up to `PAGE` rows with key after `after`, in key order.
+    fn page(&self, t: &Table, after: Option<&Value>) -> Result<Vec<Vec<Value>>> {
+        let cols = t.columns.join(", ");
+        let filter = if after.is_some() { format!("WHERE {} > $1", t.key) } else { String::new() };
+        let sql = format!("SELECT {cols} FROM {} {filter} ORDER BY {} LIMIT {PAGE}", t.name, t.key);
+        match self {
+            Endpoint::Sqlite(s) => {
+                let sql = sql.replace("$1", "?1");
+                let mut st = s.connection().prepare(&sql)?;
+                let params: Vec<&dyn rusqlite::ToSql> = after.iter().map(|v| *v as &dyn rusqlite::ToSql).collect();
+                let rows = st.query_map(params.as_slice(), |row| {
+                    (0..t.columns.len())
+                        .map(|i| {
+                            Ok(match row.get_ref(i)? {
+                                ValueRef::Null => Value::Null,
+                                ValueRef::Integer(n) => Value::Int(n),
+                                ValueRef::Text(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+                                ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+                                ValueRef::Real(_) => {
+                                    return Err(rusqlite::Error::InvalidColumnType(
+                                        i,
+                                        t.columns[i].to_string(),
+                                        rusqlite::types::Type::Real,
+                                    ));
+                                }
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<Value>>>()
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            }
+            Endpoint::Postgres(s) => {
+                let params: Vec<&(dyn ToSql + Sync)> = after.iter().map(|v| *v as &(dyn ToSql + Sync)).collect();
+                let rows = s.client()?.client().query(&sql, &params)?;
+                rows.iter()
+                    .map(|row| {
+                        (0..t.columns.len())
+                            .map(|i| {
+                                let ty = row.columns()[i].type_();
+                                Ok(if *ty == Type::INT8 {
+                                    row.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int)
+                                } else if *ty == Type::TEXT {
+                                    row.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text)
+                                } else if *ty == Type::BYTEA {
+                                    row.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Value::Null, Value::Bytes)
+                                } else {
+                                    return Err(StoreError::Corrupt(format!(
+                                        "{}.{} has type {ty}, not bigint, text or bytea",
+                                        t.name, t.columns[i]
+                                    )));
+                                })
+                            })
+                            .collect::<Result<Vec<Value>>>()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyReport {
+    pub tables: Vec<TableCount>,
+}
+
+/// Copies every table of `src` into the empty store `dst`, in one transaction on the
+/// target: a copy that fails leaves the target as empty as it was.
+pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u64)) -> Result<CopyReport> {
+    for name in src.table_names()? {
+        if !TABLES.iter().any(|t| t.name == name) {
+            return Err(StoreError::Conflict(format!(
+                "the source has a table '{name}' this version cannot copy: upgrade xinyong first"
+            )));
+        }
+    }
+    for t in TABLES {
+        if dst.count(t)? != 0 {
+            return Err(StoreError::Conflict(format!("the target is not empty: table {} has rows", t.name)));
+        }
+    }
+    let mut report = CopyReport { tables: Vec::new() };
+    match dst {
+        Endpoint::Sqlite(d) => {
+            let conn = d.connection();
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let result = (|| -> Result<()> {
+                for t in TABLES {
+                    let marks: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+                    let sql =
+                        format!("INSERT INTO {} ({}) VALUES ({})", t.name, t.columns.join(", "), marks.join(", "));
+                    let mut n = 0;
+                    each_page(src, t, &mut |rows| {
+                        let mut st = conn.prepare_cached(&sql)?;
+                        for row in rows {
+                            st.execute(rusqlite::params_from_iter(row.iter()))?;
+                        }
+                        n += rows.len() as u64;
+                        progress(t.name, n);
+                        Ok(())
+                    })?;
+                    report.tables.push(TableCount { table: t.name, rows: n });
+                }
+                Ok(())
+            })();
+            match result {
+                Ok(()) => conn.execute_batch("COMMIT")?,
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(e);
+                }
+            }
+        }
+        Endpoint::Postgres(d) => {
+            let mut conn = d.client()?;
+            let mut tx = conn.client().transaction()?;
+            for t in TABLES {
+                let types: Vec<Type> =
+                    t.columns.iter().map(|c| column_type(&mut tx, t.name, c)).collect::<Result<Vec<Type>>>()?;
+                let mut n = 0;
+                each_page(src, t, &mut |rows| {
+                    let sink = tx.copy_in(&format!("COPY {} ({}) FROM STDIN BINARY", t.name, t.columns.join(", ")))?;
+                    let mut w = postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
+                    for row in rows {
+                        let values: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                        w.write(&values)?;
+                    }
+                    w.finish()?;
+                    n += rows.len() as u64;
+                    progress(t.name, n);
+                    Ok(())
+                })?;
+                report.tables.push(TableCount { table: t.name, rows: n });
+            }
+            // identity columns continue after the copied ids
+            for table in ["quarantine", "accounts", "access_log"] {
+                tx.execute(
+                    &format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                    ),
+                    &[],
+                )?;
+            }
+            tx.commit()?;
+        }
+    }
+    for (t, c) in TABLES.iter().zip(&report.tables) {
+        let (s, d) = (src.count(t)?, dst.count(t)?);
+        if s != c.rows || d != c.rows {
+            return Err(StoreError::Corrupt(format!(
+                "table {}: source has {s} rows, copied {}, target has {d}",
+                t.name, c.rows
+            )));
+        }
+    }
+    Ok(report)
+}
+
+fn each_page(src: &Endpoint, t: &Table, f: &mut dyn FnMut(&[Vec<Value>]) -> Result<()>) -> Result<()> {
+    let key_at = t.columns.iter().position(|c| *c == t.key).unwrap_or(0);
+    let mut after: Option<Value> = None;
+    loop {
+        let rows = src.page(t, after.as_ref())?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = Some(last[key_at].clone());
+        f(&rows)?;
+        if rows.len() < PAGE as usize {
+            return Ok(());
+        }
+    }
+}
+
+fn column_type(tx: &mut postgres::Transaction<'_>, table: &str, column: &str) -> Result<Type> {
+    let row = tx.query_opt(
+        "SELECT data_type::text FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+        &[&table, &column],
+    )?;
+    match row.map(|r| r.get::<_, String>(0)).as_deref() {
+        Some("bigint") => Ok(Type::INT8),
+        Some("text") => Ok(Type::TEXT),
+        Some("bytea") => Ok(Type::BYTEA),
+        other => Err(StoreError::Corrupt(format!("column {table}.{column} in the target: {other:?}"))),
+    }
+}
