@@ -3,7 +3,9 @@
 //! quarantined rows, ledger verification and proofs, synthetic data.
 
 pub mod intake;
+pub mod checks;
 pub mod ledger;
+pub mod listings;
 pub mod migrate;
 mod reader;
 #[path = "gen.rs"]
@@ -28,6 +30,11 @@ pub enum AppError {
     Catalog(#[from] xinyong_core::catalog::CatalogError),
     #[error("{zh} / {en}")]
     Input { zh: String, en: String },
+    /// A step the rules refuse, with every reason (each "中文 / English").
+    #[error("{}", .0.join("；"))]
+    Refused(Vec<String>),
+    #[error("未找到 {0} / not found: {0}")]
+    NotFound(String),
 }
 
 impl AppError {

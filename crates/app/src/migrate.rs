@@ -207,6 +207,7 @@ mod tests {
         let mut app = App::open(&dir).unwrap();
         import_all(&mut app, &input, &manifest);
         let new = NewAccount {
+            subject_code: None,
             username: "officer".into(),
             display_name: "部门".into(),
             role: "officer".into(),

@@ -559,6 +559,7 @@ fn create_account(
     }
     let hash = xinyong_web::hash_password(password).map_err(|e| anyhow!("{}", e.message))?;
     let account = xinyong_store::NewAccount {
+        subject_code: None,
         username: username.to_string(),
         display_name: display_name.unwrap_or_else(|| provider.clone().unwrap_or_else(|| username.to_string())),
         role: role.to_string(),

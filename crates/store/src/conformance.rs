@@ -21,6 +21,8 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("revoke_appends_an_event", revoke_appends_an_event),
     ("heads_are_signed_and_match_the_leaves", heads_are_signed_and_match_the_leaves),
     ("accounts_tokens_sessions_and_access_log", accounts_tokens_sessions_and_access_log),
+    ("listing_steps_are_ledger_events_and_guarded", listing_steps_are_ledger_events_and_guarded),
+    ("checks_feedback_and_department_figures", checks_feedback_and_department_figures),
 ];
 
 /// Runs every check on a fresh store from `make`; returns the failures.
@@ -270,6 +272,7 @@ fn heads_are_signed_and_match_the_leaves(s: &mut dyn Store) -> Result<(), String
 
 fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), String> {
     let officer = crate::NewAccount {
+        subject_code: None,
         username: "chaoyang-samr".into(),
         display_name: "朝阳区市场监管局".into(),
         role: "officer".into(),
@@ -342,4 +345,130 @@ mod tests {
         });
         assert!(failures.is_empty(), "{failures:#?}");
     }
+}
+
+fn step<T>(r: Result<T, Vec<xinyong_core::listing::StepError>>) -> Result<T, String> {
+    r.map_err(|e| format!("{e:?}"))
+}
+
+fn listing_steps_are_ledger_events_and_guarded(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::event::EventKind;
+    use xinyong_core::listing::{self, Before, Decision, ListingStatus, Notice};
+    use xinyong_core::lists::ListRules;
+    let k = key();
+    let rules = ListRules::bundled();
+    let cal = xinyong_core::calendar::WorkCalendar::official();
+    let today = date!(2026 - 01 - 01);
+    s.append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?))], &k, 1)
+        .map_err(|e| e.to_string())?;
+    let before = s.ledger_size().map_err(|e| e.to_string())?;
+    let n = Notice {
+        subject: A.into(),
+        list_type: "serious_dishonesty".into(),
+        provider: "朝阳区市场监管局".into(),
+        basis: Some("《严重失信主体名单管理办法》第五条".into()),
+        reason: "拒不履行".into(),
+        notice_date: date!(2025 - 01 - 02),
+        persons: vec![],
+    };
+    let noticed = step(listing::notice(rules, cal, n.clone(), today))?;
+    let (stored, head) =
+        s.put_listing(&noticed, EventKind::ListingNoticed, &prov(1), &k, 2).map_err(|e| e.to_string())?;
+    ensure!(stored.id > 0 && stored.first_event == before && stored.last_event == before, "{stored:?}");
+    ensure!(head.head.size == before + 1, "head size {}", head.head.size);
+    let ev = s.event(before).map_err(|e| e.to_string())?.ok_or("listing event missing")?;
+    ensure!(ev.kind == "listing.noticed" && ev.subject_code == A, "{ev:?}");
+    let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
+    ensure!(body.key.as_deref() == Some(stored.id.to_string().as_str()), "event key {:?}", body.key);
+    ensure!(s.listing(stored.id).map_err(|e| e.to_string())?.as_ref() == Some(&stored), "listing round trip");
+    let document = [("reason", "r"), ("basis", "b"), ("measures_notice", "m"), ("removal", "x"), ("remedy", "y")]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let d = Decision { decision_date: date!(2025 - 02 - 03), start: None, end: None, document };
+    let decided = step(listing::decide(rules, Before::Noticed(&stored), d, today))?;
+    let (listed, _) = s.put_listing(&decided, EventKind::ListingDecided, &prov(1), &k, 3).map_err(|e| e.to_string())?;
+    ensure!(listed.status == ListingStatus::Listed && listed.decided_event == Some(before + 1), "{listed:?}");
+    // a step computed from a stale read is refused, and appends nothing
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
+    let stale = s.put_listing(&decided, EventKind::ListingDecided, &prov(1), &k, 4);
+    ensure!(matches!(stale, Err(crate::StoreError::Conflict(_))), "stale step: {stale:?}");
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == size, "a refused step appended an event");
+    // unknown subject
+    let mut other = noticed.clone();
+    other.subject = B.into();
+    let missing = s.put_listing(&other, EventKind::ListingNoticed, &prov(1), &k, 5);
+    ensure!(matches!(missing, Err(crate::StoreError::NotFound(_))), "unknown subject: {missing:?}");
+    let filter = |active_on: &str| crate::ListingFilter {
+        list_type: Some("serious_dishonesty".into()),
+        active_on: Some(active_on.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    ensure!(s.listings(&filter("2025-06-01")).map_err(|e| e.to_string())?.len() == 1, "active listing not found");
+    ensure!(s.listings(&filter("2025-01-01")).map_err(|e| e.to_string())?.is_empty(), "listed before its start");
+    ensure!(s.listings(&filter("2028-02-03")).map_err(|e| e.to_string())?.is_empty(), "listed after its end");
+    ensure!(s.listings_of(A).map_err(|e| e.to_string())?.len() == 1, "listings_of");
+    let changed = s.listings_changed_since(before + 1).map_err(|e| e.to_string())?;
+    ensure!(changed.len() == 1 && changed[0].status == ListingStatus::Listed, "{changed:?}");
+    ensure!(s.listings_changed_since(size).map_err(|e| e.to_string())?.is_empty(), "nothing changed since");
+    let created = s.subjects_created_since(0, 10).map_err(|e| e.to_string())?;
+    ensure!(created.len() == 1 && created[0].code == A, "{created:?}");
+    ensure!(s.subjects_created_since(1, 10).map_err(|e| e.to_string())?.is_empty(), "subjects since 1");
+    Ok(())
+}
+
+fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), String> {
+    use crate::{CheckRow, Feedback, NotApplied};
+    let check = |id: &str, dept: &str, at_ms: i64, verdict: &str, measures: &[&str]| CheckRow {
+        id: id.into(),
+        at_ms,
+        account_id: 1,
+        department: dept.into(),
+        matter: "government_procurement".into(),
+        purpose: "采购资格审查".into(),
+        subject_code: A.into(),
+        as_of: "2025-06-01".into(),
+        verdict: verdict.into(),
+        measures: measures.iter().map(|m| m.to_string()).collect(),
+        listings: vec![7],
+        ledger_size: 9,
+        feedback: None,
+    };
+    let batch = vec![
+        check("c1", "财政局", 10, "prohibit", &["M-SD-01", "M-SD-02"]),
+        check("c2", "财政局", 20, "clear", &[]),
+        check("c3", "住建委", 30, "restrict", &["M-KA-01"]),
+    ];
+    s.record_checks(&batch).map_err(|e| e.to_string())?;
+    ensure!(s.check_entry("c1").map_err(|e| e.to_string())?.as_ref() == Some(&batch[0]), "check round trip");
+    let f = Feedback {
+        at_ms: 40,
+        account_id: 2,
+        applied: vec!["M-SD-01".into()],
+        not_applied: vec![NotApplied { id: "M-SD-02".into(), reason: "不涉及".into() }],
+        note: Some("已终止采购资格".into()),
+    };
+    s.record_feedback("c1", &f).map_err(|e| e.to_string())?;
+    let again = s.record_feedback("c1", &f);
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "second feedback: {again:?}");
+    let unknown = s.record_feedback("nope", &f);
+    ensure!(matches!(unknown, Err(crate::StoreError::NotFound(_))), "unknown check: {unknown:?}");
+    let stored = s.check_entry("c1").map_err(|e| e.to_string())?.ok_or("c1 missing")?;
+    ensure!(stored.feedback.as_ref() == Some(&f), "{:?}", stored.feedback);
+    let mine = s.checks_of(A, 2).map_err(|e| e.to_string())?;
+    ensure!(mine.iter().map(|c| c.id.as_str()).collect::<Vec<_>>() == ["c3", "c2"], "newest first: {mine:?}");
+    let stats = s.check_stats(None).map_err(|e| e.to_string())?;
+    ensure!(stats.len() == 2 && stats[0].department == "住建委" && stats[1].department == "财政局", "{stats:?}");
+    let fin = &stats[1];
+    ensure!(
+        fin.checks == 2
+            && fin.non_clear == 1
+            && fin.with_feedback == 1
+            && fin.measures_applied == 1
+            && fin.measures_not_applied == 1,
+        "{fin:?}"
+    );
+    ensure!(s.check_stats(Some("住建委")).map_err(|e| e.to_string())?.len() == 1, "one department");
+    Ok(())
 }

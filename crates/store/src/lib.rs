@@ -6,12 +6,15 @@
 
 pub mod conformance;
 mod postgres;
+mod postgres_listings;
 mod sqlite;
+mod sqlite_listings;
 pub mod testing;
 pub mod transfer;
 
 use serde::Serialize;
 use xinyong_core::event::{EventBody, EventKind, Provenance};
+use xinyong_core::listing::{Listing, ListingStatus};
 use xinyong_core::record::{FieldError, ValidRecord};
 use xinyong_ledger::{Hash, LedgerKey, SignedHead};
 
@@ -227,10 +230,12 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    /// `admin` (credit centre) or `officer` (a department's).
+    /// `admin` (credit centre), `officer` (a department's) or `subject` (an entity's own).
     pub role: String,
     /// The providing department an officer is bound to.
     pub provider: Option<String>,
+    /// The subject a `subject` account speaks for.
+    pub subject_code: Option<String>,
     #[serde(skip)]
     pub password_hash: Option<String>,
     pub disabled: bool,
@@ -242,6 +247,7 @@ pub struct NewAccount {
     pub display_name: String,
     pub role: String,
     pub provider: Option<String>,
+    pub subject_code: Option<String>,
     pub password_hash: Option<String>,
 }
 
@@ -265,6 +271,65 @@ pub struct AccessEntry {
     pub purpose: String,
     pub what: String,
     pub at_ms: i64,
+}
+
+/// Which listings to page through.
+#[derive(Debug, Clone, Default)]
+pub struct ListingFilter {
+    pub list_type: Option<String>,
+    pub status: Option<ListingStatus>,
+    /// Only listings in force on this day (`YYYY-MM-DD`): listed, started, not ended.
+    pub active_on: Option<String>,
+    pub provider: Option<String>,
+    pub after_id: i64,
+    pub limit: u32,
+}
+
+/// A measure the department did not apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NotApplied {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What the department did after a check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Feedback {
+    pub at_ms: i64,
+    pub account_id: i64,
+    pub applied: Vec<String>,
+    pub not_applied: Vec<NotApplied>,
+    pub note: Option<String>,
+}
+
+/// One check before acting (逢办必查) as answered, with the feedback once given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRow {
+    pub id: String,
+    pub at_ms: i64,
+    pub account_id: i64,
+    pub department: String,
+    pub matter: String,
+    pub purpose: String,
+    pub subject_code: String,
+    pub as_of: String,
+    pub verdict: String,
+    pub measures: Vec<String>,
+    pub listings: Vec<i64>,
+    pub ledger_size: u64,
+    pub feedback: Option<Feedback>,
+}
+
+/// Per-department figures of checks and feedback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DepartmentStats {
+    pub department: String,
+    pub checks: u64,
+    /// Checks whose answer was not `clear`.
+    pub non_clear: u64,
+    pub with_feedback: u64,
+    pub measures_applied: u64,
+    pub measures_not_applied: u64,
 }
 
 /// The storage contract. Implementations must keep ledger order: event indexes are
@@ -304,4 +369,36 @@ pub trait Store: Send {
     fn log_access(&mut self, e: &AccessEntry) -> Result<()>;
     /// The newest reads of a subject's non-public data first.
     fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>>;
+
+    /// Records one step of a listing's procedure: stores `listing` (a new one when its
+    /// id is 0; otherwise only if nobody recorded another step since `listing.last_event`
+    /// was read, else `Conflict`), appends the step's `kind` event and signs the head.
+    /// Returns the listing as stored (id and event indexes filled in).
+    fn put_listing(
+        &mut self,
+        listing: &Listing,
+        kind: EventKind,
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Listing, SignedHead)>;
+    fn listing(&self, id: i64) -> Result<Option<Listing>>;
+    fn listings_of(&self, subject_code: &str) -> Result<Vec<Listing>>;
+    /// Listings in id order after `filter.after_id`.
+    fn listings(&self, filter: &ListingFilter) -> Result<Vec<Listing>>;
+    /// Listings whose latest step is at ledger index `from` or later, in step order:
+    /// what a derived index must reload after it has seen the ledger up to `from`.
+    fn listings_changed_since(&self, from: u64) -> Result<Vec<Listing>>;
+    /// Subjects created at ledger index `from` or later.
+    fn subjects_created_since(&self, from: u64, limit: u32) -> Result<Vec<SubjectRow>>;
+
+    /// Records answered checks (one transaction for the whole batch).
+    fn record_checks(&mut self, checks: &[CheckRow]) -> Result<()>;
+    fn check_entry(&self, id: &str) -> Result<Option<CheckRow>>;
+    /// Records a check's feedback once; a second feedback is a `Conflict`.
+    fn record_feedback(&mut self, check_id: &str, f: &Feedback) -> Result<()>;
+    /// The newest checks of a subject first.
+    fn checks_of(&self, subject_code: &str, limit: u32) -> Result<Vec<CheckRow>>;
+    /// Figures per department (one department, or all), by department name.
+    fn check_stats(&self, department: Option<&str>) -> Result<Vec<DepartmentStats>>;
 }

@@ -27,14 +27,18 @@ use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
 
 use crate::sqlite::identity_conflict;
+use crate::postgres_listings;
 use crate::{
-    AccessEntry, Account, BatchOutcome, Counts, Entry, EventRow, NewAccount, NewQuarantine, NewRecord, Outcome,
-    QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store, StoreError, SubjectRow,
+    AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRow, Feedback, ListingFilter,
+    NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store,
+    StoreError, SubjectRow,
 };
+use xinyong_core::listing::Listing;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_accounts.sql")),
+    (3, include_str!("../migrations/postgres/0003_listings_checks.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -46,7 +50,7 @@ const MIGRATE_LOCK: i32 = 0x7879_6d67;
 /// A pooled connection with its prepared statements (they live as long as the connection).
 pub struct PgConn {
     client: Client,
-    statements: HashMap<&'static str, Statement>,
+    statements: HashMap<String, Statement>,
 }
 
 struct Manager {
@@ -76,30 +80,34 @@ pub struct PgStore {
 
 /// Prepares `sql` once per connection.
 fn prepared(
-    statements: &mut HashMap<&'static str, Statement>,
+    statements: &mut HashMap<String, Statement>,
     client: &mut impl GenericClient,
-    sql: &'static str,
+    sql: &str,
 ) -> Result<Statement> {
     if let Some(st) = statements.get(sql) {
         return Ok(st.clone());
     }
     let st = client.prepare(sql)?;
-    statements.insert(sql, st.clone());
+    statements.insert(sql.to_string(), st.clone());
     Ok(st)
 }
 
 impl PgConn {
-    fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+    pub(crate) fn prepare(&mut self, sql: &str) -> Result<Statement> {
+        prepared(&mut self.statements, &mut self.client, sql)
+    }
+
+    pub(crate) fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let st = prepared(&mut self.statements, &mut self.client, sql)?;
         Ok(self.client.query(&st, params)?)
     }
 
-    fn query_opt(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+    pub(crate) fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
         let st = prepared(&mut self.statements, &mut self.client, sql)?;
         Ok(self.client.query_opt(&st, params)?)
     }
 
-    fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+    pub(crate) fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let st = prepared(&mut self.statements, &mut self.client, sql)?;
         Ok(self.client.execute(&st, params)?)
     }
@@ -193,7 +201,7 @@ fn to_hash(b: Vec<u8>) -> Result<Hash> {
 }
 
 /// Takes the ledger lock; returns the frontier as the last writer committed it.
-fn lock_ledger(tx: &mut Transaction<'_>) -> Result<Frontier> {
+pub(crate) fn lock_ledger(tx: &mut Transaction<'_>) -> Result<Frontier> {
     tx.execute("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", &[&LEDGER_LOCK])?;
     let row = tx.query_opt("SELECT v FROM meta WHERE k = 'frontier'", &[])?;
     match row {
@@ -202,7 +210,7 @@ fn lock_ledger(tx: &mut Transaction<'_>) -> Result<Frontier> {
     }
 }
 
-fn sign_head(tx: &mut Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
+pub(crate) fn sign_head(tx: &mut Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
     tx.execute(
         "INSERT INTO meta (k, v) VALUES ('frontier', $1) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
         &[&frontier.to_bytes()],
@@ -578,7 +586,7 @@ impl<'a> Batch<'a> {
 /// its statements prepared once per connection.
 struct QuarantineWriter<'t, 'c> {
     tx: &'t mut Transaction<'c>,
-    statements: &'t mut HashMap<&'static str, Statement>,
+    statements: &'t mut HashMap<String, Statement>,
 }
 
 const Q_REPLACE: &str =
@@ -635,7 +643,7 @@ impl QuarantineWriter<'_, '_> {
     }
 }
 
-fn subject_row(row: &Row) -> SubjectRow {
+pub(crate) fn subject_row(row: &Row) -> SubjectRow {
     let former: String = row.get(3);
     SubjectRow {
         code: row.get(0),
@@ -704,6 +712,7 @@ fn account_row(row: &Row) -> Account {
         provider: row.get(4),
         password_hash: row.get(5),
         disabled: row.get::<_, i64>(6) != 0,
+        subject_code: row.get(7),
     }
 }
 
@@ -935,22 +944,23 @@ impl Store for PgStore {
 
     fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64> {
         let row = self.conn()?.query_opt(
-            "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
-            &[&a.username, &a.display_name, &a.role, &a.provider, &a.password_hash, &now_ms],
+            "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms, subject_code)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
+            &[&a.username, &a.display_name, &a.role, &a.provider, &a.password_hash, &now_ms, &a.subject_code],
         )?;
         row.map(|r| r.get(0)).ok_or_else(|| StoreError::Conflict(format!("account '{}' already exists", a.username)))
     }
 
     fn account(&self, username: &str) -> Result<Option<Account>> {
-        const SQL: &str = "SELECT id, username, display_name, role, provider, password_hash, disabled \
-                           FROM accounts WHERE username = $1";
+        const SQL: &str = "SELECT id, username, display_name, role, provider, password_hash, disabled, \
+                           subject_code FROM accounts WHERE username = $1";
         Ok(self.conn()?.query_opt(SQL, &[&username])?.map(|r| account_row(&r)))
     }
 
     fn accounts(&self) -> Result<Vec<Account>> {
         const SQL: &str =
-            "SELECT id, username, display_name, role, provider, password_hash, disabled FROM accounts ORDER BY id";
+            "SELECT id, username, display_name, role, provider, password_hash, disabled, subject_code FROM accounts \
+             ORDER BY id";
         Ok(self.conn()?.query(SQL, &[])?.iter().map(account_row).collect())
     }
 
@@ -963,8 +973,8 @@ impl Store for PgStore {
     }
 
     fn account_by_token(&self, token_hash: &Hash) -> Result<Option<Account>> {
-        const SQL: &str = "SELECT a.id, a.username, a.display_name, a.role, a.provider, a.password_hash, a.disabled \
-                           FROM accounts a JOIN api_tokens t ON t.account_id = a.id WHERE t.token_hash = $1";
+        const SQL: &str = "SELECT a.id, a.username, a.display_name, a.role, a.provider, a.password_hash, a.disabled, \
+                           a.subject_code FROM accounts a JOIN api_tokens t ON t.account_id = a.id WHERE t.token_hash = $1";
         Ok(self.conn()?.query_opt(SQL, &[&&token_hash[..]])?.map(|r| account_row(&r)))
     }
 
@@ -978,16 +988,16 @@ impl Store for PgStore {
 
     fn session(&self, session_hash: &Hash, now_ms: i64) -> Result<Option<(Account, Session)>> {
         const SQL: &str = "SELECT a.id, a.username, a.display_name, a.role, a.provider, a.password_hash, a.disabled, \
-                           s.csrf, s.created_ms, s.expires_ms FROM sessions s JOIN accounts a ON a.id = s.account_id
+                           a.subject_code, s.csrf, s.created_ms, s.expires_ms FROM sessions s JOIN accounts a ON a.id = s.account_id
                            WHERE s.session_hash = $1 AND s.expires_ms > $2";
         Ok(self.conn()?.query_opt(SQL, &[&&session_hash[..], &now_ms])?.map(|row| {
             let account = account_row(&row);
             let session = Session {
                 session_hash: *session_hash,
                 account_id: account.id,
-                csrf: row.get(7),
-                created_ms: row.get(8),
-                expires_ms: row.get(9),
+                csrf: row.get(8),
+                created_ms: row.get(9),
+                expires_ms: row.get(10),
             };
             (account, session)
         }))
@@ -1005,6 +1015,57 @@ impl Store for PgStore {
             &[&e.subject_code, &e.account_id, &e.actor, &e.provider, &e.purpose, &e.what, &e.at_ms],
         )?;
         Ok(())
+    }
+
+    fn put_listing(
+        &mut self,
+        listing: &Listing,
+        kind: EventKind,
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Listing, SignedHead)> {
+        postgres_listings::put_listing(&mut self.conn()?.client, listing, kind, p, key, now_ms)
+    }
+
+    fn listing(&self, id: i64) -> Result<Option<Listing>> {
+        postgres_listings::listing(&mut *self.conn()?, id)
+    }
+
+    fn listings_of(&self, subject_code: &str) -> Result<Vec<Listing>> {
+        postgres_listings::listings_of(&mut *self.conn()?, subject_code)
+    }
+
+    fn listings(&self, filter: &ListingFilter) -> Result<Vec<Listing>> {
+        postgres_listings::listings(&mut *self.conn()?, filter)
+    }
+
+    fn listings_changed_since(&self, from: u64) -> Result<Vec<Listing>> {
+        postgres_listings::listings_changed_since(&mut *self.conn()?, from)
+    }
+
+    fn subjects_created_since(&self, from: u64, limit: u32) -> Result<Vec<SubjectRow>> {
+        postgres_listings::subjects_created_since(&mut *self.conn()?, from, limit)
+    }
+
+    fn record_checks(&mut self, checks: &[CheckRow]) -> Result<()> {
+        postgres_listings::record_checks(&mut *self.conn()?, checks)
+    }
+
+    fn check_entry(&self, id: &str) -> Result<Option<CheckRow>> {
+        postgres_listings::check_entry(&mut *self.conn()?, id)
+    }
+
+    fn record_feedback(&mut self, check_id: &str, f: &Feedback) -> Result<()> {
+        postgres_listings::record_feedback(&mut *self.conn()?, check_id, f)
+    }
+
+    fn checks_of(&self, subject_code: &str, limit: u32) -> Result<Vec<CheckRow>> {
+        postgres_listings::checks_of(&mut *self.conn()?, subject_code, limit)
+    }
+
+    fn check_stats(&self, department: Option<&str>) -> Result<Vec<DepartmentStats>> {
+        postgres_listings::check_stats(&mut *self.conn()?, department)
     }
 
     fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>> {

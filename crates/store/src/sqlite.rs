@@ -7,14 +7,18 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
 
+use crate::sqlite_listings;
 use crate::{
-    AccessEntry, Account, BatchOutcome, Counts, Entry, EventRow, NewAccount, NewQuarantine, NewRecord, Outcome,
-    QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store, StoreError, SubjectRow,
+    AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRow, Feedback, ListingFilter,
+    NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store,
+    StoreError, SubjectRow,
 };
+use xinyong_core::listing::Listing;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
+    (3, include_str!("../migrations/sqlite/0003_listings_checks.sql")),
 ];
 
 pub struct SqliteStore {
@@ -63,7 +67,7 @@ impl SqliteStore {
     }
 }
 
-fn load_frontier(tx: &Transaction<'_>) -> Result<Frontier> {
+pub(crate) fn load_frontier(tx: &Transaction<'_>) -> Result<Frontier> {
     let bytes: Option<Vec<u8>> =
         tx.query_row("SELECT v FROM meta WHERE k = 'frontier'", [], |r| r.get(0)).optional()?;
     match bytes {
@@ -77,7 +81,7 @@ fn to_hash(b: Vec<u8>) -> Result<Hash> {
 }
 
 /// Appends one event within the open transaction and advances the frontier.
-fn push_event(
+pub(crate) fn push_event(
     tx: &Transaction<'_>,
     frontier: &mut Frontier,
     subject: &str,
@@ -95,7 +99,7 @@ fn push_event(
     Ok(idx)
 }
 
-fn sign_head(tx: &Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
+pub(crate) fn sign_head(tx: &Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
     tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('frontier', ?1)", params![frontier.to_bytes()])?;
     let head = TreeHead { size: frontier.size(), root: frontier.root(), timestamp_ms: now_ms };
     let signed = key.sign(&head);
@@ -285,10 +289,10 @@ fn append_quarantine(tx: &Transaction<'_>, q: &NewQuarantine, now_ms: i64) -> Re
     }
 }
 
-const SUBJECT_COLUMNS: &str =
+pub(crate) const SUBJECT_COLUMNS: &str =
     "code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, created_event";
 
-fn subject_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SubjectRow> {
+pub(crate) fn subject_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SubjectRow> {
     let former: String = row.get(3)?;
     Ok(SubjectRow {
         code: row.get(0)?,
@@ -353,7 +357,7 @@ fn to_event(t: RawEvent) -> Result<EventRow> {
     Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? })
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, provider, password_hash, disabled";
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, provider, password_hash, disabled, subject_code";
 
 fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -364,15 +368,16 @@ fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
         provider: row.get(4)?,
         password_hash: row.get(5)?,
         disabled: row.get::<_, i64>(6)? != 0,
+        subject_code: row.get(7)?,
     })
 }
 
 impl Store for SqliteStore {
     fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64> {
         let n = self.conn.execute(
-            "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (username) DO NOTHING",
-            params![a.username, a.display_name, a.role, a.provider, a.password_hash, now_ms],
+            "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms, subject_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (username) DO NOTHING",
+            params![a.username, a.display_name, a.role, a.provider, a.password_hash, now_ms, a.subject_code],
         )?;
         if n == 0 {
             return Err(StoreError::Conflict(format!("account '{}' already exists", a.username)));
@@ -434,9 +439,9 @@ impl Store for SqliteStore {
                 let session = Session {
                     session_hash: *session_hash,
                     account_id: account.id,
-                    csrf: row.get(7)?,
-                    created_ms: row.get(8)?,
-                    expires_ms: row.get(9)?,
+                    csrf: row.get(8)?,
+                    created_ms: row.get(9)?,
+                    expires_ms: row.get(10)?,
                 };
                 Ok((account, session))
             })
@@ -624,6 +629,57 @@ impl Store for SqliteStore {
             events: self.ledger_size()?,
             quarantine_open: count("SELECT COUNT(*) FROM quarantine WHERE status = 'open'")?,
         })
+    }
+
+    fn put_listing(
+        &mut self,
+        listing: &Listing,
+        kind: EventKind,
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Listing, SignedHead)> {
+        sqlite_listings::put_listing(&mut self.conn, listing, kind, p, key, now_ms)
+    }
+
+    fn listing(&self, id: i64) -> Result<Option<Listing>> {
+        sqlite_listings::listing(&self.conn, id)
+    }
+
+    fn listings_of(&self, subject_code: &str) -> Result<Vec<Listing>> {
+        sqlite_listings::listings_of(&self.conn, subject_code)
+    }
+
+    fn listings(&self, filter: &ListingFilter) -> Result<Vec<Listing>> {
+        sqlite_listings::listings(&self.conn, filter)
+    }
+
+    fn listings_changed_since(&self, from: u64) -> Result<Vec<Listing>> {
+        sqlite_listings::listings_changed_since(&self.conn, from)
+    }
+
+    fn subjects_created_since(&self, from: u64, limit: u32) -> Result<Vec<SubjectRow>> {
+        sqlite_listings::subjects_created_since(&self.conn, from, limit)
+    }
+
+    fn record_checks(&mut self, checks: &[CheckRow]) -> Result<()> {
+        sqlite_listings::record_checks(&mut self.conn, checks)
+    }
+
+    fn check_entry(&self, id: &str) -> Result<Option<CheckRow>> {
+        sqlite_listings::check_entry(&self.conn, id)
+    }
+
+    fn record_feedback(&mut self, check_id: &str, f: &Feedback) -> Result<()> {
+        sqlite_listings::record_feedback(&mut self.conn, check_id, f)
+    }
+
+    fn checks_of(&self, subject_code: &str, limit: u32) -> Result<Vec<CheckRow>> {
+        sqlite_listings::checks_of(&self.conn, subject_code, limit)
+    }
+
+    fn check_stats(&self, department: Option<&str>) -> Result<Vec<DepartmentStats>> {
+        sqlite_listings::check_stats(&self.conn, department)
     }
 }
 

@@ -136,6 +136,7 @@ async fn create_account(
     let token = req.token.then(|| crate::auth::new_secret("xy_"));
     let token_hash = token.as_deref().map(crate::auth::hash_secret);
     let new = xinyong_store::NewAccount {
+        subject_code: None,
         username: req.username.clone(),
         display_name: req.display_name.clone().unwrap_or_else(|| req.username.clone()),
         role: req.role.clone(),

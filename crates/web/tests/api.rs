@@ -36,6 +36,7 @@ fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>) ->
         .store
         .create_account(
             &xinyong_store::NewAccount {
+                subject_code: None,
                 username: username.into(),
                 display_name: username.into(),
                 role: role.into(),

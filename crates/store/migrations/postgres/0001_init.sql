@@ -9,7 +9,7 @@ CREATE TABLE meta (
 
 -- 信用主体: one row per normalised code.
 CREATE TABLE subjects (
-    code TEXT PRIMARY KEY,
+    code TEXT COLLATE "C" PRIMARY KEY,  -- byte order, as SQLite pages it
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     former_names TEXT NOT NULL DEFAULT '[]',

@@ -1,0 +1,306 @@
+//! SQLite storage of listings and checks (the `Store` methods delegate here).
+
+use rusqlite::{Connection, OptionalExtension, params};
+use xinyong_core::event::{EventBody, EventKind, Provenance};
+use xinyong_core::listing::{Listing, ListingStatus, RemovalKind, step_facts};
+use xinyong_core::record::{date_string, parse_date};
+use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+
+use crate::sqlite::{load_frontier, push_event, sign_head, subject_row};
+use crate::{CheckRow, DepartmentStats, Feedback, ListingFilter, Result, StoreError, SubjectRow};
+
+const LISTING_COLUMNS: &str = "id, subject_code, list_type, status, provider, basis, reason, notice_date, \
+    objection_until, objections, decision_date, start_date, end_date, removed_date, removal_kind, removal_reason, \
+    document, persons, first_event, decided_event, last_event";
+
+fn date_col(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<time::Date>> {
+    Ok(row.get::<_, Option<String>>(i)?.and_then(|s| parse_date(&s)))
+}
+
+fn json_col<T: serde::de::DeserializeOwned + Default>(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(i)?;
+    serde_json::from_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+}
+
+fn listing_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Listing> {
+    let status: String = row.get(3)?;
+    let removal_kind: Option<String> = row.get(14)?;
+    Ok(Listing {
+        id: row.get(0)?,
+        subject: row.get(1)?,
+        list_type: row.get(2)?,
+        status: ListingStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, format!("status {status}").into())
+        })?,
+        provider: row.get(4)?,
+        basis: row.get(5)?,
+        reason: row.get(6)?,
+        notice_date: date_col(row, 7)?,
+        objection_until: date_col(row, 8)?,
+        objections: json_col(row, 9)?,
+        decision_date: date_col(row, 10)?,
+        start: date_col(row, 11)?,
+        end: date_col(row, 12)?,
+        removed_date: date_col(row, 13)?,
+        removal_kind: removal_kind.as_deref().and_then(RemovalKind::parse),
+        removal_reason: row.get(15)?,
+        document: json_col(row, 16)?,
+        persons: json_col(row, 17)?,
+        first_event: row.get::<_, i64>(18)? as u64,
+        decided_event: row.get::<_, Option<i64>>(19)?.map(|v| v as u64),
+        last_event: row.get::<_, i64>(20)? as u64,
+    })
+}
+
+fn json(v: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn put_listing(
+    conn: &mut Connection,
+    listing: &Listing,
+    kind: EventKind,
+    p: &Provenance,
+    key: &LedgerKey,
+    now_ms: i64,
+) -> Result<(Listing, SignedHead)> {
+    let tx = conn.transaction()?;
+    let exists: bool = tx
+        .query_row("SELECT 1 FROM subjects WHERE code = ?1", [&listing.subject], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if !exists {
+        return Err(StoreError::NotFound(format!("subject {}", listing.subject)));
+    }
+    let mut frontier = load_frontier(&tx)?;
+    let idx = frontier.size();
+    let mut stored = listing.clone();
+    let d = |d: Option<time::Date>| d.map(date_string);
+    if stored.id == 0 {
+        tx.execute(
+            "INSERT INTO listings (subject_code, list_type, status, provider, reason, objections, document, persons,
+                                   first_event, last_event)
+             VALUES (?1, ?2, 'noticed', ?3, '', '[]', '{}', '[]', ?4, ?4)",
+            params![stored.subject, stored.list_type, stored.provider, idx as i64],
+        )?;
+        stored.id = tx.last_insert_rowid();
+        stored.first_event = idx;
+    } else {
+        let current: Option<i64> =
+            tx.query_row("SELECT last_event FROM listings WHERE id = ?1", [stored.id], |r| r.get(0)).optional()?;
+        match current {
+            None => return Err(StoreError::NotFound(format!("listing {}", stored.id))),
+            Some(last) if last as u64 != listing.last_event => {
+                return Err(StoreError::Conflict(format!(
+                    "名单 {} 已有新的处理步骤，请刷新后重试 / listing {} changed since it was read",
+                    stored.id, stored.id
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    if kind == EventKind::ListingDecided {
+        stored.decided_event = Some(idx);
+    }
+    stored.last_event = idx;
+    let body = EventBody::listing(kind, &stored.subject, &stored.list_type, stored.id, step_facts(kind, &stored), p);
+    let payload = body.canonical_bytes();
+    push_event(&tx, &mut frontier, &stored.subject, kind, None, &payload, &leaf_hash(&payload))?;
+    tx.execute(
+        "UPDATE listings SET status = ?2, provider = ?3, basis = ?4, reason = ?5, notice_date = ?6, objection_until = ?7,
+             objections = ?8, decision_date = ?9, start_date = ?10, end_date = ?11, removed_date = ?12,
+             removal_kind = ?13, removal_reason = ?14, document = ?15, persons = ?16, decided_event = ?17,
+             last_event = ?18
+         WHERE id = ?1",
+        params![
+            stored.id,
+            stored.status.as_str(),
+            stored.provider,
+            stored.basis,
+            stored.reason,
+            d(stored.notice_date),
+            d(stored.objection_until),
+            json(&stored.objections)?,
+            d(stored.decision_date),
+            d(stored.start),
+            d(stored.end),
+            d(stored.removed_date),
+            stored.removal_kind.map(|k| k.as_str()),
+            stored.removal_reason,
+            json(&stored.document)?,
+            json(&stored.persons)?,
+            stored.decided_event.map(|v| v as i64),
+            idx as i64,
+        ],
+    )?;
+    let head = sign_head(&tx, &frontier, key, now_ms)?;
+    tx.commit()?;
+    Ok((stored, head))
+}
+
+pub(crate) fn listing(conn: &Connection, id: i64) -> Result<Option<Listing>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {LISTING_COLUMNS} FROM listings WHERE id = ?1"))?
+        .query_row([id], listing_row)
+        .optional()?)
+}
+
+pub(crate) fn listings_of(conn: &Connection, code: &str) -> Result<Vec<Listing>> {
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {LISTING_COLUMNS} FROM listings WHERE subject_code = ?1 ORDER BY id"))?;
+    Ok(st.query_map([code], listing_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn listings(conn: &Connection, f: &ListingFilter) -> Result<Vec<Listing>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {LISTING_COLUMNS} FROM listings
+         WHERE id > ?1 AND (?2 IS NULL OR list_type = ?2) AND (?3 IS NULL OR status = ?3)
+           AND (?4 IS NULL OR (status = 'listed' AND start_date <= ?4 AND (end_date IS NULL OR end_date > ?4)))
+           AND (?5 IS NULL OR provider = ?5)
+         ORDER BY id LIMIT ?6"
+    ))?;
+    let rows = st.query_map(
+        params![f.after_id, f.list_type, f.status.map(|s| s.as_str()), f.active_on, f.provider, f.limit],
+        listing_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn listings_changed_since(conn: &Connection, from: u64) -> Result<Vec<Listing>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {LISTING_COLUMNS} FROM listings WHERE last_event >= ?1 ORDER BY last_event"
+    ))?;
+    Ok(st.query_map([from as i64], listing_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn subjects_created_since(conn: &Connection, from: u64, limit: u32) -> Result<Vec<SubjectRow>> {
+    // the events table is keyed by index: a range scan, no index on subjects needed
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {} FROM events e JOIN subjects s ON s.code = e.subject_code
+         WHERE e.idx >= ?1 AND e.kind = 'subject.created' ORDER BY e.idx LIMIT ?2",
+        crate::sqlite::SUBJECT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+    ))?;
+    Ok(st.query_map(params![from as i64, limit], subject_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+const CHECK_COLUMNS: &str = "id, at_ms, account_id, department, matter, purpose, subject_code, as_of, verdict, \
+    measures, listings, ledger_size, feedback_ms, feedback_account, applied, not_applied, note";
+
+fn check_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckRow> {
+    let feedback_ms: Option<i64> = row.get(12)?;
+    let feedback = match feedback_ms {
+        None => None,
+        Some(at_ms) => Some(Feedback {
+            at_ms,
+            account_id: row.get::<_, Option<i64>>(13)?.unwrap_or_default(),
+            applied: json_col(row, 14)?,
+            not_applied: json_col(row, 15)?,
+            note: row.get(16)?,
+        }),
+    };
+    Ok(CheckRow {
+        id: row.get(0)?,
+        at_ms: row.get(1)?,
+        account_id: row.get(2)?,
+        department: row.get(3)?,
+        matter: row.get(4)?,
+        purpose: row.get(5)?,
+        subject_code: row.get(6)?,
+        as_of: row.get(7)?,
+        verdict: row.get(8)?,
+        measures: json_col(row, 9)?,
+        listings: json_col(row, 10)?,
+        ledger_size: row.get::<_, i64>(11)? as u64,
+        feedback,
+    })
+}
+
+pub(crate) fn record_checks(conn: &mut Connection, checks: &[CheckRow]) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO checks (id, at_ms, account_id, department, matter, purpose, subject_code, as_of, verdict,
+                                 measures, listings, ledger_size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        for c in checks {
+            st.execute(params![
+                c.id,
+                c.at_ms,
+                c.account_id,
+                c.department,
+                c.matter,
+                c.purpose,
+                c.subject_code,
+                c.as_of,
+                c.verdict,
+                json(&c.measures)?,
+                json(&c.listings)?,
+                c.ledger_size as i64,
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub(crate) fn check_entry(conn: &Connection, id: &str) -> Result<Option<CheckRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {CHECK_COLUMNS} FROM checks WHERE id = ?1"))?
+        .query_row([id], check_row)
+        .optional()?)
+}
+
+pub(crate) fn record_feedback(conn: &mut Connection, check_id: &str, f: &Feedback) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE checks SET feedback_ms = ?2, feedback_account = ?3, applied = ?4, not_applied = ?5, note = ?6,
+             n_applied = ?7, n_not_applied = ?8
+         WHERE id = ?1 AND feedback_ms IS NULL",
+        params![
+            check_id,
+            f.at_ms,
+            f.account_id,
+            json(&f.applied)?,
+            json(&f.not_applied)?,
+            f.note,
+            f.applied.len() as i64,
+            f.not_applied.len() as i64,
+        ],
+    )?;
+    if n == 0 {
+        return Err(match check_entry(conn, check_id)? {
+            None => StoreError::NotFound(format!("check {check_id}")),
+            Some(_) => StoreError::Conflict(format!(
+                "核查 {check_id} 已反馈 / feedback for check {check_id} was already recorded"
+            )),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn checks_of(conn: &Connection, code: &str, limit: u32) -> Result<Vec<CheckRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {CHECK_COLUMNS} FROM checks WHERE subject_code = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2"
+    ))?;
+    Ok(st.query_map(params![code, limit], check_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn check_stats(conn: &Connection, department: Option<&str>) -> Result<Vec<DepartmentStats>> {
+    let mut st = conn.prepare_cached(
+        "SELECT department, COUNT(*), SUM(verdict <> 'clear'), COUNT(feedback_ms),
+                COALESCE(SUM(n_applied), 0), COALESCE(SUM(n_not_applied), 0)
+         FROM checks WHERE ?1 IS NULL OR department = ?1 GROUP BY department ORDER BY department",
+    )?;
+    let rows = st.query_map([department], |row| {
+        Ok(DepartmentStats {
+            department: row.get(0)?,
+            checks: row.get::<_, i64>(1)? as u64,
+            non_clear: row.get::<_, Option<i64>>(2)?.unwrap_or_default() as u64,
+            with_feedback: row.get::<_, i64>(3)? as u64,
+            measures_applied: row.get::<_, i64>(4)? as u64,
+            measures_not_applied: row.get::<_, i64>(5)? as u64,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
