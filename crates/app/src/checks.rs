@@ -192,6 +192,12 @@ impl CheckIndex {
         self.read().listings.values().map(Vec::len).sum()
     }
 
+    /// The name of a subject, if known.
+    pub fn name_of(&self, code: &str) -> Option<String> {
+        let k = key_of(code)?;
+        self.read().names.get(&k).map(|n| n.to_string())
+    }
+
     pub fn head(&self) -> Option<Arc<SignedHead>> {
         self.read().head.clone()
     }
@@ -202,7 +208,11 @@ impl CheckIndex {
         let key = key_of(code.key());
         let inner = self.read();
         let name = key.and_then(|k| inner.names.get(&k));
-        let subject = name.map(|n| SubjectBrief { code: code.key().to_string(), name: n.to_string(), kind: code.kind().as_str() });
+        let subject = name.map(|n| SubjectBrief {
+            code: code.key().to_string(),
+            name: n.to_string(),
+            kind: code.kind().as_str(),
+        });
         let in_force: Vec<Arc<Listing>> = key
             .and_then(|k| inner.listings.get(&k))
             .map(|v| v.iter().filter(|l| l.in_force_on(on)).cloned().collect())

@@ -2,8 +2,8 @@
 //! department files (validate → store or quarantine → ledger), resubmission of
 //! quarantined rows, ledger verification and proofs, synthetic data.
 
-pub mod intake;
 pub mod checks;
+pub mod intake;
 pub mod ledger;
 pub mod listings;
 pub mod migrate;

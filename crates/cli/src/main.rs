@@ -188,12 +188,15 @@ enum UserCmd {
     Add {
         #[arg(long)]
         username: String,
-        /// admin or officer.
+        /// admin, officer or subject (an entity's own account).
         #[arg(long, default_value = "officer")]
         role: String,
         /// The department an officer pushes data for.
         #[arg(long)]
         provider: Option<String>,
+        /// The subject code a `subject` account speaks for.
+        #[arg(long)]
+        subject: Option<String>,
         #[arg(long)]
         display_name: Option<String>,
         /// Read the password from the first line of stdin.
@@ -412,7 +415,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Serve { data, listen, demo, secure_cookies, demo_subjects, demo_records } => {
             serve(&data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies)?
         }
-        Command::User { cmd: UserCmd::Add { username, role, provider, display_name, password_stdin, token, data } } => {
+        Command::User {
+            cmd: UserCmd::Add { username, role, provider, subject, display_name, password_stdin, token, data },
+        } => {
             let mut app = data.open()?;
             let password = if password_stdin {
                 let mut line = String::new();
@@ -421,7 +426,8 @@ fn run(cmd: Command) -> Result<ExitCode> {
             } else {
                 xinyong_web::new_secret("")[..16].to_string()
             };
-            let created = create_account(&mut app, &username, &role, provider, display_name, &password, token)?;
+            let role = Role { role: &role, provider, subject };
+            let created = create_account(&mut app, &username, role, display_name, &password, token)?;
             let mut v = serde_json::to_value(&created)?;
             if !password_stdin {
                 v["password"] = password.into();
@@ -539,27 +545,43 @@ struct CreatedAccount {
     token: Option<String>,
 }
 
+/// A role and what binds it: an officer's department, a subject account's code.
+struct Role<'a> {
+    role: &'a str,
+    provider: Option<String>,
+    subject: Option<String>,
+}
+
 fn create_account(
     app: &mut App,
     username: &str,
-    role: &str,
-    provider: Option<String>,
+    Role { role, provider, subject }: Role<'_>,
     display_name: Option<String>,
     password: &str,
     with_token: bool,
 ) -> Result<CreatedAccount> {
-    if role != "admin" && role != "officer" {
-        return Err(anyhow!("role must be admin or officer / 角色应为 admin 或 officer"));
+    if !["admin", "officer", "subject"].contains(&role) {
+        return Err(anyhow!("role must be admin, officer or subject / 角色应为 admin、officer 或 subject"));
     }
     if role == "officer" && provider.is_none() {
         return Err(anyhow!("an officer needs --provider (the department) / 部门用户须指定 --provider"));
     }
+    let subject = match (role, subject) {
+        ("subject", Some(code)) => Some(
+            xinyong_core::SubjectCode::parse(&code)
+                .map_err(|e| anyhow!("--subject: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?
+                .key()
+                .to_string(),
+        ),
+        ("subject", None) => return Err(anyhow!("a subject account needs --subject CODE / 主体账号须指定 --subject")),
+        _ => None,
+    };
     if password.chars().count() < 10 {
         return Err(anyhow!("password too short (at least 10 characters) / 密码至少 10 位"));
     }
     let hash = xinyong_web::hash_password(password).map_err(|e| anyhow!("{}", e.message))?;
     let account = xinyong_store::NewAccount {
-        subject_code: None,
+        subject_code: subject,
         username: username.to_string(),
         display_name: display_name.unwrap_or_else(|| provider.clone().unwrap_or_else(|| username.to_string())),
         role: role.to_string(),
@@ -609,21 +631,24 @@ fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secur
 fn write_demo_credentials(app: &mut App, path: &Path, listen: SocketAddr) -> Result<()> {
     let admin_password = xinyong_web::new_secret("")[..16].to_string();
     let officer_password = xinyong_web::new_secret("")[..16].to_string();
-    create_account(app, "admin", "admin", None, Some("信用中心管理员".into()), &admin_password, false)?;
-    let officer = create_account(
-        app,
-        "chaoyang-samr",
-        "officer",
-        Some(DEMO_PROVIDER.into()),
-        Some("朝阳区市场监管局".into()),
-        &officer_password,
-        true,
-    )?;
+    let admin = Role { role: "admin", provider: None, subject: None };
+    create_account(app, "admin", admin, Some("信用中心管理员".into()), &admin_password, false)?;
+    let officer = Role { role: "officer", provider: Some(DEMO_PROVIDER.into()), subject: None };
+    let officer =
+        create_account(app, "chaoyang-samr", officer, Some("朝阳区市场监管局".into()), &officer_password, true)?;
+    // the entity of the first demo listing, to see who checked it
+    let entity_code = demo_entities(app)?.into_iter().next();
+    let entity_password = xinyong_web::new_secret("")[..16].to_string();
+    if let Some(code) = &entity_code {
+        let role = Role { role: "subject", provider: None, subject: Some(code.clone()) };
+        create_account(app, "demo-entity", role, Some("演示企业".into()), &entity_password, false)?;
+    }
     let v = serde_json::json!({
         "portal": format!("http://{listen}/"),
         "admin": {"username": "admin", "password": admin_password},
         "officer": {"username": "chaoyang-samr", "password": officer_password, "provider": DEMO_PROVIDER},
         "department_token": officer.token,
+        "subject": {"username": "demo-entity", "password": entity_password, "code": entity_code},
         "note": "演示账号，仅用于本机演示 / demo accounts for local use only",
     });
     std::fs::write(path, serde_json::to_string_pretty(&v)?)?;
@@ -657,7 +682,22 @@ fn load_demo(app: &mut App, subjects: u64, records: u64) -> Result<Vec<intake::I
         );
         summaries.push(s);
     }
+    let entities = demo_entities(app)?;
+    let n = xinyong_app::listings::seed_demo(app, &entities, DEMO_PROVIDER, xinyong_app::today_shanghai())?;
+    eprintln!("演示名单 / demo listings: {n}");
     Ok(summaries)
+}
+
+/// The enterprises the demo listings are about (the first ones in code order).
+fn demo_entities(app: &App) -> Result<Vec<String>> {
+    Ok(app
+        .store
+        .subjects_after("", 2_000)?
+        .into_iter()
+        .filter(|s| s.kind == "enterprise")
+        .map(|s| s.code)
+        .take(9)
+        .collect())
 }
 
 /// Generate, import everything, verify: the whole core in one command.

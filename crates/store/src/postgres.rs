@@ -26,8 +26,8 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
 
-use crate::sqlite::identity_conflict;
 use crate::postgres_listings;
+use crate::sqlite::identity_conflict;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRow, Feedback, ListingFilter,
     NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store,
@@ -210,7 +210,12 @@ pub(crate) fn lock_ledger(tx: &mut Transaction<'_>) -> Result<Frontier> {
     }
 }
 
-pub(crate) fn sign_head(tx: &mut Transaction<'_>, frontier: &Frontier, key: &LedgerKey, now_ms: i64) -> Result<SignedHead> {
+pub(crate) fn sign_head(
+    tx: &mut Transaction<'_>,
+    frontier: &Frontier,
+    key: &LedgerKey,
+    now_ms: i64,
+) -> Result<SignedHead> {
     tx.execute(
         "INSERT INTO meta (k, v) VALUES ('frontier', $1) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
         &[&frontier.to_bytes()],
@@ -958,8 +963,7 @@ impl Store for PgStore {
     }
 
     fn accounts(&self) -> Result<Vec<Account>> {
-        const SQL: &str =
-            "SELECT id, username, display_name, role, provider, password_hash, disabled, subject_code FROM accounts \
+        const SQL: &str = "SELECT id, username, display_name, role, provider, password_hash, disabled, subject_code FROM accounts \
              ORDER BY id";
         Ok(self.conn()?.query(SQL, &[])?.iter().map(account_row).collect())
     }

@@ -34,9 +34,24 @@ pub const MAX_BATCH_ROWS: usize = 10_000;
         catalog,
         list_accounts,
         create_account,
-        access_log
+        access_log,
+        crate::lists_api::post_check,
+        crate::lists_api::post_check_batch,
+        crate::lists_api::get_check,
+        crate::lists_api::post_feedback,
+        crate::lists_api::check_stats,
+        crate::lists_api::subject_checks,
+        crate::lists_api::public_lists,
+        crate::lists_api::measures,
+        crate::lists_api::post_listing,
+        crate::lists_api::get_listing,
+        crate::lists_api::post_objection,
+        crate::lists_api::post_decision,
+        crate::lists_api::post_removal
     ),
-    components(schemas(RecordBatch, Resubmission, NewAccountRequest)),
+    components(schemas(RecordBatch, Resubmission, NewAccountRequest, crate::lists_api::CheckRequest,
+        crate::lists_api::BatchCheckRequest, crate::lists_api::FeedbackRequest, crate::lists_api::ListingRequest,
+        crate::lists_api::DecisionRequest, crate::lists_api::ObjectionRequest, crate::lists_api::RemovalRequest)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

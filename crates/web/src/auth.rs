@@ -94,7 +94,16 @@ impl FromRequestParts<Shared> for Caller {
                 .trim()
                 .to_string();
             let hash = hash_secret(&token);
-            let account = crate::blocking(state, move |s| Ok(s.lock().store.account_by_token(&hash)?)).await?;
+            let account = match state.tokens.get(&hash) {
+                Some(a) => Some(a),
+                None => {
+                    let found = crate::blocking(state, move |s| Ok(s.lock().store.account_by_token(&hash)?)).await?;
+                    if let Some(a) = &found {
+                        state.tokens.put(hash, a.clone());
+                    }
+                    found
+                }
+            };
             return match account {
                 Some(a) if !a.disabled => Ok(Caller::Account { account: a, csrf: None }),
                 _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌无效 / invalid token")),
@@ -120,6 +129,30 @@ impl FromRequestParts<Shared> for Caller {
             ));
         }
         Ok(Caller::Public)
+    }
+}
+
+/// Accounts of recently seen API tokens. An entry lives [`TokenCache::TTL`]: a disabled
+/// account or withdrawn token stops working within that time on every node.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<xinyong_ledger::Hash, (Account, Instant)>>,
+}
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    pub fn get(&self, hash: &xinyong_ledger::Hash) -> Option<Account> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(a, _)| a.clone())
+    }
+
+    pub fn put(&self, hash: xinyong_ledger::Hash, account: Account) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() > 10_000 {
+            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        entries.insert(hash, (account, Instant::now()));
     }
 }
 

@@ -41,6 +41,8 @@ impl From<xinyong_app::AppError> for ApiError {
     fn from(e: xinyong_app::AppError) -> Self {
         match e {
             xinyong_app::AppError::Input { .. } => ApiError::unprocessable("invalid_input", e.to_string()),
+            xinyong_app::AppError::Refused(_) => ApiError::unprocessable("refused", e.to_string()),
+            xinyong_app::AppError::NotFound(m) => ApiError::not_found(m),
             xinyong_app::AppError::Store(xinyong_store::StoreError::NotFound(m)) => ApiError::not_found(m),
             xinyong_app::AppError::Store(xinyong_store::StoreError::Conflict(m)) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", m)

@@ -6,8 +6,10 @@
 
 mod api;
 mod auth;
+mod checklog;
 mod error;
 mod i18n;
+mod lists_api;
 mod metrics;
 mod portal;
 
@@ -42,6 +44,11 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// Mark cookies `Secure` (set when served behind HTTPS, as any real deployment is).
     pub secure_cookies: bool,
+    /// Subjects and listings in memory for checks before acting.
+    pub checks: xinyong_app::checks::CheckIndex,
+    check_log: std::sync::OnceLock<checklog::CheckLog>,
+    /// Bearer token → account, for a short while: the check path must not query the store.
+    tokens: auth::TokenCache,
     templates: minijinja::Environment<'static>,
     metrics: metrics::Metrics,
     limiter: auth::RateLimiter,
@@ -71,8 +78,19 @@ impl AppState {
             other => other?,
         };
         let subjects = app.store.counts().map_err(xinyong_app::AppError::from)?.subjects;
+        let started = std::time::Instant::now();
+        let checks = xinyong_app::checks::CheckIndex::load(app.store.as_ref())?;
+        tracing::info!(
+            subjects = checks.subjects(),
+            listings = checks.listings(),
+            ms = started.elapsed().as_millis() as u64,
+            "check index loaded"
+        );
         let state = AppState {
             app: Mutex::new(app),
+            checks,
+            check_log: std::sync::OnceLock::new(),
+            tokens: auth::TokenCache::default(),
             search,
             data_dir: data_dir.to_path_buf(),
             secure_cookies: false,
@@ -105,6 +123,18 @@ impl AppState {
         Ok(())
     }
 
+    /// The check log writer, started on first use.
+    pub(crate) fn check_log(&self, shared: &Shared) -> &checklog::CheckLog {
+        self.check_log.get_or_init(|| checklog::CheckLog::spawn(Arc::downgrade(shared)))
+    }
+
+    /// Loads into the check index what other writers appended (another node, `xinyong import`).
+    pub fn refresh_checks(&self) -> Result<(), WebError> {
+        let app = self.lock();
+        self.checks.refresh(app.store.as_ref())?;
+        Ok(())
+    }
+
     /// Re-indexes the given subjects (after intake).
     pub fn reindex(&self, codes: &[String]) -> Result<(), WebError> {
         if codes.is_empty() {
@@ -112,6 +142,7 @@ impl AppState {
         }
         let docs = {
             let app = self.lock();
+            self.checks.refresh(app.store.as_ref())?;
             let mut docs = Vec::with_capacity(codes.len());
             for c in codes {
                 if let Some(s) = app.store.subject(c).map_err(xinyong_app::AppError::from)? {
@@ -193,6 +224,7 @@ pub(crate) fn public_page(mut page: xinyong_search::SearchPage) -> xinyong_searc
 pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(lists_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/metrics", axum::routing::get(metrics::render))
@@ -219,10 +251,26 @@ pub async fn serve_on(
     state: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
+    spawn_check_refresh(Arc::downgrade(&state));
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
+}
+
+/// Every second, loads what other writers appended into the check index; stops with the state.
+fn spawn_check_refresh(state: std::sync::Weak<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let Some(s) = state.upgrade() else { return };
+            let result = tokio::task::spawn_blocking(move || s.refresh_checks()).await;
+            if let Ok(Err(e)) = result {
+                tracing::warn!(error = %e, "check index refresh failed");
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
