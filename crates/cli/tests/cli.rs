@@ -8,6 +8,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// Tests against PostgreSQL (tests/pg/mod.rs: one test binary for the crate).
+mod pg;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_xinyong"))
 }
