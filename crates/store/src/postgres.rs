@@ -622,10 +622,12 @@ impl QuarantineWriter<'_, '_> {
             return Ok(Outcome::Quarantined { quarantine_id: id, already_known: true });
         }
         let st = prepared(&mut *self.statements, &mut *self.tx, Q_INSERT)?;
+        // the hint is the raw code cell; PostgreSQL text cannot hold NUL, SQLite's can
+        let hint = q.subject_hint.as_deref().map(|h| h.replace('\0', ""));
         let row = self.tx.query_one(
             &st,
             &[
-                &q.subject_hint,
+                &hint,
                 &q.provider,
                 &q.item,
                 &q.batch,
@@ -1137,6 +1139,30 @@ mod tests {
     fn a_drop(base: &str, schema: &str) {
         let mut c: postgres::Client = base.parse::<postgres::Config>().unwrap().connect(NoTls).unwrap();
         c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+    }
+
+    #[test]
+    fn a_raw_code_cell_with_nul_is_quarantined() {
+        let Some(base) = server_or_skip("a_raw_code_cell_with_nul_is_quarantined") else { return };
+        let schema = ScratchSchema::new(&base, "nul").unwrap();
+        let mut store = schema.open().unwrap();
+        let raw = "{\"统一社会信用代码\":\"9111\\u0000\"}".to_string();
+        let q = NewQuarantine {
+            provider: "p".into(),
+            item: "honour".into(),
+            batch: "b".into(),
+            source: "t.csv".into(),
+            row: Some(2),
+            raw_hash: leaf_hash(raw.as_bytes()),
+            raw,
+            subject_hint: Some("9111\0".into()),
+            errors: vec![],
+            replaces: None,
+        };
+        let out = store.append(&[Entry::Quarantine(Box::new(q))], &LedgerKey::generate("t/l"), 1).unwrap();
+        let Outcome::Quarantined { quarantine_id, already_known: false } = out.outcomes[0] else { panic!("{out:?}") };
+        let entry = store.quarantine_entry(quarantine_id).unwrap().unwrap();
+        assert_eq!(entry.subject_hint.as_deref(), Some("9111"));
     }
 
     /// Two stores (as two server nodes would have) append to one schema at once: the
