@@ -268,15 +268,16 @@ pub(crate) fn batch_answers(state: &AppState, ctx: &CheckContext, codes: &[Strin
     (results, rows)
 }
 
-/// For the portal's CSV upload.
+/// For the portal's check form and CSV upload (an administrator names the department).
 pub(crate) fn portal_check_context(
     account: &Account,
+    department: Option<&str>,
     matter: &str,
     purpose: &str,
     as_of: Option<&str>,
 ) -> Result<CheckContext, ApiError> {
     let caller = Caller::Account { account: account.clone(), csrf: None };
-    check_context(&caller, None, matter, purpose, as_of)
+    check_context(&caller, department, matter, purpose, as_of)
 }
 
 fn may_see_check(account: &Account, row: &CheckRow) -> bool {
