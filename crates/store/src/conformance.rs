@@ -409,8 +409,16 @@ fn listing_steps_are_ledger_events_and_guarded(s: &mut dyn Store) -> Result<(), 
     ensure!(s.listings(&filter("2025-01-01")).map_err(|e| e.to_string())?.is_empty(), "listed before its start");
     ensure!(s.listings(&filter("2028-02-03")).map_err(|e| e.to_string())?.is_empty(), "listed after its end");
     ensure!(s.listings_of(A).map_err(|e| e.to_string())?.len() == 1, "listings_of");
+    // removed: in force before the removal day only
+    let rm =
+        listing::Removal { date: date!(2025 - 09 - 01), kind: listing::RemovalKind::Repair, reason: "修复".into() };
+    let removed = step(listing::remove(rules, &listed, rm, today))?;
+    s.put_listing(&removed, EventKind::ListingRemoved, &prov(1), &k, 6).map_err(|e| e.to_string())?;
+    ensure!(s.listings(&filter("2025-06-01")).map_err(|e| e.to_string())?.len() == 1, "in force before removal");
+    ensure!(s.listings(&filter("2025-09-01")).map_err(|e| e.to_string())?.is_empty(), "in force after removal");
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
     let changed = s.listings_changed_since(before + 1).map_err(|e| e.to_string())?;
-    ensure!(changed.len() == 1 && changed[0].status == ListingStatus::Listed, "{changed:?}");
+    ensure!(changed.len() == 1 && changed[0].status == ListingStatus::Removed, "{changed:?}");
     ensure!(s.listings_changed_since(size).map_err(|e| e.to_string())?.is_empty(), "nothing changed since");
     let created = s.subjects_created_since(0, 10).map_err(|e| e.to_string())?;
     ensure!(created.len() == 1 && created[0].code == A, "{created:?}");
