@@ -618,6 +618,14 @@ async fn listing_lifecycles_and_checks() {
     .await;
     assert_eq!((st, v["listing"]["end"].as_str()), (StatusCode::OK, None), "life: {v}");
     assert_eq!(check(&s, o, &mb, "market_access", "2025-01-01").await["verdict"], "prohibit");
+    // the legal representative listed with it is barred too, checked by resident ID
+    let person = check(&s, o, "11010519491231002X", "appointment", "2025-01-01").await;
+    assert_eq!(person["verdict"], "prohibit", "{person}");
+    assert_eq!(measure_ids(&person), ["M-MB-01"]);
+    assert_eq!(
+        (person["lists"][0]["listed_as"].as_str(), person["lists"][0]["entity"].as_str()),
+        (Some("legal_representative"), Some(mb.as_str()))
+    );
     let (st, _) = post(
         &s,
         &format!("/api/v1/listings/{ban}/removal"),
@@ -743,8 +751,37 @@ async fn listing_lifecycles_and_checks() {
     let (st, _) = get(&s, &format!("/api/v1/subjects/{sd}/checks"), Some(o)).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
+    // another writer (a second node, the command line) lists `other`: the server's
+    // check index picks it up from the shared store within its refresh interval
+    let mut app = App::open(&s.data).unwrap();
+    let direct = xinyong_core::listing::Notice {
+        subject: other.clone(),
+        list_type: "red_list".into(),
+        provider: "另一节点".into(),
+        basis: None,
+        reason: "诚信纳税".into(),
+        notice_date: xinyong_app::today_shanghai(),
+        persons: vec![],
+    };
+    let d = xinyong_core::listing::Decision {
+        decision_date: xinyong_app::today_shanghai(),
+        start: None,
+        end: None,
+        document: Default::default(),
+    };
+    let actor = xinyong_app::listings::Actor { department: "另一节点".into(), channel: "test".into() };
+    xinyong_app::listings::decide(&mut app, Err(direct), d, &actor, xinyong_app::today_shanghai()).unwrap();
+    let mut verdict = Value::Null;
+    for _ in 0..40 {
+        verdict = check(&s, o, &other, "financing", &today).await["verdict"].clone();
+        if verdict == "reward" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(verdict, "reward", "the index never saw the other writer's listing");
+
     // every step is in a ledger that verifies
-    let app = App::open(&s.data).unwrap();
     let report = xinyong_app::ledger::verify(&app).unwrap();
     assert!(report.ok, "{report:?}");
     let kinds: Vec<String> = app.store.events(decided_at - 2, 3).unwrap().into_iter().map(|e| e.kind).collect();
