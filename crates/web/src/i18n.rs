@@ -175,6 +175,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("decision", "列入决定", "Decision"),
     ("decide", "作出列入决定", "Decide"),
     ("remove", "移出", "Remove"),
+    ("withdraw", "撤回（不予列入）", "Withdraw (not to be listed)"),
     ("removal_date", "移出日期", "Removal date"),
     ("start_optional", "起始日期（默认为决定日期）", "Start (default: the decision date)"),
     ("end_optional", "届满日期（默认按名单有效期）", "End (default: the list type's term)"),

@@ -350,6 +350,37 @@ async fn lists_procedure_and_checks_in_the_portal() {
     assert_eq!(st, StatusCode::OK, "{html}");
     assert!(html.contains("已作出列入决定"));
 
+    // withdrawal of the demo's noticed listing (no decision)
+    let (_, html) = page(&officer, &s, "/officer/listings").await;
+    let noticed_id = html.split("id=\"noticed-").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (st, html) = submit(
+        &officer,
+        &s,
+        &format!("/officer/listings/{noticed_id}/removal"),
+        &[("csrf", &csrf), ("date", &today), ("kind", "withdrawn"), ("reason", "异议成立，不予列入")],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(!html.contains("id=\"noticed-"), "nothing awaits decision any more");
+
+    // an administrator checks for a department it names
+    let (admin, admin_csrf) = signed_in(&s, "admin").await;
+    let check_form = |dept: &'static str| {
+        vec![
+            ("csrf", admin_csrf.clone()),
+            ("code", e[0].clone()),
+            ("matter", "bidding".to_string()),
+            ("purpose", "招标项目资格审查".to_string()),
+            ("department", dept.to_string()),
+        ]
+    };
+    let res = admin.post(format!("{}/check", s.base)).form(&check_form("")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "an administrator names the department");
+    let res =
+        admin.post(format!("{}/check?lang=en", s.base)).form(&check_form("市住房城乡建设委")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("verdict-restrict"), "bidding: restricted");
+
     // ---- the check form: result with legal bases, logged as the API logs it, then feedback
     let (st, html) = page(&officer, &s, "/check").await;
     assert_eq!(st, StatusCode::OK);
