@@ -152,9 +152,11 @@ impl CheckIndex {
         if !matches!(l.status, ListingStatus::Listed | ListingStatus::Removed) {
             return;
         }
-        let persons = l.persons.iter().filter_map(|p| p.id.as_deref()).filter_map(|id| {
-            xinyong_core::codes::ResidentId::parse(id).ok().and_then(|r| key_of(r.expose()))
-        });
+        let persons = l
+            .persons
+            .iter()
+            .filter_map(|p| p.id.as_deref())
+            .filter_map(|id| xinyong_core::codes::ResidentId::parse(id).ok().and_then(|r| key_of(r.expose())));
         let keys: Vec<Key> = key_of(&l.subject).into_iter().chain(persons).collect();
         let l = Arc::new(l);
         for k in &keys {

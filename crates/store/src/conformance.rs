@@ -318,35 +318,6 @@ fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), Stri
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SqliteStore;
-
-    #[test]
-    fn sqlite_in_memory_passes_the_suite() {
-        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
-            Ok(s) => Box::new(s) as Box<dyn Store>,
-            Err(e) => panic!("cannot open SQLite: {e}"),
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
-
-    #[test]
-    fn sqlite_file_passes_the_suite() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
-        let failures = run_all(&mut || {
-            n += 1;
-            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
-                Ok(s) => Box::new(s) as Box<dyn Store>,
-                Err(e) => panic!("cannot open SQLite: {e}"),
-            }
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
-}
-
 fn step<T>(r: Result<T, Vec<xinyong_core::listing::StepError>>) -> Result<T, String> {
     r.map_err(|e| format!("{e:?}"))
 }
@@ -479,4 +450,33 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
     );
     ensure!(s.check_stats(Some("住建委")).map_err(|e| e.to_string())?.len() == 1, "one department");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    #[test]
+    fn sqlite_in_memory_passes_the_suite() {
+        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
+            Ok(s) => Box::new(s) as Box<dyn Store>,
+            Err(e) => panic!("cannot open SQLite: {e}"),
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn sqlite_file_passes_the_suite() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0;
+        let failures = run_all(&mut || {
+            n += 1;
+            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
+                Ok(s) => Box::new(s) as Box<dyn Store>,
+                Err(e) => panic!("cannot open SQLite: {e}"),
+            }
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
 }
