@@ -235,6 +235,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("csv_file", "或选择 CSV 文件", "Or choose a CSV file"),
     ("batch_results", "批量核查结果", "Batch results"),
     ("me", "我的信用", "My credit"),
+    ("object_label", "提出异议（事实、理由和证据）", "Object (facts, reasons, evidence)"),
+    ("object_submit", "提交异议", "Submit objection"),
     ("who_checked", "核查记录（哪些部门因何事项核查过本主体）", "Who checked this entity, for what"),
     ("checked_at", "核查时间", "Checked at"),
     ("no_checks", "暂无核查记录", "No checks yet"),

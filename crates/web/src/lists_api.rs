@@ -688,7 +688,9 @@ fn acting_on(s: &AppState, account: &Account, id: i64) -> Result<String, ApiErro
     match account.role.as_str() {
         "admin" => Ok(l.provider),
         "officer" if account.provider.as_deref() == Some(l.provider.as_str()) => Ok(l.provider),
-        "subject" if account.subject_code.as_deref() == Some(l.subject.as_str()) => Ok(l.provider),
+        "subject" if account.subject_code.as_deref() == Some(l.subject.as_str()) => {
+            Ok(format!("subject:{}", l.subject))
+        }
         _ => Err(ApiError::forbidden("谁列入、谁移出：只能由作出决定的部门办理 / only the listing department may act")),
     }
 }

@@ -85,6 +85,7 @@ async fn start() -> Server {
     let officer_token = account(&mut app, "officer", "officer", Some(PROVIDER), None);
     account(&mut app, "other", "officer", Some("其他部门"), None);
     account(&mut app, "entity", "subject", None, Some(&entities[0]));
+    account(&mut app, "entity2", "subject", None, Some(&entities[1]));
     drop(app);
     let state = Arc::new(xinyong_web::AppState::open(&data).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -502,4 +503,37 @@ async fn lists_procedure_and_checks_in_the_portal() {
     assert!(html.contains("严重失信主体名单") && html.contains("提供虚假材料骗取行政许可"));
     let (_, html) = page(&officer, &s, "/me").await;
     assert!(html.contains("该账号不是主体账号"));
+
+    // an entity with a noticed listing objects from its own page, inside the window
+    let today = days_ago(0);
+    let notice = [
+        ("csrf", csrf.as_str()),
+        ("code", e[1].as_str()),
+        ("list_type", "serious_dishonesty"),
+        ("reason", "拒不履行行政处罚决定"),
+        ("basis", "《市场监督管理严重违法失信名单管理办法》第二条"),
+        ("mode", "notice"),
+        ("notice_date", today.as_str()),
+    ];
+    let (st, html) = submit(&officer, &s, "/officer/listings", &notice).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    let (entity2, csrf2) = signed_in(&s, "entity2").await;
+    let (_, html) = page(&entity2, &s, "/me").await;
+    let action = html.split("action=\"/me/listings/").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let (st, _) = submit(&entity2, &s, &format!("/me/listings/{action}"), &[("csrf", "wrong"), ("text", "x")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let objection = [("csrf", csrf2.as_str()), ("text", "该处罚已于上周履行完毕，附缴款凭证")];
+    let (st, _) = submit(&entity2, &s, &format!("/me/listings/{action}"), &objection).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = page(&entity2, &s, "/me").await;
+    assert!(html.contains("该处罚已于上周履行完毕"), "the objection is on the entity's page");
+    // another entity cannot object to it
+    let (st, _) =
+        submit(&entity, &s, &format!("/me/listings/{action}"), &[("csrf", &entity_csrf), ("text", "x")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // the language switch on a result page (a form target) goes back to the form
+    let res = officer.get(format!("{}/check/chk_x/feedback?lang=en", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/check?lang=en");
 }

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::Date;
@@ -39,18 +39,33 @@ pub fn routes() -> Router<Shared> {
         .route("/lists", get(lists_page))
         .route("/lists/{list_type}", get(list_page))
         .route("/officer/listings", get(officer_page).post(propose))
-        .route("/officer/listings/{id}/decision", post(decide))
-        .route("/officer/listings/{id}/removal", post(remove))
+        .route("/officer/listings/{id}/decision", get(back_to("/officer/listings")).post(decide))
+        .route("/officer/listings/{id}/removal", get(back_to("/officer/listings")).post(remove))
         .route("/check", get(check_form).post(check))
-        .route("/check/batch", post(check_batch))
-        .route("/check/{id}/feedback", post(feedback))
+        .route("/check/batch", get(back_to("/check")).post(check_batch))
+        .route("/check/{id}/feedback", get(back_to("/check")).post(feedback))
         .route("/me", get(me))
+        .route("/me/listings/{id}/objection", get(back_to("/me")).post(object_form))
         .route(
             "/static/check.js",
             get(|| async {
                 ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/check.js"))
             }),
         )
+}
+
+/// A GET on a form's target (the language switch on a result page reloads it) goes back
+/// to the form, keeping the query (`?lang=`).
+fn back_to(
+    page: &'static str,
+) -> impl Fn(axum::extract::RawQuery) -> std::future::Ready<axum::response::Redirect> + Clone + Send + Sync + 'static {
+    move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+        let to = match q {
+            Some(q) => format!("{page}?{q}"),
+            None => page.to_string(),
+        };
+        std::future::ready(axum::response::Redirect::to(&to))
+    }
 }
 
 fn tr(t: &Strings, key: &str) -> String {
@@ -914,8 +929,54 @@ async fn me(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Que
         })
         .collect();
     let listings: Vec<Value> = listings.iter().map(|l| entry(&state, l, page.lang, &t)).collect();
-    let ctx = json!({"code": code, "name": state.checks.name_of(&code), "checks": checks, "listings": listings});
+    let today = date_string(xinyong_app::today_shanghai());
+    let ctx = json!({"code": code, "name": state.checks.name_of(&code), "checks": checks, "listings": listings,
+                     "today": today});
     page.render(&state, &caller, "me.html", ctx, StatusCode::OK)
+}
+
+/// The entity objects to a noticed listing within its window (异议), from its own account.
+async fn object_form(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields(form);
+    let page = Page::new(&headers, &Common::default());
+    let Caller::Account { account, csrf: expected } = &caller else { return Redirect::to("/login").into_response() };
+    let Some(code) = account.subject_code.clone().filter(|_| account.role == "subject") else {
+        let msg = tr(&strings(page.lang), "not_subject_account");
+        return page.error(&state, &caller, StatusCode::FORBIDDEN, msg);
+    };
+    let given = f.get("csrf").unwrap_or_default();
+    if given.is_empty() || expected.as_deref() != Some(given) {
+        return page.error(&state, &caller, StatusCode::FORBIDDEN, CSRF_FAILED.into());
+    }
+    let date = f.get("date").and_then(xinyong_core::record::parse_date).unwrap_or_else(xinyong_app::today_shanghai);
+    let text = f.get("text").unwrap_or_default().to_string();
+    let result = blocking(&state, move |s| {
+        let today = xinyong_app::today_shanghai();
+        let (l, head) = {
+            let mut app = s.lock();
+            let l =
+                app.store.listing(id)?.ok_or_else(|| ApiError::not_found(format!("名单记录 {id} / listing {id}")))?;
+            if l.subject != code {
+                return Err(ApiError::forbidden("只能对本主体的名单提出异议 / not your listing"));
+            }
+            let actor =
+                xinyong_app::listings::Actor { department: format!("subject:{code}"), channel: "portal".into() };
+            xinyong_app::listings::object(&mut app, id, date, &text, &actor, today)?
+        };
+        s.checks.apply(l, head);
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/me").into_response(),
+        Err(e) => page.error(&state, &caller, e.status, e.message),
+    }
 }
 
 #[cfg(test)]
