@@ -37,6 +37,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("officer_listings.html", include_str!("../templates/officer_listings.html")),
         ("check.html", include_str!("../templates/check.html")),
         ("me.html", include_str!("../templates/me.html")),
+        ("stats.html", include_str!("../templates/stats.html")),
     ] {
         env.add_template(name, text)?;
     }

@@ -532,6 +532,13 @@ async fn lists_procedure_and_checks_in_the_portal() {
         submit(&entity, &s, &format!("/me/listings/{action}"), &[("csrf", &entity_csrf), ("text", "x")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
+    // figures per department: the officer sees its own department's
+    let (st, html) = page(&officer, &s, "/officer/stats").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("id=\"stats\"") && html.contains(PROVIDER) && html.contains("反馈率"), "{html}");
+    let (st, _) = page(&entity, &s, "/officer/stats").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
     // the language switch on a result page (a form target) goes back to the form
     let res = officer.get(format!("{}/check/chk_x/feedback?lang=en", s.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);

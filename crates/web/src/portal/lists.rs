@@ -44,6 +44,7 @@ pub fn routes() -> Router<Shared> {
         .route("/check", get(check_form).post(check))
         .route("/check/batch", get(back_to("/check")).post(check_batch))
         .route("/check/{id}/feedback", get(back_to("/check")).post(feedback))
+        .route("/officer/stats", get(stats_page))
         .route("/me", get(me))
         .route("/me/listings/{id}/objection", get(back_to("/me")).post(object_form))
         .route(
@@ -305,6 +306,37 @@ async fn officer_page(
         Err(r) => return *r,
     };
     render_officer(state, caller, page, &account, p.department, None).await
+}
+
+/// Checks and feedback per department: every department for administrators, their own
+/// for officers.
+async fn stats_page(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(c): Query<Common>,
+) -> Response {
+    let page = Page::new(&headers, &c);
+    let (account, page) = match staff_with_csrf(&state, &caller, page, None) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let department = (account.role != "admin").then(|| account.provider.clone().unwrap_or_default());
+    let stats = blocking(&state, move |s| Ok(s.lock().store.check_stats(department.as_deref())?)).await;
+    let stats = match stats {
+        Ok(x) => x,
+        Err(e) => return page.error(&state, &caller, e.status, e.message),
+    };
+    let rows: Vec<Value> = stats
+        .iter()
+        .map(|d| {
+            let rate = if d.checks == 0 { 0 } else { (d.with_feedback * 1000 / d.checks) as i64 };
+            json!({"department": d.department, "checks": d.checks, "non_clear": d.non_clear,
+                   "with_feedback": d.with_feedback, "rate": format!("{}.{}%", rate / 10, rate % 10),
+                   "applied": d.measures_applied, "not_applied": d.measures_not_applied})
+        })
+        .collect();
+    page.render(&state, &caller, "stats.html", json!({"rows": rows}), StatusCode::OK)
 }
 
 /// Union of the decision document fields of every type, in first-seen order.
