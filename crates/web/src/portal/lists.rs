@@ -330,7 +330,7 @@ async fn stats_page(
     let rows: Vec<Value> = stats
         .iter()
         .map(|d| {
-            let rate = if d.checks == 0 { 0 } else { (d.with_feedback * 1000 / d.checks) as i64 };
+            let rate = (d.with_feedback * 1000).checked_div(d.checks).unwrap_or(0);
             json!({"department": d.department, "checks": d.checks, "non_clear": d.non_clear,
                    "with_feedback": d.with_feedback, "rate": format!("{}.{}%", rate / 10, rate % 10),
                    "applied": d.measures_applied, "not_applied": d.measures_not_applied})
