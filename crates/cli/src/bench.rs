@@ -219,9 +219,9 @@ pub struct SeedSummary {
     pub sample_listed: usize,
 }
 
-/// `xinyong bench seed-listings`: a direct listing decision (one ledger event and signed
-/// head each) for every `1/fraction`-th subject that is an enterprise, rotating over the
-/// list types that need no prior notice. Optionally writes a sample of codes (the listed
+/// `xinyong bench seed-listings`: direct listing decisions (one ledger event and signed
+/// head each) for `fraction` of the subjects, spread evenly over the enterprises and
+/// rotating over the list types that need no prior notice. Optionally writes a sample of codes (the listed
 /// share as in the data) for the check benchmark's load generator.
 pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, sample_size: usize) -> Result<SeedSummary> {
     use xinyong_app::listings::{Actor, decide, sample_document};
@@ -231,8 +231,20 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
     }
     let mut app = xinyong_app::App::open(data)?;
     let total = app.store.counts()?.subjects;
-    let stride = (1.0 / fraction).round().max(1.0) as u64;
-    // the sample: every subject with probability sample_size / total, independent of the stride
+    // only enterprises are listed (the list types chosen apply to them), and subjects come
+    // in code order, where kinds cluster by their code prefix: count the enterprises first,
+    // then spread round(total × fraction) listings evenly over them
+    let mut enterprises_total = 0u64;
+    let mut after = String::new();
+    loop {
+        let page = app.store.subjects_after(&after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        enterprises_total += page.iter().filter(|s| s.kind == "enterprise").count() as u64;
+    }
+    let target = ((total as f64 * fraction).round() as u64).min(enterprises_total);
+    let due = |i: u64| (i + 1) * target / enterprises_total.max(1) > i * target / enterprises_total.max(1);
+    // the sample: every subject with probability sample_size / total, independent of the listings
     let p_sample = if total == 0 { 0.0 } else { (sample_size as f64 / total as f64).min(1.0) };
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
     let today = xinyong_app::today_shanghai();
@@ -245,8 +257,6 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
     let mut sample: Vec<String> = Vec::new();
     let mut sample_listed = 0usize;
     let (mut seen, mut enterprises, mut listed) = (0u64, 0u64, 0u64);
-    // a listing is due once `stride` subjects have passed since the last; it goes to the next enterprise
-    let mut due = false;
     let mut after = String::new();
     let started = Instant::now();
     loop {
@@ -255,14 +265,10 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
         after = last.code.clone();
         for s in &page {
             seen += 1;
-            if seen % stride == 0 {
-                due = true;
-            }
             let mut is_listed = false;
             if s.kind == "enterprise" {
                 enterprises += 1;
-                if due {
-                    due = false;
+                if due(enterprises - 1) {
                     let (lt, dept, basis, reason) = TYPES[(listed % 3) as usize];
                     let on = today - time::Duration::days(1 + (listed % 90) as i64);
                     let notice = Notice {
