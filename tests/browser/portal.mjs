@@ -1,6 +1,8 @@
 // Portal test in real headless Chromium: search, open a subject, switch language,
 // check that no personal ID appears unmasked, and save a screenshot of the subject
-// page as an artifact (target/artifacts/subject-page.png).
+// page as an artifact (target/artifacts/subject-page.png); then sign in as the demo
+// officer, check a listed entity before a government procurement, see 禁止 with the
+// measure's legal basis, and give feedback (target/artifacts/check-page.png).
 // Usage: node tests/browser/portal.mjs [path/to/xinyong]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
@@ -102,7 +104,29 @@ try {
   // the verify link shows a verified inclusion proof
   await page.goto(`${base}/ledger/1`);
   assert.match(await page.locator('#verdict').textContent(), /已验证/);
-  console.log('portal browser test: ok (screenshot: target/artifacts/subject-page.png)');
+  // the officer's check form (逢办必查): sign in with the demo credentials
+  const creds = JSON.parse(readFileSync(join(data, 'demo-credentials.json'), 'utf8'));
+  const listed = creds.subject.code; // the first demo entity: on the serious dishonesty list
+  assert.ok(listed, 'demo credentials name the listed entity');
+  const officer = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await officer.goto(base + '/login');
+  await officer.fill('#username', creds.officer.username);
+  await officer.fill('#password', creds.officer.password);
+  await Promise.all([officer.waitForNavigation(), officer.click('form[action="/login"] button[type=submit]')]);
+  await officer.click('nav a[href="/check"]');
+  await officer.waitForSelector('#check-form');
+  await officer.fill('#c-code', listed);
+  await officer.selectOption('#c-matter', 'government_procurement');
+  await officer.fill('#c-purpose', '浏览器测试：政府采购供应商资格审查');
+  await Promise.all([officer.waitForNavigation(), officer.click('#check-form button[type=submit]')]);
+  assert.equal((await officer.locator('#verdict').textContent()).trim(), '禁止', 'verdict badge');
+  assert.match(await officer.locator('#measure-M-SD-01 .basis').textContent(), /《中华人民共和国政府采购法》第二十二条/);
+  assert.match(await officer.locator('#check-id').textContent(), /^chk_/);
+  await officer.screenshot({ path: 'target/artifacts/check-page.png', fullPage: true });
+  await officer.fill('#fb-note', '已按规定取消其供应商资格');
+  await Promise.all([officer.waitForNavigation(), officer.click('#feedback-form button[type=submit]')]);
+  assert.match(await officer.locator('#feedback-ok').textContent(), /反馈已记录/);
+  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png)');
 } catch (e) {
   failed = true;
   console.error('portal browser test FAILED:', e);

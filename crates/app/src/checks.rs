@@ -28,8 +28,11 @@ fn key_of(code: &str) -> Option<Key> {
 #[derive(Default)]
 struct Inner {
     names: HashMap<Key, Box<str>>,
-    /// Decided listings (listed or removed) by subject: past-dated checks need removed ones too.
+    /// Decided listings (listed or removed) by subject, and by the resident ID of each
+    /// responsible person listed with it: past-dated checks need removed ones too.
     listings: HashMap<Key, Vec<Arc<Listing>>>,
+    /// Listing id → the keys it is filed under.
+    keys_of: HashMap<i64, Vec<Key>>,
     /// Ledger size up to which changes are loaded.
     seen: u64,
     head: Option<Arc<SignedHead>>,
@@ -61,6 +64,12 @@ pub struct ListHit {
     pub decision_date: Option<String>,
     /// The ledger event of the decision.
     pub ledger_index: u64,
+    /// When the code checked is a responsible person listed with the entity: the role
+    /// (`legal_representative`, `principal`, `actual_controller`) and the entity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_as: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
 }
 
 /// A measure that applies, with its legal basis.
@@ -85,6 +94,10 @@ pub struct CheckAnswer {
     pub lists: Vec<ListHit>,
     pub measures: Vec<MeasureHit>,
     pub ledger_head: Option<Arc<SignedHead>>,
+}
+
+fn same_person(id: &str, code: &str) -> bool {
+    xinyong_core::codes::ResidentId::parse(id).is_ok_and(|r| r.expose() == code)
 }
 
 impl CheckIndex {
@@ -127,16 +140,29 @@ impl CheckIndex {
     }
 
     fn put(&self, l: Listing) {
-        let Some(k) = key_of(&l.subject) else { return };
         let mut inner = self.write();
-        let v = inner.listings.entry(k).or_default();
-        v.retain(|x| x.id != l.id);
-        if matches!(l.status, ListingStatus::Listed | ListingStatus::Removed) {
-            v.push(Arc::new(l));
+        for k in inner.keys_of.remove(&l.id).unwrap_or_default() {
+            if let Some(v) = inner.listings.get_mut(&k) {
+                v.retain(|x| x.id != l.id);
+                if v.is_empty() {
+                    inner.listings.remove(&k);
+                }
+            }
         }
-        if v.is_empty() {
-            inner.listings.remove(&k);
+        if !matches!(l.status, ListingStatus::Listed | ListingStatus::Removed) {
+            return;
         }
+        let persons = l
+            .persons
+            .iter()
+            .filter_map(|p| p.id.as_deref())
+            .filter_map(|id| xinyong_core::codes::ResidentId::parse(id).ok().and_then(|r| key_of(r.expose())));
+        let keys: Vec<Key> = key_of(&l.subject).into_iter().chain(persons).collect();
+        let l = Arc::new(l);
+        for k in &keys {
+            inner.listings.entry(*k).or_default().push(l.clone());
+        }
+        inner.keys_of.insert(l.id, keys);
     }
 
     /// Takes in a listing step just stored by this process, with the head it signed.
@@ -189,7 +215,7 @@ impl CheckIndex {
 
     /// Decided listings held (in force or not).
     pub fn listings(&self) -> usize {
-        self.read().listings.values().map(Vec::len).sum()
+        self.read().keys_of.len()
     }
 
     /// The name of a subject, if known.
@@ -236,6 +262,11 @@ impl CheckIndex {
                 department: l.provider.clone(),
                 decision_date: l.decision_date.map(date_string),
                 ledger_index: l.decided_event.unwrap_or(l.last_event),
+                listed_as: (l.subject != code.key()).then(|| {
+                    let role = l.persons.iter().find(|p| p.id.as_deref().is_some_and(|id| same_person(id, code.key())));
+                    role.map_or_else(String::new, |p| p.role.clone())
+                }),
+                entity: (l.subject != code.key()).then(|| l.subject.clone()),
             })
             .collect();
         let measures = measures

@@ -206,3 +206,115 @@ fn walk(p: &Path) -> std::io::Result<u64> {
     }
     Ok(total)
 }
+
+/// What `seed_listings` did.
+#[derive(serde::Serialize)]
+pub struct SeedSummary {
+    pub subjects: u64,
+    pub enterprises: u64,
+    pub listings: u64,
+    pub seconds: f64,
+    pub listings_per_second: f64,
+    pub sample: usize,
+    pub sample_listed: usize,
+}
+
+/// `xinyong bench seed-listings`: direct listing decisions (one ledger event and signed
+/// head each) for `fraction` of the subjects, spread evenly over the enterprises and
+/// rotating over the list types that need no prior notice. Optionally writes a sample of codes (the listed
+/// share as in the data) for the check benchmark's load generator.
+pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, sample_size: usize) -> Result<SeedSummary> {
+    use xinyong_app::listings::{Actor, decide, sample_document};
+    use xinyong_core::listing::{Decision, Notice};
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(anyhow!("--fraction must be in (0, 1]"));
+    }
+    let mut app = xinyong_app::App::open(data)?;
+    let total = app.store.counts()?.subjects;
+    // only enterprises are listed (the list types chosen apply to them), and subjects come
+    // in code order, where kinds cluster by their code prefix: count the enterprises first,
+    // then spread round(total × fraction) listings evenly over them
+    let mut enterprises_total = 0u64;
+    let mut after = String::new();
+    loop {
+        let page = app.store.subjects_after(&after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        enterprises_total += page.iter().filter(|s| s.kind == "enterprise").count() as u64;
+    }
+    let target = ((total as f64 * fraction).round() as u64).min(enterprises_total);
+    let due = |i: u64| (i + 1) * target / enterprises_total.max(1) > i * target / enterprises_total.max(1);
+    // the sample: every subject with probability sample_size / total, independent of the listings
+    let p_sample = if total == 0 { 0.0 } else { (sample_size as f64 / total as f64).min(1.0) };
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+    let today = xinyong_app::today_shanghai();
+    // (list type, department, basis, reason)
+    const TYPES: [(&str, &str, &str, &str); 3] = [
+        ("key_attention", "北京市发展和改革委员会", "《北京市社会信用条例》第三十条", "一年内两次被列入经营异常名录"),
+        ("red_list", "国家税务总局北京市税务局", "《纳税信用管理办法》", "连续三年纳税信用A级"),
+        ("abnormal_operation", "北京市市场监督管理局", "《企业信息公示暂行条例》第十七条", "未按规定期限公示年度报告"),
+    ];
+    let mut sample: Vec<String> = Vec::new();
+    let mut sample_listed = 0usize;
+    let (mut seen, mut enterprises, mut listed) = (0u64, 0u64, 0u64);
+    let mut after = String::new();
+    let started = Instant::now();
+    loop {
+        let page = app.store.subjects_after(&after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        for s in &page {
+            seen += 1;
+            let mut is_listed = false;
+            if s.kind == "enterprise" {
+                enterprises += 1;
+                if due(enterprises - 1) {
+                    let (lt, dept, basis, reason) = TYPES[(listed % 3) as usize];
+                    let on = today - time::Duration::days(1 + (listed % 90) as i64);
+                    let notice = Notice {
+                        subject: s.code.clone(),
+                        list_type: lt.into(),
+                        provider: dept.into(),
+                        basis: Some(basis.into()),
+                        reason: reason.into(),
+                        notice_date: on,
+                        persons: Vec::new(),
+                    };
+                    let decision =
+                        Decision { decision_date: on, start: None, end: None, document: sample_document(lt, basis) };
+                    let actor = Actor { department: dept.into(), channel: "bench".into() };
+                    decide(&mut app, Err(notice), decision, &actor, today)
+                        .with_context(|| format!("listing {}", s.code))?;
+                    listed += 1;
+                    is_listed = true;
+                    if listed % 5_000 == 0 {
+                        let secs = started.elapsed().as_secs_f64();
+                        eprintln!("{listed} listings, {seen} subjects, {:.0} listings/s", listed as f64 / secs);
+                    }
+                }
+            }
+            if rng.r#gen::<f64>() < p_sample {
+                sample.push(s.code.clone());
+                sample_listed += usize::from(is_listed);
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(out) = sample_out {
+        let mut text = String::with_capacity(sample.len() * 19);
+        for c in &sample {
+            text.push_str(c);
+            text.push('\n');
+        }
+        std::fs::write(out, text).with_context(|| out.display().to_string())?;
+    }
+    Ok(SeedSummary {
+        subjects: seen,
+        enterprises,
+        listings: listed,
+        seconds,
+        listings_per_second: listed as f64 / seconds.max(1e-9),
+        sample: sample.len(),
+        sample_listed,
+    })
+}

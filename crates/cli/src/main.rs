@@ -179,6 +179,18 @@ enum BenchCmd {
         #[arg(long, default_value_t = 20_000)]
         queries: usize,
     },
+    /// Direct listing decisions for a fraction of the subjects (check benchmark data).
+    SeedListings {
+        #[arg(long, default_value_t = 0.02)]
+        fraction: f64,
+        /// Also write a sample of codes (one a line) to this file.
+        #[arg(long)]
+        sample_out: Option<PathBuf>,
+        #[arg(long, default_value_t = 100_000)]
+        sample: usize,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -411,6 +423,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Demo { subjects, records, data } => return demo(subjects, records, &data),
         Command::Bench(BenchCmd::Search { names, work, queries }) => {
             print_json(&bench::search(&names, &work, queries)?)?
+        }
+        Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
+            print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
         }
         Command::Serve { data, listen, demo, secure_cookies, demo_subjects, demo_records } => {
             serve(&data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies)?

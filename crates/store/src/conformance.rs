@@ -318,35 +318,6 @@ fn accounts_tokens_sessions_and_access_log(s: &mut dyn Store) -> Result<(), Stri
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SqliteStore;
-
-    #[test]
-    fn sqlite_in_memory_passes_the_suite() {
-        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
-            Ok(s) => Box::new(s) as Box<dyn Store>,
-            Err(e) => panic!("cannot open SQLite: {e}"),
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
-
-    #[test]
-    fn sqlite_file_passes_the_suite() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
-        let failures = run_all(&mut || {
-            n += 1;
-            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
-                Ok(s) => Box::new(s) as Box<dyn Store>,
-                Err(e) => panic!("cannot open SQLite: {e}"),
-            }
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
-}
-
 fn step<T>(r: Result<T, Vec<xinyong_core::listing::StepError>>) -> Result<T, String> {
     r.map_err(|e| format!("{e:?}"))
 }
@@ -409,8 +380,16 @@ fn listing_steps_are_ledger_events_and_guarded(s: &mut dyn Store) -> Result<(), 
     ensure!(s.listings(&filter("2025-01-01")).map_err(|e| e.to_string())?.is_empty(), "listed before its start");
     ensure!(s.listings(&filter("2028-02-03")).map_err(|e| e.to_string())?.is_empty(), "listed after its end");
     ensure!(s.listings_of(A).map_err(|e| e.to_string())?.len() == 1, "listings_of");
+    // removed: in force before the removal day only
+    let rm =
+        listing::Removal { date: date!(2025 - 09 - 01), kind: listing::RemovalKind::Repair, reason: "修复".into() };
+    let removed = step(listing::remove(rules, &listed, rm, today))?;
+    s.put_listing(&removed, EventKind::ListingRemoved, &prov(1), &k, 6).map_err(|e| e.to_string())?;
+    ensure!(s.listings(&filter("2025-06-01")).map_err(|e| e.to_string())?.len() == 1, "in force before removal");
+    ensure!(s.listings(&filter("2025-09-01")).map_err(|e| e.to_string())?.is_empty(), "in force after removal");
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
     let changed = s.listings_changed_since(before + 1).map_err(|e| e.to_string())?;
-    ensure!(changed.len() == 1 && changed[0].status == ListingStatus::Listed, "{changed:?}");
+    ensure!(changed.len() == 1 && changed[0].status == ListingStatus::Removed, "{changed:?}");
     ensure!(s.listings_changed_since(size).map_err(|e| e.to_string())?.is_empty(), "nothing changed since");
     let created = s.subjects_created_since(0, 10).map_err(|e| e.to_string())?;
     ensure!(created.len() == 1 && created[0].code == A, "{created:?}");
@@ -471,4 +450,33 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
     );
     ensure!(s.check_stats(Some("住建委")).map_err(|e| e.to_string())?.len() == 1, "one department");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    #[test]
+    fn sqlite_in_memory_passes_the_suite() {
+        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
+            Ok(s) => Box::new(s) as Box<dyn Store>,
+            Err(e) => panic!("cannot open SQLite: {e}"),
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn sqlite_file_passes_the_suite() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0;
+        let failures = run_all(&mut || {
+            n += 1;
+            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
+                Ok(s) => Box::new(s) as Box<dyn Store>,
+                Err(e) => panic!("cannot open SQLite: {e}"),
+            }
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
 }

@@ -278,7 +278,8 @@ pub struct AccessEntry {
 pub struct ListingFilter {
     pub list_type: Option<String>,
     pub status: Option<ListingStatus>,
-    /// Only listings in force on this day (`YYYY-MM-DD`): listed, started, not ended.
+    /// Only listings in force on this day (`YYYY-MM-DD`): decided, started, not ended,
+    /// not yet removed (a revoked decision never was in force).
     pub active_on: Option<String>,
     pub provider: Option<String>,
     pub after_id: i64,

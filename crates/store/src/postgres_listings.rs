@@ -154,7 +154,9 @@ pub(crate) fn listings(conn: &mut PgConn, f: &ListingFilter) -> Result<Vec<Listi
     let sql = format!(
         "{LISTING_SELECT}
          WHERE id > $1 AND ($2::text IS NULL OR list_type = $2) AND ($3::text IS NULL OR status = $3)
-           AND ($4::text IS NULL OR (status = 'listed' AND start_date <= $4 AND (end_date IS NULL OR end_date > $4)))
+           AND ($4::text IS NULL OR (status IN ('listed', 'removed') AND start_date <= $4
+                AND (end_date IS NULL OR end_date > $4)
+                AND (removal_kind IS NULL OR (removal_kind <> 'decision_revoked' AND removed_date > $4))))
            AND ($5::text IS NULL OR provider = $5)
          ORDER BY id LIMIT $6"
     );

@@ -103,10 +103,12 @@ async fn list_accounts(State(state): State<Shared>, caller: Caller) -> Result<Js
 pub struct NewAccountRequest {
     username: String,
     display_name: Option<String>,
-    /// `officer` or `admin`.
+    /// `officer`, `admin` or `subject` (an entity's own account).
     role: String,
     /// Required for officers.
     provider: Option<String>,
+    /// Required for subject accounts: the USCC or resident ID it speaks for.
+    subject_code: Option<String>,
     /// At least 10 characters; omit for a token-only machine client.
     password: Option<String>,
     /// Also issue an API token (shown once).
@@ -123,12 +125,22 @@ async fn create_account(
     Json(req): Json<NewAccountRequest>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
-    if req.role != "officer" && req.role != "admin" {
+    if !["officer", "admin", "subject"].contains(&req.role.as_str()) {
         return Err(ApiError::unprocessable(
             "invalid_role",
-            "role 应为 officer 或 admin / role must be officer or admin",
+            "role 应为 officer、admin 或 subject / role must be officer, admin or subject",
         ));
     }
+    let subject_code = match (req.role.as_str(), req.subject_code.as_deref()) {
+        ("subject", Some(c)) => Some(parse_code(c)?.key().to_string()),
+        ("subject", None) => {
+            return Err(ApiError::unprocessable(
+                "subject_code_required",
+                "主体账号须指定 subject_code / subject accounts need a subject_code",
+            ));
+        }
+        _ => None,
+    };
     if req.role == "officer" && req.provider.as_deref().is_none_or(|p| p.trim().is_empty()) {
         return Err(ApiError::unprocessable("provider_required", "部门用户须指定 provider / officers need a provider"));
     }
@@ -151,7 +163,7 @@ async fn create_account(
     let token = req.token.then(|| crate::auth::new_secret("xy_"));
     let token_hash = token.as_deref().map(crate::auth::hash_secret);
     let new = xinyong_store::NewAccount {
-        subject_code: None,
+        subject_code,
         username: req.username.clone(),
         display_name: req.display_name.clone().unwrap_or_else(|| req.username.clone()),
         role: req.role.clone(),

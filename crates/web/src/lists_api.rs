@@ -268,15 +268,16 @@ pub(crate) fn batch_answers(state: &AppState, ctx: &CheckContext, codes: &[Strin
     (results, rows)
 }
 
-/// For the portal's CSV upload.
+/// For the portal's check form and CSV upload (an administrator names the department).
 pub(crate) fn portal_check_context(
     account: &Account,
+    department: Option<&str>,
     matter: &str,
     purpose: &str,
     as_of: Option<&str>,
 ) -> Result<CheckContext, ApiError> {
     let caller = Caller::Account { account: account.clone(), csrf: None };
-    check_context(&caller, None, matter, purpose, as_of)
+    check_context(&caller, department, matter, purpose, as_of)
 }
 
 fn may_see_check(account: &Account, row: &CheckRow) -> bool {
@@ -687,7 +688,9 @@ fn acting_on(s: &AppState, account: &Account, id: i64) -> Result<String, ApiErro
     match account.role.as_str() {
         "admin" => Ok(l.provider),
         "officer" if account.provider.as_deref() == Some(l.provider.as_str()) => Ok(l.provider),
-        "subject" if account.subject_code.as_deref() == Some(l.subject.as_str()) => Ok(l.provider),
+        "subject" if account.subject_code.as_deref() == Some(l.subject.as_str()) => {
+            Ok(format!("subject:{}", l.subject))
+        }
         _ => Err(ApiError::forbidden("谁列入、谁移出：只能由作出决定的部门办理 / only the listing department may act")),
     }
 }

@@ -14,6 +14,8 @@ use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, cookie, hash_secret, ne
 use crate::i18n::{Lang, strings};
 use crate::{ApiError, Shared, WebError, blocking};
 
+mod lists;
+
 const LOGIN_CSRF_COOKIE: &str = "xy_login_csrf";
 
 pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
@@ -29,6 +31,13 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("login.html", include_str!("../templates/login.html")),
         ("error.html", include_str!("../templates/error.html")),
         ("quarantine.html", include_str!("../templates/quarantine.html")),
+        ("listing.html", include_str!("../templates/listing.html")),
+        ("lists.html", include_str!("../templates/lists.html")),
+        ("list.html", include_str!("../templates/list.html")),
+        ("officer_listings.html", include_str!("../templates/officer_listings.html")),
+        ("check.html", include_str!("../templates/check.html")),
+        ("me.html", include_str!("../templates/me.html")),
+        ("stats.html", include_str!("../templates/stats.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -54,6 +63,7 @@ pub fn routes() -> Router<Shared> {
         .route("/logout", post(logout))
         .route("/quarantine", get(quarantine_page))
         .route("/quarantine/{id}/resubmit", post(resubmit_form))
+        .merge(lists::routes())
         .route(
             "/static/site.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/site.css")) }),
@@ -215,6 +225,7 @@ async fn subject(
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     let viewer = viewer_for(&caller, p.purpose);
+    let key = code.key().to_string();
     let view =
         blocking(&state, move |s| Ok(xinyong_app::view::subject_view(&mut s.lock(), &code, as_of, &viewer)?)).await;
     let view = match view {
@@ -233,7 +244,12 @@ async fn subject(
             json!({"id": id, "title": t.get(title).copied().unwrap_or(title), "records": records, "repairable": repairable})
         })
         .collect();
-    page.render(&state, &caller, "subject.html", json!({"s": view, "sections": sections}), StatusCode::OK)
+    let listings = match lists::subject_listings(&state, &caller, key, page.lang).await {
+        Ok(l) => l,
+        Err(e) => return page.error(&state, &caller, e.status, e.message),
+    };
+    let ctx = json!({"s": view, "sections": sections, "listings": listings});
+    page.render(&state, &caller, "subject.html", ctx, StatusCode::OK)
 }
 
 async fn catalog(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {

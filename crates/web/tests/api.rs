@@ -462,3 +462,328 @@ async fn portal_pages() {
     let anonymous = client().get(format!("{}/quarantine", s.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "the public is sent to sign in");
 }
+
+fn document(list_type: &str) -> Value {
+    serde_json::to_value(xinyong_app::listings::sample_document(list_type, "《某某条例》第十条")).unwrap()
+}
+
+async fn check(s: &Server, token: &str, code: &str, matter: &str, as_of: &str) -> Value {
+    let body = json!({"code": code, "matter": matter, "purpose": "测试核查", "as_of": as_of});
+    let (st, v) = post(s, "/api/v1/checks", Some(token), body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v
+}
+
+fn measure_ids(v: &Value) -> Vec<&str> {
+    v["measures"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect()
+}
+
+/// Every list type through the API: notice → objection window → listed → checks show
+/// the measures with their legal basis → expiry or removal → checks are clear again,
+/// while checks as of the listed period still see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_lifecycles_and_checks() {
+    let s = start().await;
+    let codes = codes_in(&s, "registration", "统一社会信用代码");
+    let [sd, ka, rl, mb, ao, other]: [String; 6] = codes[..6].to_vec().try_into().unwrap();
+    let o = s.officer.as_str();
+    let today = xinyong_core::record::date_string(xinyong_app::today_shanghai());
+
+    // a subject account for the seriously dishonest one
+    let (st, v) = post(
+        &s,
+        "/api/v1/accounts",
+        Some(&s.admin),
+        json!({"username": "entity", "role": "subject", "subject_code": sd, "token": true, "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let entity = v["token"].as_str().unwrap().to_string();
+
+    // -- serious dishonesty: refusals first
+    let base =
+        json!({"code": sd, "list_type": "serious_dishonesty", "reason": "拒不履行", "notice_date": "2025-03-03"});
+    let mut no_basis = base.clone();
+    no_basis["basis"] = json!(null);
+    let (st, v) = post(&s, "/api/v1/listings", Some(o), no_basis).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("refused")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("legal basis"), "{v}");
+    let direct = json!({"code": sd, "list_type": "serious_dishonesty", "reason": "拒不履行", "basis": "《条例》",
+        "decision": {"decision_date": "2025-03-20", "document": document("serious_dishonesty")}});
+    let (st, v) = post(&s, "/api/v1/listings", Some(o), direct).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("prior notice"), "{v}");
+    let mut noticed = base.clone();
+    noticed["basis"] = json!("《严重失信主体名单管理办法》第五条");
+    let (st, v) = post(&s, "/api/v1/listings", Some(o), noticed).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let id = v["listing"]["id"].as_i64().unwrap();
+    assert_eq!(v["listing"]["status"], "noticed");
+    assert_eq!(v["listing"]["objection_until"], "2025-03-10");
+    // noticed is not listed: the check is clear
+    assert_eq!(check(&s, o, &sd, "government_procurement", "2025-03-05").await["verdict"], "clear");
+    // the subject objects in time; another department may not decide
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/listings/{id}/objection"),
+        Some(&entity),
+        json!({"date": "2025-03-05", "text": "已履行"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let decision = json!({"decision_date": "2025-03-10", "document": document("serious_dishonesty")});
+    let (st, _) = post(&s, &format!("/api/v1/listings/{id}/decision"), Some(&s.other_officer), decision.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = post(&s, &format!("/api/v1/listings/{id}/decision"), Some(o), decision).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("objection window") && msg.contains("objection_reply"), "{msg}");
+    let mut doc = document("serious_dishonesty");
+    doc["objection_reply"] = json!("经核查，异议不成立");
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/listings/{id}/decision"),
+        Some(o),
+        json!({"decision_date": "2025-03-11", "document": doc}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!((v["listing"]["status"].as_str(), v["listing"]["end"].as_str()), (Some("listed"), Some("2028-03-11")));
+    let decided_at = v["listing"]["ledger_index"].as_u64().unwrap();
+    let c = check(&s, o, &sd, "government_procurement", "2025-06-01").await;
+    assert_eq!(c["verdict"], "prohibit", "{c}");
+    assert_eq!(measure_ids(&c), ["M-SD-01"]);
+    assert!(c["measures"][0]["basis"][0].as_str().unwrap().contains("政府采购法"), "{c}");
+    assert_eq!(
+        (c["lists"][0]["type"].as_str(), c["lists"][0]["ledger_index"].as_u64()),
+        (Some("serious_dishonesty"), Some(decided_at))
+    );
+    assert_eq!(c["subject"]["code"], sd.as_str());
+    // early removal: refused before a year, accepted after
+    let early = |date: &str| json!({"date": date, "kind": "early_removal", "reason": "已履行完毕"});
+    let (st, v) = post(&s, &format!("/api/v1/listings/{id}/removal"), Some(o), early("2025-09-01")).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (st, v) = post(&s, &format!("/api/v1/listings/{id}/removal"), Some(o), early("2026-04-01")).await;
+    assert_eq!((st, v["listing"]["status"].as_str()), (StatusCode::OK, Some("removed")), "{v}");
+    assert_eq!(check(&s, o, &sd, "government_procurement", "2026-05-01").await["verdict"], "clear");
+    assert_eq!(check(&s, o, &sd, "government_procurement", "2025-06-01").await["verdict"], "prohibit");
+
+    // -- key attention: direct decision, expires by itself after its 1-year term
+    let (st, v) = post(
+        &s,
+        "/api/v1/listings",
+        Some(o),
+        json!({"code": ka, "list_type": "key_attention", "reason": "多次违法", "basis": "《条例》第三十条",
+               "decision": {"decision_date": "2025-01-06", "document": document("key_attention")}}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["listing"]["end"], "2026-01-06");
+    let c = check(&s, o, &ka, "bidding", "2025-06-01").await;
+    assert_eq!((c["verdict"].as_str(), measure_ids(&c)), (Some("restrict"), vec!["M-KA-03"]));
+    assert_eq!(check(&s, o, &ka, "bidding", &today).await["verdict"], "clear");
+
+    // -- red list: a reward
+    let (st, v) = post(
+        &s,
+        "/api/v1/listings",
+        Some(o),
+        json!({"code": rl, "list_type": "red_list", "reason": "纳税信用A级",
+               "decision": {"decision_date": "2025-06-02", "document": {}}}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let c = check(&s, o, &rl, "administrative_licensing", "2026-01-01").await;
+    assert_eq!((c["verdict"].as_str(), measure_ids(&c)), (Some("reward"), vec!["M-RL-01"]));
+
+    // -- market ban with its legal representative; a revoked decision is void from the start
+    let (st, v) = post(
+        &s,
+        "/api/v1/listings",
+        Some(o),
+        json!({"code": mb, "list_type": "market_ban", "reason": "食品安全", "basis": "《食品安全法》第一百三十五条",
+               "notice_date": "2024-05-06",
+               "persons": [{"role": "legal_representative", "name": "王建国", "id": "11010519491231002X"}]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let ban = v["listing"]["id"].as_i64().unwrap();
+    assert_eq!(v["listing"]["persons"][0]["id"], "110105********002X", "IDs are masked: {v}");
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/listings/{ban}/decision"),
+        Some(o),
+        json!({"decision_date": "2024-06-03", "document": document("market_ban")}),
+    )
+    .await;
+    assert_eq!((st, v["listing"]["end"].as_str()), (StatusCode::OK, None), "life: {v}");
+    assert_eq!(check(&s, o, &mb, "market_access", "2025-01-01").await["verdict"], "prohibit");
+    // the legal representative listed with it is barred too, checked by resident ID
+    let person = check(&s, o, "11010519491231002X", "appointment", "2025-01-01").await;
+    assert_eq!(person["verdict"], "prohibit", "{person}");
+    assert_eq!(measure_ids(&person), ["M-MB-01"]);
+    assert_eq!(
+        (person["lists"][0]["listed_as"].as_str(), person["lists"][0]["entity"].as_str()),
+        (Some("legal_representative"), Some(mb.as_str()))
+    );
+    let (st, _) = post(
+        &s,
+        &format!("/api/v1/listings/{ban}/removal"),
+        Some(o),
+        json!({"date": "2025-02-03", "kind": "decision_revoked", "reason": "行政复议撤销"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(check(&s, o, &mb, "market_access", "2025-01-01").await["verdict"], "clear");
+
+    // -- abnormal operation: until removed; removed after repair
+    let (st, v) = post(
+        &s,
+        "/api/v1/listings",
+        Some(o),
+        json!({"code": ao, "list_type": "abnormal_operation", "reason": "未报年报", "basis": "《企业信息公示暂行条例》第十七条",
+               "decision": {"decision_date": "2025-07-01", "document": document("abnormal_operation")}}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let abn = v["listing"]["id"].as_i64().unwrap();
+    let c = check(&s, o, &ao, "bidding", &today).await;
+    assert_eq!((c["verdict"].as_str(), measure_ids(&c)), (Some("restrict"), vec!["M-AO-01"]));
+    let (st, _) = post(
+        &s,
+        &format!("/api/v1/listings/{abn}/removal"),
+        Some(o),
+        json!({"date": today, "kind": "repair", "reason": "已补报年报"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(check(&s, o, &ao, "bidding", &today).await["verdict"], "clear");
+
+    // -- public lists: published types only; the shared list is not public
+    let (st, v) = get(&s, "/api/v1/lists?type=serious_dishonesty&as_of=2025-06-01", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{v}");
+    assert_eq!((entries[0]["code"].as_str(), entries[0]["start"].as_str()), (Some(sd.as_str()), Some("2025-03-11")));
+    assert!(entries[0]["removal"].as_str().is_some_and(|r| !r.is_empty()), "how to exit: {v}");
+    let (st, _) = get(&s, "/api/v1/lists?type=key_attention", None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = get(&s, "/api/v1/lists?as_of=2025-06-01", None).await;
+    let types: Vec<&str> = v["entries"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"serious_dishonesty") && !types.contains(&"key_attention"), "{types:?}");
+
+    // -- check answers: unknown valid code, invalid code, unknown matter, the public, proofs
+    let unknown = "91350100M000100Y43";
+    let (st, v) =
+        post(&s, "/api/v1/checks", Some(o), json!({"code": unknown, "matter": "bidding", "purpose": "p"})).await;
+    if xinyong_core::SubjectCode::parse(unknown).is_ok() {
+        assert_eq!((st, v["verdict"].as_str(), v["subject"].is_null()), (StatusCode::OK, Some("clear"), true), "{v}");
+    }
+    let (st, v) =
+        post(&s, "/api/v1/checks", Some(o), json!({"code": "91110108551385082X", "matter": "bidding", "purpose": "p"}))
+            .await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_code")), "{v}");
+    let (st, v) = post(&s, "/api/v1/checks", Some(o), json!({"code": other, "matter": "biding", "purpose": "p"})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_matter")), "{v}");
+    let (st, _) = post(&s, "/api/v1/checks", None, json!({"code": other, "matter": "bidding", "purpose": "p"})).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, v) = post(
+        &s,
+        "/api/v1/checks",
+        Some(o),
+        json!({"code": sd, "matter": "bidding", "purpose": "p", "as_of": "2025-06-01", "proof": true}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let proof = &v["lists"][0]["proof"];
+    assert_eq!(proof["index"].as_u64(), Some(decided_at), "{v}");
+    assert!(proof["path"].is_array() || proof["proof"].is_array(), "{proof}");
+
+    // -- batch (a bidder list) and feedback
+    let (st, v) = post(
+        &s,
+        "/api/v1/checks/batch",
+        Some(o),
+        json!({"codes": [sd, "bad", other], "matter": "government_procurement", "purpose": "招标 2025-07", "as_of": "2025-06-01"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(
+        (r[0]["verdict"].as_str(), r[1]["error"]["code"].as_str(), r[2]["verdict"].as_str()),
+        (Some("prohibit"), Some("invalid_code"), Some("clear"))
+    );
+    let check_id = r[0]["check_id"].as_str().unwrap();
+    let fb_path = format!("/api/v1/checks/{check_id}/feedback");
+    let fb = |body: Value| post(&s, &fb_path, Some(o), body);
+    let (st, v) = fb(json!({"applied": []})).await;
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("measure_unaccounted")),
+        "{v}"
+    );
+    let (st, v) = fb(json!({"not_applied": [{"id": "M-SD-01", "reason": ""}]})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required")), "{v}");
+    let (st, _) = post(&s, &fb_path, Some(&s.other_officer), json!({"applied": ["M-SD-01"]})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = fb(json!({"applied": ["M-SD-01"], "note": "已取消其投标资格"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["check"]["feedback"]["applied"][0], "M-SD-01");
+    let (st, _) = fb(json!({"applied": ["M-SD-01"]})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // -- figures per department, and the subject's view of who checked it
+    let (st, v) = get(&s, "/api/v1/checks/stats", Some(o)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let d = &v["departments"][0];
+    assert_eq!(
+        (d["department"].as_str(), d["with_feedback"].as_u64(), d["measures_applied"].as_u64()),
+        (Some(PROVIDER), Some(1), Some(1)),
+        "{v}"
+    );
+    assert!(d["checks"].as_u64().unwrap() >= 15 && d["feedback_rate"].as_f64().unwrap() > 0.0, "{v}");
+    let (st, v) = get(&s, &format!("/api/v1/subjects/{sd}/checks"), Some(&entity)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mine = v["checks"].as_array().unwrap();
+    assert!(mine.len() >= 5 && mine.iter().all(|c| c["department"] == PROVIDER && c["purpose"].is_string()), "{v}");
+    let (st, _) = get(&s, &format!("/api/v1/subjects/{ka}/checks"), Some(&entity)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a subject sees only its own checks");
+    let (st, _) = get(&s, &format!("/api/v1/subjects/{sd}/checks"), Some(o)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // another writer (a second node, the command line) lists `other`: the server's
+    // check index picks it up from the shared store within its refresh interval
+    let mut app = App::open(&s.data).unwrap();
+    let direct = xinyong_core::listing::Notice {
+        subject: other.clone(),
+        list_type: "red_list".into(),
+        provider: "另一节点".into(),
+        basis: None,
+        reason: "诚信纳税".into(),
+        notice_date: xinyong_app::today_shanghai(),
+        persons: vec![],
+    };
+    let d = xinyong_core::listing::Decision {
+        decision_date: xinyong_app::today_shanghai(),
+        start: None,
+        end: None,
+        document: Default::default(),
+    };
+    let actor = xinyong_app::listings::Actor { department: "另一节点".into(), channel: "test".into() };
+    xinyong_app::listings::decide(&mut app, Err(direct), d, &actor, xinyong_app::today_shanghai()).unwrap();
+    let mut verdict = Value::Null;
+    for _ in 0..40 {
+        verdict = check(&s, o, &other, "financing", &today).await["verdict"].clone();
+        if verdict == "reward" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(verdict, "reward", "the index never saw the other writer's listing");
+
+    // every step is in a ledger that verifies
+    let report = xinyong_app::ledger::verify(&app).unwrap();
+    assert!(report.ok, "{report:?}");
+    let kinds: Vec<String> = app.store.events(decided_at - 2, 3).unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["listing.noticed", "listing.objected", "listing.decided"]);
+}

@@ -189,7 +189,7 @@ fn two_nodes_on_one_database_keep_one_ledger() {
         let (va, vb): (Value, Value) =
             (serde_json::from_slice(&body_a).unwrap(), serde_json::from_slice(&body_b).unwrap());
         assert_eq!(va, vb, "nodes disagree on {code}");
-        assert!(!va["records"].as_array().map_or(true, |r| r.is_empty()), "{va}");
+        assert!(va["records"].as_array().is_some_and(|r| !r.is_empty()), "{va}");
     }
     let (_, head_a) = http(ports[0], "GET", "/api/v1/ledger/head", None, None);
     let (_, head_b) = http(ports[1], "GET", "/api/v1/ledger/head", None, None);
