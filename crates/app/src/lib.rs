@@ -70,12 +70,21 @@ impl App {
     /// every node serving one database needs a copy of the same `ledger.key`.
     pub fn open_with(dir: &Path, database: Option<&str>) -> Result<App> {
         std::fs::create_dir_all(dir)?;
-        let key = load_or_create_key(dir)?;
         let store: Box<dyn Store> = match database {
-            None => Box::new(SqliteStore::open(&dir.join(DB_FILE))?),
+            None => {
+                let key = load_or_create_key(dir)?;
+                let store = SqliteStore::open(&dir.join(DB_FILE))?;
+                return Ok(App { dir: dir.to_path_buf(), store: Box::new(store), key, catalog: Catalog::bundled()? });
+            }
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let store = PgStore::open(url)?;
-                check_key_signed(&store, &key, dir)?;
+                // a node joining a shared ledger must bring its key, not make one
+                if !dir.join(KEY_FILE).exists() && store.latest_head()?.is_some() {
+                    return Err(AppError::input(
+                        format!("{} 中没有 ledger.key：请复制首个节点的 ledger.key", dir.display()),
+                        format!("no ledger.key in {}: copy ledger.key from the first node", dir.display()),
+                    ));
+                }
                 Box::new(store)
             }
             Some(other) => {
@@ -85,6 +94,18 @@ impl App {
                 ));
             }
         };
+        let key = load_or_create_key(dir)?;
+        if let Some(head) = store.latest_head()?
+            && key.verifier().verify(&head.checkpoint).is_err()
+        {
+            return Err(AppError::input(
+                format!("{} 中的 ledger.key 不是签署该数据库账本的密钥：请复制首个节点的 ledger.key", dir.display()),
+                format!(
+                    "the ledger.key in {} did not sign this database's ledger: copy ledger.key from the first node",
+                    dir.display()
+                ),
+            ));
+        }
         Ok(App { dir: dir.to_path_buf(), store, key, catalog: Catalog::bundled()? })
     }
 
@@ -96,23 +117,6 @@ impl App {
     pub fn db_path(&self) -> PathBuf {
         self.dir.join(DB_FILE)
     }
-}
-
-/// A shared database was signed by the key of the first node; a node with another key
-/// would sign heads nobody can verify against the published one.
-fn check_key_signed(store: &PgStore, key: &LedgerKey, dir: &Path) -> Result<()> {
-    if let Some(head) = store.latest_head()?
-        && key.verifier().verify(&head.checkpoint).is_err()
-    {
-        return Err(AppError::input(
-            format!("{} 中的 ledger.key 不是签署该数据库账本的密钥：请复制首个节点的 ledger.key", dir.display()),
-            format!(
-                "the ledger.key in {} did not sign this database's ledger: copy ledger.key from the first node",
-                dir.display()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 fn load_or_create_key(dir: &Path) -> Result<LedgerKey> {

@@ -188,6 +188,37 @@ mod tests {
         }
     }
 
+    /// A second node must bring the first node's key: none is refused (and none is
+    /// made), another is refused.
+    #[test]
+    fn a_node_without_the_ledgers_key_is_refused() {
+        let Some(base) = server_or_skip("a_node_without_the_ledgers_key_is_refused") else { return };
+        let schema = ScratchSchema::new(&base, "keys").unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let (first, second, third) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+        let mut app = App::open_with(&first, Some(&schema.url())).unwrap();
+        let rows = vec![std::collections::BTreeMap::from([
+            ("主体名称".to_string(), "北京测试科技有限公司".to_string()),
+            ("统一社会信用代码".to_string(), "91110108551385082Q".to_string()),
+            ("荣誉名称".to_string(), "守合同重信用企业".to_string()),
+            ("荣誉等级".to_string(), "市级".to_string()),
+            ("授予日期".to_string(), "2024-05-06".to_string()),
+            ("授予机关".to_string(), "北京市市场监督管理局".to_string()),
+            ("表彰决定文号".to_string(), "京发〔2024〕1号".to_string()),
+        ])];
+        let out = crate::intake::ingest_rows(&mut app, "honour", "测试部门", "test", &rows).unwrap();
+        assert_eq!(out.accepted, 1);
+        let err = App::open_with(&second, Some(&schema.url())).err().unwrap();
+        assert!(err.to_string().contains("no ledger.key"), "{err}");
+        assert!(!second.join(KEY_FILE).exists(), "a key was made for a ledger it did not sign");
+        App::open(&third).unwrap();
+        let err = App::open_with(&third, Some(&schema.url())).err().unwrap();
+        assert!(err.to_string().contains("did not sign"), "{err}");
+        std::fs::create_dir_all(&second).unwrap();
+        std::fs::copy(first.join(KEY_FILE), second.join(KEY_FILE)).unwrap();
+        assert_eq!(App::open_with(&second, Some(&schema.url())).unwrap().store.ledger_size().unwrap(), 2);
+    }
+
     #[test]
     fn sqlite_to_postgres_and_back_keeps_everything_and_verifies() {
         let Some(base) = server_or_skip("sqlite_to_postgres_and_back_keeps_everything_and_verifies") else { return };
