@@ -10,7 +10,7 @@ use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use serde::Serialize;
 
-use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+use crate::{PgConn, PgStore, Result, SqliteStore, Store, StoreError};
 
 /// A table to copy: its name, the single-column key it is paged by, and its columns.
 pub struct Table {
@@ -220,15 +220,61 @@ impl Endpoint {
         }
     }
 
-    /// The data tables present in the store.
-    fn table_names(&self) -> Result<Vec<String>> {
-        let names = match self {
+    /// A reader of the store. With `snapshot`, every read sees the store as it was at
+    /// the first one (a read transaction), so a store written meanwhile copies consistently.
+    fn reader(&self, snapshot: bool) -> Result<Reader<'_>> {
+        match self {
             Endpoint::Sqlite(s) => {
-                let mut st = s.connection().prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+                if snapshot {
+                    s.connection().execute_batch("BEGIN")?;
+                }
+                Ok(Reader::Sqlite(s.connection(), snapshot))
+            }
+            Endpoint::Postgres(s) => {
+                let mut c = s.client()?;
+                if snapshot {
+                    c.client().batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                }
+                Ok(Reader::Postgres(Box::new(c), snapshot))
+            }
+        }
+    }
+
+    fn count(&self, t: &Table) -> Result<u64> {
+        self.reader(false)?.count(t)
+    }
+}
+
+/// A connection reading the source (see [`Endpoint::reader`]).
+enum Reader<'a> {
+    Sqlite(&'a rusqlite::Connection, bool),
+    Postgres(Box<dyn std::ops::DerefMut<Target = PgConn> + 'a>, bool),
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        // a read-only transaction: ending it changes nothing
+        match self {
+            Reader::Sqlite(c, true) => {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            Reader::Postgres(c, true) => {
+                let _ = c.client().batch_execute("ROLLBACK");
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// The data tables present in the store.
+    fn table_names(&mut self) -> Result<Vec<String>> {
+        let names = match self {
+            Reader::Sqlite(c, _) => {
+                let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
                 st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?
             }
-            Endpoint::Postgres(s) => s
-                .client()?
+            Reader::Postgres(c, _) => c
                 .client()
                 .query(
                     "SELECT table_name::text FROM information_schema.tables
@@ -242,23 +288,23 @@ impl Endpoint {
         Ok(names.into_iter().filter(|n| !NOT_DATA.contains(&n.as_str())).collect())
     }
 
-    fn count(&self, t: &Table) -> Result<u64> {
+    fn count(&mut self, t: &Table) -> Result<u64> {
         let sql = format!("SELECT COUNT(*) FROM {}", t.name);
         Ok(match self {
-            Endpoint::Sqlite(s) => s.connection().query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64,
-            Endpoint::Postgres(s) => s.client()?.client().query_one(&sql, &[])?.get::<_, i64>(0) as u64,
+            Reader::Sqlite(c, _) => c.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64,
+            Reader::Postgres(c, _) => c.client().query_one(&sql, &[])?.get::<_, i64>(0) as u64,
         })
     }
 
     /// Up to `PAGE` rows with key after `after`, in key order.
-    fn page(&self, t: &Table, after: Option<&Value>) -> Result<Vec<Vec<Value>>> {
+    fn page(&mut self, t: &Table, after: Option<&Value>) -> Result<Vec<Vec<Value>>> {
         let cols = t.columns.join(", ");
         let filter = if after.is_some() { format!("WHERE {} > $1", t.key) } else { String::new() };
         let sql = format!("SELECT {cols} FROM {} {filter} ORDER BY {} LIMIT {PAGE}", t.name, t.key);
         match self {
-            Endpoint::Sqlite(s) => {
+            Reader::Sqlite(c, _) => {
                 let sql = sql.replace("$1", "?1");
-                let mut st = s.connection().prepare(&sql)?;
+                let mut st = c.prepare(&sql)?;
                 let params: Vec<&dyn rusqlite::ToSql> = after.iter().map(|v| *v as &dyn rusqlite::ToSql).collect();
                 let rows = st.query_map(params.as_slice(), |row| {
                     (0..t.columns.len())
@@ -281,9 +327,9 @@ impl Endpoint {
                 })?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             }
-            Endpoint::Postgres(s) => {
+            Reader::Postgres(c, _) => {
                 let params: Vec<&(dyn ToSql + Sync)> = after.iter().map(|v| *v as &(dyn ToSql + Sync)).collect();
-                let rows = s.client()?.client().query(&sql, &params)?;
+                let rows = c.client().query(&sql, &params)?;
                 rows.iter()
                     .map(|row| {
                         (0..t.columns.len())
@@ -315,10 +361,12 @@ pub struct CopyReport {
     pub tables: Vec<TableCount>,
 }
 
-/// Copies every table of `src` into the empty store `dst`, in one transaction on the
-/// target: a copy that fails leaves the target as empty as it was.
+/// Copies every table of `src`, as it is when the copy starts (one read snapshot), into
+/// the empty store `dst`, in one transaction on the target: a copy that fails leaves
+/// the target as empty as it was.
 pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u64)) -> Result<CopyReport> {
-    for name in src.table_names()? {
+    let mut reader = src.reader(true)?;
+    for name in reader.table_names()? {
         if !TABLES.iter().any(|t| t.name == name) {
             return Err(StoreError::Conflict(format!(
                 "the source has a table '{name}' this version cannot copy: upgrade xinyong first"
@@ -341,7 +389,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                     let sql =
                         format!("INSERT INTO {} ({}) VALUES ({})", t.name, t.columns.join(", "), marks.join(", "));
                     let mut n = 0;
-                    each_page(src, t, &mut |rows| {
+                    each_page(&mut reader, t, &mut |rows| {
                         let mut st = conn.prepare_cached(&sql)?;
                         for row in rows {
                             st.execute(rusqlite::params_from_iter(row.iter()))?;
@@ -369,7 +417,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                 let types: Vec<Type> =
                     t.columns.iter().map(|c| column_type(&mut tx, t.name, c)).collect::<Result<Vec<Type>>>()?;
                 let mut n = 0;
-                each_page(src, t, &mut |rows| {
+                each_page(&mut reader, t, &mut |rows| {
                     let sink = tx.copy_in(&format!("COPY {} ({}) FROM STDIN BINARY", t.name, t.columns.join(", ")))?;
                     let mut w = postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
                     for row in rows {
@@ -396,7 +444,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
         }
     }
     for (t, c) in TABLES.iter().zip(&report.tables) {
-        let (s, d) = (src.count(t)?, dst.count(t)?);
+        let (s, d) = (reader.count(t)?, dst.count(t)?);
         if s != c.rows || d != c.rows {
             return Err(StoreError::Corrupt(format!(
                 "table {}: source has {s} rows, copied {}, target has {d}",
@@ -407,7 +455,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
     Ok(report)
 }
 
-fn each_page(src: &Endpoint, t: &Table, f: &mut dyn FnMut(&[Vec<Value>]) -> Result<()>) -> Result<()> {
+fn each_page(src: &mut Reader<'_>, t: &Table, f: &mut dyn FnMut(&[Vec<Value>]) -> Result<()>) -> Result<()> {
     let key_at = t.columns.iter().position(|c| *c == t.key).unwrap_or(0);
     let mut after: Option<Value> = None;
     loop {
