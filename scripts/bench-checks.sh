@@ -106,8 +106,8 @@ for setup in $setups; do
   start_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
   rss_idle=$(rss_kib "$server_pid")
   anon_idle=$(awk '/^RssAnon/ {print $2}' "/proc/$server_pid/status")
-  # answer sizes over the first codes of the sample: the typical (median) one sizes nginx's file
-  sizes=$(head -400 "$codes" | while read -r c; do
+  # answer sizes over 400 codes of the sample (fixed draw): the typical (median) one sizes nginx's file
+  sizes=$(shuf -n 400 --random-source=<(yes) "$codes" | while read -r c; do
     curl -s -o /dev/null -w '%{size_download}\n' -H "Authorization: Bearer $token" -H 'content-type: application/json' \
       -d "{\"code\":\"$c\",\"matter\":\"government_procurement\",\"purpose\":\"bench\"}" \
       "http://127.0.0.1:$port_x/api/v1/checks"
