@@ -105,8 +105,9 @@ for setup in $setups; do
   wait_http "http://127.0.0.1:$port_x/healthz"
   start_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
   rss_idle=$(rss_kib "$server_pid")
-  # answer sizes over the first codes of the sample: the typical (median) one sizes nginx's file
-  sizes=$(head -400 "$codes" | while read -r c; do
+  anon_idle=$(awk '/^RssAnon/ {print $2}' "/proc/$server_pid/status")
+  # answer sizes over 400 codes of the sample (fixed draw): the typical (median) one sizes nginx's file
+  sizes=$(shuf -n 400 --random-source=<(yes) "$codes" | while read -r c; do
     curl -s -o /dev/null -w '%{size_download}\n' -H "Authorization: Bearer $token" -H 'content-type: application/json' \
       -d "{\"code\":\"$c\",\"matter\":\"government_procurement\",\"purpose\":\"bench\"}" \
       "http://127.0.0.1:$port_x/api/v1/checks"
@@ -116,7 +117,7 @@ for setup in $setups; do
   rx=$(run_wrk "$wrk_cpus" "$wrk_threads" "http://127.0.0.1:$port_x" "$codes" "$token")
   rss_load=$(rss_kib "$server_pid")
   stop_server
-  echo "xinyong: started in ${start_s}s, RSS idle $((rss_idle / 1024)) MiB, after load $((rss_load / 1024)) MiB; answers: median $typical B, largest $largest B"
+  echo "xinyong: started in ${start_s}s, RSS idle $((rss_idle / 1024)) MiB (anonymous $((anon_idle / 1024)) MiB), after load $((rss_load / 1024)) MiB; answers: median $typical B, largest $largest B"
 
   # nginx: one static JSON file of the typical answer's size
   mkdir -p "$out/nginx/www" "$out/nginx/tmp"
