@@ -758,15 +758,22 @@ impl Store for PgStore {
         let mut known = HashMap::new();
         let mut next_record_id = 1;
         if !records.is_empty() {
-            let codes: Vec<&str> = records.iter().map(|r| r.record.subject.key()).collect();
+            // sorted and distinct: the index probes then walk each B-tree in order
+            let mut codes: Vec<&str> = records.iter().map(|r| r.record.subject.key()).collect();
+            codes.sort_unstable();
+            codes.dedup();
             for row in tx.query("SELECT code FROM subjects WHERE code = ANY($1)", &[&codes])? {
                 stored_subjects.insert(row.get::<_, String>(0));
             }
-            let providers: Vec<&str> = records.iter().map(|r| r.provider.as_str()).collect();
-            let items: Vec<&str> = records.iter().map(|r| r.record.item.as_str()).collect();
-            let keys: Vec<&str> = records.iter().map(|r| r.record.key.as_str()).collect();
+            let mut identities: Vec<(&str, &str, &str)> =
+                records.iter().map(|r| (r.provider.as_str(), r.record.item.as_str(), r.record.key.as_str())).collect();
+            identities.sort_unstable();
+            identities.dedup();
+            let providers: Vec<&str> = identities.iter().map(|i| i.0).collect();
+            let items: Vec<&str> = identities.iter().map(|i| i.1).collect();
+            let keys: Vec<&str> = identities.iter().map(|i| i.2).collect();
             let rows = tx.query(
-                "SELECT DISTINCT r.id, r.provider, r.item, r.record_key, r.fingerprint, r.subject_code
+                "SELECT r.id, r.provider, r.item, r.record_key, r.fingerprint, r.subject_code
                  FROM records r JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(p, i, k)
                    ON r.provider = u.p AND r.item = u.i AND r.record_key = u.k",
                 &[&providers, &items, &keys],
