@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
     (3, include_str!("../migrations/sqlite/0003_listings_checks.sql")),
+    (4, include_str!("../migrations/sqlite/0004_check_log.sql")),
 ];
 
 pub struct SqliteStore {

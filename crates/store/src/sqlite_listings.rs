@@ -218,8 +218,19 @@ fn check_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckRow> {
     })
 }
 
+/// Rows appended since the per-subject index was last brought up to date are indexed
+/// in one sorted batch once this much time has passed (or this many rows wait), so that
+/// answering a check writes only at the right edge of the log's B-trees.
+const SUBJECT_INDEX_EVERY_MS: i64 = 1_000;
+const SUBJECT_INDEX_MAX_PENDING: i64 = 200_000;
+
+fn meta_i64(tx: &Connection, k: &str) -> Result<i64> {
+    Ok(tx.query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0))
+}
+
 pub(crate) fn record_checks(conn: &mut Connection, checks: &[CheckRow]) -> Result<()> {
     let tx = conn.transaction()?;
+    let mut last_seq = 0;
     {
         let mut st = tx.prepare_cached(
             "INSERT INTO checks (id, at_ms, account_id, department, matter, purpose, subject_code, as_of, verdict,
@@ -241,9 +252,27 @@ pub(crate) fn record_checks(conn: &mut Connection, checks: &[CheckRow]) -> Resul
                 json(&c.listings)?,
                 c.ledger_size as i64,
             ])?;
+            last_seq = tx.last_insert_rowid();
         }
     }
+    let indexed_to = meta_i64(&tx, "check_subjects_to")?;
+    let indexed_ms = meta_i64(&tx, "check_subjects_ms")?;
+    let now = checks.iter().map(|c| c.at_ms).max().unwrap_or(indexed_ms);
+    if now - indexed_ms >= SUBJECT_INDEX_EVERY_MS || last_seq - indexed_to >= SUBJECT_INDEX_MAX_PENDING {
+        index_check_subjects(&tx, indexed_to, last_seq, now)?;
+    }
     tx.commit()?;
+    Ok(())
+}
+
+fn index_check_subjects(tx: &Connection, from: i64, to: i64, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO check_subjects (subject_code, seq)
+         SELECT subject_code, seq FROM checks WHERE seq > ?1 AND seq <= ?2 ORDER BY subject_code, seq",
+        params![from, to],
+    )?;
+    tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('check_subjects_to', ?1)", [to])?;
+    tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('check_subjects_ms', ?1)", [now])?;
     Ok(())
 }
 
@@ -282,8 +311,14 @@ pub(crate) fn record_feedback(conn: &mut Connection, check_id: &str, f: &Feedbac
 }
 
 pub(crate) fn checks_of(conn: &Connection, code: &str, limit: u32) -> Result<Vec<CheckRow>> {
+    // the indexed part, plus the short tail appended since the index was last brought up to date
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {CHECK_COLUMNS} FROM checks WHERE subject_code = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2"
+        "SELECT {CHECK_COLUMNS} FROM checks WHERE seq IN (
+             SELECT seq FROM check_subjects WHERE subject_code = ?1
+             UNION ALL
+             SELECT seq FROM checks WHERE seq > (SELECT COALESCE((SELECT v FROM meta WHERE k = 'check_subjects_to'), 0))
+                                      AND subject_code = ?1)
+         ORDER BY at_ms DESC, seq DESC LIMIT ?2"
     ))?;
     Ok(st.query_map(params![code, limit], check_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
 }
