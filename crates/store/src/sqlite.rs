@@ -667,6 +667,10 @@ impl Store for SqliteStore {
         sqlite_listings::record_checks(&mut self.conn, checks)
     }
 
+    fn maintain(&mut self, now_ms: i64) -> Result<()> {
+        sqlite_listings::maintain(&mut self.conn, now_ms)
+    }
+
     fn check_entry(&self, id: &str) -> Result<Option<CheckRow>> {
         sqlite_listings::check_entry(&self.conn, id)
     }
