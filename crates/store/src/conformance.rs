@@ -449,6 +449,15 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
         "{fin:?}"
     );
     ensure!(s.check_stats(Some("住建委")).map_err(|e| e.to_string())?.len() == 1, "one department");
+    // later checks (a back end may index by subject in batches): all still found, newest first
+    let later: Vec<CheckRow> = (4..9).map(|i| check(&format!("c{i}"), "住建委", 5_000 * i, "clear", &[])).collect();
+    s.record_checks(&later[..1]).map_err(|e| e.to_string())?;
+    s.maintain(5_000).map_err(|e| e.to_string())?;
+    s.record_checks(&later[1..]).map_err(|e| e.to_string())?;
+    let all = s.checks_of(A, 100).map_err(|e| e.to_string())?;
+    let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    ensure!(ids == ["c8", "c7", "c6", "c5", "c4", "c3", "c2", "c1"], "after more checks: {ids:?}");
+    ensure!(s.checks_of(B, 10).map_err(|e| e.to_string())?.is_empty(), "checks leaked to another subject");
     Ok(())
 }
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
     (3, include_str!("../migrations/sqlite/0003_listings_checks.sql")),
+    (4, include_str!("../migrations/sqlite/0004_check_log.sql")),
 ];
 
 pub struct SqliteStore {
@@ -664,6 +665,10 @@ impl Store for SqliteStore {
 
     fn record_checks(&mut self, checks: &[CheckRow]) -> Result<()> {
         sqlite_listings::record_checks(&mut self.conn, checks)
+    }
+
+    fn maintain(&mut self, now_ms: i64) -> Result<()> {
+        sqlite_listings::maintain(&mut self.conn, now_ms)
     }
 
     fn check_entry(&self, id: &str) -> Result<Option<CheckRow>> {

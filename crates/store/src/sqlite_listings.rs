@@ -218,8 +218,20 @@ fn check_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckRow> {
     })
 }
 
+/// Rows appended since the per-subject index was last brought up to date are indexed in
+/// one sorted batch by `maintain` once this much time has passed, so that answering a
+/// check writes only at the right edge of the log's B-trees. Should nobody call
+/// `maintain`, `record_checks` catches up itself once this many rows wait.
+const SUBJECT_INDEX_EVERY_MS: i64 = 100;
+const SUBJECT_INDEX_MAX_PENDING: i64 = 100_000;
+
+fn meta_i64(tx: &Connection, k: &str) -> Result<i64> {
+    Ok(tx.query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0))
+}
+
 pub(crate) fn record_checks(conn: &mut Connection, checks: &[CheckRow]) -> Result<()> {
     let tx = conn.transaction()?;
+    let mut last_seq = 0;
     {
         let mut st = tx.prepare_cached(
             "INSERT INTO checks (id, at_ms, account_id, department, matter, purpose, subject_code, as_of, verdict,
@@ -241,9 +253,44 @@ pub(crate) fn record_checks(conn: &mut Connection, checks: &[CheckRow]) -> Resul
                 json(&c.listings)?,
                 c.ledger_size as i64,
             ])?;
+            last_seq = tx.last_insert_rowid();
         }
     }
+    let indexed_to = meta_i64(&tx, "check_subjects_to")?;
+    if last_seq - indexed_to >= SUBJECT_INDEX_MAX_PENDING {
+        let now = checks.iter().map(|c| c.at_ms).max().unwrap_or_default();
+        index_check_subjects(&tx, indexed_to, last_seq, now)?;
+    }
     tx.commit()?;
+    Ok(())
+}
+
+/// Brings the check log's per-subject index up to date when it is due.
+pub(crate) fn maintain(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let indexed_ms = meta_i64(conn, "check_subjects_ms")?;
+    if now_ms - indexed_ms < SUBJECT_INDEX_EVERY_MS {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let indexed_to = meta_i64(&tx, "check_subjects_to")?;
+    let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM checks", [], |r| r.get(0))?;
+    if last > indexed_to {
+        index_check_subjects(&tx, indexed_to, last, now_ms)?;
+    } else {
+        tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('check_subjects_ms', ?1)", [now_ms])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn index_check_subjects(tx: &Connection, from: i64, to: i64, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO check_subjects (subject_code, seq)
+         SELECT subject_code, seq FROM checks WHERE seq > ?1 AND seq <= ?2 ORDER BY subject_code, seq",
+        params![from, to],
+    )?;
+    tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('check_subjects_to', ?1)", [to])?;
+    tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('check_subjects_ms', ?1)", [now])?;
     Ok(())
 }
 
@@ -282,8 +329,14 @@ pub(crate) fn record_feedback(conn: &mut Connection, check_id: &str, f: &Feedbac
 }
 
 pub(crate) fn checks_of(conn: &Connection, code: &str, limit: u32) -> Result<Vec<CheckRow>> {
+    // the indexed part, plus the short tail appended since the index was last brought up to date
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {CHECK_COLUMNS} FROM checks WHERE subject_code = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2"
+        "SELECT {CHECK_COLUMNS} FROM checks WHERE seq IN (
+             SELECT seq FROM check_subjects WHERE subject_code = ?1
+             UNION ALL
+             SELECT seq FROM checks WHERE seq > (SELECT COALESCE((SELECT v FROM meta WHERE k = 'check_subjects_to'), 0))
+                                      AND subject_code = ?1)
+         ORDER BY at_ms DESC, seq DESC LIMIT ?2"
     ))?;
     Ok(st.query_map(params![code, limit], check_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
 }

@@ -72,9 +72,13 @@ fn writer(state: Weak<AppState>, rx: Receiver<Job>) {
         let Some(state) = state.upgrade() else { return };
         let batch: Vec<CheckRow> = jobs.iter_mut().flat_map(|(r, _)| std::mem::take(r)).collect();
         let result = state.lock().store.record_checks(&batch).map_err(|e| e.to_string());
-        drop(state);
         for (_, done) in jobs {
             let _ = done.send(result.clone());
         }
+        // upkeep after the answers left, while the next batch gathers
+        if let Err(e) = state.lock().store.maintain(xinyong_app::now_ms()) {
+            tracing::warn!(error = %e, "check log upkeep failed");
+        }
+        drop(state);
     }
 }

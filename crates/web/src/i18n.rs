@@ -235,7 +235,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("csv_file", "或选择 CSV 文件", "Or choose a CSV file"),
     ("batch_results", "批量核查结果", "Batch results"),
     ("me", "我的信用", "My credit"),
-    ("stats", "核查与反馈统计", "Checks and feedback"),
+    ("check_stats", "核查与反馈统计", "Checks and feedback"),
     ("stats_checks", "核查次数", "Checks"),
     ("stats_non_clear", "命中名单", "Not clear"),
     ("stats_feedback", "已反馈", "With feedback"),

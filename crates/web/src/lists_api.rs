@@ -149,18 +149,18 @@ fn check_context(
     })
 }
 
-fn new_check_id() -> String {
+/// Time-ordered (milliseconds, then 64 random bits): ids sort by answer time, so the
+/// check log's id index grows at its right edge, and stay unguessable.
+fn new_check_id(at_ms: i64) -> String {
     use rand::RngCore;
-    let mut b = [0u8; 12];
-    rand::thread_rng().fill_bytes(&mut b);
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("chk_{hex}")
+    format!("chk_{:011x}{:016x}", at_ms.max(0), rand::thread_rng().next_u64())
 }
 
 fn check_row(ctx: &CheckContext, code: &str, answer: &CheckAnswer) -> CheckRow {
+    let at_ms = xinyong_app::now_ms();
     CheckRow {
-        id: new_check_id(),
-        at_ms: xinyong_app::now_ms(),
+        id: new_check_id(at_ms),
+        at_ms,
         account_id: ctx.account_id,
         department: ctx.department.clone(),
         matter: ctx.matter.clone(),
