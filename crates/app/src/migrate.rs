@@ -171,6 +171,8 @@ mod tests {
                     "subject": subject,
                     "records": s.records_of(&subject.code).unwrap(),
                     "access": s.access_log(&subject.code, 10).unwrap(),
+                    "checks": s.checks_of(&subject.code, 10).unwrap(),
+                    "listings": s.listings_of(&subject.code).unwrap(),
                 }));
             }
         }
@@ -181,9 +183,14 @@ mod tests {
             "subjects": subjects,
             "quarantine": s.quarantine(&all).unwrap(),
             "accounts": s.accounts().unwrap(),
+            "check_stats": s.check_stats(None).unwrap(),
             "token": s.account_by_token(&xinyong_ledger::leaf_hash(b"token")).unwrap(),
             "events": s.events(0, 100_000).unwrap().iter().map(|e| (e.index, e.leaf, e.payload.clone(), e.record_id)).collect::<Vec<_>>(),
         })
+    }
+
+    fn id_of(app: &App) -> i64 {
+        app.store.account("officer").unwrap().unwrap().id
     }
 
     fn import_all(app: &mut App, input: &Path, manifest: &crate::synthetic::GenManifest) {
@@ -315,7 +322,25 @@ mod tests {
             at_ms: 3,
         };
         app.store.log_access(&entry).unwrap();
+        let check = |id: &str, at_ms: i64| xinyong_store::CheckRow {
+            id: id.into(),
+            at_ms,
+            account_id: id_of(&app),
+            department: "测试部门".into(),
+            matter: "government_procurement".into(),
+            purpose: "采购资格审查".into(),
+            subject_code: entry.subject_code.clone(),
+            as_of: "2025-06-01".into(),
+            verdict: "clear".into(),
+            measures: vec![],
+            listings: vec![],
+            ledger_size: 1,
+            feedback: None,
+        };
+        let checks = [check("k1", 10), check("k2", 10), check("k3", 20)];
+        app.store.record_checks(&checks).unwrap();
         let before = snapshot(app.store.as_ref());
+        assert_eq!(before["subjects"][0]["checks"].as_array().unwrap().len(), 3, "{}", before["subjects"][0]);
         drop(app);
 
         let schema = ScratchSchema::new(&base, "migrate").unwrap();

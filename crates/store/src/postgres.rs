@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_accounts.sql")),
     (3, include_str!("../migrations/postgres/0003_listings_checks.sql")),
+    (4, include_str!("../migrations/postgres/0004_check_log.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's

@@ -273,7 +273,7 @@ pub(crate) fn record_feedback(conn: &mut PgConn, check_id: &str, f: &Feedback) -
 }
 
 pub(crate) fn checks_of(conn: &mut PgConn, code: &str, limit: u32) -> Result<Vec<CheckRow>> {
-    let sql = format!("{CHECK_SELECT} WHERE subject_code = $1 ORDER BY at_ms DESC, id DESC LIMIT $2");
+    let sql = format!("{CHECK_SELECT} WHERE subject_code = $1 ORDER BY at_ms DESC, seq DESC LIMIT $2");
     conn.query(&sql, &[&code, &i64::from(limit)])?.iter().map(check_row).collect()
 }
 

@@ -127,8 +127,9 @@ pub const TABLES: &[Table] = &[
     },
     Table {
         name: "checks",
-        key: "id",
+        key: "seq",
         columns: &[
+            "seq",
             "id",
             "at_ms",
             "account_id",
@@ -157,8 +158,14 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
-/// Bookkeeping tables of each back end, not data.
-const NOT_DATA: &[&str] = &["xinyong_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"];
+/// Bookkeeping tables of each back end, not data, and derived indexes a back end keeps
+/// as tables (SQLite's per-subject check index, which it catches up by itself from
+/// `meta`'s `check_subjects_to`): not copied.
+const NOT_DATA: &[&str] = &["xinyong_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4", "check_subjects"];
+
+/// `meta` keys that are a back end's own bookkeeping of derived state: the target keeps
+/// its own (a fresh SQLite target indexes every copied check on its next catch-up).
+const META_NOT_DATA: &[&str] = &["check_subjects_to", "check_subjects_ms"];
 
 /// One column value, as both back ends store it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -289,7 +296,11 @@ impl Reader<'_> {
     }
 
     fn count(&mut self, t: &Table) -> Result<u64> {
-        let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+        let mut sql = format!("SELECT COUNT(*) FROM {}", t.name);
+        if t.name == "meta" {
+            let keys: Vec<String> = META_NOT_DATA.iter().map(|k| format!("'{k}'")).collect();
+            sql.push_str(&format!(" WHERE k NOT IN ({})", keys.join(", ")));
+        }
         Ok(match self {
             Reader::Sqlite(c, _) => c.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64,
             Reader::Postgres(c, _) => c.client().query_one(&sql, &[])?.get::<_, i64>(0) as u64,
@@ -299,7 +310,14 @@ impl Reader<'_> {
     /// Up to `PAGE` rows with key after `after`, in key order.
     fn page(&mut self, t: &Table, after: Option<&Value>) -> Result<Vec<Vec<Value>>> {
         let cols = t.columns.join(", ");
-        let filter = if after.is_some() { format!("WHERE {} > $1", t.key) } else { String::new() };
+        let mut conditions = Vec::new();
+        if after.is_some() {
+            conditions.push(format!("{} > $1", t.key));
+        }
+        if t.name == "meta" {
+            conditions.extend(META_NOT_DATA.iter().map(|k| format!("k <> '{k}'")));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         let sql = format!("SELECT {cols} FROM {} {filter} ORDER BY {} LIMIT {PAGE}", t.name, t.key);
         match self {
             Reader::Sqlite(c, _) => {
@@ -432,10 +450,11 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                 report.tables.push(TableCount { table: t.name, rows: n });
             }
             // identity columns continue after the copied ids
-            for table in ["quarantine", "accounts", "access_log"] {
+            for (table, column) in [("quarantine", "id"), ("accounts", "id"), ("access_log", "id"), ("checks", "seq")] {
                 tx.execute(
                     &format!(
-                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                        "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE(MAX({column}), 0) + 1, false)
+                         FROM {table}"
                     ),
                     &[],
                 )?;
