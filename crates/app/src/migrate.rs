@@ -339,8 +339,31 @@ mod tests {
         };
         let checks = [check("k1", 10), check("k2", 10), check("k3", 20)];
         app.store.record_checks(&checks).unwrap();
+        // a listing step: a row of its own and a ledger event
+        let notice = xinyong_core::listing::Notice {
+            subject: entry.subject_code.clone(),
+            list_type: "serious_dishonesty".into(),
+            provider: "测试部门".into(),
+            basis: Some("《严重失信主体名单管理办法》第五条".into()),
+            reason: "拒不履行".into(),
+            notice_date: time::macros::date!(2025 - 01 - 02),
+            persons: vec![],
+        };
+        let rules = xinyong_core::lists::ListRules::bundled();
+        let cal = xinyong_core::calendar::WorkCalendar::official();
+        let noticed = xinyong_core::listing::notice(rules, cal, notice, time::macros::date!(2026 - 01 - 01)).unwrap();
+        let p = xinyong_core::event::Provenance {
+            at: 5,
+            batch: "b".into(),
+            provider: "测试部门".into(),
+            source: "test".into(),
+            row: None,
+        };
+        let kind = xinyong_core::event::EventKind::ListingNoticed;
+        app.store.put_listing(&noticed, kind, &p, &app.key, 5).unwrap();
         let before = snapshot(app.store.as_ref());
         assert_eq!(before["subjects"][0]["checks"].as_array().unwrap().len(), 3, "{}", before["subjects"][0]);
+        assert_eq!(before["subjects"][0]["listings"].as_array().unwrap().len(), 1, "{}", before["subjects"][0]);
         drop(app);
 
         let schema = ScratchSchema::new(&base, "migrate").unwrap();
