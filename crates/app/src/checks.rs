@@ -181,7 +181,9 @@ impl CheckIndex {
 
     /// Loads what other writers appended since the last look. Cheap when nothing changed
     /// (one `ledger_size` query).
-    pub fn refresh(&self, store: &dyn Store) -> Result<()> {
+    /// `new_subjects` sees each page of subjects created since the last look (the server
+    /// adds them to its search index).
+    pub fn refresh(&self, store: &dyn Store, new_subjects: &mut dyn FnMut(&[SubjectRow])) -> Result<()> {
         let seen = self.read().seen;
         let size = store.ledger_size()?;
         if size <= seen {
@@ -191,6 +193,9 @@ impl CheckIndex {
         loop {
             let page = store.subjects_created_since(from, 50_000)?;
             self.add_subjects(&page);
+            if !page.is_empty() {
+                new_subjects(&page);
+            }
             match page.last() {
                 Some(last) if page.len() == 50_000 => from = last.created_event + 1,
                 _ => break,

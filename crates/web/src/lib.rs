@@ -129,9 +129,17 @@ impl AppState {
     }
 
     /// Loads into the check index what other writers appended (another node, `xinyong import`).
+    /// Subjects another writer created reach the search index here too.
     pub fn refresh_checks(&self) -> Result<(), WebError> {
-        let app = self.lock();
-        self.checks.refresh(app.store.as_ref())?;
+        let mut docs = Vec::new();
+        {
+            let app = self.lock();
+            self.checks.refresh(app.store.as_ref(), &mut |rows| docs.extend(rows.iter().map(subject_doc)))?;
+        }
+        if !docs.is_empty() {
+            self.search.upsert(&docs)?;
+            self.search.commit()?;
+        }
         Ok(())
     }
 
@@ -142,7 +150,12 @@ impl AppState {
         }
         let docs = {
             let app = self.lock();
-            self.checks.refresh(app.store.as_ref())?;
+            // the codes below are re-indexed anyway; others' new subjects come with them
+            let mut others = Vec::new();
+            self.checks.refresh(app.store.as_ref(), &mut |rows| others.extend(rows.iter().map(subject_doc)))?;
+            if !others.is_empty() {
+                self.search.upsert(&others)?;
+            }
             let mut docs = Vec::with_capacity(codes.len());
             for c in codes {
                 if let Some(s) = app.store.subject(c).map_err(xinyong_app::AppError::from)? {

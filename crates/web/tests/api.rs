@@ -780,6 +780,36 @@ async fn listing_lifecycles_and_checks() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(verdict, "reward", "the index never saw the other writer's listing");
+    // … and its new subjects reach the search index
+    let extra = s.data.parent().unwrap().join("extra");
+    let opts = GenOptions {
+        subjects: 3,
+        records: 0,
+        seed: 77,
+        dirty_percent: 0,
+        format: GenFormat::Csv,
+        encoding: GenEncoding::Utf8,
+        latest_date: xinyong_app::today_shanghai(),
+    };
+    generate(&opts, &extra).unwrap();
+    let reg = extra.join("registration.csv");
+    let new_code = read_column(&reg, "统一社会信用代码")
+        .into_iter()
+        .find(|c| app.store.subject(c).unwrap().is_none())
+        .expect("a subject the store does not have yet");
+    let (_, v) = get(&s, &format!("/api/v1/subjects?q={new_code}"), None).await;
+    assert!(!v["hits"].as_array().unwrap().iter().any(|x| x["code"] == new_code.as_str()), "{v}");
+    xinyong_app::intake::import_file(&mut app, &reg, "registration", "另一节点", &mut |_| {}).unwrap();
+    let mut found = false;
+    for _ in 0..40 {
+        let (_, v) = get(&s, &format!("/api/v1/subjects?q={new_code}"), None).await;
+        if v["hits"].as_array().is_some_and(|h| h.iter().any(|x| x["code"] == new_code.as_str())) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "the search index never saw the other writer's subject {new_code}");
 
     // every step is in a ledger that verifies
     let report = xinyong_app::ledger::verify(&app).unwrap();
