@@ -280,6 +280,36 @@ fn check_persons(lt: &ListType, persons: &[ResponsiblePerson], errors: &mut Vec<
     }
 }
 
+impl Listing {
+    /// A listing not stored yet, from a notice's facts: noticed on its date, or (for a
+    /// direct decision) with no notice recorded.
+    fn fresh(n: Notice, noticed: bool, objection_until: Option<Date>) -> Listing {
+        Listing {
+            id: 0,
+            subject: n.subject,
+            list_type: n.list_type,
+            status: ListingStatus::Noticed,
+            provider: n.provider,
+            basis: n.basis.filter(|b| !b.trim().is_empty()),
+            reason: n.reason,
+            notice_date: noticed.then_some(n.notice_date),
+            objection_until,
+            objections: Vec::new(),
+            decision_date: None,
+            start: None,
+            end: None,
+            removed_date: None,
+            removal_kind: None,
+            removal_reason: None,
+            document: BTreeMap::new(),
+            persons: n.persons,
+            first_event: 0,
+            decided_event: None,
+            last_event: 0,
+        }
+    }
+}
+
 /// Step 1: prior notice. Refuses a missing basis (where the type requires one), a blank
 /// reason, persons on a type that lists none, and a notice dated after `today`.
 pub fn notice(rules: &ListRules, cal: &WorkCalendar, n: Notice, today: Date) -> Result<Listing, Vec<StepError>> {
@@ -307,29 +337,7 @@ pub fn notice(rules: &ListRules, cal: &WorkCalendar, n: Notice, today: Date) -> 
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Listing {
-        id: 0,
-        subject: n.subject,
-        list_type: n.list_type,
-        status: ListingStatus::Noticed,
-        provider: n.provider,
-        basis: n.basis.filter(|b| !b.trim().is_empty()),
-        reason: n.reason,
-        notice_date: Some(n.notice_date),
-        objection_until,
-        objections: Vec::new(),
-        decision_date: None,
-        start: None,
-        end: None,
-        removed_date: None,
-        removal_kind: None,
-        removal_reason: None,
-        document: BTreeMap::new(),
-        persons: n.persons,
-        first_event: 0,
-        decided_event: None,
-        last_event: 0,
-    })
+    Ok(Listing::fresh(n, true, objection_until))
 }
 
 /// Step 2 (optional): the subject objects within the window.
@@ -384,29 +392,7 @@ pub fn decide(rules: &ListRules, before: Before<'_>, d: Decision, today: Date) -
             if n.reason.trim().is_empty() {
                 errors.push(StepError::MissingReason);
             }
-            Listing {
-                id: 0,
-                subject: n.subject,
-                list_type: n.list_type,
-                status: ListingStatus::Noticed,
-                provider: n.provider,
-                basis: n.basis.filter(|b| !b.trim().is_empty()),
-                reason: n.reason,
-                notice_date: None,
-                objection_until: None,
-                objections: Vec::new(),
-                decision_date: None,
-                start: None,
-                end: None,
-                removed_date: None,
-                removal_kind: None,
-                removal_reason: None,
-                document: BTreeMap::new(),
-                persons: n.persons,
-                first_event: 0,
-                decided_event: None,
-                last_event: 0,
-            }
+            Listing::fresh(n, false, None)
         }
     };
     let lt = list_type(rules, &next.list_type)?;
