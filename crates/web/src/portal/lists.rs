@@ -611,6 +611,12 @@ async fn acting_on(state: &Shared, account: &Account, id: i64) -> Result<String,
     .map_err(|e| (e.status, vec![e.message]))
 }
 
+/// The decision or removal a step form asks for.
+enum FormStep {
+    Decide(Decision),
+    Remove(Removal),
+}
+
 async fn decide(
     State(state): State<Shared>,
     caller: Caller,
@@ -618,26 +624,7 @@ async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = Fields(form);
-    let page = Page::new(&headers, &Common::default());
-    let (account, page) = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let t = strings(page.lang);
-    let result = async {
-        let d = decision_of(&f).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
-        let department = acting_on(&state, &account, id).await?;
-        run_step(&state, move |app, today| xinyong_app::listings::decide(app, Ok(id), d, &actor(department), today))
-            .await
-    }
-    .await;
-    let outcome = match result {
-        Ok(l) => (StatusCode::OK, Outcome { ok: true, lines: vec![format!("#{} {}", l.id, tr(&t, "done_decided"))] }),
-        Err((status, lines)) => (status, Outcome::refused(lines)),
-    };
-    let stated = f.get("department").map(str::to_string);
-    render_officer(state, caller, page, &account, stated, Some(outcome)).await
+    step_form(state, caller, headers, id, Fields(form), |f| decision_of(f).map(FormStep::Decide)).await
 }
 
 async fn remove(
@@ -647,7 +634,26 @@ async fn remove(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = Fields(form);
+    step_form(state, caller, headers, id, Fields(form), |f| {
+        let date = required_date("date", "移出日期", f.get("date")).map_err(|e| vec![e])?;
+        let kind = RemovalKind::parse(f.get("kind").unwrap_or_default()).ok_or_else(|| {
+            vec!["移出类型无效 / kind must be early_removal, repair, decision_revoked or withdrawn".to_string()]
+        })?;
+        Ok(FormStep::Remove(Removal { date, kind, reason: f.text("reason") }))
+    })
+    .await
+}
+
+/// A decision or removal posted from the officer page: the form token, the fields, who
+/// may act, the step itself; the page again with the outcome.
+async fn step_form(
+    state: Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    id: i64,
+    f: Fields,
+    parse: impl FnOnce(&Fields) -> Result<FormStep, Vec<String>>,
+) -> Response {
     let page = Page::new(&headers, &Common::default());
     let (account, page) = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
         Ok(x) => x,
@@ -655,18 +661,22 @@ async fn remove(
     };
     let t = strings(page.lang);
     let result = async {
-        let unprocessable = |e: String| (StatusCode::UNPROCESSABLE_ENTITY, vec![e]);
-        let date = required_date("date", "移出日期", f.get("date")).map_err(unprocessable)?;
-        let kind = RemovalKind::parse(f.get("kind").unwrap_or_default()).ok_or_else(|| {
-            unprocessable("移出类型无效 / kind must be early_removal, repair, decision_revoked or withdrawn".into())
-        })?;
-        let r = Removal { date, kind, reason: f.text("reason") };
+        let step = parse(&f).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
+        let done = match step {
+            FormStep::Decide(_) => "done_decided",
+            FormStep::Remove(_) => "done_removed",
+        };
         let department = acting_on(&state, &account, id).await?;
-        run_step(&state, move |app, today| xinyong_app::listings::remove(app, id, r, &actor(department), today)).await
+        let l = run_step(&state, move |app, today| match step {
+            FormStep::Decide(d) => xinyong_app::listings::decide(app, Ok(id), d, &actor(department), today),
+            FormStep::Remove(r) => xinyong_app::listings::remove(app, id, r, &actor(department), today),
+        })
+        .await?;
+        Ok::<_, (StatusCode, Vec<String>)>((l, done))
     }
     .await;
     let outcome = match result {
-        Ok(l) => (StatusCode::OK, Outcome { ok: true, lines: vec![format!("#{} {}", l.id, tr(&t, "done_removed"))] }),
+        Ok((l, done)) => (StatusCode::OK, Outcome { ok: true, lines: vec![format!("#{} {}", l.id, tr(&t, done))] }),
         Err((status, lines)) => (status, Outcome::refused(lines)),
     };
     let stated = f.get("department").map(str::to_string);
