@@ -2,8 +2,9 @@
 //! generated data. One test binary (each file in tests/ links separately).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -14,41 +15,17 @@ const PROVIDER: &str = "演示数据中心";
 
 struct Server {
     base: String,
+    _running: common::Running,
     _dir: tempfile::TempDir,
     admin: String,
     officer: String,
     other_officer: String,
     manifest: xinyong_app::synthetic::GenManifest,
     data: std::path::PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
 }
 
 fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>) -> String {
-    let id = app
-        .store
-        .create_account(
-            &xinyong_store::NewAccount {
-                subject_code: None,
-                username: username.into(),
-                display_name: username.into(),
-                role: role.into(),
-                provider: provider.map(str::to_string),
-                password_hash: Some(xinyong_web::hash_password("correct horse battery").unwrap()),
-            },
-            1,
-        )
-        .unwrap();
-    let token = xinyong_web::new_secret("xy_");
-    app.store.add_token(id, &xinyong_web::hash_secret(&token), "test", 1).unwrap();
-    token
+    common::account(app, username, role, provider, None)
 }
 
 async fn start() -> Server {
@@ -63,24 +40,13 @@ async fn start() -> Server {
         encoding: GenEncoding::Utf8,
         latest_date: xinyong_app::today_shanghai(),
     };
-    let input = dir.path().join("in");
-    let manifest = generate(&opts, &input).unwrap();
-    let mut app = App::open(&data).unwrap();
-    for f in &manifest.files {
-        xinyong_app::intake::import_file(&mut app, &input.join(&f.file), &f.item, PROVIDER, &mut |_| {}).unwrap();
-    }
+    let (mut app, manifest) = common::load(dir.path(), &opts, PROVIDER);
     let admin = account(&mut app, "admin", "admin", None);
     let officer = account(&mut app, "officer", "officer", Some(PROVIDER));
     let other_officer = account(&mut app, "other", "officer", Some("其他部门"));
     drop(app);
-    let state = Arc::new(xinyong_web::AppState::open(&data).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(xinyong_web::serve_on(listener, state, async move {
-        let _ = rx.await;
-    }));
-    Server { base, _dir: dir, admin, officer, other_officer, manifest, data, stop: Some(stop) }
+    let running = common::serve(&data).await;
+    Server { base: running.base.clone(), _running: running, _dir: dir, admin, officer, other_officer, manifest, data }
 }
 
 fn client() -> reqwest::Client {

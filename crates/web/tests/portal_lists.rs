@@ -3,58 +3,28 @@
 //! demo listings of every type. Forms are posted as a browser without JavaScript would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 use time::Duration;
-use xinyong_app::App;
-use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions, generate};
+use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
 use xinyong_core::record::date_string;
 
 const PROVIDER: &str = "演示数据中心";
-const PASSWORD: &str = "correct horse battery";
+use common::{PASSWORD, account};
 
 struct Server {
     base: String,
+    _running: common::Running,
     _dir: tempfile::TempDir,
     /// Enterprises: the first nine carry the demo listings (see `seed_demo`).
     entities: Vec<String>,
     officer_token: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
-
-fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> String {
-    let id = app
-        .store
-        .create_account(
-            &xinyong_store::NewAccount {
-                subject_code: subject.map(str::to_string),
-                username: username.into(),
-                display_name: username.into(),
-                role: role.into(),
-                provider: provider.map(str::to_string),
-                password_hash: Some(xinyong_web::hash_password(PASSWORD).unwrap()),
-            },
-            1,
-        )
-        .unwrap();
-    let token = xinyong_web::new_secret("xy_");
-    app.store.add_token(id, &xinyong_web::hash_secret(&token), "test", 1).unwrap();
-    token
 }
 
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let opts = GenOptions {
         subjects: 120,
         records: 600,
@@ -64,12 +34,7 @@ async fn start() -> Server {
         encoding: GenEncoding::Utf8,
         latest_date: xinyong_app::today_shanghai(),
     };
-    let input = dir.path().join("in");
-    let manifest = generate(&opts, &input).unwrap();
-    let mut app = App::open(&data).unwrap();
-    for f in &manifest.files {
-        xinyong_app::intake::import_file(&mut app, &input.join(&f.file), &f.item, PROVIDER, &mut |_| {}).unwrap();
-    }
+    let (mut app, _) = common::load(dir.path(), &opts, PROVIDER);
     let entities: Vec<String> = app
         .store
         .subjects_after("", 2_000)
@@ -87,14 +52,8 @@ async fn start() -> Server {
     account(&mut app, "entity", "subject", None, Some(&entities[0]));
     account(&mut app, "entity2", "subject", None, Some(&entities[1]));
     drop(app);
-    let state = Arc::new(xinyong_web::AppState::open(&data).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(xinyong_web::serve_on(listener, state, async move {
-        let _ = rx.await;
-    }));
-    Server { base, _dir: dir, entities, officer_token, stop: Some(stop) }
+    let running = common::serve(&dir.path().join("data")).await;
+    Server { base: running.base.clone(), _running: running, _dir: dir, entities, officer_token }
 }
 
 fn client() -> reqwest::Client {

@@ -1,0 +1,68 @@
+//! What the HTTP test binaries share: a data directory loaded with generated data,
+//! accounts with tokens, and a server on a loopback port.
+#![allow(dead_code, clippy::unwrap_used)] // each test binary uses a part
+
+use std::path::Path;
+use std::sync::Arc;
+
+use xinyong_app::App;
+use xinyong_app::synthetic::{GenManifest, GenOptions, generate};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Creates an account (password [`PASSWORD`]) and returns a new API token for it.
+pub fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> String {
+    let id = app
+        .store
+        .create_account(
+            &xinyong_store::NewAccount {
+                subject_code: subject.map(str::to_string),
+                username: username.into(),
+                display_name: username.into(),
+                role: role.into(),
+                provider: provider.map(str::to_string),
+                password_hash: Some(xinyong_web::hash_password(PASSWORD).unwrap()),
+            },
+            1,
+        )
+        .unwrap();
+    let token = xinyong_web::new_secret("xy_");
+    app.store.add_token(id, &xinyong_web::hash_secret(&token), "test", 1).unwrap();
+    token
+}
+
+/// Generates `opts` into `dir/in` and imports every file into the data directory `dir/data`.
+pub fn load(dir: &Path, opts: &GenOptions, provider: &str) -> (App, GenManifest) {
+    let input = dir.join("in");
+    let manifest = generate(opts, &input).unwrap();
+    let mut app = App::open(&dir.join("data")).unwrap();
+    for f in &manifest.files {
+        xinyong_app::intake::import_file(&mut app, &input.join(&f.file), &f.item, provider, &mut |_| {}).unwrap();
+    }
+    (app, manifest)
+}
+
+/// A server on a loopback port; stops when dropped.
+pub struct Running {
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub async fn serve(data: &Path) -> Running {
+    let state = Arc::new(xinyong_web::AppState::open(data).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(xinyong_web::serve_on(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Running { base, stop: Some(stop) }
+}
