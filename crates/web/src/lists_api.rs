@@ -663,7 +663,21 @@ async fn post_listing(
     Ok(Json(listing))
 }
 
-/// Runs one procedure step under the store lock and feeds the result to the check index.
+/// Runs one procedure step under the store lock and feeds the stored listing to the check
+/// index (API and portal alike; call on the blocking pool).
+pub(crate) fn apply_step(
+    s: &AppState,
+    f: impl FnOnce(&mut xinyong_app::App, Date) -> xinyong_app::Result<(Listing, xinyong_ledger::SignedHead)>,
+) -> xinyong_app::Result<(Listing, xinyong_ledger::SignedHead)> {
+    let today = xinyong_app::today_shanghai();
+    let (l, head) = {
+        let mut app = s.lock();
+        f(&mut app, today)?
+    };
+    s.checks.apply(l.clone(), head.clone());
+    Ok((l, head))
+}
+
 async fn run_step(
     state: &Shared,
     f: impl FnOnce(&mut xinyong_app::App, Date) -> xinyong_app::Result<(Listing, xinyong_ledger::SignedHead)>
@@ -671,19 +685,15 @@ async fn run_step(
     + 'static,
 ) -> Result<Value, ApiError> {
     blocking(state, move |s| {
-        let today = xinyong_app::today_shanghai();
-        let (l, head) = {
-            let mut app = s.lock();
-            f(&mut app, today)?
-        };
-        s.checks.apply(l.clone(), head.clone());
+        let (l, head) = apply_step(s, f)?;
         Ok(json!({ "listing": listing_view(s, &l), "ledger_head": head }))
     })
     .await
 }
 
-/// Reads a listing and checks the caller may act on it: its department or administrators.
-fn acting_on(s: &AppState, account: &Account, id: i64) -> Result<String, ApiError> {
+/// Reads a listing and checks the caller may act on it: its department or administrators,
+/// or (for an objection) the subject's own account. Returns who acts.
+pub(crate) fn acting_on(s: &AppState, account: &Account, id: i64) -> Result<String, ApiError> {
     let l = s.lock().store.listing(id)?.ok_or_else(|| ApiError::not_found(format!("名单记录 {id} / listing {id}")))?;
     match account.role.as_str() {
         "admin" => Ok(l.provider),

@@ -506,20 +506,10 @@ async fn run_step(
     + Send
     + 'static,
 ) -> Result<Listing, (StatusCode, Vec<String>)> {
-    let r = blocking(state, move |s| {
-        let today = xinyong_app::today_shanghai();
-        let result = {
-            let mut app = s.lock();
-            f(&mut app, today)
-        };
-        match result {
-            Ok((l, head)) => {
-                s.checks.apply(l.clone(), head);
-                Ok(Ok(l))
-            }
-            Err(xinyong_app::AppError::Refused(reasons)) => Ok(Err(reasons)),
-            Err(e) => Err(ApiError::from(e)),
-        }
+    let r = blocking(state, move |s| match crate::lists_api::apply_step(s, f) {
+        Ok((l, _)) => Ok(Ok(l)),
+        Err(xinyong_app::AppError::Refused(reasons)) => Ok(Err(reasons)),
+        Err(e) => Err(ApiError::from(e)),
     })
     .await;
     match r {
@@ -596,19 +586,9 @@ async fn propose_step(state: &Shared, account: &Account, f: &Fields) -> Result<L
 /// administrator ("who lists, removes").
 async fn acting_on(state: &Shared, account: &Account, id: i64) -> Result<String, (StatusCode, Vec<String>)> {
     let account = account.clone();
-    blocking(state, move |s| {
-        let l =
-            s.lock().store.listing(id)?.ok_or_else(|| ApiError::not_found(format!("名单记录 {id} / listing {id}")))?;
-        match account.role.as_str() {
-            "admin" => Ok(l.provider),
-            "officer" if account.provider.as_deref() == Some(l.provider.as_str()) => Ok(l.provider),
-            _ => Err(ApiError::forbidden(
-                "谁列入、谁移出：只能由作出决定的部门办理 / only the listing department may act",
-            )),
-        }
-    })
-    .await
-    .map_err(|e| (e.status, vec![e.message]))
+    blocking(state, move |s| crate::lists_api::acting_on(s, &account, id))
+        .await
+        .map_err(|e| (e.status, vec![e.message]))
 }
 
 /// The decision or removal a step form asks for.
@@ -988,30 +968,23 @@ async fn object_form(
     let f = Fields(form);
     let page = Page::new(&headers, &Common::default());
     let Caller::Account { account, csrf: expected } = &caller else { return Redirect::to("/login").into_response() };
-    let Some(code) = account.subject_code.clone().filter(|_| account.role == "subject") else {
+    if account.role != "subject" || account.subject_code.is_none() {
         let msg = tr(&strings(page.lang), "not_subject_account");
         return page.error(&state, &caller, StatusCode::FORBIDDEN, msg);
-    };
+    }
     let given = f.get("csrf").unwrap_or_default();
     if given.is_empty() || expected.as_deref() != Some(given) {
         return page.error(&state, &caller, StatusCode::FORBIDDEN, CSRF_FAILED.into());
     }
     let date = f.get("date").and_then(xinyong_core::record::parse_date).unwrap_or_else(xinyong_app::today_shanghai);
     let text = f.get("text").unwrap_or_default().to_string();
+    let account = account.clone();
     let result = blocking(&state, move |s| {
-        let today = xinyong_app::today_shanghai();
-        let (l, head) = {
-            let mut app = s.lock();
-            let l =
-                app.store.listing(id)?.ok_or_else(|| ApiError::not_found(format!("名单记录 {id} / listing {id}")))?;
-            if l.subject != code {
-                return Err(ApiError::forbidden("只能对本主体的名单提出异议 / not your listing"));
-            }
-            let actor =
-                xinyong_app::listings::Actor { department: format!("subject:{code}"), channel: "portal".into() };
-            xinyong_app::listings::object(&mut app, id, date, &text, &actor, today)?
-        };
-        s.checks.apply(l, head);
+        // the subject's own listings only: acting_on answers "subject:<code>" for them
+        let department = crate::lists_api::acting_on(s, &account, id)?;
+        crate::lists_api::apply_step(s, |app, today| {
+            xinyong_app::listings::object(app, id, date, &text, &actor(department), today)
+        })?;
         Ok(())
     })
     .await;
