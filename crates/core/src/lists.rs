@@ -424,6 +424,11 @@ impl ListRules {
         self.measures.iter().find(|m| m.id == id)
     }
 
+    /// Whether some measure covers `matter` (no allocation: on every check's path).
+    pub fn has_matter(&self, matter: &str) -> bool {
+        self.measures.iter().any(|m| m.covers(matter))
+    }
+
     /// Every matter code some measure covers, sorted.
     pub fn matters(&self) -> BTreeSet<&str> {
         self.measures.iter().flat_map(|m| m.matters.iter().map(String::as_str)).collect()
@@ -588,8 +593,9 @@ mod tests {
             "market_access",
             "appointment",
         ] {
-            assert!(matters.contains(m), "{m}");
+            assert!(matters.contains(m) && r.has_matter(m), "{m}");
         }
+        assert!(!r.has_matter("biding"));
         assert!((15..=25).contains(&r.measures().len()));
         let sd = r.list_type("serious_dishonesty").unwrap();
         assert!(sd.requires_legal_basis && sd.requires_notice && sd.responsible_persons);

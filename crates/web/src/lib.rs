@@ -150,14 +150,12 @@ impl AppState {
         }
         let docs = {
             let app = self.lock();
-            // the codes below are re-indexed anyway; others' new subjects come with them
-            let mut others = Vec::new();
-            self.checks.refresh(app.store.as_ref(), &mut |rows| others.extend(rows.iter().map(subject_doc)))?;
-            if !others.is_empty() {
-                self.search.upsert(&others)?;
-            }
-            let mut docs = Vec::with_capacity(codes.len());
-            for c in codes {
+            // subjects created since the last refresh (these codes' new ones among them)
+            // come with the refresh; the rest of the codes are read again (names change)
+            let mut docs = Vec::new();
+            self.checks.refresh(app.store.as_ref(), &mut |rows| docs.extend(rows.iter().map(subject_doc)))?;
+            let fresh: std::collections::HashSet<String> = docs.iter().map(|d| d.code.clone()).collect();
+            for c in codes.iter().filter(|c| !fresh.contains(*c)) {
                 if let Some(s) = app.store.subject(c).map_err(xinyong_app::AppError::from)? {
                     docs.push(subject_doc(&s));
                 }

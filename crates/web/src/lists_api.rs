@@ -81,7 +81,7 @@ fn opt_date(name: &str, s: Option<&str>) -> Result<Option<Date>, ApiError> {
 
 fn known_matter(matter: &str) -> Result<(), ApiError> {
     let rules = ListRules::bundled();
-    if rules.matters().contains(matter) {
+    if rules.has_matter(matter) {
         return Ok(());
     }
     let known: Vec<&str> = rules.matters().into_iter().collect();
