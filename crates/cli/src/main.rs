@@ -705,14 +705,17 @@ fn load_demo(app: &mut App, subjects: u64, records: u64) -> Result<Vec<intake::I
 
 /// The enterprises the demo listings are about (the first ones in code order).
 fn demo_entities(app: &App) -> Result<Vec<String>> {
-    Ok(app
-        .store
-        .subjects_after("", 2_000)?
-        .into_iter()
-        .filter(|s| s.kind == "enterprise")
-        .map(|s| s.code)
-        .take(9)
-        .collect())
+    // codes cluster by registering authority: the first pages may hold no enterprise
+    let mut found = Vec::new();
+    let mut after = String::new();
+    while found.len() < 9 {
+        let page = app.store.subjects_after(&after, 2_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        found.extend(page.into_iter().filter(|s| s.kind == "enterprise").map(|s| s.code));
+    }
+    found.truncate(9);
+    Ok(found)
 }
 
 /// Generate, import everything, verify: the whole core in one command.
