@@ -179,6 +179,15 @@ pub struct RecordRow {
     pub revoked_event: Option<u64>,
 }
 
+/// Which subject an event is about, without its payload: what a projection following
+/// the ledger needs to know to reload that subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef {
+    pub index: u64,
+    pub subject_code: String,
+    pub kind: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     pub index: u64,
@@ -336,6 +345,11 @@ pub struct DepartmentStats {
 /// The storage contract. Implementations must keep ledger order: event indexes are
 /// dense (0, 1, 2 …), assigned in append order, and each batch ends with one signed head.
 pub trait Store: Send {
+    /// Another connection to the same database (SQLite: the same file, WAL; PostgreSQL:
+    /// the same pool), for readers running beside the writer.
+    fn connect(&self) -> Result<Box<dyn Store>>;
+    /// Subject and kind of the events with index in `[from, from + limit)`, in order.
+    fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>>;
     /// Appends a batch in one transaction and signs the new tree head with `key`.
     fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome>;
     /// Revokes a record (`record.revoked` event); the record stays, marked revoked.

@@ -29,9 +29,9 @@ use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash}
 use crate::postgres_listings;
 use crate::sqlite::identity_conflict;
 use crate::{
-    AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRow, Feedback, ListingFilter,
-    NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store,
-    StoreError, SubjectRow,
+    AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
+    ListingFilter, NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result,
+    Session, Store, StoreError, SubjectRow,
 };
 use xinyong_core::listing::Listing;
 
@@ -129,7 +129,7 @@ impl PgStore {
             config.application_name("xinyong");
         }
         let pool = r2d2::Pool::builder()
-            .max_size(8)
+            .max_size(24)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(15))
             // a round trip per checkout is too much for per-record calls; a dead
@@ -740,6 +740,19 @@ fn heads_of(rows: Vec<Row>) -> Result<Vec<SignedHead>> {
 }
 
 impl Store for PgStore {
+    fn connect(&self) -> Result<Box<dyn Store>> {
+        Ok(Box::new(PgStore { pool: self.pool.clone() }))
+    }
+
+    fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
+        const SQL: &str = "SELECT idx, subject_code, kind FROM events WHERE idx >= $1 ORDER BY idx LIMIT $2";
+        let rows = self.conn()?.query(SQL, &[&(from as i64), &i64::from(limit)])?;
+        Ok(rows
+            .iter()
+            .map(|r| EventRef { index: r.get::<_, i64>(0) as u64, subject_code: r.get(1), kind: r.get(2) })
+            .collect())
+    }
+
     fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
         let mut conn = self.conn()?;
         let PgConn { client, statements } = &mut *conn;

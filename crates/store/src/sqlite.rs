@@ -9,9 +9,9 @@ use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash}
 
 use crate::sqlite_listings;
 use crate::{
-    AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRow, Feedback, ListingFilter,
-    NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session, Store,
-    StoreError, SubjectRow,
+    AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
+    ListingFilter, NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result,
+    Session, Store, StoreError, SubjectRow,
 };
 use xinyong_core::listing::Listing;
 
@@ -24,6 +24,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 pub struct SqliteStore {
     conn: Connection,
+    /// The database file (none for a private in-memory database): more connections open it.
+    path: Option<std::path::PathBuf>,
     /// Subjects known to exist: skips one B-tree probe per record during bulk intake.
     /// Cleared whenever a transaction fails, so it never claims an uncommitted subject.
     known_subjects: std::collections::HashSet<String>,
@@ -32,19 +34,26 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating when needed) the database file at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut store = SqliteStore::connect_to(path)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// One more connection to a migrated database file (WAL: readers never wait for
+    /// the writer, and writers wait for each other up to the busy timeout).
+    fn connect_to(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
              PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
         )?;
-        let mut store = SqliteStore { conn, known_subjects: Default::default() };
-        store.migrate()?;
-        Ok(store)
+        Ok(SqliteStore { conn, path: Some(path.to_path_buf()), known_subjects: Default::default() })
     }
 
     /// A private in-memory database (tests).
     pub fn open_in_memory() -> Result<SqliteStore> {
-        let mut store = SqliteStore { conn: Connection::open_in_memory()?, known_subjects: Default::default() };
+        let mut store =
+            SqliteStore { conn: Connection::open_in_memory()?, path: None, known_subjects: Default::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -53,7 +62,7 @@ impl SqliteStore {
         let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (version, sql) in MIGRATIONS {
             if *version > current {
-                let tx = self.conn.transaction()?;
+                let tx = write_tx(&mut self.conn)?;
                 tx.execute_batch(sql)?;
                 tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
                 tx.commit()?;
@@ -66,6 +75,13 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// A write transaction that takes the database's write lock at BEGIN: a deferred one
+/// that read first could not upgrade after another connection committed (SQLITE_BUSY
+/// without waiting), and several connections write here (ledger appender, check log).
+pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 pub(crate) fn load_frontier(tx: &Transaction<'_>) -> Result<Frontier> {
@@ -374,6 +390,25 @@ fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 }
 
 impl Store for SqliteStore {
+    fn connect(&self) -> Result<Box<dyn Store>> {
+        match &self.path {
+            Some(p) => Ok(Box::new(SqliteStore::connect_to(p)?)),
+            None => Err(StoreError::Conflict("a private in-memory database has no second connection".into())),
+        }
+    }
+
+    fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT idx, subject_code, kind FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+        let rows = st
+            .query_map(params![from as i64, limit], |r| {
+                Ok(EventRef { index: r.get::<_, i64>(0)? as u64, subject_code: r.get(1)?, kind: r.get(2)? })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64> {
         let n = self.conn.execute(
             "INSERT INTO accounts (username, display_name, role, provider, password_hash, created_ms, subject_code)
@@ -494,7 +529,7 @@ impl Store for SqliteStore {
     }
 
     fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let rec = tx
             .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [record_id], record_row)
             .optional()?
@@ -690,7 +725,7 @@ impl Store for SqliteStore {
 
 impl SqliteStore {
     fn append_in_tx(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let mut frontier = load_frontier(&tx)?;
         let start = frontier.size();
         let mut out = BatchOutcome { outcomes: Vec::with_capacity(entries.len()), ..Default::default() };

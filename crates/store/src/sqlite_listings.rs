@@ -65,7 +65,7 @@ pub(crate) fn put_listing(
     key: &LedgerKey,
     now_ms: i64,
 ) -> Result<(Listing, SignedHead)> {
-    let tx = conn.transaction()?;
+    let tx = crate::sqlite::write_tx(conn)?;
     let exists: bool = tx
         .query_row("SELECT 1 FROM subjects WHERE code = ?1", [&listing.subject], |_| Ok(true))
         .optional()?
@@ -230,7 +230,7 @@ fn meta_i64(tx: &Connection, k: &str) -> Result<i64> {
 }
 
 pub(crate) fn record_checks(conn: &mut Connection, checks: &[CheckRow]) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = crate::sqlite::write_tx(conn)?;
     let mut last_seq = 0;
     {
         let mut st = tx.prepare_cached(
@@ -271,7 +271,7 @@ pub(crate) fn maintain(conn: &mut Connection, now_ms: i64) -> Result<()> {
     if now_ms - indexed_ms < SUBJECT_INDEX_EVERY_MS {
         return Ok(());
     }
-    let tx = conn.transaction()?;
+    let tx = crate::sqlite::write_tx(conn)?;
     let indexed_to = meta_i64(&tx, "check_subjects_to")?;
     let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM checks", [], |r| r.get(0))?;
     if last > indexed_to {
