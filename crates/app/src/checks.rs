@@ -1,8 +1,10 @@
-//! The check index (逢办必查): every subject's name and every decided listing held in
-//! memory, so that answering "what applies to this entity for this matter" never
-//! touches the database. It follows local writes at once ([`CheckIndex::apply`]) and
-//! other writers (a second node, `xinyong import`) by [`CheckIndex::refresh`], which
-//! reloads whatever changed since the ledger size it last saw.
+//! Checks before acting (逢办必查): the use cases (check one entity or a bidder list,
+//! read a check, record what the department then did, figures per department, who
+//! checked an entity) and the check index behind them: every subject's name and every
+//! decided listing held in memory, so that answering "what applies to this entity for
+//! this matter" never touches the database. The index is a projection fed by the
+//! [`crate::projector`]; answered checks go to the group-commit log before the answer
+//! leaves.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -16,7 +18,10 @@ use xinyong_core::record::date_string;
 use xinyong_ledger::SignedHead;
 use xinyong_store::{Store, SubjectRow};
 
-use crate::Result;
+pub use xinyong_store::{CheckRow, DepartmentStats, Feedback, NotApplied};
+
+use crate::access::{Action, Caller, Scope, acting_department, permit};
+use crate::{App, AppError, Result, day_or_today, now_ms, parse_code};
 
 /// Subject codes are 18 ASCII characters (USCC and resident ID alike).
 type Key = [u8; 18];
@@ -70,6 +75,9 @@ pub struct ListHit {
     pub listed_as: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// The inclusion proof of the decision event, when asked for (`proof: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<crate::ledger::InclusionProof>,
 }
 
 /// A measure that applies, with its legal basis.
@@ -130,7 +138,7 @@ impl CheckIndex {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn add_subjects(&self, rows: &[SubjectRow]) {
+    pub(crate) fn add_subjects(&self, rows: &[SubjectRow]) {
         let mut inner = self.write();
         for s in rows {
             if let Some(k) = key_of(&s.code) {
@@ -139,7 +147,7 @@ impl CheckIndex {
         }
     }
 
-    fn put(&self, l: Listing) {
+    pub(crate) fn put(&self, l: Listing) {
         let mut inner = self.write();
         for k in inner.keys_of.remove(&l.id).unwrap_or_default() {
             if let Some(v) = inner.listings.get_mut(&k) {
@@ -165,53 +173,12 @@ impl CheckIndex {
         inner.keys_of.insert(l.id, keys);
     }
 
-    /// Takes in a listing step just stored by this process, with the head it signed.
-    pub fn apply(&self, l: Listing, head: SignedHead) {
-        self.put(l);
-        self.note_head(head);
-    }
-
     /// Records a newer signed head (after any local append).
     pub fn note_head(&self, head: SignedHead) {
         let mut inner = self.write();
         if inner.head.as_ref().is_none_or(|h| h.head.size <= head.head.size) {
             inner.head = Some(Arc::new(head));
         }
-    }
-
-    /// Loads what other writers appended since the last look. Cheap when nothing changed
-    /// (one `ledger_size` query).
-    /// `new_subjects` sees each page of subjects created since the last look (the server
-    /// adds them to its search index).
-    pub fn refresh(&self, store: &dyn Store, new_subjects: &mut dyn FnMut(&[SubjectRow])) -> Result<()> {
-        let seen = self.read().seen;
-        let size = store.ledger_size()?;
-        if size <= seen {
-            return Ok(());
-        }
-        let mut from = seen;
-        loop {
-            let page = store.subjects_created_since(from, 50_000)?;
-            self.add_subjects(&page);
-            if !page.is_empty() {
-                new_subjects(&page);
-            }
-            match page.last() {
-                Some(last) if page.len() == 50_000 => from = last.created_event + 1,
-                _ => break,
-            }
-        }
-        for l in store.listings_changed_since(seen)? {
-            self.put(l);
-        }
-        let head = store.latest_head()?;
-        let mut inner = self.write();
-        inner.seen = inner.seen.max(size);
-        drop(inner);
-        if let Some(h) = head {
-            self.note_head(h);
-        }
-        Ok(())
     }
 
     pub fn subjects(&self) -> usize {
@@ -234,7 +201,7 @@ impl CheckIndex {
     }
 
     /// The answer for `code` and `matter` as of `on`.
-    pub fn check(&self, code: &SubjectCode, matter: &str, on: Date) -> CheckAnswer {
+    pub(crate) fn check(&self, code: &SubjectCode, matter: &str, on: Date) -> CheckAnswer {
         let rules = ListRules::bundled();
         let key = key_of(code.key());
         let inner = self.read();
@@ -272,6 +239,7 @@ impl CheckIndex {
                     role.map_or_else(String::new, |p| p.role.clone())
                 }),
                 entity: (l.subject != code.key()).then(|| l.subject.clone()),
+                proof: None,
             })
             .collect();
         let measures = measures
@@ -289,5 +257,357 @@ impl CheckIndex {
             })
             .collect();
         CheckAnswer { subject, verdict, lists, measures, ledger_head: head }
+    }
+}
+
+/// Most codes in one batch check (a bidder list).
+pub const MAX_BATCH_CODES: usize = 1000;
+
+/// A check of one entity before acting.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CheckRequest {
+    /// USCC or resident ID.
+    pub code: String,
+    /// Matter code (办理事项), e.g. `government_procurement`.
+    pub matter: String,
+    /// The checking department; officers may omit it (their own).
+    pub department: Option<String>,
+    /// Why (e.g. the procurement project): recorded and shown to the subject.
+    pub purpose: String,
+    /// Check as of this day (YYYY-MM-DD); default today (Asia/Shanghai).
+    pub as_of: Option<String>,
+    /// Attach the inclusion proof of every list entry.
+    #[serde(default)]
+    pub proof: bool,
+}
+
+/// A check of a list of codes at once (a bidder list).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct BatchCheckRequest {
+    pub codes: Vec<String>,
+    pub matter: String,
+    pub department: Option<String>,
+    pub purpose: String,
+    pub as_of: Option<String>,
+}
+
+/// The answer to a check, as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub check_id: String,
+    pub as_of: String,
+    pub matter: String,
+    pub department: String,
+    pub purpose: String,
+    pub subject: Option<SubjectBrief>,
+    pub verdict: Verdict,
+    pub lists: Vec<ListHit>,
+    pub measures: Vec<MeasureHit>,
+    pub ledger_head: Option<Arc<SignedHead>>,
+}
+
+/// A code's refusal inside a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// One code of a batch: its answer, or why the code was refused.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum BatchItem {
+    Answer {
+        /// 1-based position in the list.
+        row: usize,
+        code: String,
+        #[serde(flatten)]
+        answer: CheckResult,
+    },
+    Refused {
+        row: usize,
+        code: String,
+        error: RowError,
+    },
+}
+
+/// What the department did after a check: every returned measure applied, or not
+/// applied with the reason.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FeedbackRequest {
+    #[serde(default)]
+    pub applied: Vec<String>,
+    #[serde(default)]
+    pub not_applied: Vec<NotApplied>,
+    pub note: Option<String>,
+}
+
+/// A check as the checked entity sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOfSubject {
+    pub check_id: String,
+    pub at_ms: i64,
+    pub department: String,
+    pub matter: String,
+    pub purpose: String,
+    pub verdict: String,
+    pub measures: Vec<String>,
+    pub applied: Option<Vec<String>>,
+}
+
+/// Per-department figures with the feedback rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentFigures {
+    #[serde(flatten)]
+    pub stats: DepartmentStats,
+    /// Checks with feedback / checks, to three places.
+    pub feedback_rate: f64,
+}
+
+struct CheckContext {
+    account_id: i64,
+    department: String,
+    matter: String,
+    purpose: String,
+    as_of: Date,
+}
+
+fn known_matter(matter: &str) -> Result<()> {
+    let rules = ListRules::bundled();
+    if rules.has_matter(matter) {
+        return Ok(());
+    }
+    let known: Vec<&str> = rules.matters().into_iter().collect();
+    Err(AppError::invalid(
+        "unknown_matter",
+        format!("未知办理事项“{matter}”"),
+        format!("unknown matter {matter:?}; known: {}", known.join(", ")),
+    ))
+}
+
+fn context(
+    caller: &Caller,
+    department: Option<&str>,
+    matter: &str,
+    purpose: &str,
+    as_of: Option<&str>,
+) -> Result<CheckContext> {
+    let department = acting_department(caller, department)?;
+    known_matter(matter)?;
+    if purpose.trim().is_empty() {
+        return Err(AppError::invalid("purpose_required", "请说明核查事由 purpose", "state the purpose"));
+    }
+    Ok(CheckContext {
+        account_id: caller.account_id(),
+        department,
+        matter: matter.to_string(),
+        purpose: purpose.trim().to_string(),
+        as_of: day_or_today(as_of)?,
+    })
+}
+
+/// Time-ordered (milliseconds, then 64 random bits): ids sort by answer time, so the
+/// check log's id index grows at its right edge, and stay unguessable.
+fn new_check_id(at_ms: i64) -> String {
+    use rand::RngCore;
+    format!("chk_{:011x}{:016x}", at_ms.max(0), rand::thread_rng().next_u64())
+}
+
+fn answer(ctx: &CheckContext, code: &SubjectCode, a: CheckAnswer) -> (CheckRow, CheckResult) {
+    let at_ms = now_ms();
+    let row = CheckRow {
+        id: new_check_id(at_ms),
+        at_ms,
+        account_id: ctx.account_id,
+        department: ctx.department.clone(),
+        matter: ctx.matter.clone(),
+        purpose: ctx.purpose.clone(),
+        subject_code: code.key().to_string(),
+        as_of: date_string(ctx.as_of),
+        verdict: a.verdict.as_str().to_string(),
+        measures: a.measures.iter().map(|m| m.id.clone()).collect(),
+        listings: a.lists.iter().map(|l| l.id).collect(),
+        ledger_size: a.ledger_head.as_ref().map_or(0, |h| h.head.size),
+        feedback: None,
+    };
+    let result = CheckResult {
+        check_id: row.id.clone(),
+        as_of: row.as_of.clone(),
+        matter: row.matter.clone(),
+        department: row.department.clone(),
+        purpose: row.purpose.clone(),
+        subject: a.subject,
+        verdict: a.verdict,
+        lists: a.lists,
+        measures: a.measures,
+        ledger_head: a.ledger_head,
+    };
+    (row, result)
+}
+
+/// Checks that the feedback accounts for every returned measure exactly once, with a
+/// reason for each one not applied.
+fn validate_feedback(row: &CheckRow, f: &FeedbackRequest) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for id in f.applied.iter().chain(f.not_applied.iter().map(|n| &n.id)) {
+        if !row.measures.contains(id) {
+            return Err(AppError::invalid(
+                "unknown_measure",
+                format!("措施 {id} 不在本次核查结果中"),
+                format!("measure {id} was not in this check's answer"),
+            ));
+        }
+        if !seen.insert(id.as_str()) {
+            return Err(AppError::invalid(
+                "duplicate_measure",
+                format!("措施 {id} 重复反馈"),
+                format!("measure {id} appears twice"),
+            ));
+        }
+    }
+    if let Some(n) = f.not_applied.iter().find(|n| n.reason.trim().is_empty()) {
+        return Err(AppError::invalid(
+            "reason_required",
+            format!("未采取措施 {} 须说明理由", n.id),
+            format!("give the reason for not applying {}", n.id),
+        ));
+    }
+    if let Some(missing) = row.measures.iter().find(|m| !seen.contains(m.as_str())) {
+        return Err(AppError::invalid(
+            "measure_unaccounted",
+            format!("措施 {missing} 未反馈是否采取"),
+            format!("say whether measure {missing} was applied (applied or not_applied)"),
+        ));
+    }
+    Ok(())
+}
+
+impl App {
+    /// Checks an entity before acting: the measures that apply to the matter, each with
+    /// its legal basis, and the verdict. Answers from the check index; returns once the
+    /// check is durably recorded.
+    pub async fn check(&self, caller: &Caller, req: CheckRequest) -> Result<CheckResult> {
+        let ctx = context(caller, req.department.as_deref(), &req.matter, &req.purpose, req.as_of.as_deref())?;
+        let code = parse_code(&req.code)?;
+        let p = self.projections()?;
+        let (row, mut result) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.as_of));
+        if req.proof && !result.lists.is_empty() {
+            let app = self.clone();
+            let indexes: Vec<u64> = result.lists.iter().map(|l| l.ledger_index).collect();
+            let proofs = tokio::task::spawn_blocking(move || {
+                indexes.iter().map(|i| app.proof_of(*i)).collect::<Result<Vec<_>>>()
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+            for (l, mut proof) in result.lists.iter_mut().zip(proofs) {
+                // the proof, not the event content (which may hold non-public data)
+                proof.event = None;
+                l.proof = Some(proof);
+            }
+        }
+        self.side_log()?.checks(vec![row])?.committed().await?;
+        Ok(result)
+    }
+
+    /// Checks every code of a list (a bidder list), in order: each gets its own check
+    /// id, or the error of its code.
+    pub async fn check_batch(&self, caller: &Caller, req: BatchCheckRequest) -> Result<Vec<BatchItem>> {
+        let ctx = context(caller, req.department.as_deref(), &req.matter, &req.purpose, req.as_of.as_deref())?;
+        if req.codes.is_empty() || req.codes.len() > MAX_BATCH_CODES {
+            return Err(AppError::invalid(
+                "batch_size",
+                format!("每批 1–{MAX_BATCH_CODES} 个代码"),
+                format!("1–{MAX_BATCH_CODES} codes per batch"),
+            ));
+        }
+        let p = self.projections()?;
+        let mut items = Vec::with_capacity(req.codes.len());
+        let mut rows = Vec::with_capacity(req.codes.len());
+        for (i, raw) in req.codes.iter().enumerate() {
+            match parse_code(raw) {
+                Err(e) => items.push(BatchItem::Refused {
+                    row: i + 1,
+                    code: raw.clone(),
+                    error: RowError { code: e.code(), message: e.to_string() },
+                }),
+                Ok(code) => {
+                    let (row, answer) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.as_of));
+                    rows.push(row);
+                    items.push(BatchItem::Answer { row: i + 1, code: code.key().to_string(), answer });
+                }
+            }
+        }
+        if !rows.is_empty() {
+            self.side_log()?.checks(rows)?.committed().await?;
+        }
+        Ok(items)
+    }
+
+    /// One check as answered, with its feedback (the checking department or the centre).
+    pub fn check_entry(&self, caller: &Caller, id: &str) -> Result<CheckRow> {
+        let row = self
+            .db()
+            .read(|s| Ok(s.check_entry(id)?))?
+            .ok_or_else(|| AppError::NotFound("核查记录 / check".into()))?;
+        permit(caller, Action::CheckOf { department: &row.department })?;
+        Ok(row)
+    }
+
+    /// Records what the department did after the check, once.
+    pub fn check_feedback(&self, caller: &Caller, id: &str, f: FeedbackRequest) -> Result<CheckRow> {
+        let row = self.check_entry(caller, id)?;
+        validate_feedback(&row, &f)?;
+        let feedback = Feedback {
+            at_ms: now_ms(),
+            account_id: caller.account_id(),
+            applied: f.applied,
+            not_applied: f.not_applied,
+            note: f.note.filter(|n| !n.trim().is_empty()),
+        };
+        self.db().write(|s| Ok(s.record_feedback(id, &feedback)?))?;
+        self.db()
+            .read(|s| Ok(s.check_entry(id)?))?
+            .ok_or_else(|| AppError::Internal(format!("check {id} vanished after its feedback")))
+    }
+
+    /// Per-department figures: the centre sees every department, an officer its own.
+    pub fn check_stats(&self, caller: &Caller) -> Result<Vec<DepartmentFigures>> {
+        let department = match permit(caller, Action::CheckStats)? {
+            Scope::Department(d) => Some(d),
+            _ => None,
+        };
+        let stats = self.db().read(|s| Ok(s.check_stats(department.as_deref())?))?;
+        Ok(stats
+            .into_iter()
+            .map(|d| {
+                let rate = if d.checks == 0 { 0.0 } else { d.with_feedback as f64 / d.checks as f64 };
+                DepartmentFigures { stats: d, feedback_rate: (rate * 1000.0).round() / 1000.0 }
+            })
+            .collect())
+    }
+
+    /// Which departments checked this subject, for what and why, newest first.
+    pub fn checks_of_subject(&self, caller: &Caller, code: &str, limit: u32) -> Result<Vec<CheckOfSubject>> {
+        let code = parse_code(code)?;
+        permit(caller, Action::ChecksOfSubject { subject: code.key() })?;
+        let rows = self.db().read(|s| Ok(s.checks_of(code.key(), limit.min(1000))?))?;
+        Ok(rows
+            .into_iter()
+            .map(|c| CheckOfSubject {
+                check_id: c.id,
+                at_ms: c.at_ms,
+                department: c.department,
+                matter: c.matter,
+                purpose: c.purpose,
+                verdict: c.verdict,
+                measures: c.measures,
+                applied: c.feedback.map(|f| f.applied),
+            })
+            .collect())
+    }
+
+    /// The name of a subject in the check index, when known.
+    pub fn name_of(&self, code: &str) -> Option<String> {
+        self.inner.projections.get().and_then(|p| p.checks.name_of(code))
     }
 }

@@ -13,9 +13,10 @@ use xinyong_core::Item;
 use xinyong_core::event::Provenance;
 use xinyong_core::record::{FieldError, validate};
 use xinyong_ledger::{hex, leaf_hash};
-use xinyong_store::{Entry, NewQuarantine, NewRecord, Outcome, Store};
+use xinyong_store::{Entry, NewQuarantine, NewRecord, Outcome};
 
 use crate::reader::{RawRow, RowSource};
+use crate::access::{Caller, acting_department};
 use crate::{App, AppError, Result, now_ms, today_shanghai};
 
 /// Rows per transaction: large enough to amortise the commit and the head signature,
@@ -174,7 +175,7 @@ pub fn new_batch_id(at_ms: i64) -> String {
 
 /// Imports one file for `item` from `provider`.
 pub fn import_file(
-    app: &mut App,
+    app: &App,
     path: &Path,
     item_code: &str,
     provider: &str,
@@ -182,10 +183,10 @@ pub fn import_file(
 ) -> Result<ImportSummary> {
     let started = std::time::Instant::now();
     let item = app
-        .catalog
+        .catalog()
         .item(item_code)
         .ok_or_else(|| {
-            let known: Vec<&str> = app.catalog.items().map(|i| i.code.as_str()).collect();
+            let known: Vec<&str> = app.catalog().items().map(|i| i.code.as_str()).collect();
             AppError::input(
                 format!("目录中没有信息项“{item_code}”，可用：{}", known.join("、")),
                 format!("item '{item_code}' is not in the catalog; known items: {}", known.join(", ")),
@@ -212,8 +213,6 @@ pub fn import_file(
     let ctx = RowContext { item: &item, provider, batch: &batch, source: &file_name, at_ms, today: today_shanghai() };
     let total_bytes = source.total_bytes;
     let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
-    let store = &mut app.store;
-    let key = &app.key;
     let (parse_result, write_result) = std::thread::scope(|s| {
         let parser = s.spawn(|| {
             let mut ignored = std::collections::BTreeSet::new();
@@ -223,7 +222,7 @@ pub fn import_file(
         });
         // the writer runs here, so the progress callback need not cross threads;
         // it drops the receiver on error, which stops the parser at its next send
-        let written = write_chunks(store.as_mut(), key, rx, total_bytes, progress);
+        let written = write_chunks(app, rx, total_bytes, progress);
         (parser.join(), written)
     });
     let written = write_result?;
@@ -238,7 +237,8 @@ pub fn import_file(
     summary.quarantined = written.quarantined;
     summary.quarantined_known = written.quarantined_known;
     summary.subjects_created = written.subjects_created;
-    let head = app.store.latest_head()?;
+    let head = app.db().read(|s| Ok(s.latest_head()?))?;
+    app.after_write();
     summary.ledger_size = head.as_ref().map_or(0, |h| h.head.size);
     summary.ledger_root = head.map(|h| hex(&h.head.root));
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -281,8 +281,7 @@ fn tally(w: &mut Written, outcomes: &[Outcome]) {
 }
 
 fn write_chunks(
-    store: &mut dyn Store,
-    key: &xinyong_ledger::LedgerKey,
+    app: &App,
     rx: mpsc::Receiver<Chunk>,
     total_bytes: u64,
     progress: &mut dyn FnMut(Progress),
@@ -290,7 +289,8 @@ fn write_chunks(
     let mut w = Written::default();
     for chunk in rx {
         let t = std::time::Instant::now();
-        let out = store.append(&chunk.entries, key, now_ms())?;
+        // the appender is taken per chunk: listing steps and API batches interleave
+        let out = app.db().write(|s| Ok(s.append(&chunk.entries, app.key(), now_ms())?))?;
         w.busy += t.elapsed();
         tally(&mut w, &out.outcomes);
         w.subjects_created += out.subjects_created;
@@ -429,10 +429,10 @@ fn jsonl_entry(ctx: &RowContext<'_>, raw: &RawRow, ignored: &mut std::collection
 /// Resubmits a quarantined row after correction: `set` replaces field values (by the
 /// catalog's Chinese field name). A row that now passes is stored and the entry marked
 /// resolved; one that still fails keeps its entry, with the new reasons.
-pub fn resubmit(app: &mut App, id: i64, set: &[(String, String)]) -> Result<Outcome> {
+pub fn resubmit(app: &App, id: i64, set: &[(String, String)]) -> Result<Outcome> {
     let entry = app
-        .store
-        .quarantine_entry(id)?
+        .db()
+        .read(|s| Ok(s.quarantine_entry(id)?))?
         .ok_or_else(|| AppError::input(format!("隔离区没有编号为 {id} 的记录"), format!("no quarantine entry {id}")))?;
     if entry.status != "open" {
         return Err(AppError::input(
@@ -441,7 +441,7 @@ pub fn resubmit(app: &mut App, id: i64, set: &[(String, String)]) -> Result<Outc
         ));
     }
     let item = app
-        .catalog
+        .catalog()
         .item(&entry.item)
         .ok_or_else(|| {
             AppError::input(
@@ -487,7 +487,8 @@ pub fn resubmit(app: &mut App, id: i64, set: &[(String, String)]) -> Result<Outc
             Entry::Quarantine(q)
         }
     };
-    let out = app.store.append(&[e], &app.key, at_ms)?;
+    let out = app.db().write(|s| Ok(s.append(&[e], app.key(), at_ms)?))?;
+    app.after_write();
     out.outcomes.into_iter().next().ok_or_else(|| AppError::input("存储未返回结果", "the store returned no outcome"))
 }
 
@@ -521,14 +522,14 @@ pub struct BatchResult {
 /// Intake of a batch of rows (field name → text) for one item, as the API receives
 /// them: the same validation, quarantine and idempotency as a file import.
 pub fn ingest_rows(
-    app: &mut App,
+    app: &App,
     item_code: &str,
     provider: &str,
     source: &str,
     rows: &[BTreeMap<String, String>],
 ) -> Result<BatchResult> {
     let item = app
-        .catalog
+        .catalog()
         .item(item_code)
         .ok_or_else(|| {
             AppError::input(
@@ -565,7 +566,8 @@ pub fn ingest_rows(
         }
         entries.push(e);
     }
-    let out = app.store.append(&entries, &app.key, at_ms)?;
+    let out = app.db().write(|s| Ok(s.append(&entries, app.key(), at_ms)?))?;
+    app.after_write();
     let mut w = Written::default();
     tally(&mut w, &out.outcomes);
     let rows = out
@@ -589,4 +591,53 @@ pub fn ingest_rows(
         ledger_head: out.head,
         subjects_touched: touched,
     })
+}
+
+/// Largest batch accepted by [`App::ingest`].
+pub const MAX_BATCH_ROWS: usize = 10_000;
+
+/// A batch of rows for one catalog item, as a department's system sends it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RecordBatch {
+    /// Catalog item code, e.g. `admin_penalty`.
+    pub item: String,
+    /// Providing department; officers may omit it (their own), administrators must give it.
+    pub provider: Option<String>,
+    /// Rows as field name (Chinese, as in the catalog) → text (numbers and booleans are
+    /// taken as their text).
+    pub rows: Vec<BTreeMap<String, serde_json::Value>>,
+}
+
+fn as_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl App {
+    /// Intake of a batch by a department: the same validation, quarantine and
+    /// idempotency as `xinyong import`.
+    pub fn ingest(&self, caller: &Caller, batch: &RecordBatch, channel: &str) -> Result<BatchResult> {
+        let provider = acting_department(caller, batch.provider.as_deref()).map_err(|e| match e {
+            AppError::Invalid { code: "department_required", .. } => {
+                AppError::invalid("provider_required", "管理员报送须指明 provider", "provider is required")
+            }
+            other => other,
+        })?;
+        if batch.rows.is_empty() || batch.rows.len() > MAX_BATCH_ROWS {
+            return Err(AppError::invalid(
+                "batch_size",
+                format!("每批 1–{MAX_BATCH_ROWS} 行"),
+                format!("1–{MAX_BATCH_ROWS} rows per batch"),
+            ));
+        }
+        let rows: Vec<BTreeMap<String, String>> = batch
+            .rows
+            .iter()
+            .map(|r| r.iter().filter_map(|(k, v)| Some((k.clone(), as_text(v)?))).collect())
+            .collect();
+        ingest_rows(self, &batch.item, &provider, channel, &rows)
+    }
 }

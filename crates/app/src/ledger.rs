@@ -3,9 +3,16 @@
 
 use serde::Serialize;
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{Frontier, Hash, consistency_proof, hex, inclusion_proof, leaf_hash};
+use xinyong_ledger::{Frontier, consistency_proof, hex, inclusion_proof, leaf_hash};
 
+use crate::access::Caller;
 use crate::{App, AppError, Result};
+
+/// What an outside checker needs to verify proofs and heads without this crate's store.
+pub use xinyong_ledger::{
+    Hash, LedgerVerifier, SignedHead, TreeHead, from_hex, leaf_hash as leaf_hash_of, verify_consistency,
+    verify_inclusion,
+};
 
 /// Events read per page while verifying: bounds memory on large logs.
 const PAGE: u32 = 50_000;
@@ -25,9 +32,13 @@ pub struct VerifyReport {
 /// Recomputes every leaf from the stored event bytes and the tree from the leaves,
 /// and checks each signed head (signature and root) on the way.
 pub fn verify(app: &App) -> Result<VerifyReport> {
+    app.db().read(|store| verify_store(app, store))
+}
+
+fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyReport> {
     let started = std::time::Instant::now();
     let verifier = app.verifier();
-    let heads = app.store.heads()?;
+    let heads = store.heads()?;
     let mut report = VerifyReport {
         ok: true,
         size: 0,
@@ -60,7 +71,7 @@ pub fn verify(app: &App) -> Result<VerifyReport> {
         }
     }
     loop {
-        let page = app.store.events(frontier.size(), PAGE)?;
+        let page = store.events(frontier.size(), PAGE)?;
         if page.is_empty() {
             break;
         }
@@ -153,22 +164,28 @@ pub struct InclusionProof {
     pub proof: Vec<String>,
     /// The signed checkpoint the root comes from.
     pub checkpoint: String,
-    pub event: serde_json::Value,
+    /// The event itself, for accounts (the public gets the proof only: an event may
+    /// hold non-public data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<serde_json::Value>,
     pub algorithm: &'static str,
 }
 
-fn latest_leaves(app: &App) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
-    let head = app
-        .store
+fn latest_leaves(store: &dyn xinyong_store::Store) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
+    let head = store
         .latest_head()?
         .ok_or_else(|| AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet"))?;
-    let leaves = app.store.leaf_hashes(head.head.size)?;
+    let leaves = store.leaf_hashes(head.head.size)?;
     Ok((head, leaves))
 }
 
-/// Inclusion proof of event `index` in the latest signed tree.
+/// Inclusion proof of event `index` in the latest signed tree, with the event.
 pub fn proof(app: &App, index: u64) -> Result<InclusionProof> {
-    let (head, leaves) = latest_leaves(app)?;
+    app.db().read(|store| proof_in(store, index))
+}
+
+fn proof_in(store: &dyn xinyong_store::Store, index: u64) -> Result<InclusionProof> {
+    let (head, leaves) = latest_leaves(store)?;
     let Some(leaf) = leaves.get(index as usize) else {
         return Err(AppError::input(
             format!("索引 {index} 超出账本范围（共 {} 条）", leaves.len()),
@@ -176,7 +193,7 @@ pub fn proof(app: &App, index: u64) -> Result<InclusionProof> {
         ));
     };
     let path = inclusion_proof(&leaves, index)?;
-    let event = app.store.event(index)?.map(|e| serde_json::from_slice(&e.payload).unwrap_or(serde_json::Value::Null));
+    let event = store.event(index)?.map(|e| serde_json::from_slice(&e.payload).unwrap_or(serde_json::Value::Null));
     Ok(InclusionProof {
         index,
         tree_size: head.head.size,
@@ -184,7 +201,7 @@ pub fn proof(app: &App, index: u64) -> Result<InclusionProof> {
         root: hex(&head.head.root),
         proof: path.iter().map(hex).collect(),
         checkpoint: head.checkpoint,
-        event: event.unwrap_or(serde_json::Value::Null),
+        event: Some(event.unwrap_or(serde_json::Value::Null)),
         algorithm: "RFC 6962 SHA-256",
     })
 }
@@ -200,7 +217,7 @@ pub struct ConsistencyProof {
 
 /// Consistency proof between two tree sizes (`to` defaults to the latest head).
 pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyProof> {
-    let (head, mut leaves) = latest_leaves(app)?;
+    let (head, mut leaves) = app.db().read(latest_leaves)?;
     let to = to.unwrap_or(head.head.size);
     if from == 0 || from > to || to > head.head.size {
         return Err(AppError::input(
@@ -217,4 +234,45 @@ pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyP
         to_root: hex(&xinyong_ledger::root_of(&leaves)),
         proof: proof.iter().map(hex).collect(),
     })
+}
+
+/// The latest signed head and the key that verifies it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadAnswer {
+    pub head: Option<SignedHead>,
+    pub verifier_key: String,
+}
+
+impl App {
+    pub(crate) fn proof_of(&self, index: u64) -> Result<InclusionProof> {
+        proof(self, index)
+    }
+
+    /// An inclusion proof as `caller` may have it: the event content for accounts only.
+    pub fn ledger_proof(&self, caller: &Caller, index: u64) -> Result<InclusionProof> {
+        let mut p = proof(self, index)?;
+        if !caller.is_signed_in() {
+            p.event = None;
+        }
+        Ok(p)
+    }
+
+    pub fn ledger_consistency(&self, from: u64, to: Option<u64>) -> Result<ConsistencyProof> {
+        consistency(self, from, to)
+    }
+
+    pub fn ledger_head(&self) -> Result<HeadAnswer> {
+        let head = self.db().read(|s| Ok(s.latest_head()?))?;
+        Ok(HeadAnswer { head, verifier_key: self.verifier().to_text() })
+    }
+
+    /// Ledger size and counts of the store.
+    pub fn counts(&self) -> Result<xinyong_store::Counts> {
+        self.db().read(|s| Ok(s.counts()?))
+    }
+
+    /// Recomputes the whole ledger against its signed heads.
+    pub fn verify_ledger(&self) -> Result<VerifyReport> {
+        verify(self)
+    }
 }

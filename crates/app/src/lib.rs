@@ -1,49 +1,48 @@
-//! Use cases of xinyong, across store and ledger: opening a data directory, intake of
-//! department files (validate → store or quarantine → ledger), resubmission of
-//! quarantined rows, ledger verification and proofs, synthetic data.
+//! The one door of xinyong: every use case, with its permission rule, behind [`App`].
+//! `web` and `cli` call these and nothing below them (store, ledger).
+//!
+//! | capability | module |
+//! | --- | --- |
+//! | who may do what | [`access`] |
+//! | accounts, sign-in, tokens | [`accounts`] |
+//! | intake of files and batches, quarantine | [`intake`], [`quarantine`] |
+//! | a subject and its record, search | [`view`], [`subjects`] |
+//! | listings and their procedure | [`listings`] |
+//! | checks before acting (逢办必查) | [`checks`] |
+//! | the ledger: head, proofs, verification | [`ledger`] |
+//! | projections following the ledger | [`projector`] |
+//!
+//! `App` is cheap to clone and `Send + Sync`: reads take a connection from a pool and
+//! run concurrently; writes that append to the ledger take the one appender; the check
+//! log and the access log have their own writer.
 
+pub mod access;
+pub mod accounts;
 pub mod checks;
+mod db;
+pub mod error;
 pub mod intake;
 pub mod ledger;
 pub mod listings;
 pub mod migrate;
+pub mod projector;
+pub mod quarantine;
 mod reader;
+mod sidelog;
+pub mod subjects;
 #[path = "gen.rs"]
 pub mod synthetic;
 pub mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use xinyong_core::Catalog;
 use xinyong_ledger::{LedgerKey, LedgerVerifier};
 use xinyong_store::{PgStore, SqliteStore, Store};
 
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Store(#[from] xinyong_store::StoreError),
-    #[error("{0}")]
-    Ledger(#[from] xinyong_ledger::LedgerError),
-    #[error("{0}")]
-    Catalog(#[from] xinyong_core::catalog::CatalogError),
-    #[error("{zh} / {en}")]
-    Input { zh: String, en: String },
-    /// A step the rules refuse, with every reason (each "中文 / English").
-    #[error("{}", .0.join("；"))]
-    Refused(Vec<String>),
-    #[error("未找到 {0} / not found: {0}")]
-    NotFound(String),
-}
-
-impl AppError {
-    pub fn input(zh: impl Into<String>, en: impl Into<String>) -> AppError {
-        AppError::Input { zh: zh.into(), en: en.into() }
-    }
-}
-
-pub type Result<T> = std::result::Result<T, AppError>;
+pub use access::{Caller, Role};
+pub use error::{AppError, ErrorKind, Result};
 
 /// Ledger origin written into every checkpoint of a data directory.
 pub const LEDGER_ORIGIN: &str = "xinyong/ledger";
@@ -51,12 +50,23 @@ const DB_FILE: &str = "xinyong.sqlite3";
 const KEY_FILE: &str = "ledger.key";
 const PUBLIC_KEY_FILE: &str = "ledger.pub";
 
-/// An open data directory: the store, the ledger signing key and the catalog.
+/// An open data directory: the store, the ledger signing key, the catalog and, for a
+/// server, the projections (check index, search index) that follow the ledger.
+#[derive(Clone)]
 pub struct App {
-    pub dir: PathBuf,
-    pub store: Box<dyn Store>,
-    pub key: LedgerKey,
-    pub catalog: Catalog,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    key: LedgerKey,
+    catalog: Catalog,
+    db: db::Db,
+    /// The check index and search index, for a server ([`App::start_projections`]).
+    projections: OnceLock<projector::Projections>,
+    /// The check log and access log writer, started on first use.
+    side_log: OnceLock<sidelog::SideLog>,
+    tokens: accounts::TokenCache,
 }
 
 impl App {
@@ -74,7 +84,7 @@ impl App {
             None => {
                 let key = load_or_create_key(dir)?;
                 let store = SqliteStore::open(&dir.join(DB_FILE))?;
-                return Ok(App { dir: dir.to_path_buf(), store: Box::new(store), key, catalog: Catalog::bundled()? });
+                return App::assemble(dir, key, Box::new(store));
             }
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let store = PgStore::open(url)?;
@@ -106,16 +116,59 @@ impl App {
                 ),
             ));
         }
-        Ok(App { dir: dir.to_path_buf(), store, key, catalog: Catalog::bundled()? })
+        App::assemble(dir, key, store)
+    }
+
+    fn assemble(dir: &Path, key: LedgerKey, store: Box<dyn Store>) -> Result<App> {
+        Ok(App {
+            inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
+                key,
+                catalog: Catalog::bundled()?,
+                db: db::Db::new(store)?,
+                projections: OnceLock::new(),
+                side_log: OnceLock::new(),
+                tokens: accounts::TokenCache::default(),
+            }),
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
     }
 
     /// The published verification key (also written to `ledger.pub`).
     pub fn verifier(&self) -> LedgerVerifier {
-        self.key.verifier()
+        self.inner.key.verifier()
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.dir.join(DB_FILE)
+        self.inner.dir.join(DB_FILE)
+    }
+
+    pub(crate) fn key(&self) -> &LedgerKey {
+        &self.inner.key
+    }
+
+    pub(crate) fn db(&self) -> &db::Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn side_log(&self) -> Result<&sidelog::SideLog> {
+        if let Some(s) = self.inner.side_log.get() {
+            return Ok(s);
+        }
+        let store = self.inner.db.connect()?;
+        Ok(self.inner.side_log.get_or_init(|| sidelog::SideLog::spawn(store)))
+    }
+
+    pub(crate) fn tokens(&self) -> &accounts::TokenCache {
+        &self.inner.tokens
     }
 }
 
@@ -156,4 +209,45 @@ pub fn now_ms() -> i64 {
 pub fn today_shanghai() -> time::Date {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
+/// Parses a subject code (USCC or resident ID) as a request field.
+pub fn parse_code(code: &str) -> Result<xinyong_core::SubjectCode> {
+    xinyong_core::SubjectCode::parse(code).map_err(|errors| {
+        // each error reads "中文 / English"
+        let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        let half = |english: bool| {
+            texts
+                .iter()
+                .map(|t| match t.split_once(" / ") {
+                    Some((zh, en)) => if english { en } else { zh }.to_string(),
+                    None => t.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let (zh, en) = (half(false).join("；"), half(true).join("; "));
+        AppError::invalid("invalid_code", zh, en)
+    })
+}
+
+/// Parses a day (`YYYY-MM-DD`) given as request field `name`.
+pub fn parse_day(name: &str, s: &str) -> Result<time::Date> {
+    xinyong_core::record::parse_date(s).ok_or_else(|| {
+        AppError::invalid(
+            "invalid_date",
+            format!("{name} “{s}” 不是有效日期"),
+            format!("{name} is not a date (YYYY-MM-DD)"),
+        )
+    })
+}
+
+/// The day a request asks about (`as_of`), or today (Asia/Shanghai). A day that does
+/// not parse is a malformed request (`bad_request`).
+pub fn day_or_today(s: Option<&str>) -> Result<time::Date> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(today_shanghai()),
+        Some(s) => xinyong_core::record::parse_date(s).ok_or_else(|| {
+            AppError::invalid("bad_request", format!("as_of '{s}' 不是有效日期"), "as_of is not a date (YYYY-MM-DD)")
+        }),
+    }
 }

@@ -1,14 +1,25 @@
-//! Listing use cases: each step of the procedure is checked by the pure rules of
-//! `core::listing` and then recorded by the store as one ledger event.
+//! Listing use cases: each step of the procedure is permitted by [`crate::access`],
+//! checked by the pure rules of `core::listing` and then recorded by the store as one
+//! ledger event; the projections learn of it before the answer leaves. Also the
+//! public lists and a listing as each caller may see it.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use time::Date;
 use xinyong_core::calendar::WorkCalendar;
+use xinyong_core::codes::mask_id;
 use xinyong_core::event::{EventKind, Provenance};
-use xinyong_core::listing::{self, Before, Decision, Listing, Notice, Removal, RemovalKind};
+use xinyong_core::listing::{self, Before, Decision, Listing, ListingStatus, Notice, Removal, RemovalKind};
 use xinyong_core::lists::ListRules;
+use xinyong_core::record::date_string;
 use xinyong_ledger::SignedHead;
+use xinyong_store::ListingFilter;
 
-use crate::{App, AppError, Result, now_ms};
+pub use xinyong_core::listing::ResponsiblePerson;
+
+use crate::access::{Action, Caller, acting_department, permit};
+use crate::{App, AppError, Result, day_or_today, now_ms, parse_code, parse_day};
 
 /// Who records a step and through which channel (`api`, `portal`, `demo`, `cli`).
 #[derive(Debug, Clone)]
@@ -33,23 +44,29 @@ fn refused(e: Vec<listing::StepError>) -> AppError {
 }
 
 fn stored(app: &App, id: i64) -> Result<Listing> {
-    app.store.listing(id)?.ok_or_else(|| AppError::NotFound(format!("名单记录 {id} / listing {id}")))
+    app.db().read(|s| Ok(s.listing(id)?)).and_then(|l| l.ok_or_else(|| not_found(id)))
 }
 
-fn put(app: &mut App, l: &Listing, kind: EventKind, actor: &Actor) -> Result<(Listing, SignedHead)> {
+fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("名单记录 {id} / listing {id}"))
+}
+
+fn put(app: &App, l: &Listing, kind: EventKind, actor: &Actor) -> Result<(Listing, SignedHead)> {
     let now = now_ms();
-    Ok(app.store.put_listing(l, kind, &provenance(actor), &app.key, now)?)
+    let out = app.db().write(|s| Ok(s.put_listing(l, kind, &provenance(actor), app.key(), now)?))?;
+    app.after_write();
+    Ok(out)
 }
 
 /// Prior notice of an intended listing (the first step).
-pub fn notice(app: &mut App, n: Notice, actor: &Actor, today: Date) -> Result<(Listing, SignedHead)> {
+pub fn notice(app: &App, n: Notice, actor: &Actor, today: Date) -> Result<(Listing, SignedHead)> {
     let l = listing::notice(ListRules::bundled(), WorkCalendar::official(), n, today).map_err(refused)?;
     put(app, &l, EventKind::ListingNoticed, actor)
 }
 
 /// The subject's objection within the window.
 pub fn object(
-    app: &mut App,
+    app: &App,
     id: i64,
     date: Date,
     text: &str,
@@ -64,7 +81,7 @@ pub fn object(
 /// The decision on a noticed listing (`Ok(id)`), or a direct decision (`Err(notice)`:
 /// only for list types that need no notice).
 pub fn decide(
-    app: &mut App,
+    app: &App,
     on: std::result::Result<i64, Notice>,
     d: Decision,
     actor: &Actor,
@@ -83,7 +100,7 @@ pub fn decide(
 }
 
 /// Removal of a listed entry, or withdrawal of a noticed one.
-pub fn remove(app: &mut App, id: i64, r: Removal, actor: &Actor, today: Date) -> Result<(Listing, SignedHead)> {
+pub fn remove(app: &App, id: i64, r: Removal, actor: &Actor, today: Date) -> Result<(Listing, SignedHead)> {
     let current = stored(app, id)?;
     let l = listing::remove(ListRules::bundled(), &current, r, today).map_err(refused)?;
     put(app, &l, EventKind::ListingRemoved, actor)
@@ -121,7 +138,7 @@ pub fn sample_document(list_type: &str, basis: &str) -> std::collections::BTreeM
 /// listed after an objection, noticed and waiting, removed early, removed after repair.
 /// `subjects` are enterprise codes to use (at least 9); `own` is the demo officer's
 /// department, which gets the steps an officer can still take.
-pub fn seed_demo(app: &mut App, subjects: &[String], own: &str, today: Date) -> Result<usize> {
+pub fn seed_demo(app: &App, subjects: &[String], own: &str, today: Date) -> Result<usize> {
     use time::Duration;
     if subjects.len() < 9 {
         return Err(AppError::input("演示主体不足", "not enough demo subjects for listings"));
@@ -274,4 +291,368 @@ pub fn seed_demo(app: &mut App, subjects: &[String], own: &str, today: Date) -> 
     )?;
     n += 1;
     Ok(n)
+}
+
+// ---- use cases with their callers ------------------------------------------------------
+
+/// A listing decision as requested.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DecisionRequest {
+    pub decision_date: String,
+    pub start: Option<String>,
+    /// Exclusive end; default the list type's term.
+    pub end: Option<String>,
+    /// The decision document by field code: reason, basis, measures_notice, removal,
+    /// remedy (and objection_reply when the subject objected).
+    #[serde(default)]
+    pub document: BTreeMap<String, String>,
+}
+
+/// A new listing: notice (告知), or a direct decision where the type needs none.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListingRequest {
+    pub code: String,
+    pub list_type: String,
+    pub basis: Option<String>,
+    pub reason: String,
+    /// The day prior notice was given; omit for a direct decision.
+    pub notice_date: Option<String>,
+    #[serde(default)]
+    pub persons: Vec<ResponsiblePerson>,
+    /// Decide in the same request.
+    pub decision: Option<DecisionRequest>,
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObjectionRequest {
+    pub date: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RemovalRequest {
+    pub date: String,
+    /// `early_removal`, `repair`, `decision_revoked`, or `withdrawn` (a noticed listing).
+    pub kind: String,
+    pub reason: String,
+}
+
+/// A listing as anyone may see it: responsible persons' IDs masked, with its exit route.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingView {
+    pub id: i64,
+    pub code: String,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub list_type: String,
+    pub type_name: Option<String>,
+    pub type_name_en: Option<String>,
+    pub public: bool,
+    pub status: ListingStatus,
+    pub department: String,
+    pub basis: Option<String>,
+    pub reason: String,
+    pub notice_date: Option<String>,
+    pub objection_until: Option<String>,
+    pub objections: Vec<listing::Objection>,
+    pub decision_date: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub term_end: Option<String>,
+    pub early_removal_from: Option<String>,
+    pub removal: Option<String>,
+    pub remedy: Option<String>,
+    pub document: BTreeMap<String, String>,
+    pub persons: Vec<ResponsiblePerson>,
+    pub removed_date: Option<String>,
+    pub removal_kind: Option<RemovalKind>,
+    pub removal_reason: Option<String>,
+    pub ledger_index: u64,
+    pub first_event: u64,
+    pub last_event: u64,
+    /// The listing as stored (persons unmasked): for the edge's own labels, never serialised.
+    #[serde(skip)]
+    pub source: Listing,
+}
+
+/// A step's answer: the listing as it now stands and the head signed with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepAnswer {
+    pub listing: ListingView,
+    pub ledger_head: SignedHead,
+}
+
+/// A page of active list entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListsPage {
+    pub as_of: String,
+    pub entries: Vec<ListingView>,
+    pub next_after: Option<i64>,
+}
+
+/// Which list entries to page through.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListsQuery {
+    /// List type code; default every public type.
+    #[serde(rename = "type")]
+    pub list_type: Option<String>,
+    #[serde(default)]
+    pub after: i64,
+    /// At most 500 (default 100).
+    pub limit: Option<u32>,
+    pub as_of: Option<String>,
+}
+
+fn is_public(l: &Listing) -> bool {
+    ListRules::bundled().list_type(&l.list_type).is_some_and(|t| t.public)
+        && matches!(l.status, ListingStatus::Listed | ListingStatus::Removed)
+}
+
+fn decision_of(d: &DecisionRequest) -> Result<Decision> {
+    let opt = |name: &str, s: Option<&str>| s.filter(|s| !s.is_empty()).map(|s| parse_day(name, s)).transpose();
+    Ok(Decision {
+        decision_date: parse_day("decision_date", &d.decision_date)?,
+        start: opt("start", d.start.as_deref())?,
+        end: opt("end", d.end.as_deref())?,
+        document: d.document.clone(),
+    })
+}
+
+impl App {
+    /// A listing as anyone may see it.
+    pub fn listing_view(&self, l: &Listing) -> ListingView {
+        let rules = ListRules::bundled();
+        let lt = rules.list_type(&l.list_type);
+        let persons =
+            l.persons.iter().map(|p| ResponsiblePerson { id: p.id.as_deref().map(mask_id), ..p.clone() }).collect();
+        let code = match xinyong_core::SubjectCode::parse(&l.subject) {
+            Ok(c) => c.display(),
+            Err(_) => mask_id(&l.subject),
+        };
+        ListingView {
+            id: l.id,
+            code,
+            name: self.name_of(&l.subject),
+            list_type: l.list_type.clone(),
+            type_name: lt.map(|t| t.name_zh.clone()),
+            type_name_en: lt.map(|t| t.name_en.clone()),
+            public: lt.is_some_and(|t| t.public),
+            status: l.status,
+            department: l.provider.clone(),
+            basis: l.basis.clone(),
+            reason: l.reason.clone(),
+            notice_date: l.notice_date.map(date_string),
+            objection_until: l.objection_until.map(date_string),
+            objections: l.objections.clone(),
+            decision_date: l.decision_date.map(date_string),
+            start: l.start.map(date_string),
+            end: l.effective_end().map(date_string),
+            term_end: l.end.map(date_string),
+            early_removal_from: l.start.and_then(|s| lt.and_then(|t| t.early_removal_from(s))).map(date_string),
+            removal: l.document.get("removal").cloned(),
+            remedy: l.document.get("remedy").cloned(),
+            document: l.document.clone(),
+            persons,
+            removed_date: l.removed_date.map(date_string),
+            removal_kind: l.removal_kind,
+            removal_reason: l.removal_reason.clone(),
+            ledger_index: l.decided_event.unwrap_or(l.last_event),
+            first_event: l.first_event,
+            last_event: l.last_event,
+            source: l.clone(),
+        }
+    }
+
+    fn step_answer(&self, (l, head): (Listing, SignedHead)) -> StepAnswer {
+        StepAnswer { listing: self.listing_view(&l), ledger_head: head }
+    }
+
+    /// Notice of an intended listing, or a direct decision where the type needs none
+    /// (or notice and decision at once when no objection window applies).
+    pub fn propose_listing(&self, caller: &Caller, req: ListingRequest, channel: &str) -> Result<StepAnswer> {
+        let department = acting_department(caller, req.department.as_deref())?;
+        let code = parse_code(&req.code)?;
+        let notice_date = req.notice_date.as_deref().filter(|s| !s.is_empty()).map(|s| parse_day("notice_date", s));
+        let notice_date = notice_date.transpose()?;
+        let decision = req.decision.as_ref().map(decision_of).transpose()?;
+        let today = crate::today_shanghai();
+        let notice = Notice {
+            subject: code.key().to_string(),
+            list_type: req.list_type.clone(),
+            provider: department.clone(),
+            basis: req.basis.clone(),
+            reason: req.reason.clone(),
+            notice_date: notice_date.unwrap_or(today),
+            persons: req.persons.clone(),
+        };
+        let actor = Actor { department, channel: channel.to_string() };
+        let step = match (notice_date, decision) {
+            (Some(_), d) => {
+                let (l, h) = self::notice(self, notice, &actor, today)?;
+                match d {
+                    None => (l, h),
+                    Some(d) => decide(self, Ok(l.id), d, &actor, today)?,
+                }
+            }
+            (None, Some(d)) => decide(self, Err(notice), d, &actor, today)?,
+            (None, None) => {
+                return Err(AppError::Refused(vec![
+                    "请给出告知日期 notice_date 或列入决定 decision / give notice_date or a decision".into(),
+                ]));
+            }
+        };
+        Ok(self.step_answer(step))
+    }
+
+    /// The subject's objection (by its own account, or recorded by the listing department).
+    pub fn object_to_listing(&self, caller: &Caller, id: i64, req: ObjectionRequest, channel: &str) -> Result<StepAnswer> {
+        let date = parse_day("date", &req.date)?;
+        let current = stored(self, id)?;
+        permit(caller, Action::Object { subject: &current.subject, department: &current.provider })?;
+        let actor = match caller.own_subject() {
+            Some(code) => Actor { department: format!("subject:{code}"), channel: channel.to_string() },
+            None => Actor { department: current.provider.clone(), channel: channel.to_string() },
+        };
+        Ok(self.step_answer(object(self, id, date, &req.text, &actor, crate::today_shanghai())?))
+    }
+
+    /// The decision on a noticed listing, by its department.
+    pub fn decide_listing(&self, caller: &Caller, id: i64, req: DecisionRequest, channel: &str) -> Result<StepAnswer> {
+        let d = decision_of(&req)?;
+        let current = stored(self, id)?;
+        permit(caller, Action::ListingStep { department: &current.provider })?;
+        let actor = Actor { department: current.provider.clone(), channel: channel.to_string() };
+        Ok(self.step_answer(decide(self, Ok(id), d, &actor, crate::today_shanghai())?))
+    }
+
+    /// Removal (移出) of a listed entry, or withdrawal of a noticed one, by its department.
+    pub fn remove_listing(&self, caller: &Caller, id: i64, req: RemovalRequest, channel: &str) -> Result<StepAnswer> {
+        let kind = RemovalKind::parse(&req.kind).ok_or_else(|| {
+            AppError::invalid(
+                "invalid_removal_kind",
+                format!("移出类型“{}”无效", req.kind),
+                "kind must be early_removal, repair, decision_revoked or withdrawn",
+            )
+        })?;
+        let r = Removal { date: parse_day("date", &req.date)?, kind, reason: req.reason.clone() };
+        let current = stored(self, id)?;
+        permit(caller, Action::ListingStep { department: &current.provider })?;
+        let actor = Actor { department: current.provider.clone(), channel: channel.to_string() };
+        Ok(self.step_answer(remove(self, id, r, &actor, crate::today_shanghai())?))
+    }
+
+    /// One listing with its whole procedure, if the caller may see it (a listing it may
+    /// not see is answered as not found, so ids reveal nothing).
+    pub fn listing(&self, caller: &Caller, id: i64) -> Result<ListingView> {
+        let l = stored(self, id)?;
+        if !is_public(&l) {
+            permit(caller, Action::ListingDetail { subject: &l.subject }).map_err(|e| match e {
+                AppError::NotFound(_) => not_found(id),
+                other => other,
+            })?;
+        }
+        Ok(self.listing_view(&l))
+    }
+
+    /// A subject's listings the caller may see: decided entries of public lists for
+    /// everyone; everything for departments, the centre and the entity itself.
+    pub fn listings_of_subject(&self, caller: &Caller, code: &str) -> Result<Vec<ListingView>> {
+        let code = parse_code(code)?;
+        let all = self.db().read(|s| Ok(s.listings_of(code.key())?))?;
+        let entitled = permit(caller, Action::ListingDetail { subject: code.key() }).is_ok();
+        Ok(all.iter().filter(|l| entitled || is_public(l)).map(|l| self.listing_view(l)).collect())
+    }
+
+    /// Active entries of public lists (who is listed, why, until when, how to exit),
+    /// paged by listing id. Staff and agencies may also read shared list types.
+    pub fn lists(&self, caller: &Caller, q: &ListsQuery) -> Result<ListsPage> {
+        let rules = ListRules::bundled();
+        if let Some(t) = &q.list_type {
+            let lt = rules.list_type(t).ok_or_else(|| {
+                AppError::invalid("unknown_list_type", "未知名单类型", format!("unknown list type {t:?}"))
+            })?;
+            if !lt.public {
+                permit(caller, Action::SharedLists)?;
+            }
+        }
+        let as_of = day_or_today(q.as_of.as_deref())?;
+        let limit = q.limit.unwrap_or(100).clamp(1, 500);
+        let public_types: Vec<String> = rules.list_types().filter(|t| t.public).map(|t| t.code.clone()).collect();
+        let mut filter = ListingFilter {
+            list_type: q.list_type.clone(),
+            active_on: Some(date_string(as_of)),
+            after_id: q.after,
+            // over-fetch when filtering to public types in memory
+            limit: if q.list_type.is_some() { limit } else { limit * 2 },
+            ..Default::default()
+        };
+        let (entries, next_after) = self.db().read(|s| {
+            let mut out = Vec::new();
+            loop {
+                let page = s.listings(&filter)?;
+                let exhausted = (page.len() as u32) < filter.limit;
+                for l in page {
+                    filter.after_id = l.id;
+                    if filter.list_type.is_some() || public_types.contains(&l.list_type) {
+                        out.push(l);
+                        if out.len() as u32 == limit {
+                            return Ok((out, Some(filter.after_id)));
+                        }
+                    }
+                }
+                if exhausted {
+                    return Ok((out, None));
+                }
+            }
+        })?;
+        Ok(ListsPage {
+            as_of: date_string(as_of),
+            entries: entries.iter().map(|l| self.listing_view(l)).collect(),
+            next_after,
+        })
+    }
+
+    /// The entries of one list type in force today, for the portal's list page.
+    pub fn list_entries(&self, caller: &Caller, list_type: &str, after: i64, limit: u32) -> Result<Vec<ListingView>> {
+        let q = ListsQuery { list_type: Some(list_type.to_string()), after, limit: Some(limit), as_of: None };
+        Ok(self.lists(caller, &q)?.entries)
+    }
+
+    /// A department's noticed and listed entries (the officer's own; the centre names one,
+    /// or sees all).
+    pub fn department_listings(
+        &self,
+        caller: &Caller,
+        department: Option<&str>,
+    ) -> Result<(Vec<ListingView>, Vec<ListingView>)> {
+        let provider = match acting_department(caller, department) {
+            Ok(d) => Some(d),
+            Err(AppError::Invalid { code: "department_required", .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let of = |status| ListingFilter { status: Some(status), provider: provider.clone(), limit: 200, ..Default::default() };
+        let (noticed, listed) = self
+            .db()
+            .read(|s| Ok((s.listings(&of(ListingStatus::Noticed))?, s.listings(&of(ListingStatus::Listed))?)))?;
+        let view = |v: Vec<Listing>| v.iter().map(|l| self.listing_view(l)).collect();
+        Ok((view(noticed), view(listed)))
+    }
+}
+
+/// The list types, the measures list (措施清单) with legal bases, and the matter codes.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasuresAnswer {
+    pub list_types: Vec<xinyong_core::lists::ListType>,
+    pub measures: Vec<xinyong_core::lists::Measure>,
+    pub matters: Vec<String>,
+}
+
+pub fn measures() -> MeasuresAnswer {
+    let rules = ListRules::bundled();
+    MeasuresAnswer {
+        list_types: rules.list_types().cloned().collect(),
+        measures: rules.measures().to_vec(),
+        matters: rules.matters().into_iter().map(str::to_string).collect(),
+    }
 }

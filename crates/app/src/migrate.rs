@@ -190,10 +190,10 @@ mod tests {
     }
 
     fn id_of(app: &App) -> i64 {
-        app.store.account("officer").unwrap().unwrap().id
+        app.db().raw().account("officer").unwrap().unwrap().id
     }
 
-    fn import_all(app: &mut App, input: &Path, manifest: &crate::synthetic::GenManifest) {
+    fn import_all(app: &App, input: &Path, manifest: &crate::synthetic::GenManifest) {
         for f in &manifest.files {
             crate::intake::import_file(app, &input.join(&f.file), &f.item, "测试部门", &mut |_| {}).unwrap();
         }
@@ -207,9 +207,9 @@ mod tests {
         let schema = ScratchSchema::new(&base, "keys").unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let (first, second, third) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
-        let mut app = App::open_with(&first, Some(&schema.url())).unwrap();
+        let app = App::open_with(&first, Some(&schema.url())).unwrap();
         let rows = vec![honour_row("京发〔2024〕1号")];
-        let out = crate::intake::ingest_rows(&mut app, "honour", "测试部门", "test", &rows).unwrap();
+        let out = crate::intake::ingest_rows(&app, "honour", "测试部门", "test", &rows).unwrap();
         assert_eq!(out.accepted, 1);
         let err = App::open_with(&second, Some(&schema.url())).err().unwrap();
         assert!(err.to_string().contains("no ledger.key"), "{err}");
@@ -219,7 +219,7 @@ mod tests {
         assert!(err.to_string().contains("did not sign"), "{err}");
         std::fs::create_dir_all(&second).unwrap();
         std::fs::copy(first.join(KEY_FILE), second.join(KEY_FILE)).unwrap();
-        assert_eq!(App::open_with(&second, Some(&schema.url())).unwrap().store.ledger_size().unwrap(), 2);
+        assert_eq!(App::open_with(&second, Some(&schema.url())).unwrap().db().raw().ledger_size().unwrap(), 2);
     }
 
     fn honour_row(doc: &str) -> std::collections::BTreeMap<String, String> {
@@ -244,7 +244,7 @@ mod tests {
         let schema = ScratchSchema::new(&base, "live").unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let keys = tmp.path().join("keys");
-        let mut app = App::open_with(&keys, Some(&schema.url())).unwrap();
+        let app = App::open_with(&keys, Some(&schema.url())).unwrap();
         let input = tmp.path().join("in");
         let opts = GenOptions {
             subjects: 200,
@@ -255,7 +255,7 @@ mod tests {
             encoding: GenEncoding::Utf8,
             latest_date: crate::today_shanghai(),
         };
-        import_all(&mut app, &input, &generate(&opts, &input).unwrap());
+        import_all(&app, &input, &generate(&opts, &input).unwrap());
         let stop = std::sync::atomic::AtomicBool::new(false);
         let target = tmp.path().join("copy");
         let report = std::thread::scope(|s| {
@@ -263,7 +263,7 @@ mod tests {
                 let mut n = 0;
                 while n == 0 || (!stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2000) {
                     let rows = [honour_row(&format!("京发〔2024〕{n}号"))];
-                    crate::intake::ingest_rows(&mut app, "honour", "测试部门", "test", &rows).unwrap();
+                    crate::intake::ingest_rows(&app, "honour", "测试部门", "test", &rows).unwrap();
                     n += 1;
                 }
                 n
@@ -277,10 +277,10 @@ mod tests {
         assert!(report.verify.ok, "{report:?}");
         let copy = App::open(&target).unwrap();
         let source = App::open_with(&keys, Some(&schema.url())).unwrap();
-        let copied = copy.store.latest_head().unwrap().unwrap();
-        assert!(source.store.heads().unwrap().contains(&copied));
-        assert_eq!(copy.store.ledger_size().unwrap(), copied.head.size);
-        assert!(source.store.ledger_size().unwrap() >= copied.head.size);
+        let copied = copy.db().raw().latest_head().unwrap().unwrap();
+        assert!(source.db().raw().heads().unwrap().contains(&copied));
+        assert_eq!(copy.db().raw().ledger_size().unwrap(), copied.head.size);
+        assert!(source.db().raw().ledger_size().unwrap() >= copied.head.size);
     }
 
     #[test]
@@ -299,8 +299,8 @@ mod tests {
         let input = tmp.path().join("in");
         let manifest = generate(&opts(3, 1200), &input).unwrap();
         let dir = tmp.path().join("sqlite");
-        let mut app = App::open(&dir).unwrap();
-        import_all(&mut app, &input, &manifest);
+        let app = App::open(&dir).unwrap();
+        import_all(&app, &input, &manifest);
         let new = NewAccount {
             subject_code: None,
             username: "officer".into(),
@@ -309,9 +309,9 @@ mod tests {
             provider: Some("测试部门".into()),
             password_hash: Some("x".into()),
         };
-        let id = app.store.create_account(&new, 1).unwrap();
-        app.store.add_token(id, &xinyong_ledger::leaf_hash(b"token"), "t", 2).unwrap();
-        let code = app.store.subjects_after("", 1).unwrap()[0].code.clone();
+        let id = app.db().raw().create_account(&new, 1).unwrap();
+        app.db().raw().add_token(id, &xinyong_ledger::leaf_hash(b"token"), "t", 2).unwrap();
+        let code = app.db().raw().subjects_after("", 1).unwrap()[0].code.clone();
         let entry = AccessEntry {
             subject_code: code,
             account_id: id,
@@ -321,7 +321,7 @@ mod tests {
             what: "records".into(),
             at_ms: 3,
         };
-        app.store.log_access(&entry).unwrap();
+        app.db().raw().log_access(&entry).unwrap();
         let check = |id: &str, at_ms: i64| xinyong_store::CheckRow {
             id: id.into(),
             at_ms,
@@ -338,7 +338,7 @@ mod tests {
             feedback: None,
         };
         let checks = [check("k1", 10), check("k2", 10), check("k3", 20)];
-        app.store.record_checks(&checks).unwrap();
+        app.db().raw().record_checks(&checks).unwrap();
         // a listing step: a row of its own and a ledger event
         let notice = xinyong_core::listing::Notice {
             subject: entry.subject_code.clone(),
@@ -360,8 +360,8 @@ mod tests {
             row: None,
         };
         let kind = xinyong_core::event::EventKind::ListingNoticed;
-        app.store.put_listing(&noticed, kind, &p, &app.key, 5).unwrap();
-        let before = snapshot(app.store.as_ref());
+        app.db().raw().put_listing(&noticed, kind, &p, app.key(), 5).unwrap();
+        let before = snapshot(app.db().raw().as_ref());
         assert_eq!(before["subjects"][0]["checks"].as_array().unwrap().len(), 3, "{}", before["subjects"][0]);
         assert_eq!(before["subjects"][0]["listings"].as_array().unwrap().len(), 1, "{}", before["subjects"][0]);
         drop(app);
@@ -371,20 +371,20 @@ mod tests {
         let report = migrate(&Location::Dir(dir.clone()), &pg, None, &mut |_, _| {}).unwrap();
         assert!(report.verify.ok, "{report:?}");
         assert!(report.tables.iter().any(|t| t.table == "events" && t.rows > 1200), "{report:?}");
-        let mut on_pg = App::open_with(&dir, Some(&schema.url())).unwrap();
-        assert_eq!(snapshot(on_pg.store.as_ref()), before, "PostgreSQL differs from the SQLite source");
-        let head = on_pg.store.latest_head().unwrap().unwrap();
+        let on_pg = App::open_with(&dir, Some(&schema.url())).unwrap();
+        assert_eq!(snapshot(on_pg.db().raw().as_ref()), before, "PostgreSQL differs from the SQLite source");
+        let head = on_pg.db().raw().latest_head().unwrap().unwrap();
         assert_eq!(report.verify.root.as_deref(), Some(xinyong_ledger::hex(&head.head.root).as_str()));
 
         // the target keeps working: ids continue after the copied ones
         let more = tmp.path().join("more");
         let manifest2 = generate(&opts(4, 300), &more).unwrap();
-        import_all(&mut on_pg, &more, &manifest2);
-        assert!(on_pg.store.ledger_size().unwrap() > head.head.size);
-        let id2 = on_pg.store.create_account(&NewAccount { username: "second".into(), ..new.clone() }, 4).unwrap();
+        import_all(&on_pg, &more, &manifest2);
+        assert!(on_pg.db().raw().ledger_size().unwrap() > head.head.size);
+        let id2 = on_pg.db().raw().create_account(&NewAccount { username: "second".into(), ..new.clone() }, 4).unwrap();
         assert_eq!(id2, id + 1);
         assert!(crate::ledger::verify(&on_pg).unwrap().ok);
-        let after_more = snapshot(on_pg.store.as_ref());
+        let after_more = snapshot(on_pg.db().raw().as_ref());
         drop(on_pg);
 
         // and back into a fresh data directory, with the key copied along
@@ -392,7 +392,7 @@ mod tests {
         let report = migrate(&pg, &Location::Dir(back.clone()), Some(&dir), &mut |_, _| {}).unwrap();
         assert!(report.verify.ok, "{report:?}");
         let app = App::open(&back).unwrap();
-        assert_eq!(snapshot(app.store.as_ref()), after_more, "SQLite differs from the PostgreSQL source");
+        assert_eq!(snapshot(app.db().raw().as_ref()), after_more, "SQLite differs from the PostgreSQL source");
         assert_eq!(std::fs::read(back.join(KEY_FILE)).unwrap(), std::fs::read(dir.join(KEY_FILE)).unwrap());
 
         // a target that is not empty is refused

@@ -11,25 +11,34 @@ use xinyong_core::codes::mask_id;
 use xinyong_core::event::EventBody;
 use xinyong_core::publication::{PublicationRules, Publicity, RecordFacts, publicity};
 use xinyong_core::record::parse_date;
-use xinyong_store::{AccessEntry, Account, RecordRow};
+use xinyong_store::{AccessEntry, RecordRow, Store};
 
+use crate::access::{Action, Caller, Scope, permit};
 use crate::{App, Result, now_ms};
 
-/// Who is looking.
+/// Who is looking, as far as records go.
 #[derive(Debug, Clone)]
-pub enum Viewer {
-    /// Anyone: public items inside their publication window.
+enum Viewer {
+    /// Anyone (and an entity's account looking at another entity): public items inside
+    /// their publication window.
     Public,
-    /// A signed-in account (officer or administrator), reading for a stated purpose.
-    Account { account: Account, purpose: String },
+    /// A caller entitled to non-public records, reading for a stated purpose (logged).
+    Entitled { scope: Scope, purpose: String },
 }
 
 impl Viewer {
+    fn of(caller: &Caller, subject: &str, purpose: Option<String>) -> Viewer {
+        match permit(caller, Action::ReadNonPublic { subject }) {
+            Ok(scope) => Viewer::Entitled { scope, purpose: purpose.unwrap_or_else(|| "查询 / lookup".into()) },
+            Err(_) => Viewer::Public,
+        }
+    }
+
     fn may_see(&self, d: Disclosure) -> bool {
         match self {
             Viewer::Public => d == Disclosure::Public,
-            Viewer::Account { account, .. } if account.role == "admin" => true,
-            Viewer::Account { .. } => d <= Disclosure::Shared,
+            Viewer::Entitled { scope: Scope::All | Scope::Subject(_), .. } => true,
+            Viewer::Entitled { .. } => d <= Disclosure::Shared,
         }
     }
 }
@@ -77,20 +86,66 @@ pub struct SubjectView {
     pub withheld: usize,
 }
 
-/// The subject as `viewer` may see it on `as_of`; `None` for an unknown code.
-pub fn subject_view(app: &mut App, code: &SubjectCode, as_of: Date, viewer: &Viewer) -> Result<Option<SubjectView>> {
-    let Some(subject) = app.store.subject(code.key())? else { return Ok(None) };
+impl App {
+    /// The subject as `caller` may see it on `as_of`; `None` for an unknown code. Reads
+    /// of non-public records are logged (who, why, what) before the answer leaves.
+    pub fn subject(
+        &self,
+        caller: &Caller,
+        code: &SubjectCode,
+        as_of: Date,
+        purpose: Option<String>,
+    ) -> Result<Option<SubjectView>> {
+        let viewer = Viewer::of(caller, code.key(), purpose);
+        let Some((view, shown)) = self.db().read(|s| subject_view(self, s, code, as_of, &viewer))? else {
+            return Ok(None);
+        };
+        if let (Viewer::Entitled { purpose, .. }, false) = (&viewer, shown.is_empty()) {
+            let entry = AccessEntry {
+                subject_code: code.key().to_string(),
+                account_id: caller.account_id(),
+                actor: caller.actor_name(),
+                provider: caller.account().and_then(|a| a.provider.clone()),
+                purpose: purpose.clone(),
+                what: shown.join(","),
+                at_ms: now_ms(),
+            };
+            self.side_log()?.access(entry)?.wait()?;
+        }
+        Ok(Some(view))
+    }
+
+    /// Who read this subject's non-public data, why and when (the entity itself and the
+    /// centre), newest first.
+    pub fn access_log(&self, caller: &Caller, code: &str, limit: u32) -> Result<Vec<AccessEntry>> {
+        let code = crate::parse_code(code)?;
+        permit(caller, Action::AccessLogOf { subject: code.key() })?;
+        self.db().read(|s| Ok(s.access_log(code.key(), limit.min(1000))?))
+    }
+}
+
+pub use xinyong_store::AccessEntry as AccessLogEntry;
+
+/// The view and the non-public records it shows (for the access log).
+fn subject_view(
+    app: &App,
+    store: &dyn Store,
+    code: &SubjectCode,
+    as_of: Date,
+    viewer: &Viewer,
+) -> Result<Option<(SubjectView, Vec<String>)>> {
+    let Some(subject) = store.subject(code.key())? else { return Ok(None) };
     let rules = PublicationRules::bundled();
-    let rows = app.store.records_of(code.key())?;
+    let rows = store.records_of(code.key())?;
     let mut records = Vec::new();
     let mut withheld = 0;
     let mut non_public_shown = Vec::new();
     for row in rows {
-        let Some(item) = app.catalog.item(&row.item) else {
+        let Some(item) = app.catalog().item(&row.item) else {
             withheld += 1;
             continue;
         };
-        let (fields, revoked_on) = record_content(app, &row)?;
+        let (fields, revoked_on) = record_content(store, &row)?;
         let decision_date = row.decision_date.as_deref().and_then(parse_date);
         let tier = row.tier.as_deref().and_then(|t| serde_json::from_value(serde_json::Value::String(t.into())).ok());
         let facts = RecordFacts { item, fields: &fields, decision_date, tier, revoked_on, repaired_on: None };
@@ -98,7 +153,7 @@ pub fn subject_view(app: &mut App, code: &SubjectCode, as_of: Date, viewer: &Vie
         let visible = match viewer {
             Viewer::Public => item.disclosure == Disclosure::Public && p.public,
             // accounts see what their role allows, inside or outside the window, until revoked
-            Viewer::Account { .. } => viewer.may_see(item.disclosure) && revoked_on.is_none_or(|d| d > as_of),
+            Viewer::Entitled { .. } => viewer.may_see(item.disclosure) && revoked_on.is_none_or(|d| d > as_of),
         };
         if !visible {
             withheld += 1;
@@ -139,19 +194,8 @@ pub fn subject_view(app: &mut App, code: &SubjectCode, as_of: Date, viewer: &Vie
             fields,
         });
     }
-    if let (Viewer::Account { account, purpose }, false) = (viewer, non_public_shown.is_empty()) {
-        app.store.log_access(&AccessEntry {
-            subject_code: code.key().to_string(),
-            account_id: account.id,
-            actor: account.username.clone(),
-            provider: account.provider.clone(),
-            purpose: purpose.clone(),
-            what: non_public_shown.join(","),
-            at_ms: now_ms(),
-        })?;
-    }
     let kind = xinyong_core::SubjectKind::parse(&subject.kind);
-    Ok(Some(SubjectView {
+    let view = SubjectView {
         code: code.display(),
         kind: subject.kind.clone(),
         kind_zh: kind.map(|k| k.name_zh().to_string()).unwrap_or_default(),
@@ -165,19 +209,20 @@ pub fn subject_view(app: &mut App, code: &SubjectCode, as_of: Date, viewer: &Vie
         ledger_index: subject.created_event,
         records,
         withheld,
-    }))
+    };
+    Ok(Some((view, non_public_shown)))
 }
 
 /// The record's current fields (from its content event) and, when revoked, the day of
 /// revocation (the revocation event's time, in Asia/Shanghai).
-fn record_content(app: &App, row: &RecordRow) -> Result<(BTreeMap<String, String>, Option<Date>)> {
-    let Some(ev) = app.store.event(row.event_index)? else { return Ok((BTreeMap::new(), None)) };
+fn record_content(store: &dyn Store, row: &RecordRow) -> Result<(BTreeMap<String, String>, Option<Date>)> {
+    let Some(ev) = store.event(row.event_index)? else { return Ok((BTreeMap::new(), None)) };
     let body = EventBody::from_bytes(&ev.payload).map_err(|e| {
         crate::AppError::Store(xinyong_store::StoreError::Corrupt(format!("event {} does not parse: {e}", ev.index)))
     })?;
     let revoked_on = match row.revoked_event {
         Some(i) => {
-            app.store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at))
+            store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at))
         }
         None => None,
     };

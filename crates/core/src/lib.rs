@@ -10,6 +10,7 @@ pub mod listing;
 pub mod lists;
 pub mod publication;
 pub mod record;
+pub mod roles;
 
 pub use catalog::{Catalog, Item};
 pub use codes::{ResidentId, SubjectCode, SubjectKind, Uscc};

@@ -1,0 +1,72 @@
+//! Rows refused at intake (隔离区): each department sees and corrects its own, the
+//! credit centre all of them. Resubmission runs the row through intake again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use xinyong_store::{Outcome, QuarantineRow};
+use xinyong_store::QuarantineFilter;
+
+use crate::access::{Action, Caller, Scope, permit};
+use crate::{App, AppError, Result};
+
+/// Which entries to page through.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QuarantineQuery {
+    pub item: Option<String>,
+    /// `open` (default), `resolved` or `all`.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<u32>,
+}
+
+/// What a resubmission did, and the entry as it now stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resubmitted {
+    pub outcome: Outcome,
+    pub entry: Option<QuarantineRow>,
+}
+
+impl App {
+    /// Quarantined rows the caller may see, in id order.
+    pub fn quarantine(&self, caller: &Caller, q: &QuarantineQuery) -> Result<Vec<QuarantineRow>> {
+        let provider = match permit(caller, Action::QuarantineList)? {
+            Scope::Department(d) => Some(d),
+            _ => None,
+        };
+        let status = match q.status.as_deref() {
+            None | Some("open") => Some("open".to_string()),
+            Some("all") => None,
+            Some(s) => Some(s.to_string()),
+        };
+        let filter = QuarantineFilter {
+            provider,
+            item: q.item.clone(),
+            status,
+            after_id: q.after,
+            limit: q.limit.unwrap_or(100).min(1000),
+        };
+        self.db().read(|s| Ok(s.quarantine(&filter)?))
+    }
+
+    /// One entry, if the caller may see it.
+    pub fn quarantine_entry(&self, caller: &Caller, id: i64) -> Result<QuarantineRow> {
+        let entry = self
+            .db()
+            .read(|s| Ok(s.quarantine_entry(id)?))?
+            .ok_or_else(|| AppError::NotFound(format!("quarantine entry {id}")))?;
+        permit(caller, Action::Quarantine { department: &entry.provider })?;
+        Ok(entry)
+    }
+
+    /// Resubmits a corrected quarantined row (field name → corrected text).
+    pub fn resubmit(&self, caller: &Caller, id: i64, set: &BTreeMap<String, String>) -> Result<Resubmitted> {
+        self.quarantine_entry(caller, id)?;
+        let set: Vec<(String, String)> = set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let outcome = crate::intake::resubmit(self, id, &set)?;
+        let entry = self.db().read(|s| Ok(s.quarantine_entry(id)?))?;
+        Ok(Resubmitted { outcome, entry })
+    }
+}
