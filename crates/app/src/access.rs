@@ -126,6 +126,9 @@ pub enum Action<'a> {
     ManageAccounts,
     /// Who read a subject's non-public data.
     AccessLogOf { subject: &'a str },
+    /// The centre's own operations on the store as stored (every subject in code order,
+    /// a subject's rows unfiltered): the command line, demo and benchmarks.
+    Operate,
 }
 
 /// What a permitted action covers.
@@ -152,7 +155,7 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
     use Action::*;
     use Role::*;
     let role = caller.role();
-    if matches!(role, Public) && !matches!(action, ReadNonPublic { .. } | ListingDetail { .. }) {
+    if matches!(role, Public) && !matches!(action, ReadNonPublic { .. } | ListingDetail { .. } | SharedLists) {
         return Err(AppError::Unauthenticated);
     }
     match (action, role) {
@@ -194,9 +197,7 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         (CheckOf { department }, Officer { department: own }) if own == department => {
             Ok(Scope::Department(own.clone()))
         }
-        (CheckOf { .. }, Officer { .. }) => {
-            Err(no("forbidden", "只能查看本部门的核查", "not your department's check"))
-        }
+        (CheckOf { .. }, Officer { .. }) => Err(no("forbidden", "只能查看本部门的核查", "not your department's check")),
         (CheckOf { .. }, _) => Err(staff_only()),
 
         (CheckStats, Admin) => Ok(Scope::All),
@@ -222,24 +223,21 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         (ListingStep { department }, Officer { department: own }) if own == department => {
             Ok(Scope::Department(own.clone()))
         }
-        (ListingStep { .. }, Subject { .. }) => Err(no(
-            "forbidden",
-            "主体不能自行作出列入、移出决定",
-            "a subject cannot decide or remove its own listing",
-        )),
-        (Object { .. } | ListingStep { .. }, _) => Err(no(
-            "forbidden",
-            "谁列入、谁移出：只能由作出决定的部门办理",
-            "only the listing department may act",
-        )),
+        (ListingStep { .. }, Subject { .. }) => {
+            Err(no("forbidden", "主体不能自行作出列入、移出决定", "a subject cannot decide or remove its own listing"))
+        }
+        (Object { .. } | ListingStep { .. }, _) => {
+            Err(no("forbidden", "谁列入、谁移出：只能由作出决定的部门办理", "only the listing department may act"))
+        }
 
         (SharedLists, Admin | Officer { .. } | Agency) => Ok(Scope::All),
-        (SharedLists, _) => {
-            Err(no("forbidden", "该名单不公示", "this list is shared with departments, not published"))
-        }
+        (SharedLists, _) => Err(no("forbidden", "该名单不公示", "this list is shared with departments, not published")),
 
         (ManageAccounts, Admin) => Ok(Scope::All),
         (ManageAccounts, _) => Err(no("forbidden", "仅限信用中心管理员", "administrators only")),
+
+        (Operate, Admin) => Ok(Scope::All),
+        (Operate, _) => Err(no("forbidden", "仅限信用中心", "the credit centre only")),
 
         (AccessLogOf { .. }, Admin) => Ok(Scope::All),
         (AccessLogOf { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
@@ -303,28 +301,65 @@ mod tests {
         use Action::*;
         // action, then the outcome for: public, officer (of OWN), admin, subject (ME), agency
         let table: Vec<(&str, Action<'_>, [&str; 5])> = vec![
-            ("act for own", ActFor { department: None }, ["unauthorized", "ok", "department_required", "forbidden", "forbidden"]),
-            ("act for other", ActFor { department: Some(OTHER) }, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            (
+                "act for own",
+                ActFor { department: None },
+                ["unauthorized", "ok", "department_required", "forbidden", "forbidden"],
+            ),
+            (
+                "act for other",
+                ActFor { department: Some(OTHER) },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
             ("non-public of me", ReadNonPublic { subject: ME }, ["forbidden", "ok", "ok", "ok", "ok"]),
             ("non-public of them", ReadNonPublic { subject: THEM }, ["forbidden", "ok", "ok", "forbidden", "ok"]),
             ("quarantine list", QuarantineList, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             ("quarantine own", Quarantine { department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
-            ("quarantine other", Quarantine { department: OTHER }, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            (
+                "quarantine other",
+                Quarantine { department: OTHER },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
             ("check of own", CheckOf { department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
-            ("check of other", CheckOf { department: OTHER }, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            (
+                "check of other",
+                CheckOf { department: OTHER },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
             ("check stats", CheckStats, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             ("checks of me", ChecksOfSubject { subject: ME }, ["unauthorized", "forbidden", "ok", "ok", "forbidden"]),
-            ("checks of them", ChecksOfSubject { subject: THEM }, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            (
+                "checks of them",
+                ChecksOfSubject { subject: THEM },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
             ("listing of me", ListingDetail { subject: ME }, ["not_found", "ok", "ok", "ok", "not_found"]),
             ("listing of them", ListingDetail { subject: THEM }, ["not_found", "ok", "ok", "not_found", "not_found"]),
-            ("object, mine", Object { subject: ME, department: OTHER }, ["unauthorized", "forbidden", "ok", "ok", "forbidden"]),
-            ("object, theirs", Object { subject: THEM, department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            (
+                "object, mine",
+                Object { subject: ME, department: OTHER },
+                ["unauthorized", "forbidden", "ok", "ok", "forbidden"],
+            ),
+            (
+                "object, theirs",
+                Object { subject: THEM, department: OWN },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
             ("step, own dept", ListingStep { department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
-            ("step, other dept", ListingStep { department: OTHER }, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
-            ("shared lists", SharedLists, ["unauthorized", "ok", "ok", "forbidden", "ok"]),
+            (
+                "step, other dept",
+                ListingStep { department: OTHER },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
+            ("shared lists", SharedLists, ["forbidden", "ok", "ok", "forbidden", "ok"]),
             ("accounts", ManageAccounts, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
             ("access log of me", AccessLogOf { subject: ME }, ["unauthorized", "forbidden", "ok", "ok", "forbidden"]),
-            ("access log of them", AccessLogOf { subject: THEM }, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            (
+                "access log of them",
+                AccessLogOf { subject: THEM },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
+            ("operate", Operate, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
         ];
         let callers = callers();
         let mut wrong = Vec::new();

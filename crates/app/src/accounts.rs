@@ -49,7 +49,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 
 /// A new account: an officer bound to one department, an administrator, an entity's
 /// own account, or a credit agency.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewAccountRequest {
     pub username: String,
     pub display_name: Option<String>,
@@ -93,7 +93,11 @@ impl App {
         })?;
         let username = req.username.trim();
         if username.is_empty() || username.chars().count() > 64 {
-            return Err(AppError::invalid("invalid_username", "用户名为 1–64 个字符", "username must be 1–64 characters"));
+            return Err(AppError::invalid(
+                "invalid_username",
+                "用户名为 1–64 个字符",
+                "username must be 1–64 characters",
+            ));
         }
         let provider = req.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
         if role == AccountRole::Officer && provider.is_none() {
@@ -112,7 +116,11 @@ impl App {
         };
         let password_hash = match &req.password {
             Some(p) if p.chars().count() < 10 => {
-                return Err(AppError::invalid("weak_password", "密码至少 10 位", "password needs at least 10 characters"));
+                return Err(AppError::invalid(
+                    "weak_password",
+                    "密码至少 10 位",
+                    "password needs at least 10 characters",
+                ));
             }
             Some(p) => Some(hash_password(p)?),
             None => None,
@@ -147,6 +155,12 @@ impl App {
     pub fn accounts(&self, caller: &Caller) -> Result<Vec<Account>> {
         permit(caller, Action::ManageAccounts)?;
         self.db().read(|s| Ok(s.accounts()?))
+    }
+
+    /// The caller of a recently seen token, without touching the store (never blocks):
+    /// `None` when the token is not cached.
+    pub fn cached_caller(&self, token: &str) -> Option<Result<Caller>> {
+        self.tokens().get(&hash_secret(token.trim())).map(Caller::of_account)
     }
 
     /// The caller a bearer token speaks for. Accounts of recently seen tokens are cached
@@ -185,9 +199,9 @@ impl App {
     /// Signs a person in: a new session, or `None` for a wrong name or password.
     pub fn sign_in(&self, username: &str, password: &str) -> Result<Option<NewSession>> {
         let account = self.db().read(|s| Ok(s.account(username)?))?;
-        let Some(account) = account.filter(|a| {
-            !a.disabled && a.password_hash.as_deref().is_some_and(|h| verify_password(password, h))
-        }) else {
+        let Some(account) =
+            account.filter(|a| !a.disabled && a.password_hash.as_deref().is_some_and(|h| verify_password(password, h)))
+        else {
             return Ok(None);
         };
         let session_id = new_secret("");

@@ -264,7 +264,7 @@ impl CheckIndex {
 pub const MAX_BATCH_CODES: usize = 1000;
 
 /// A check of one entity before acting.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct CheckRequest {
     /// USCC or resident ID.
     pub code: String,
@@ -282,7 +282,7 @@ pub struct CheckRequest {
 }
 
 /// A check of a list of codes at once (a bidder list).
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct BatchCheckRequest {
     pub codes: Vec<String>,
     pub matter: String,
@@ -333,11 +333,12 @@ pub enum BatchItem {
 
 /// What the department did after a check: every returned measure applied, or not
 /// applied with the reason.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct FeedbackRequest {
     #[serde(default)]
     pub applied: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub not_applied: Vec<NotApplied>,
     pub note: Option<String>,
 }
@@ -350,6 +351,8 @@ pub struct CheckOfSubject {
     pub department: String,
     pub matter: String,
     pub purpose: String,
+    /// The day the check was made as of.
+    pub as_of: String,
     pub verdict: String,
     pub measures: Vec<String>,
     pub applied: Option<Vec<String>>,
@@ -545,10 +548,8 @@ impl App {
 
     /// One check as answered, with its feedback (the checking department or the centre).
     pub fn check_entry(&self, caller: &Caller, id: &str) -> Result<CheckRow> {
-        let row = self
-            .db()
-            .read(|s| Ok(s.check_entry(id)?))?
-            .ok_or_else(|| AppError::NotFound("核查记录 / check".into()))?;
+        let row =
+            self.db().read(|s| Ok(s.check_entry(id)?))?.ok_or_else(|| AppError::NotFound("核查记录 / check".into()))?;
         permit(caller, Action::CheckOf { department: &row.department })?;
         Ok(row)
     }
@@ -599,6 +600,7 @@ impl App {
                 department: c.department,
                 matter: c.matter,
                 purpose: c.purpose,
+                as_of: c.as_of,
                 verdict: c.verdict,
                 measures: c.measures,
                 applied: c.feedback.map(|f| f.applied),

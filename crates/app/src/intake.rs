@@ -15,8 +15,8 @@ use xinyong_core::record::{FieldError, validate};
 use xinyong_ledger::{hex, leaf_hash};
 use xinyong_store::{Entry, NewQuarantine, NewRecord, Outcome};
 
-use crate::reader::{RawRow, RowSource};
 use crate::access::{Caller, acting_department};
+use crate::reader::{RawRow, RowSource};
 use crate::{App, AppError, Result, now_ms, today_shanghai};
 
 /// Rows per transaction: large enough to amortise the commit and the head signature,
@@ -597,7 +597,7 @@ pub fn ingest_rows(
 pub const MAX_BATCH_ROWS: usize = 10_000;
 
 /// A batch of rows for one catalog item, as a department's system sends it.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct RecordBatch {
     /// Catalog item code, e.g. `admin_penalty`.
     pub item: String,
@@ -605,6 +605,7 @@ pub struct RecordBatch {
     pub provider: Option<String>,
     /// Rows as field name (Chinese, as in the catalog) → text (numbers and booleans are
     /// taken as their text).
+    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<BTreeMap<String, serde_json::Value>>,
 }
 
@@ -633,11 +634,8 @@ impl App {
                 format!("1–{MAX_BATCH_ROWS} rows per batch"),
             ));
         }
-        let rows: Vec<BTreeMap<String, String>> = batch
-            .rows
-            .iter()
-            .map(|r| r.iter().filter_map(|(k, v)| Some((k.clone(), as_text(v)?))).collect())
-            .collect();
+        let rows: Vec<BTreeMap<String, String>> =
+            batch.rows.iter().map(|r| r.iter().filter_map(|(k, v)| Some((k.clone(), as_text(v)?))).collect()).collect();
         ingest_rows(self, &batch.item, &provider, channel, &rows)
     }
 }

@@ -8,9 +8,11 @@ use xinyong_ledger::{Frontier, consistency_proof, hex, inclusion_proof, leaf_has
 use crate::access::Caller;
 use crate::{App, AppError, Result};
 
+pub use xinyong_store::Counts;
+
 /// What an outside checker needs to verify proofs and heads without this crate's store.
 pub use xinyong_ledger::{
-    Hash, LedgerVerifier, SignedHead, TreeHead, from_hex, leaf_hash as leaf_hash_of, verify_consistency,
+    Hash, LedgerVerifier, SignedHead, TreeHead, from_hex, hex as to_hex, leaf_hash as leaf_hash_of, verify_consistency,
     verify_inclusion,
 };
 

@@ -65,14 +65,7 @@ pub fn notice(app: &App, n: Notice, actor: &Actor, today: Date) -> Result<(Listi
 }
 
 /// The subject's objection within the window.
-pub fn object(
-    app: &App,
-    id: i64,
-    date: Date,
-    text: &str,
-    actor: &Actor,
-    today: Date,
-) -> Result<(Listing, SignedHead)> {
+pub fn object(app: &App, id: i64, date: Date, text: &str, actor: &Actor, today: Date) -> Result<(Listing, SignedHead)> {
     let current = stored(app, id)?;
     let l = listing::object(&current, date, text, today).map_err(refused)?;
     put(app, &l, EventKind::ListingObjected, actor)
@@ -296,7 +289,7 @@ pub fn seed_demo(app: &App, subjects: &[String], own: &str, today: Date) -> Resu
 // ---- use cases with their callers ------------------------------------------------------
 
 /// A listing decision as requested.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DecisionRequest {
     pub decision_date: String,
     pub start: Option<String>,
@@ -309,7 +302,7 @@ pub struct DecisionRequest {
 }
 
 /// A new listing: notice (告知), or a direct decision where the type needs none.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ListingRequest {
     pub code: String,
     pub list_type: String,
@@ -318,19 +311,20 @@ pub struct ListingRequest {
     /// The day prior notice was given; omit for a direct decision.
     pub notice_date: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub persons: Vec<ResponsiblePerson>,
     /// Decide in the same request.
     pub decision: Option<DecisionRequest>,
     pub department: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ObjectionRequest {
     pub date: String,
     pub text: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct RemovalRequest {
     pub date: String,
     /// `early_removal`, `repair`, `decision_revoked`, or `withdrawn` (a noticed listing).
@@ -392,7 +386,8 @@ pub struct ListsPage {
 }
 
 /// Which list entries to page through.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListsQuery {
     /// List type code; default every public type.
     #[serde(rename = "type")]
@@ -483,7 +478,8 @@ impl App {
             provider: department.clone(),
             basis: req.basis.clone(),
             reason: req.reason.clone(),
-            notice_date: notice_date.unwrap_or(today),
+            // a direct decision's notice is the decision itself
+            notice_date: notice_date.or(decision.as_ref().map(|d| d.decision_date)).unwrap_or(today),
             persons: req.persons.clone(),
         };
         let actor = Actor { department, channel: channel.to_string() };
@@ -506,7 +502,13 @@ impl App {
     }
 
     /// The subject's objection (by its own account, or recorded by the listing department).
-    pub fn object_to_listing(&self, caller: &Caller, id: i64, req: ObjectionRequest, channel: &str) -> Result<StepAnswer> {
+    pub fn object_to_listing(
+        &self,
+        caller: &Caller,
+        id: i64,
+        req: ObjectionRequest,
+        channel: &str,
+    ) -> Result<StepAnswer> {
         let date = parse_day("date", &req.date)?;
         let current = stored(self, id)?;
         permit(caller, Action::Object { subject: &current.subject, department: &current.provider })?;
@@ -631,7 +633,12 @@ impl App {
             Err(AppError::Invalid { code: "department_required", .. }) => None,
             Err(e) => return Err(e),
         };
-        let of = |status| ListingFilter { status: Some(status), provider: provider.clone(), limit: 200, ..Default::default() };
+        let of = |status| ListingFilter {
+            status: Some(status),
+            provider: provider.clone(),
+            limit: 200,
+            ..Default::default()
+        };
         let (noticed, listed) = self
             .db()
             .read(|s| Ok((s.listings(&of(ListingStatus::Noticed))?, s.listings(&of(ListingStatus::Listed))?)))?;

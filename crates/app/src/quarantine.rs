@@ -5,16 +5,19 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use xinyong_store::{Outcome, QuarantineRow};
 use xinyong_store::QuarantineFilter;
+pub use xinyong_store::{Outcome, QuarantineRow};
 
 use crate::access::{Action, Caller, Scope, permit};
 use crate::{App, AppError, Result};
 
 /// Which entries to page through.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QuarantineQuery {
     pub item: Option<String>,
+    /// One department's entries (the centre; an officer always sees its own).
+    pub provider: Option<String>,
     /// `open` (default), `resolved` or `all`.
     pub status: Option<String>,
     #[serde(default)]
@@ -34,7 +37,7 @@ impl App {
     pub fn quarantine(&self, caller: &Caller, q: &QuarantineQuery) -> Result<Vec<QuarantineRow>> {
         let provider = match permit(caller, Action::QuarantineList)? {
             Scope::Department(d) => Some(d),
-            _ => None,
+            _ => q.provider.clone(),
         };
         let status = match q.status.as_deref() {
             None | Some("open") => Some("open".to_string()),

@@ -221,9 +221,7 @@ fn record_content(store: &dyn Store, row: &RecordRow) -> Result<(BTreeMap<String
         crate::AppError::Store(xinyong_store::StoreError::Corrupt(format!("event {} does not parse: {e}", ev.index)))
     })?;
     let revoked_on = match row.revoked_event {
-        Some(i) => {
-            store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at))
-        }
+        Some(i) => store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at)),
         None => None,
     };
     Ok((body.fields.unwrap_or_default(), revoked_on))

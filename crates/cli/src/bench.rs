@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use rand::{Rng, SeedableRng};
-use xinyong_search::{SearchIndex, SubjectDoc};
+use xinyong_app::subjects::{SearchIndex, SubjectDoc};
 
 pub struct Figures {
     pub p50: Duration,
@@ -229,15 +229,16 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
     if !(fraction > 0.0 && fraction <= 1.0) {
         return Err(anyhow!("--fraction must be in (0, 1]"));
     }
-    let mut app = xinyong_app::App::open(data)?;
-    let total = app.store.counts()?.subjects;
+    let app = xinyong_app::App::open(data)?;
+    let operator = xinyong_app::Caller::operator();
+    let total = app.counts()?.subjects;
     // only enterprises are listed (the list types chosen apply to them), and subjects come
     // in code order, where kinds cluster by their code prefix: count the enterprises first,
     // then spread round(total × fraction) listings evenly over them
     let mut enterprises_total = 0u64;
     let mut after = String::new();
     loop {
-        let page = app.store.subjects_after(&after, 50_000)?;
+        let page = app.subjects_after(&operator, &after, 50_000)?;
         let Some(last) = page.last() else { break };
         after = last.code.clone();
         enterprises_total += page.iter().filter(|s| s.kind == "enterprise").count() as u64;
@@ -260,7 +261,7 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
     let mut after = String::new();
     let started = Instant::now();
     loop {
-        let page = app.store.subjects_after(&after, 50_000)?;
+        let page = app.subjects_after(&operator, &after, 50_000)?;
         let Some(last) = page.last() else { break };
         after = last.code.clone();
         for s in &page {
@@ -283,7 +284,7 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
                     let decision =
                         Decision { decision_date: on, start: None, end: None, document: sample_document(lt, basis) };
                     let actor = Actor { department: dept.into(), channel: "bench".into() };
-                    decide(&mut app, Err(notice), decision, &actor, today)
+                    decide(&app, Err(notice), decision, &actor, today)
                         .with_context(|| format!("listing {}", s.code))?;
                     listed += 1;
                     is_listed = true;

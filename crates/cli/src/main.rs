@@ -9,11 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
+use xinyong_app::accounts::{NewAccountRequest, new_secret};
+use xinyong_app::quarantine::{Outcome, QuarantineQuery};
 use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
-use xinyong_app::{App, intake, ledger};
+use xinyong_app::{App, Caller, intake, ledger};
 use xinyong_core::calendar::WorkCalendar;
 use xinyong_core::codes::{SubjectCode, mask_id};
-use xinyong_store::QuarantineFilter;
 
 // Intake allocates on the parser thread and frees on the writer thread; glibc's
 // allocator trims and re-faults pages under that pattern (a third of the CPU time
@@ -333,21 +334,15 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Import { file, item, provider, data } => {
-            let mut app = data.open()?;
-            let summary = import_with_progress(&mut app, &file, &item, &provider)?;
+            let app = data.open()?;
+            let summary = import_with_progress(&app, &file, &item, &provider)?;
             print_json(&summary)?;
         }
         Command::Quarantine { cmd } => match cmd {
             QuarantineCmd::List { item, provider, status, limit, after, data } => {
                 let app = data.open()?;
-                let filter = QuarantineFilter {
-                    provider,
-                    item,
-                    status: (status != "all").then_some(status),
-                    after_id: after,
-                    limit,
-                };
-                let rows = app.store.quarantine(&filter)?;
+                let q = QuarantineQuery { item, provider, status: Some(status), after, limit: Some(limit) };
+                let rows = app.quarantine(&Caller::operator(), &q)?;
                 let mut out = std::io::stdout().lock();
                 for r in rows {
                     serde_json::to_writer(&mut out, &r)?;
@@ -355,12 +350,12 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 }
             }
             QuarantineCmd::Resubmit { id, set, data } => {
-                let mut app = data.open()?;
-                let outcome = intake::resubmit(&mut app, id, &set)?;
-                print_json(&outcome)?;
-                if matches!(outcome, xinyong_store::Outcome::Quarantined { .. }) {
-                    let entry = app.store.quarantine_entry(id)?;
-                    if let Some(e) = entry {
+                let app = data.open()?;
+                let set: std::collections::BTreeMap<String, String> = set.into_iter().collect();
+                let done = app.resubmit(&Caller::operator(), id, &set)?;
+                print_json(&done.outcome)?;
+                if matches!(done.outcome, Outcome::Quarantined { .. }) {
+                    if let Some(e) = done.entry {
                         for err in e.errors {
                             eprintln!("{} / {}", err.zh, err.en);
                         }
@@ -373,8 +368,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Subject { code, data } => {
             let app = data.open()?;
             let code = SubjectCode::parse(&code).map_err(|e| anyhow!("{}", e[0]))?;
-            let subject = app.store.subject(code.key())?.ok_or_else(|| anyhow!("主体不存在 / no such subject"))?;
-            let records = app.store.records_of(code.key())?;
+            let (subject, records) = app
+                .stored_subject(&Caller::operator(), code.key())?
+                .ok_or_else(|| anyhow!("主体不存在 / no such subject"))?;
             let mut v = serde_json::to_value(&subject)?;
             v["code"] = code.display().into();
             v["legal_rep_id"] = subject.legal_rep_id.as_deref().map(mask_id).into();
@@ -433,16 +429,16 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::User {
             cmd: UserCmd::Add { username, role, provider, subject, display_name, password_stdin, token, data },
         } => {
-            let mut app = data.open()?;
+            let app = data.open()?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
                 line.trim_end_matches(['\n', '\r']).to_string()
             } else {
-                xinyong_web::new_secret("")[..16].to_string()
+                new_secret("")[..16].to_string()
             };
             let role = Role { role: &role, provider, subject };
-            let created = create_account(&mut app, &username, role, display_name, &password, token)?;
+            let created = create_account(&app, &username, role, display_name, &password, token)?;
             let mut v = serde_json::to_value(&created)?;
             if !password_stdin {
                 v["password"] = password.into();
@@ -496,7 +492,7 @@ fn code_check(codes: Vec<String>) -> Result<()> {
     Ok(())
 }
 
-fn import_with_progress(app: &mut App, file: &Path, item: &str, provider: &str) -> Result<intake::ImportSummary> {
+fn import_with_progress(app: &App, file: &Path, item: &str, provider: &str) -> Result<intake::ImportSummary> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let bar = indicatif::ProgressBar::new(len);
@@ -541,12 +537,7 @@ fn ledger_cmd(cmd: LedgerCmd) -> Result<ExitCode> {
         LedgerCmd::Proof { index, data } => print_json(&ledger::proof(&data.open()?, index)?)?,
         LedgerCmd::Consistency { from, to, data } => print_json(&ledger::consistency(&data.open()?, from, to)?)?,
         LedgerCmd::Head { data } => {
-            let app = data.open()?;
-            let head = app.store.latest_head()?;
-            print_json(&serde_json::json!({
-                "head": head,
-                "verifier_key": app.verifier().to_text(),
-            }))?;
+            print_json(&data.open()?.ledger_head()?)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -568,51 +559,25 @@ struct Role<'a> {
 }
 
 fn create_account(
-    app: &mut App,
+    app: &App,
     username: &str,
     Role { role, provider, subject }: Role<'_>,
     display_name: Option<String>,
     password: &str,
     with_token: bool,
 ) -> Result<CreatedAccount> {
-    if !["admin", "officer", "subject"].contains(&role) {
-        return Err(anyhow!("role must be admin, officer or subject / 角色应为 admin、officer 或 subject"));
-    }
-    if role == "officer" && provider.is_none() {
-        return Err(anyhow!("an officer needs --provider (the department) / 部门用户须指定 --provider"));
-    }
-    let subject = match (role, subject) {
-        ("subject", Some(code)) => Some(
-            xinyong_core::SubjectCode::parse(&code)
-                .map_err(|e| anyhow!("--subject: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?
-                .key()
-                .to_string(),
-        ),
-        ("subject", None) => return Err(anyhow!("a subject account needs --subject CODE / 主体账号须指定 --subject")),
-        _ => None,
-    };
-    if password.chars().count() < 10 {
-        return Err(anyhow!("password too short (at least 10 characters) / 密码至少 10 位"));
-    }
-    let hash = xinyong_web::hash_password(password).map_err(|e| anyhow!("{}", e.message))?;
-    let account = xinyong_store::NewAccount {
-        subject_code: subject,
+    // the same use case as the API's, run as the operator of the data directory
+    let req = NewAccountRequest {
         username: username.to_string(),
-        display_name: display_name.unwrap_or_else(|| provider.clone().unwrap_or_else(|| username.to_string())),
+        display_name,
         role: role.to_string(),
         provider: provider.clone(),
-        password_hash: Some(hash),
+        subject_code: subject,
+        password: Some(password.to_string()),
+        token: with_token,
     };
-    let now = xinyong_app::now_ms();
-    let id = app.store.create_account(&account, now)?;
-    let token = if with_token {
-        let t = xinyong_web::new_secret("xy_");
-        app.store.add_token(id, &xinyong_web::hash_secret(&t), "cli", now)?;
-        Some(t)
-    } else {
-        None
-    };
-    Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token })
+    let created = app.create_account(&Caller::operator(), &req)?;
+    Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token: created.token })
 }
 
 fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secure_cookies: bool) -> Result<()> {
@@ -625,14 +590,14 @@ fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secur
         .with_writer(std::io::stderr)
         .init();
     if let Some((subjects, records)) = demo {
-        let mut app = data_arg.open()?;
-        if app.store.counts()?.subjects == 0 {
+        let app = data_arg.open()?;
+        if app.counts()?.subjects == 0 {
             tracing::info!(subjects, records, "first start with --demo: loading a generated data set");
-            load_demo(&mut app, subjects, records)?;
+            load_demo(&app, subjects, records)?;
         }
         let creds = data.join("demo-credentials.json");
         if !creds.exists() {
-            write_demo_credentials(&mut app, &creds, listen)?;
+            write_demo_credentials(&app, &creds, listen)?;
         }
     }
     let mut state = xinyong_web::AppState::open_with(data, data_arg.database.as_deref())?;
@@ -643,9 +608,9 @@ fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secur
     Ok(())
 }
 
-fn write_demo_credentials(app: &mut App, path: &Path, listen: SocketAddr) -> Result<()> {
-    let admin_password = xinyong_web::new_secret("")[..16].to_string();
-    let officer_password = xinyong_web::new_secret("")[..16].to_string();
+fn write_demo_credentials(app: &App, path: &Path, listen: SocketAddr) -> Result<()> {
+    let admin_password = new_secret("")[..16].to_string();
+    let officer_password = new_secret("")[..16].to_string();
     let admin = Role { role: "admin", provider: None, subject: None };
     create_account(app, "admin", admin, Some("信用中心管理员".into()), &admin_password, false)?;
     let officer = Role { role: "officer", provider: Some(DEMO_PROVIDER.into()), subject: None };
@@ -653,7 +618,7 @@ fn write_demo_credentials(app: &mut App, path: &Path, listen: SocketAddr) -> Res
         create_account(app, "chaoyang-samr", officer, Some("朝阳区市场监管局".into()), &officer_password, true)?;
     // the entity of the first demo listing, to see who checked it
     let entity_code = demo_entities(app)?.into_iter().next();
-    let entity_password = xinyong_web::new_secret("")[..16].to_string();
+    let entity_password = new_secret("")[..16].to_string();
     if let Some(code) = &entity_code {
         let role = Role { role: "subject", provider: None, subject: Some(code.clone()) };
         create_account(app, "demo-entity", role, Some("演示企业".into()), &entity_password, false)?;
@@ -675,8 +640,8 @@ fn write_demo_credentials(app: &mut App, path: &Path, listen: SocketAddr) -> Res
 const DEMO_PROVIDER: &str = "演示数据中心";
 
 /// Generates the demo data set into DATA/demo-input and imports every file.
-fn load_demo(app: &mut App, subjects: u64, records: u64) -> Result<Vec<intake::ImportSummary>> {
-    let gen_dir = app.dir.join("demo-input");
+fn load_demo(app: &App, subjects: u64, records: u64) -> Result<Vec<intake::ImportSummary>> {
+    let gen_dir = app.dir().join("demo-input");
     let opts = GenOptions {
         subjects,
         records,
@@ -709,7 +674,7 @@ fn demo_entities(app: &App) -> Result<Vec<String>> {
     let mut found = Vec::new();
     let mut after = String::new();
     while found.len() < 9 {
-        let page = app.store.subjects_after(&after, 2_000)?;
+        let page = app.subjects_after(&Caller::operator(), &after, 2_000)?;
         let Some(last) = page.last() else { break };
         after = last.code.clone();
         found.extend(page.into_iter().filter(|s| s.kind == "enterprise").map(|s| s.code));
@@ -721,10 +686,10 @@ fn demo_entities(app: &App) -> Result<Vec<String>> {
 /// Generate, import everything, verify: the whole core in one command.
 fn demo(subjects: u64, records: u64, data_arg: &DataArg) -> Result<ExitCode> {
     let data = data_arg.data.as_path();
-    let mut app = data_arg.open()?;
-    let summaries = load_demo(&mut app, subjects, records)?;
+    let app = data_arg.open()?;
+    let summaries = load_demo(&app, subjects, records)?;
     let report = ledger::verify(&app)?;
-    let counts = app.store.counts()?;
+    let counts = app.counts()?;
     print_json(&serde_json::json!({ "imports": summaries, "counts": counts, "ledger": report }))?;
     eprintln!(
         "账本校验 / ledger verify: {} ({} events). 试试 / try: xinyong quarantine list --data {}",

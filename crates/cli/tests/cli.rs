@@ -314,7 +314,7 @@ fn proofs_verify_independently() {
     let data = small_ledger(tmp.path());
     let head = ok_json(&["ledger", "head", "--data", s(&data)]);
     let size = head["head"]["head"]["size"].as_u64().unwrap();
-    let verifier = xinyong_ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
+    let verifier = xinyong_app::ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
     let signed = verifier.verify(head["head"]["checkpoint"].as_str().unwrap()).unwrap();
     for index in [0, 1, size / 2, size - 1] {
         let p = ok_json(&["ledger", "proof", &index.to_string(), "--data", s(&data)]);
@@ -322,19 +322,23 @@ fn proofs_verify_independently() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| xinyong_ledger::from_hex(h.as_str().unwrap()).unwrap())
+            .map(|h| xinyong_app::ledger::from_hex(h.as_str().unwrap()).unwrap())
             .collect();
         // the leaf is the hash of the event's canonical bytes, recomputed here
         let bytes = serde_json::to_vec(&p["event"]).unwrap();
-        let leaf = xinyong_ledger::leaf_hash(&bytes);
-        assert_eq!(xinyong_ledger::hex(&leaf), p["leaf_hash"].as_str().unwrap());
-        xinyong_ledger::verify_inclusion(index, size, &leaf, &proof, &signed.root).unwrap();
+        let leaf = xinyong_app::ledger::leaf_hash_of(&bytes);
+        assert_eq!(xinyong_app::ledger::to_hex(&leaf), p["leaf_hash"].as_str().unwrap());
+        xinyong_app::ledger::verify_inclusion(index, size, &leaf, &proof, &signed.root).unwrap();
     }
     let c = ok_json(&["ledger", "consistency", "3", "--data", s(&data)]);
-    let proof: Vec<_> =
-        c["proof"].as_array().unwrap().iter().map(|h| xinyong_ledger::from_hex(h.as_str().unwrap()).unwrap()).collect();
-    let old = xinyong_ledger::from_hex(c["from_root"].as_str().unwrap()).unwrap();
-    xinyong_ledger::verify_consistency(3, size, &old, &signed.root, &proof).unwrap();
+    let proof: Vec<_> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| xinyong_app::ledger::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    let old = xinyong_app::ledger::from_hex(c["from_root"].as_str().unwrap()).unwrap();
+    xinyong_app::ledger::verify_consistency(3, size, &old, &signed.root, &proof).unwrap();
     assert!(!run(&["ledger", "proof", &size.to_string(), "--data", s(&data)]).status.success());
 }
 
@@ -367,7 +371,7 @@ fn tampering_behind_the_applications_back_is_detected() {
     let mut body: Value = serde_json::from_slice(&payload).unwrap();
     body["provider"] = "伪造部门".into();
     let forged = serde_json::to_vec(&body).unwrap();
-    let leaf = xinyong_ledger::leaf_hash(&forged);
+    let leaf = xinyong_app::ledger::leaf_hash_of(&forged);
     db2.execute("UPDATE events SET payload = ?1, leaf = ?2 WHERE idx = ?3", rusqlite::params![forged, &leaf[..], idx])
         .unwrap();
     let out = run(&["ledger", "verify", "--data", s(&data2)]);

@@ -17,7 +17,8 @@ pub enum AccountRole {
 }
 
 impl AccountRole {
-    pub const ALL: [AccountRole; 4] = [AccountRole::Admin, AccountRole::Officer, AccountRole::Subject, AccountRole::Agency];
+    pub const ALL: [AccountRole; 4] =
+        [AccountRole::Admin, AccountRole::Officer, AccountRole::Subject, AccountRole::Agency];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,7 +1,7 @@
-//! Who is calling: anonymous public (rate-limited per address), a department's
-//! machine client (`Authorization: Bearer <token>`), or a signed-in person (session
-//! cookie, with a CSRF token for forms). Tokens and session ids are stored only as
-//! SHA-256 hashes; passwords as argon2id.
+//! Who is calling, as the edge learns it: anonymous public (rate-limited per address),
+//! a department's machine client (`Authorization: Bearer <token>`), or a signed-in
+//! person (session cookie, with a CSRF token for forms). Which caller may do what is
+//! decided in `xinyong_app::access`, not here.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -11,59 +11,42 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use base64::Engine;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-use xinyong_store::Account;
 
 use crate::{ApiError, Shared};
 
 pub const SESSION_COOKIE: &str = "xy_session";
-pub const SESSION_HOURS: i64 = 8;
+pub use xinyong_app::accounts::SESSION_HOURS;
 
+/// The caller of a request: the application's caller, and the session's CSRF token
+/// when it came with a session cookie (forms must echo it).
 #[derive(Debug, Clone)]
-pub enum Caller {
-    Public,
-    Account { account: Account, csrf: Option<String> },
+pub struct Caller {
+    pub who: xinyong_app::Caller,
+    pub csrf: Option<String>,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = xinyong_app::Caller;
+
+    fn deref(&self) -> &xinyong_app::Caller {
+        &self.who
+    }
 }
 
 impl Caller {
-    pub fn account(&self) -> Option<&Account> {
-        match self {
-            Caller::Public => None,
-            Caller::Account { account, .. } => Some(account),
+    /// A signed-in caller, or 401.
+    pub fn require(&self) -> Result<&xinyong_app::Caller, ApiError> {
+        if self.who.is_signed_in() {
+            Ok(&self.who)
+        } else {
+            Err(ApiError::from(xinyong_app::AppError::Unauthenticated))
         }
     }
 
-    /// An account, or 401.
-    pub fn require(&self) -> Result<&Account, ApiError> {
-        self.account().ok_or_else(ApiError::unauthorized)
+    /// The form's CSRF token matches the session's (the one check, for every form).
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        self.csrf.as_deref().is_some_and(|expected| !sent.is_empty() && expected == sent)
     }
-}
-
-pub fn hash_secret(secret: &str) -> xinyong_ledger::Hash {
-    Sha256::digest(secret.as_bytes()).into()
-}
-
-/// A new random secret (API token, session id, CSRF token).
-pub fn new_secret(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(e.to_string()))
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
@@ -93,30 +76,24 @@ impl FromRequestParts<Shared> for Caller {
                 })?
                 .trim()
                 .to_string();
-            let hash = hash_secret(&token);
-            let account = match state.tokens.get(&hash) {
-                Some(a) => Some(a),
-                None => {
-                    let found = crate::blocking(state, move |s| Ok(s.lock().store.account_by_token(&hash)?)).await?;
-                    if let Some(a) = &found {
-                        state.tokens.put(hash, a.clone());
-                    }
-                    found
+            // a cached token answers without the store; a miss reads it on the blocking pool
+            let found = match state.app.cached_caller(&token) {
+                Some(cached) => cached.map_err(ApiError::from),
+                None => crate::blocking(state, move |app| app.caller_by_token(&token)).await,
+            };
+            let who = found.map_err(|e| {
+                if e.status == StatusCode::UNAUTHORIZED {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌无效 / invalid token")
+                } else {
+                    e
                 }
-            };
-            return match account {
-                Some(a) if !a.disabled => Ok(Caller::Account { account: a, csrf: None }),
-                _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌无效 / invalid token")),
-            };
+            })?;
+            return Ok(Caller { who, csrf: None });
         }
         if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
-            let hash = hash_secret(&sid);
-            let now = xinyong_app::now_ms();
-            let found = crate::blocking(state, move |s| Ok(s.lock().store.session(&hash, now)?)).await?;
-            if let Some((account, session)) = found
-                && !account.disabled
-            {
-                return Ok(Caller::Account { account, csrf: Some(session.csrf) });
+            let found = crate::blocking(state, move |app| app.caller_by_session(&sid)).await?;
+            if let Some((who, csrf)) = found {
+                return Ok(Caller { who, csrf: Some(csrf) });
             }
         }
         let ip =
@@ -128,31 +105,7 @@ impl FromRequestParts<Shared> for Caller {
                 "请求过于频繁，请稍后再试 / too many requests",
             ));
         }
-        Ok(Caller::Public)
-    }
-}
-
-/// Accounts of recently seen API tokens. An entry lives [`TokenCache::TTL`]: a disabled
-/// account or withdrawn token stops working within that time on every node.
-#[derive(Default)]
-pub struct TokenCache {
-    entries: Mutex<HashMap<xinyong_ledger::Hash, (Account, Instant)>>,
-}
-
-impl TokenCache {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
-    pub fn get(&self, hash: &xinyong_ledger::Hash) -> Option<Account> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(a, _)| a.clone())
-    }
-
-    pub fn put(&self, hash: xinyong_ledger::Hash, account: Account) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > 10_000 {
-            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
-        }
-        entries.insert(hash, (account, Instant::now()));
+        Ok(Caller { who: xinyong_app::Caller::public(), csrf: None })
     }
 }
 
@@ -188,21 +141,15 @@ impl RateLimiter {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn passwords_and_limits() {
-        let h = hash_password("正确的密码").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("正确的密码", &h));
-        assert!(!verify_password("wrong", &h));
+    fn limits() {
         let l = RateLimiter::new(1.0, 3.0);
         let ip = IpAddr::from([10, 0, 0, 1]);
         assert!((0..3).all(|_| l.allow(ip)));
         assert!(!l.allow(ip));
         assert!(l.allow(IpAddr::from([10, 0, 0, 2])));
-        assert_ne!(new_secret("t_"), new_secret("t_"));
     }
 }

@@ -1,5 +1,6 @@
 //! One error type at the edge, rendered as `{"error": {"code", "message"}}` with the
-//! right HTTP status. Messages are bilingual (zh / en) where they reach users.
+//! right HTTP status. The policy (stable codes, bilingual messages, internal detail
+//! only in the log) is stated in `xinyong_app::error`; here it is only rendered.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,28 +40,22 @@ impl ApiError {
 
 impl From<xinyong_app::AppError> for ApiError {
     fn from(e: xinyong_app::AppError) -> Self {
-        match e {
-            xinyong_app::AppError::Input { .. } => ApiError::unprocessable("invalid_input", e.to_string()),
-            xinyong_app::AppError::Refused(_) => ApiError::unprocessable("refused", e.to_string()),
-            xinyong_app::AppError::NotFound(m) => ApiError::not_found(m),
-            xinyong_app::AppError::Store(xinyong_store::StoreError::NotFound(m)) => ApiError::not_found(m),
-            xinyong_app::AppError::Store(xinyong_store::StoreError::Conflict(m)) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", m)
+        use xinyong_app::ErrorKind;
+        let status = match e.kind() {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => {
+                // the chain goes to the log; the caller learns only that it was ours
+                tracing::error!(error = %e.chain(), "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
             }
-            other => ApiError::internal(other.to_string()),
-        }
-    }
-}
-
-impl From<xinyong_store::StoreError> for ApiError {
-    fn from(e: xinyong_store::StoreError) -> Self {
-        ApiError::from(xinyong_app::AppError::from(e))
-    }
-}
-
-impl From<xinyong_search::SearchError> for ApiError {
-    fn from(e: xinyong_search::SearchError) -> Self {
-        ApiError::internal(e.to_string())
+        };
+        ApiError { status, code: e.code(), message: e.public_message() }
     }
 }
 

@@ -107,7 +107,7 @@ pub async fn render(State(state): State<Shared>) -> Response {
             "xinyong_http_request_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {secs:.6}\n"
         ));
     }
-    let counts = crate::blocking(&state, |s| Ok(s.lock().store.counts()?)).await;
+    let counts = crate::blocking(&state, |app| app.counts()).await;
     if let Ok(c) = counts {
         for (name, help, v) in [
             ("xinyong_subjects", "Subjects in the store.", c.subjects),
@@ -118,7 +118,7 @@ pub async fn render(State(state): State<Shared>) -> Response {
             out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"));
         }
     }
-    out.push_str(&format!("# TYPE xinyong_search_docs gauge\nxinyong_search_docs {}\n", state.search.num_docs()));
+    out.push_str(&format!("# TYPE xinyong_search_docs gauge\nxinyong_search_docs {}\n", state.app.search_docs()));
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

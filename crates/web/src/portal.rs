@@ -9,8 +9,10 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api::{parse_as_of, parse_code, viewer_for};
-use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, cookie, hash_secret, new_secret, verify_password};
+use xinyong_app::accounts::new_secret;
+use xinyong_app::ledger::{from_hex, verify_inclusion};
+
+use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, cookie};
 use crate::i18n::{Lang, strings};
 use crate::{ApiError, Shared, WebError, blocking};
 
@@ -106,9 +108,9 @@ impl Page {
         if let Some(o) = ctx.as_object_mut() {
             o.insert("lang".into(), self.lang.code().into());
             o.insert("t".into(), json!(strings(self.lang)));
-            if let Caller::Account { account, csrf } = caller {
+            if let Some(account) = caller.account() {
                 o.insert("account".into(), json!(account));
-                o.insert("csrf".into(), json!(csrf));
+                o.insert("csrf".into(), json!(caller.csrf));
             }
         }
         let html = state.templates.get_template(name).and_then(|t| t.render(&ctx));
@@ -137,7 +139,7 @@ impl Page {
 
 async fn home(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
     let page = Page::new(&headers, &c);
-    match blocking(&state, |s| Ok(s.lock().store.counts()?)).await {
+    match blocking(&state, |app| app.counts()).await {
         Ok(counts) => page.render(&state, &caller, "home.html", json!({"counts": counts}), StatusCode::OK),
         Err(e) => page.error(&state, &caller, e.status, e.message),
     }
@@ -160,9 +162,12 @@ async fn search(
 ) -> Response {
     let page = Page::new(&headers, &Common { lang: p.lang.clone() });
     const PER_PAGE: usize = 20;
-    let result = match state.search.search(&p.q, p.offset, PER_PAGE) {
-        Ok(r) => crate::public_page(r),
-        Err(e) => return page.error(&state, &caller, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    let result = match state.app.search(&p.q, p.offset, PER_PAGE) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = ApiError::from(e);
+            return page.error(&state, &caller, e.status, e.message);
+        }
     };
     // an exact, valid code goes straight to its page
     if result.total == 1
@@ -216,18 +221,20 @@ async fn subject(
     Query(p): Query<SubjectParams>,
 ) -> Response {
     let page = Page::new(&headers, &Common { lang: p.lang.clone() });
-    let code = match parse_code(&code) {
+    let code = match xinyong_app::parse_code(&code) {
         Ok(c) => c,
-        Err(e) => return page.error(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, e.message),
+        Err(e) => return page.error(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
-    let as_of = match parse_as_of(p.as_of.as_deref()) {
+    let as_of = match xinyong_app::day_or_today(p.as_of.as_deref()) {
         Ok(d) => d,
-        Err(e) => return page.error(&state, &caller, e.status, e.message),
+        Err(e) => {
+            let e = ApiError::from(e);
+            return page.error(&state, &caller, e.status, e.message);
+        }
     };
-    let viewer = viewer_for(&caller, p.purpose);
     let key = code.key().to_string();
-    let view =
-        blocking(&state, move |s| Ok(xinyong_app::view::subject_view(&mut s.lock(), &code, as_of, &viewer)?)).await;
+    let who = caller.who.clone();
+    let view = blocking(&state, move |app| app.subject(&who, &code, as_of, p.purpose)).await;
     let view = match view {
         Ok(Some(v)) => v,
         Ok(None) => {
@@ -254,7 +261,7 @@ async fn subject(
 
 async fn catalog(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
     let page = Page::new(&headers, &c);
-    let items: Vec<xinyong_core::Item> = state.lock().catalog.items().cloned().collect();
+    let items: Vec<&xinyong_core::Item> = state.app.catalog().items().collect();
     page.render(&state, &caller, "catalog.html", json!({"items": items}), StatusCode::OK)
 }
 
@@ -266,22 +273,19 @@ async fn proof(
     Query(c): Query<Common>,
 ) -> Response {
     let page = Page::new(&headers, &c);
-    let result = blocking(&state, move |s| {
-        let app = s.lock();
-        let p = xinyong_app::ledger::proof(&app, index)?;
+    let public = xinyong_app::Caller::public();
+    let result = blocking(&state, move |app| {
+        let p = app.ledger_proof(&public, index)?;
         // verify as an outsider would: from the hex strings, against the signed checkpoint
-        let head = app.verifier().verify(&p.checkpoint).map_err(|e| ApiError::internal(e.to_string()))?;
-        let leaf = xinyong_ledger::from_hex(&p.leaf_hash).map_err(|e| ApiError::internal(e.to_string()))?;
-        let path: Vec<_> = p.proof.iter().filter_map(|h| xinyong_ledger::from_hex(h).ok()).collect();
-        let ok = xinyong_ledger::verify_inclusion(index, head.size, &leaf, &path, &head.root).is_ok();
+        let head = app.verifier().verify(&p.checkpoint)?;
+        let leaf = from_hex(&p.leaf_hash)?;
+        let path: Vec<_> = p.proof.iter().filter_map(|h| from_hex(h).ok()).collect();
+        let ok = verify_inclusion(index, head.size, &leaf, &path, &head.root).is_ok();
         Ok((p, ok))
     })
     .await;
     match result {
-        Ok((mut p, ok)) => {
-            p.event = Value::Null;
-            page.render(&state, &caller, "proof.html", json!({"p": p, "verified": ok}), StatusCode::OK)
-        }
+        Ok((p, ok)) => page.render(&state, &caller, "proof.html", json!({"p": p, "verified": ok}), StatusCode::OK),
         Err(e) => page.error(&state, &caller, e.status, e.message),
     }
 }
@@ -311,11 +315,11 @@ async fn login(State(state): State<Shared>, caller: Caller, headers: HeaderMap, 
     if cookie(&headers, LOGIN_CSRF_COOKIE).as_deref() != Some(f.csrf.as_str()) || f.csrf.is_empty() {
         return page.error(&state, &caller, StatusCode::FORBIDDEN, "CSRF 校验失败 / CSRF check failed".into());
     }
-    let username = f.username.clone();
-    let account = blocking(&state, move |s| Ok(s.lock().store.account(&username)?)).await;
-    let account = match account {
-        Ok(Some(a)) if !a.disabled && a.password_hash.as_deref().is_some_and(|h| verify_password(&f.password, h)) => a,
-        Ok(_) => {
+    let (username, password) = (f.username.clone(), f.password.clone());
+    let session = blocking(&state, move |app| app.sign_in(&username, &password)).await;
+    let session = match session {
+        Ok(Some(s)) => s,
+        Ok(None) => {
             let token = new_secret("");
             page.set_cookie.push(format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict"));
             return page.render(
@@ -328,18 +332,7 @@ async fn login(State(state): State<Shared>, caller: Caller, headers: HeaderMap, 
         }
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
-    let sid = new_secret("");
-    let now = xinyong_app::now_ms();
-    let session = xinyong_store::Session {
-        session_hash: hash_secret(&sid),
-        account_id: account.id,
-        csrf: new_secret(""),
-        created_ms: now,
-        expires_ms: now + SESSION_HOURS * 3_600_000,
-    };
-    if let Err(e) = blocking(&state, move |s| Ok(s.lock().store.create_session(&session)?)).await {
-        return page.error(&state, &caller, e.status, e.message);
-    }
+    let sid = session.session_id;
     let mut res = Redirect::to("/").into_response();
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie =
@@ -356,8 +349,10 @@ struct CsrfForm {
 }
 
 async fn logout(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    let Caller::Account { csrf: Some(expected), .. } = &caller else { return Redirect::to("/").into_response() };
-    if *expected != f.csrf {
+    if caller.csrf.is_none() {
+        return Redirect::to("/").into_response();
+    }
+    if !caller.csrf_ok(&f.csrf) {
         return Page::new(&headers, &Common::default()).error(
             &state,
             &caller,
@@ -366,8 +361,7 @@ async fn logout(State(state): State<Shared>, caller: Caller, headers: HeaderMap,
         );
     }
     if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
-        let hash = hash_secret(&sid);
-        let _ = blocking(&state, move |s| Ok(s.lock().store.delete_session(&hash)?)).await;
+        let _ = blocking(&state, move |app| app.sign_out(&sid)).await;
     }
     let mut res = Redirect::to("/").into_response();
     res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("xy_session=; Path=/; Max-Age=0"));
@@ -386,11 +380,12 @@ async fn quarantine_page(
 }
 
 async fn render_quarantine(state: Shared, caller: Caller, page: Page, message: Option<(bool, String)>) -> Response {
-    let Some(account) = caller.account().cloned() else { return Redirect::to("/login").into_response() };
-    let provider = (account.role != "admin").then(|| account.provider.clone().unwrap_or_default());
-    let filter =
-        xinyong_store::QuarantineFilter { provider, status: Some("open".into()), limit: 200, ..Default::default() };
-    match blocking(&state, move |s| Ok(s.lock().store.quarantine(&filter)?)).await {
+    if !caller.is_signed_in() {
+        return Redirect::to("/login").into_response();
+    }
+    let who = caller.who.clone();
+    let q = xinyong_app::quarantine::QuarantineQuery { limit: Some(200), ..Default::default() };
+    match blocking(&state, move |app| app.quarantine(&who, &q)).await {
         Ok(entries) => {
             let ctx = json!({"entries": entries, "message": message.as_ref().map(|m| &m.1), "ok": message.as_ref().is_some_and(|m| m.0)});
             page.render(&state, &caller, "quarantine.html", ctx, StatusCode::OK)
@@ -414,21 +409,24 @@ async fn resubmit_form(
     Form(f): Form<ResubmitForm>,
 ) -> Response {
     let page = Page::new(&headers, &Common::default());
-    let Caller::Account { account, csrf: Some(expected) } = &caller else {
+    if caller.csrf.is_none() {
         return Redirect::to("/login").into_response();
-    };
-    if *expected != f.csrf {
+    }
+    if !caller.csrf_ok(&f.csrf) {
         return page.error(&state, &caller, StatusCode::FORBIDDEN, "CSRF 校验失败 / CSRF check failed".into());
     }
-    let set: Vec<(String, String)> = f
+    let set: std::collections::BTreeMap<String, String> = f
         .set
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
         .collect();
-    let account = account.clone();
-    let result = blocking(&state, move |s| {
-        let (outcome, _) = s.resubmit_as(&account, id, &set)?;
-        Ok(matches!(outcome, xinyong_store::Outcome::Accepted { .. } | xinyong_store::Outcome::Corrected { .. }))
+    let who = caller.who.clone();
+    let result = blocking(&state, move |app| {
+        let done = app.resubmit(&who, id, &set)?;
+        Ok(matches!(
+            done.outcome,
+            xinyong_app::quarantine::Outcome::Accepted { .. } | xinyong_app::quarantine::Outcome::Corrected { .. }
+        ))
     })
     .await;
     let t = strings(page.lang);

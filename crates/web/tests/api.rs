@@ -24,7 +24,7 @@ struct Server {
     data: std::path::PathBuf,
 }
 
-fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>) -> String {
+fn account(app: &App, username: &str, role: &str, provider: Option<&str>) -> String {
     common::account(app, username, role, provider, None)
 }
 
@@ -40,10 +40,10 @@ async fn start() -> Server {
         encoding: GenEncoding::Utf8,
         latest_date: xinyong_app::today_shanghai(),
     };
-    let (mut app, manifest) = common::load(dir.path(), &opts, PROVIDER);
-    let admin = account(&mut app, "admin", "admin", None);
-    let officer = account(&mut app, "officer", "officer", Some(PROVIDER));
-    let other_officer = account(&mut app, "other", "officer", Some("其他部门"));
+    let (app, manifest) = common::load(dir.path(), &opts, PROVIDER);
+    let admin = account(&app, "admin", "admin", None);
+    let officer = account(&app, "officer", "officer", Some(PROVIDER));
+    let other_officer = account(&app, "other", "officer", Some("其他部门"));
     drop(app);
     let running = common::serve(&data).await;
     Server { base: running.base.clone(), _running: running, _dir: dir, admin, officer, other_officer, manifest, data }
@@ -159,7 +159,7 @@ async fn the_api_end_to_end() {
     assert_eq!(v["hits"][0]["code"], code.as_str(), "{v}");
     let (_, v) = get(&s, &format!("/api/v1/subjects?q={}", &code[..10]), None).await;
     assert!(v["hits"].as_array().unwrap().iter().any(|h| h["code"] == code.as_str()), "{v}");
-    let initials = xinyong_search::pinyin_forms(&name).0;
+    let initials = xinyong_app::subjects::pinyin_forms(&name).0;
     let (_, v) = get(&s, &format!("/api/v1/subjects?q={}&limit=100", &initials), None).await;
     assert!(v["hits"].as_array().unwrap().iter().any(|h| h["code"] == code.as_str()), "{initials}: {v}");
 
@@ -203,16 +203,20 @@ async fn the_api_end_to_end() {
 
     // ledger: the proof verifies against the signed head with the published key
     let (_, head) = get(&s, "/api/v1/ledger/head", None).await;
-    let verifier = xinyong_ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
+    let verifier = xinyong_app::ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
     let signed = verifier.verify(head["head"]["checkpoint"].as_str().unwrap()).unwrap();
     let record_index = subject["records"][0]["ledger_index"].as_u64().unwrap();
     let (st, p) = get(&s, &format!("/api/v1/ledger/proof/{record_index}"), None).await;
     assert_eq!(st, StatusCode::OK);
     assert!(p.get("event").is_none(), "the public proof carries no event content");
-    let path: Vec<_> =
-        p["proof"].as_array().unwrap().iter().map(|h| xinyong_ledger::from_hex(h.as_str().unwrap()).unwrap()).collect();
-    let leaf = xinyong_ledger::from_hex(p["leaf_hash"].as_str().unwrap()).unwrap();
-    xinyong_ledger::verify_inclusion(record_index, signed.size, &leaf, &path, &signed.root).unwrap();
+    let path: Vec<_> = p["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| xinyong_app::ledger::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    let leaf = xinyong_app::ledger::from_hex(p["leaf_hash"].as_str().unwrap()).unwrap();
+    xinyong_app::ledger::verify_inclusion(record_index, signed.size, &leaf, &path, &signed.root).unwrap();
     let (st, c) = get(&s, "/api/v1/ledger/consistency?from=10", None).await;
     assert_eq!(st, StatusCode::OK, "{c}");
     let (st, _) = get(&s, "/api/v1/ledger/consistency?from=0", None).await;
@@ -719,7 +723,7 @@ async fn listing_lifecycles_and_checks() {
 
     // another writer (a second node, the command line) lists `other`: the server's
     // check index picks it up from the shared store within its refresh interval
-    let mut app = App::open(&s.data).unwrap();
+    let app = App::open(&s.data).unwrap();
     let direct = xinyong_core::listing::Notice {
         subject: other.clone(),
         list_type: "red_list".into(),
@@ -736,7 +740,7 @@ async fn listing_lifecycles_and_checks() {
         document: Default::default(),
     };
     let actor = xinyong_app::listings::Actor { department: "另一节点".into(), channel: "test".into() };
-    xinyong_app::listings::decide(&mut app, Err(direct), d, &actor, xinyong_app::today_shanghai()).unwrap();
+    xinyong_app::listings::decide(&app, Err(direct), d, &actor, xinyong_app::today_shanghai()).unwrap();
     let mut verdict = Value::Null;
     for _ in 0..40 {
         verdict = check(&s, o, &other, "financing", &today).await["verdict"].clone();
@@ -761,11 +765,11 @@ async fn listing_lifecycles_and_checks() {
     let reg = extra.join("registration.csv");
     let new_code = read_column(&reg, "统一社会信用代码")
         .into_iter()
-        .find(|c| app.store.subject(c).unwrap().is_none())
+        .find(|c| app.stored_subject(&xinyong_app::Caller::operator(), c).unwrap().is_none())
         .expect("a subject the store does not have yet");
     let (_, v) = get(&s, &format!("/api/v1/subjects?q={new_code}"), None).await;
     assert!(!v["hits"].as_array().unwrap().iter().any(|x| x["code"] == new_code.as_str()), "{v}");
-    xinyong_app::intake::import_file(&mut app, &reg, "registration", "另一节点", &mut |_| {}).unwrap();
+    xinyong_app::intake::import_file(&app, &reg, "registration", "另一节点", &mut |_| {}).unwrap();
     let mut found = false;
     for _ in 0..40 {
         let (_, v) = get(&s, &format!("/api/v1/subjects?q={new_code}"), None).await;
@@ -780,6 +784,9 @@ async fn listing_lifecycles_and_checks() {
     // every step is in a ledger that verifies
     let report = xinyong_app::ledger::verify(&app).unwrap();
     assert!(report.ok, "{report:?}");
-    let kinds: Vec<String> = app.store.events(decided_at - 2, 3).unwrap().into_iter().map(|e| e.kind).collect();
+    let operator = xinyong_app::Caller::operator();
+    let kinds: Vec<String> = (decided_at - 2..=decided_at)
+        .map(|i| app.ledger_proof(&operator, i).unwrap().event.unwrap()["kind"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(kinds, ["listing.noticed", "listing.objected", "listing.decided"]);
 }

@@ -34,10 +34,9 @@ async fn start() -> Server {
         encoding: GenEncoding::Utf8,
         latest_date: xinyong_app::today_shanghai(),
     };
-    let (mut app, _) = common::load(dir.path(), &opts, PROVIDER);
+    let (app, _) = common::load(dir.path(), &opts, PROVIDER);
     let entities: Vec<String> = app
-        .store
-        .subjects_after("", 2_000)
+        .subjects_after(&xinyong_app::Caller::operator(), "", 2_000)
         .unwrap()
         .into_iter()
         .filter(|s| s.kind == "enterprise")
@@ -45,12 +44,12 @@ async fn start() -> Server {
         .take(12)
         .collect();
     assert!(entities.len() >= 12, "enough enterprises");
-    xinyong_app::listings::seed_demo(&mut app, &entities[..9], PROVIDER, xinyong_app::today_shanghai()).unwrap();
-    account(&mut app, "admin", "admin", None, None);
-    let officer_token = account(&mut app, "officer", "officer", Some(PROVIDER), None);
-    account(&mut app, "other", "officer", Some("其他部门"), None);
-    account(&mut app, "entity", "subject", None, Some(&entities[0]));
-    account(&mut app, "entity2", "subject", None, Some(&entities[1]));
+    xinyong_app::listings::seed_demo(&app, &entities[..9], PROVIDER, xinyong_app::today_shanghai()).unwrap();
+    account(&app, "admin", "admin", None, None);
+    let officer_token = account(&app, "officer", "officer", Some(PROVIDER), None);
+    account(&app, "other", "officer", Some("其他部门"), None);
+    account(&app, "entity", "subject", None, Some(&entities[0]));
+    account(&app, "entity2", "subject", None, Some(&entities[1]));
     drop(app);
     let running = common::serve(&dir.path().join("data")).await;
     Server { base: running.base.clone(), _running: running, _dir: dir, entities, officer_token }

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use xinyong_store::testing::{ScratchSchema, server_or_skip};
+use xinyong_app::testing::{ScratchSchema, server_or_skip};
 
 use super::{bin, ok_json, run, s};
 

@@ -1,8 +1,8 @@
 //! Portal pages of issue 4: the credit lists (who is listed, why, until when, how to
 //! exit), the listing procedure for departments (propose → decide → remove), the check
 //! before acting (逢办必查) with its feedback, and an entity's own page (who checked it).
-//! They reuse the JSON API's functions in [`crate::lists_api`], so a check made here is
-//! logged exactly as one made through the API.
+//! They call the same use cases of `xinyong_app` as the JSON API, so a check made here
+//! is logged exactly as one made through the API.
 
 use std::collections::BTreeMap;
 
@@ -15,19 +15,19 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::Date;
-use xinyong_app::listings::Actor;
-use xinyong_core::listing::{Decision, Listing, ListingStatus, Notice, Removal, RemovalKind, ResponsiblePerson};
+use xinyong_app::AppError;
+use xinyong_app::checks::{BatchCheckRequest, FeedbackRequest, MAX_BATCH_CODES, NotApplied};
+use xinyong_app::listings::{
+    DecisionRequest, ListingRequest, ListingView, ObjectionRequest, RemovalRequest, ResponsiblePerson, StepAnswer,
+};
+use xinyong_core::listing::ListingStatus;
 use xinyong_core::lists::{ListRules, ListType, Term};
 use xinyong_core::record::date_string;
-use xinyong_store::{Account, ListingFilter, NotApplied};
 
 use super::{Common, Page};
 use crate::auth::Caller;
 use crate::i18n::{Lang, strings};
-use crate::lists_api::{
-    MAX_BATCH_CODES, batch_answers, department_of, listing_view, portal_check_context, record_feedback,
-};
-use crate::{ApiError, AppState, Shared, blocking};
+use crate::{ApiError, Shared, blocking};
 
 /// Entries per page of a list.
 const PER_PAGE: u32 = 50;
@@ -73,33 +73,35 @@ fn tr(t: &Strings, key: &str) -> String {
     t.get(key).map_or_else(|| key.to_string(), |s| s.to_string())
 }
 
-fn is_staff(caller: &Caller) -> bool {
-    caller.account().is_some_and(|a| matches!(a.role.as_str(), "officer" | "admin"))
-}
-
 const CSRF_FAILED: &str = "CSRF 校验失败 / CSRF check failed";
 
 /// The signed-in officer or administrator with a matching form token; otherwise the
 /// response to send (sign in, 403, or a CSRF failure).
-fn staff_with_csrf(
-    state: &Shared,
-    caller: &Caller,
-    page: Page,
-    csrf: Option<&str>,
-) -> Result<(Account, Page), Box<Response>> {
-    let Caller::Account { account, csrf: expected } = caller else {
+fn staff_with_csrf(state: &Shared, caller: &Caller, page: Page, csrf: Option<&str>) -> Result<Page, Box<Response>> {
+    if !caller.is_signed_in() {
         return Err(Box::new(Redirect::to("/login").into_response()));
-    };
-    if !is_staff(caller) {
+    }
+    if !caller.is_staff() {
         let msg = tr(&strings(page.lang), "officers_only");
         return Err(Box::new(page.error(state, caller, StatusCode::FORBIDDEN, msg)));
     }
     if let Some(given) = csrf
-        && (expected.as_deref() != Some(given) || given.is_empty())
+        && !caller.csrf_ok(given)
     {
         return Err(Box::new(page.error(state, caller, StatusCode::FORBIDDEN, CSRF_FAILED.into())));
     }
-    Ok((account.clone(), page))
+    Ok(page)
+}
+
+/// A refusal as lines for the page: every reason the rules gave, or the one message.
+fn lines_of(e: AppError) -> (StatusCode, Vec<String>) {
+    match e {
+        AppError::Refused(reasons) => (StatusCode::UNPROCESSABLE_ENTITY, reasons),
+        other => {
+            let e = ApiError::from(other);
+            (e.status, vec![e.message])
+        }
+    }
 }
 
 fn type_name(lt: &ListType, lang: Lang) -> &str {
@@ -132,12 +134,13 @@ fn exit_route(lt: &ListType, lang: Lang) -> String {
     }
 }
 
-/// A listing as the portal shows it: [`listing_view`] (IDs masked) with labels in the
+/// A listing as the portal shows it: the app's view (IDs masked) with labels in the
 /// page's language, the decision document in the order its type lists the fields.
-fn entry(state: &AppState, l: &Listing, lang: Lang, t: &Strings) -> Value {
+fn entry(view: &ListingView, lang: Lang, t: &Strings) -> Value {
     let rules = ListRules::bundled();
+    let l = &view.source;
     let lt = rules.list_type(&l.list_type);
-    let mut v = listing_view(state, l);
+    let mut v = json!(view);
     let zh = lang == Lang::Zh;
     v["type_label"] = json!(lt.map_or(l.list_type.as_str(), |lt| type_name(lt, lang)));
     // natural persons have no public page: their key is their ID
@@ -186,7 +189,7 @@ async fn lists_page(
 ) -> Response {
     let page = Page::new(&headers, &c);
     let t = strings(page.lang);
-    let staff = is_staff(&caller);
+    let staff = caller.is_staff();
     let types: Vec<Value> = ListRules::bundled()
         .list_types()
         .map(|lt| {
@@ -224,23 +227,17 @@ async fn list_page(
     let Some(lt) = ListRules::bundled().list_type(&code) else {
         return page.error(&state, &caller, StatusCode::NOT_FOUND, tr(&t, "unknown_list"));
     };
-    if !lt.public && !is_staff(&caller) {
+    if !lt.public && !caller.is_staff() {
         return page.error(&state, &caller, StatusCode::FORBIDDEN, tr(&t, "list_not_public"));
     }
-    let filter = ListingFilter {
-        list_type: Some(lt.code.clone()),
-        active_on: Some(date_string(xinyong_app::today_shanghai())),
-        after_id: p.after.max(0),
-        limit: PER_PAGE,
-        ..Default::default()
-    };
-    let found = blocking(&state, move |s| Ok(s.lock().store.listings(&filter)?)).await;
+    let (who, list_type, after) = (caller.who.clone(), lt.code.clone(), p.after.max(0));
+    let found = blocking(&state, move |app| app.list_entries(&who, &list_type, after, PER_PAGE)).await;
     let listings = match found {
         Ok(l) => l,
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     let next = (listings.len() as u32 == PER_PAGE).then(|| listings.last().map(|l| l.id)).flatten();
-    let entries: Vec<Value> = listings.iter().map(|l| entry(&state, l, page.lang, &t)).collect();
+    let entries: Vec<Value> = listings.iter().map(|l| entry(l, page.lang, &t)).collect();
     let ctx = json!({
         "type": {"code": lt.code, "name": type_name(lt, page.lang), "public": lt.public,
                  "term": term_label(lt.default_term, &t, page.lang), "exit": exit_route(lt, page.lang)},
@@ -251,17 +248,6 @@ async fn list_page(
     page.render(&state, &caller, "list.html", ctx, StatusCode::OK)
 }
 
-/// Whether the caller may see this listing on a subject page: decided entries of public
-/// lists for everyone; everything for departments, the credit centre and the entity itself.
-fn may_see(caller: &Caller, l: &Listing) -> bool {
-    let public = ListRules::bundled().list_type(&l.list_type).is_some_and(|t| t.public)
-        && matches!(l.status, ListingStatus::Listed | ListingStatus::Removed);
-    public
-        || caller.account().is_some_and(|a| {
-            matches!(a.role.as_str(), "officer" | "admin") || a.subject_code.as_deref() == Some(l.subject.as_str())
-        })
-}
-
 /// The 信用名单 section of a subject page: the subject's listings the caller may see.
 pub(super) async fn subject_listings(
     state: &Shared,
@@ -269,9 +255,10 @@ pub(super) async fn subject_listings(
     code: String,
     lang: Lang,
 ) -> Result<Vec<Value>, ApiError> {
-    let listings = blocking(state, move |s| Ok(s.lock().store.listings_of(&code)?)).await?;
+    let who = caller.who.clone();
+    let listings = blocking(state, move |app| app.listings_of_subject(&who, &code)).await?;
     let t = strings(lang);
-    Ok(listings.iter().filter(|l| may_see(caller, l)).map(|l| entry(state, l, lang, &t)).collect())
+    Ok(listings.iter().map(|l| entry(l, lang, &t)).collect())
 }
 
 // ---- the listing procedure ------------------------------------------------------------
@@ -301,11 +288,11 @@ async fn officer_page(
     Query(p): Query<OfficerParams>,
 ) -> Response {
     let page = Page::new(&headers, &Common { lang: p.lang.clone() });
-    let (account, page) = match staff_with_csrf(&state, &caller, page, None) {
+    let page = match staff_with_csrf(&state, &caller, page, None) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    render_officer(state, caller, page, &account, p.department, None).await
+    render_officer(state, caller, page, p.department, None).await
 }
 
 /// Checks and feedback per department: every department for administrators, their own
@@ -317,19 +304,20 @@ async fn stats_page(
     Query(c): Query<Common>,
 ) -> Response {
     let page = Page::new(&headers, &c);
-    let (account, page) = match staff_with_csrf(&state, &caller, page, None) {
+    let page = match staff_with_csrf(&state, &caller, page, None) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let department = (account.role != "admin").then(|| account.provider.clone().unwrap_or_default());
-    let stats = blocking(&state, move |s| Ok(s.lock().store.check_stats(department.as_deref())?)).await;
+    let who = caller.who.clone();
+    let stats = blocking(&state, move |app| app.check_stats(&who)).await;
     let stats = match stats {
         Ok(x) => x,
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     let rows: Vec<Value> = stats
         .iter()
-        .map(|d| {
+        .map(|f| {
+            let d = &f.stats;
             let rate = (d.with_feedback * 1000).checked_div(d.checks).unwrap_or(0);
             json!({"department": d.department, "checks": d.checks, "non_clear": d.non_clear,
                    "with_feedback": d.with_feedback, "rate": format!("{}.{}%", rate / 10, rate % 10),
@@ -357,27 +345,16 @@ async fn render_officer(
     state: Shared,
     caller: Caller,
     page: Page,
-    account: &Account,
     stated: Option<String>,
     outcome: Option<(StatusCode, Outcome)>,
 ) -> Response {
     let t = strings(page.lang);
-    let department = match account.role.as_str() {
-        "officer" => account.provider.clone(),
+    let department = match caller.role() {
+        xinyong_app::Role::Officer { department } => Some(department.clone()),
         _ => stated.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
     };
-    let provider = department.clone();
-    let found = blocking(&state, move |s| {
-        let app = s.lock();
-        let of = |status| ListingFilter {
-            status: Some(status),
-            provider: provider.clone(),
-            limit: 200,
-            ..Default::default()
-        };
-        Ok((app.store.listings(&of(ListingStatus::Noticed))?, app.store.listings(&of(ListingStatus::Listed))?))
-    })
-    .await;
+    let (who, provider) = (caller.who.clone(), department.clone());
+    let found = blocking(&state, move |app| app.department_listings(&who, provider.as_deref())).await;
     let (noticed, listed) = match found {
         Ok(x) => x,
         Err(e) => return page.error(&state, &caller, e.status, e.message),
@@ -385,8 +362,9 @@ async fn render_officer(
     let rules = ListRules::bundled();
     let noticed: Vec<Value> = noticed
         .iter()
-        .map(|l| {
-            let mut v = entry(&state, l, page.lang, &t);
+        .map(|view| {
+            let l = &view.source;
+            let mut v = entry(view, page.lang, &t);
             let fields: Vec<Value> = rules
                 .list_type(&l.list_type)
                 .map(|lt| lt.decision_document_fields.as_slice())
@@ -407,7 +385,7 @@ async fn render_officer(
             v
         })
         .collect();
-    let listed: Vec<Value> = listed.iter().map(|l| entry(&state, l, page.lang, &t)).collect();
+    let listed: Vec<Value> = listed.iter().map(|l| entry(l, page.lang, &t)).collect();
     let types: Vec<Value> = rules
         .list_types()
         .map(|lt| json!({"code": lt.code, "name": type_name(lt, page.lang), "notice": lt.requires_notice}))
@@ -419,7 +397,7 @@ async fn render_officer(
     let status = outcome.as_ref().map_or(StatusCode::OK, |o| o.0);
     let ctx = json!({
         "department": department,
-        "is_admin": account.role == "admin",
+        "is_admin": caller.is_admin(),
         "noticed": noticed,
         "listed": listed,
         "types": types,
@@ -486,41 +464,36 @@ fn persons_of(text: &str) -> Result<Vec<ResponsiblePerson>, String> {
         .collect()
 }
 
-fn decision_of(f: &Fields) -> Result<Decision, Vec<String>> {
+/// The decision a form asks for, its dates checked with the form's own labels.
+fn decision_of(f: &Fields) -> Result<DecisionRequest, Vec<String>> {
     let mut errors = Vec::new();
     let mut ok = |r: Result<Option<Date>, String>| r.map_err(|e| errors.push(e)).ok().flatten();
     let decision_date = ok(required_date("decision_date", "决定日期", f.get("decision_date")).map(Some));
     let start = ok(date_field("start", "起始日期", f.get("start")));
     let end = ok(date_field("end", "届满日期", f.get("end")));
     match decision_date {
-        Some(decision_date) if errors.is_empty() => Ok(Decision { decision_date, start, end, document: f.document() }),
+        Some(decision_date) if errors.is_empty() => Ok(DecisionRequest {
+            decision_date: date_string(decision_date),
+            start: start.map(date_string),
+            end: end.map(date_string),
+            document: f.document(),
+        }),
         _ => Err(errors),
     }
 }
 
-/// Runs one procedure step under the store lock and feeds the result to the check
-/// index, as the API's steps do. Refusals come back with every reason.
+/// Runs one procedure step (a use case of the app) on the blocking pool; refusals come
+/// back with every reason.
 async fn run_step(
     state: &Shared,
-    f: impl FnOnce(&mut xinyong_app::App, Date) -> xinyong_app::Result<(Listing, xinyong_ledger::SignedHead)>
-    + Send
-    + 'static,
-) -> Result<Listing, (StatusCode, Vec<String>)> {
-    let r = blocking(state, move |s| match crate::lists_api::apply_step(s, f) {
-        Ok((l, _)) => Ok(Ok(l)),
-        Err(xinyong_app::AppError::Refused(reasons)) => Ok(Err(reasons)),
-        Err(e) => Err(ApiError::from(e)),
-    })
-    .await;
-    match r {
-        Ok(Ok(l)) => Ok(l),
-        Ok(Err(reasons)) => Err((StatusCode::UNPROCESSABLE_ENTITY, reasons)),
-        Err(e) => Err((e.status, vec![e.message])),
+    step: impl FnOnce(&xinyong_app::App) -> xinyong_app::Result<StepAnswer> + Send + 'static,
+) -> Result<ListingView, (StatusCode, Vec<String>)> {
+    let app = state.app.clone();
+    match tokio::task::spawn_blocking(move || step(&app)).await {
+        Ok(Ok(answer)) => Ok(answer.listing),
+        Ok(Err(e)) => Err(lines_of(e)),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, vec![e.to_string()])),
     }
-}
-
-fn actor(department: String) -> Actor {
-    Actor { department, channel: "portal".into() }
 }
 
 async fn propose(
@@ -531,13 +504,19 @@ async fn propose(
 ) -> Response {
     let f = Fields(form);
     let page = Page::new(&headers, &Common::default());
-    let (account, page) = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
+    let page = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let stated = f.get("department").map(str::to_string);
     let t = strings(page.lang);
-    let result = propose_step(&state, &account, &f).await;
+    let result = match proposal_of(&f) {
+        Ok(req) => {
+            let who = caller.who.clone();
+            run_step(&state, move |app| app.propose_listing(&who, req, "portal")).await
+        }
+        Err(lines) => Err((StatusCode::UNPROCESSABLE_ENTITY, lines)),
+    };
     let outcome = match result {
         Ok(l) => {
             let key = if l.status == ListingStatus::Noticed { "done_noticed" } else { "done_decided" };
@@ -545,56 +524,35 @@ async fn propose(
         }
         Err((status, lines)) => (status, Outcome::refused(lines)),
     };
-    render_officer(state, caller, page, &account, stated, Some(outcome)).await
+    render_officer(state, caller, page, stated, Some(outcome)).await
 }
 
-async fn propose_step(state: &Shared, account: &Account, f: &Fields) -> Result<Listing, (StatusCode, Vec<String>)> {
-    let bad = |e: ApiError| (e.status, vec![e.message]);
-    let department = department_of(account, f.get("department")).map_err(bad)?;
-    let code = crate::api::parse_code(f.get("code").unwrap_or_default()).map_err(bad)?;
-    let persons = persons_of(&f.text("persons")).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, vec![e]))?;
+/// The listing a proposal form asks for: notice, or a direct decision.
+fn proposal_of(f: &Fields) -> Result<ListingRequest, Vec<String>> {
+    let persons = persons_of(&f.text("persons")).map_err(|e| vec![e])?;
     let direct = f.get("mode") == Some("direct");
-    let unprocessable = |e| (StatusCode::UNPROCESSABLE_ENTITY, e);
     let notice_date = if direct {
         None
     } else {
-        Some(required_date("notice_date", "告知日期", f.get("notice_date")).map_err(|e| unprocessable(vec![e]))?)
+        Some(date_string(required_date("notice_date", "告知日期", f.get("notice_date")).map_err(|e| vec![e])?))
     };
-    let decision = if direct { Some(decision_of(f).map_err(unprocessable)?) } else { None };
-    let notice = Notice {
-        subject: code.key().to_string(),
+    let decision = if direct { Some(decision_of(f)?) } else { None };
+    Ok(ListingRequest {
+        code: f.text("code"),
         list_type: f.text("list_type"),
-        provider: department.clone(),
         basis: f.get("basis").map(str::to_string),
         reason: f.text("reason"),
-        notice_date: notice_date
-            .or(decision.as_ref().map(|d| d.decision_date))
-            .unwrap_or_else(xinyong_app::today_shanghai),
+        notice_date,
         persons,
-    };
-    run_step(state, move |app, today| {
-        let actor = actor(department);
-        match decision {
-            Some(d) => xinyong_app::listings::decide(app, Err(notice), d, &actor, today),
-            None => xinyong_app::listings::notice(app, notice, &actor, today),
-        }
+        decision,
+        department: f.get("department").map(str::to_string),
     })
-    .await
-}
-
-/// The department that may act on listing `id` for `account`: its own, or any for an
-/// administrator ("who lists, removes").
-async fn acting_on(state: &Shared, account: &Account, id: i64) -> Result<String, (StatusCode, Vec<String>)> {
-    let account = account.clone();
-    blocking(state, move |s| crate::lists_api::acting_on(s, &account, id))
-        .await
-        .map_err(|e| (e.status, vec![e.message]))
 }
 
 /// The decision or removal a step form asks for.
 enum FormStep {
-    Decide(Decision),
-    Remove(Removal),
+    Decide(DecisionRequest),
+    Remove(RemovalRequest),
 }
 
 async fn decide(
@@ -616,16 +574,13 @@ async fn remove(
 ) -> Response {
     step_form(state, caller, headers, id, Fields(form), |f| {
         let date = required_date("date", "移出日期", f.get("date")).map_err(|e| vec![e])?;
-        let kind = RemovalKind::parse(f.get("kind").unwrap_or_default()).ok_or_else(|| {
-            vec!["移出类型无效 / kind must be early_removal, repair, decision_revoked or withdrawn".to_string()]
-        })?;
-        Ok(FormStep::Remove(Removal { date, kind, reason: f.text("reason") }))
+        Ok(FormStep::Remove(RemovalRequest { date: date_string(date), kind: f.text("kind"), reason: f.text("reason") }))
     })
     .await
 }
 
-/// A decision or removal posted from the officer page: the form token, the fields, who
-/// may act, the step itself; the page again with the outcome.
+/// A decision or removal posted from the officer page: the form token, the fields, the
+/// step itself (who may act is the app's to decide); the page again with the outcome.
 async fn step_form(
     state: Shared,
     caller: Caller,
@@ -635,32 +590,33 @@ async fn step_form(
     parse: impl FnOnce(&Fields) -> Result<FormStep, Vec<String>>,
 ) -> Response {
     let page = Page::new(&headers, &Common::default());
-    let (account, page) = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
+    let page = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let t = strings(page.lang);
-    let result = async {
-        let step = parse(&f).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
-        let done = match step {
-            FormStep::Decide(_) => "done_decided",
-            FormStep::Remove(_) => "done_removed",
-        };
-        let department = acting_on(&state, &account, id).await?;
-        let l = run_step(&state, move |app, today| match step {
-            FormStep::Decide(d) => xinyong_app::listings::decide(app, Ok(id), d, &actor(department), today),
-            FormStep::Remove(r) => xinyong_app::listings::remove(app, id, r, &actor(department), today),
-        })
-        .await?;
-        Ok::<_, (StatusCode, Vec<String>)>((l, done))
-    }
-    .await;
+    let result = match parse(&f) {
+        Err(lines) => Err((StatusCode::UNPROCESSABLE_ENTITY, lines)),
+        Ok(step) => {
+            let done = match step {
+                FormStep::Decide(_) => "done_decided",
+                FormStep::Remove(_) => "done_removed",
+            };
+            let who = caller.who.clone();
+            run_step(&state, move |app| match step {
+                FormStep::Decide(d) => app.decide_listing(&who, id, d, "portal"),
+                FormStep::Remove(r) => app.remove_listing(&who, id, r, "portal"),
+            })
+            .await
+            .map(|l| (l, done))
+        }
+    };
     let outcome = match result {
         Ok((l, done)) => (StatusCode::OK, Outcome { ok: true, lines: vec![format!("#{} {}", l.id, tr(&t, done))] }),
         Err((status, lines)) => (status, Outcome::refused(lines)),
     };
     let stated = f.get("department").map(str::to_string);
-    render_officer(state, caller, page, &account, stated, Some(outcome)).await
+    render_officer(state, caller, page, stated, Some(outcome)).await
 }
 
 // ---- checks before acting ---------------------------------------------------------------
@@ -705,7 +661,7 @@ fn check_page(
         "matters": matters(&t),
         "form": {"code": form.code, "codes": form.codes, "matter": if form.matter.is_empty() { "government_procurement" } else { form.matter.as_str() },
                  "purpose": form.purpose, "as_of": form.as_of, "department": form.department},
-        "is_admin": caller.account().is_some_and(|a| a.role == "admin"),
+        "is_admin": caller.is_admin(),
         "max_batch": MAX_BATCH_CODES,
     });
     if let (Some(o), Value::Object(e)) = (ctx.as_object_mut(), extra) {
@@ -721,7 +677,7 @@ async fn check_form(
     Query(c): Query<Common>,
 ) -> Response {
     let page = Page::new(&headers, &c);
-    let (_, page) = match staff_with_csrf(&state, &caller, page, None) {
+    let page = match staff_with_csrf(&state, &caller, page, None) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -739,7 +695,7 @@ fn feedback_measures(ids: &[String], lang: Lang) -> Vec<Value> {
         .collect()
 }
 
-/// One answer of [`batch_answers`] with labels in the page's language.
+/// One answer of a batch check with labels in the page's language.
 fn label_answer(mut v: Value, lang: Lang, t: &Strings) -> Value {
     let verdict = v.get("verdict").and_then(Value::as_str).unwrap_or("clear").to_string();
     v["verdict_label"] = json!(tr(t, &format!("verdict_{verdict}")));
@@ -768,16 +724,19 @@ fn label_answer(mut v: Value, lang: Lang, t: &Strings) -> Value {
 /// Runs the checks of `codes` as the API does (one logged row per answered code).
 async fn run_checks(
     state: &Shared,
-    account: &Account,
+    caller: &Caller,
     form: &CheckForm,
     codes: &[String],
 ) -> Result<Vec<Value>, ApiError> {
-    let department = Some(form.department.as_str()).filter(|d| !d.trim().is_empty());
-    let as_of = Some(form.as_of.as_str()).filter(|d| !d.trim().is_empty());
-    let ctx = portal_check_context(account, department, &form.matter, &form.purpose, as_of)?;
-    let (results, rows) = batch_answers(state, &ctx, codes);
-    state.check_log(state).record(rows).await?;
-    Ok(results)
+    let req = BatchCheckRequest {
+        codes: codes.to_vec(),
+        matter: form.matter.clone(),
+        department: Some(form.department.clone()).filter(|d| !d.trim().is_empty()),
+        purpose: form.purpose.clone(),
+        as_of: Some(form.as_of.clone()).filter(|d| !d.trim().is_empty()),
+    };
+    let items = state.app.check_batch(caller, req).await?;
+    Ok(items.iter().map(|i| json!(i)).collect())
 }
 
 async fn check(
@@ -787,12 +746,12 @@ async fn check(
     Form(form): Form<CheckForm>,
 ) -> Response {
     let page = Page::new(&headers, &Common::default());
-    let (account, page) = match staff_with_csrf(&state, &caller, page, Some(&form.csrf)) {
+    let page = match staff_with_csrf(&state, &caller, page, Some(&form.csrf)) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let t = strings(page.lang);
-    let answer = match run_checks(&state, &account, &form, &[form.code.trim().to_string()]).await {
+    let answer = match run_checks(&state, &caller, &form, &[form.code.trim().to_string()]).await {
         Ok(mut r) => r.pop(),
         Err(e) if e.status.is_server_error() => return page.error(&state, &caller, e.status, e.message),
         Err(e) => return check_page(&state, &caller, page, &form, json!({"error": e.message}), e.status),
@@ -844,7 +803,7 @@ async fn check_batch(
     Form(form): Form<CheckForm>,
 ) -> Response {
     let page = Page::new(&headers, &Common::default());
-    let (account, page) = match staff_with_csrf(&state, &caller, page, Some(&form.csrf)) {
+    let page = match staff_with_csrf(&state, &caller, page, Some(&form.csrf)) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -854,7 +813,7 @@ async fn check_batch(
         let msg = format!("每批 1–{MAX_BATCH_CODES} 个代码 / 1–{MAX_BATCH_CODES} codes per batch");
         return check_page(&state, &caller, page, &form, json!({"error": msg}), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    match run_checks(&state, &account, &form, &codes).await {
+    match run_checks(&state, &caller, &form, &codes).await {
         Ok(results) => {
             let rows: Vec<Value> = results.into_iter().map(|r| label_answer(r, page.lang, &t)).collect();
             check_page(&state, &caller, page, &form, json!({"batch": rows}), StatusCode::OK)
@@ -873,7 +832,7 @@ async fn feedback(
 ) -> Response {
     let f = Fields(form);
     let page = Page::new(&headers, &Common::default());
-    let (account, page) = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
+    let page = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -888,8 +847,9 @@ async fn feedback(
             _ => not_applied.push(NotApplied { id: m.to_string(), reason: f.text(&format!("r:{m}")) }),
         }
     }
-    let note = f.get("note").map(str::to_string);
-    match record_feedback(&state, &account, id.clone(), applied, not_applied, note).await {
+    let req = FeedbackRequest { applied, not_applied, note: f.get("note").map(str::to_string) };
+    let (who, id2) = (caller.who.clone(), id.clone());
+    match blocking(&state, move |app| app.check_feedback(&who, &id2, req)).await {
         Ok(row) => {
             let done = json!({"check_id": row.id, "message": tr(&t, "feedback_ok"),
                                "applied": feedback_measures(&row.feedback.as_ref().map(|f| f.applied.clone()).unwrap_or_default(), page.lang),
@@ -903,8 +863,8 @@ async fn feedback(
         }
         Err(e) => {
             // show the form again with the reason (a missing answer, a missing reason, already given)
-            let id2 = id.clone();
-            let row = blocking(&state, move |s| Ok(s.lock().store.check_entry(&id2)?)).await.ok().flatten();
+            let (who, id2) = (caller.who.clone(), id.clone());
+            let row = blocking(&state, move |app| app.check_entry(&who, &id2)).await.ok();
             let ids = row.map(|r| r.measures).unwrap_or_default();
             let fb = json!({"check_id": id, "measures": feedback_measures(&ids, page.lang), "error": e.message});
             check_page(&state, &caller, page, &CheckForm::default(), json!({"fb": fb}), e.status)
@@ -928,14 +888,15 @@ fn time_of(at_ms: i64) -> String {
 async fn me(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
     let page = Page::new(&headers, &c);
     let t = strings(page.lang);
-    let Some(account) = caller.account().cloned() else { return Redirect::to("/login").into_response() };
-    let Some(code) = account.subject_code.clone().filter(|_| account.role == "subject") else {
+    if !caller.is_signed_in() {
+        return Redirect::to("/login").into_response();
+    }
+    let Some(code) = caller.own_subject().map(str::to_string) else {
         return page.render(&state, &caller, "me.html", json!({"not_subject": true}), StatusCode::OK);
     };
-    let key = code.clone();
-    let found = blocking(&state, move |s| {
-        let app = s.lock();
-        Ok((app.store.checks_of(&key, 200)?, app.store.listings_of(&key)?))
+    let (who, key) = (caller.who.clone(), code.clone());
+    let found = blocking(&state, move |app| {
+        Ok((app.checks_of_subject(&who, &key, 200)?, app.listings_of_subject(&who, &key)?))
     })
     .await;
     let (checks, listings) = match found {
@@ -950,9 +911,9 @@ async fn me(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Que
                    "as_of": c.as_of})
         })
         .collect();
-    let listings: Vec<Value> = listings.iter().map(|l| entry(&state, l, page.lang, &t)).collect();
+    let listings: Vec<Value> = listings.iter().map(|l| entry(l, page.lang, &t)).collect();
     let today = date_string(xinyong_app::today_shanghai());
-    let ctx = json!({"code": code, "name": state.checks.name_of(&code), "checks": checks, "listings": listings,
+    let ctx = json!({"code": code, "name": state.app.name_of(&code), "checks": checks, "listings": listings,
                      "today": today});
     page.render(&state, &caller, "me.html", ctx, StatusCode::OK)
 }
@@ -967,27 +928,20 @@ async fn object_form(
 ) -> Response {
     let f = Fields(form);
     let page = Page::new(&headers, &Common::default());
-    let Caller::Account { account, csrf: expected } = &caller else { return Redirect::to("/login").into_response() };
-    if account.role != "subject" || account.subject_code.is_none() {
+    if !caller.is_signed_in() {
+        return Redirect::to("/login").into_response();
+    }
+    if caller.own_subject().is_none() {
         let msg = tr(&strings(page.lang), "not_subject_account");
         return page.error(&state, &caller, StatusCode::FORBIDDEN, msg);
     }
-    let given = f.get("csrf").unwrap_or_default();
-    if given.is_empty() || expected.as_deref() != Some(given) {
+    if !caller.csrf_ok(f.get("csrf").unwrap_or_default()) {
         return page.error(&state, &caller, StatusCode::FORBIDDEN, CSRF_FAILED.into());
     }
     let date = f.get("date").and_then(xinyong_core::record::parse_date).unwrap_or_else(xinyong_app::today_shanghai);
-    let text = f.get("text").unwrap_or_default().to_string();
-    let account = account.clone();
-    let result = blocking(&state, move |s| {
-        // the subject's own listings only: acting_on answers "subject:<code>" for them
-        let department = crate::lists_api::acting_on(s, &account, id)?;
-        crate::lists_api::apply_step(s, |app, today| {
-            xinyong_app::listings::object(app, id, date, &text, &actor(department), today)
-        })?;
-        Ok(())
-    })
-    .await;
+    let req = ObjectionRequest { date: date_string(date), text: f.get("text").unwrap_or_default().to_string() };
+    let who = caller.who.clone();
+    let result = blocking(&state, move |app| app.object_to_listing(&who, id, req, "portal").map(|_| ())).await;
     match result {
         Ok(()) => Redirect::to("/me").into_response(),
         Err(e) => page.error(&state, &caller, e.status, e.message),

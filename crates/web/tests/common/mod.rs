@@ -11,33 +11,26 @@ use xinyong_app::synthetic::{GenManifest, GenOptions, generate};
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Creates an account (password [`PASSWORD`]) and returns a new API token for it.
-pub fn account(app: &mut App, username: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> String {
-    let id = app
-        .store
-        .create_account(
-            &xinyong_store::NewAccount {
-                subject_code: subject.map(str::to_string),
-                username: username.into(),
-                display_name: username.into(),
-                role: role.into(),
-                provider: provider.map(str::to_string),
-                password_hash: Some(xinyong_web::hash_password(PASSWORD).unwrap()),
-            },
-            1,
-        )
-        .unwrap();
-    let token = xinyong_web::new_secret("xy_");
-    app.store.add_token(id, &xinyong_web::hash_secret(&token), "test", 1).unwrap();
-    token
+pub fn account(app: &App, username: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> String {
+    let req = xinyong_app::accounts::NewAccountRequest {
+        username: username.into(),
+        display_name: Some(username.into()),
+        role: role.into(),
+        provider: provider.map(str::to_string),
+        subject_code: subject.map(str::to_string),
+        password: Some(PASSWORD.into()),
+        token: true,
+    };
+    app.create_account(&xinyong_app::Caller::operator(), &req).unwrap().token.unwrap()
 }
 
 /// Generates `opts` into `dir/in` and imports every file into the data directory `dir/data`.
 pub fn load(dir: &Path, opts: &GenOptions, provider: &str) -> (App, GenManifest) {
     let input = dir.join("in");
     let manifest = generate(opts, &input).unwrap();
-    let mut app = App::open(&dir.join("data")).unwrap();
+    let app = App::open(&dir.join("data")).unwrap();
     for f in &manifest.files {
-        xinyong_app::intake::import_file(&mut app, &input.join(&f.file), &f.item, provider, &mut |_| {}).unwrap();
+        xinyong_app::intake::import_file(&app, &input.join(&f.file), &f.item, provider, &mut |_| {}).unwrap();
     }
     (app, manifest)
 }
