@@ -157,6 +157,16 @@ impl App {
         self.inner.dir.join(DB_FILE)
     }
 
+    /// Holds the ledger's one appender for `d`, as a slow write would (tests show that
+    /// reads and checks do not wait for it).
+    #[doc(hidden)]
+    pub fn hold_appender(&self, d: std::time::Duration) -> Result<()> {
+        self.db().write(|_| {
+            std::thread::sleep(d);
+            Ok(())
+        })
+    }
+
     pub(crate) fn key(&self) -> &LedgerKey {
         &self.inner.key
     }

@@ -790,3 +790,145 @@ async fn listing_lifecycles_and_checks() {
         .collect();
     assert_eq!(kinds, ["listing.noticed", "listing.objected", "listing.decided"]);
 }
+
+/// Another writer (`xinyong import`, another node) renames a subject while the server
+/// runs: every projection follows the ledger, so search finds the new name within a
+/// second, checks answer with it, and the replaced name becomes a former name.
+async fn a_rename_reaches_every_projection(database: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenOptions {
+        subjects: 40,
+        records: 80,
+        seed: 5,
+        dirty_percent: 0,
+        format: GenFormat::Csv,
+        encoding: GenEncoding::Utf8,
+        latest_date: xinyong_app::today_shanghai(),
+    };
+    let db = database.as_deref();
+    let (root, db_owned) = (dir.path().to_path_buf(), database.clone());
+    let (manifest, token) = tokio::task::spawn_blocking(move || {
+        let (app, manifest) = common::load_with(&root, db_owned.as_deref(), &opts, PROVIDER);
+        (manifest, account(&app, "officer", "officer", Some(PROVIDER)))
+    })
+    .await
+    .unwrap();
+    let data = dir.path().join("data");
+    let running = common::serve_with(&data, db).await;
+    let reg = dir.path().join("in").join("registration.csv");
+    let renamed = dir.path().join("rename.csv");
+    let s = Server {
+        base: running.base.clone(),
+        _running: running,
+        _dir: dir,
+        admin: String::new(),
+        officer: token.clone(),
+        other_officer: String::new(),
+        manifest,
+        data: data.clone(),
+    };
+
+    // an enterprise of the registration file, and its row
+    let mut rdr = csv::Reader::from_path(&reg).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = rdr
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| r[col("统一社会信用代码")].starts_with('9'))
+        .expect("an enterprise in the registration file");
+    let code = row[col("统一社会信用代码")].to_string();
+    let (_, before) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
+    let old_name = before["name"].as_str().unwrap().to_string();
+    let new_name = "北京更名后测试科技有限公司";
+    let mut w = csv::Writer::from_path(&renamed).unwrap();
+    w.write_record(&headers).unwrap();
+    let cells: Vec<&str> =
+        row.iter().enumerate().map(|(i, c)| if i == col("主体名称") { new_name } else { c }).collect();
+    w.write_record(&cells).unwrap();
+    w.flush().unwrap();
+    drop(w);
+
+    // the other writer: its own App on the same store, as the command line would be
+    let (data2, db2) = (data.clone(), database.clone());
+    let summary = tokio::task::spawn_blocking(move || {
+        let other = App::open_with(&data2, db2.as_deref()).unwrap();
+        xinyong_app::intake::import_file(&other, &renamed, "registration", PROVIDER, &mut |_| {}).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(summary.corrected, 1, "the registration row changed: {summary:?}");
+    let started = std::time::Instant::now();
+    let mut found = None;
+    while started.elapsed() < std::time::Duration::from_secs(3) {
+        let (_, v) = get(&s, &format!("/api/v1/subjects?q={}", urlencode(new_name)), None).await;
+        if v["hits"].as_array().is_some_and(|h| h.iter().any(|x| x["code"] == code.as_str())) {
+            found = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let found = found.expect("search never found the new name");
+    assert!(found < std::time::Duration::from_secs(1), "found by the new name after {found:?}");
+    // checks answer with the new name
+    let body = json!({"code": code, "matter": "government_procurement", "purpose": "更名后核查"});
+    let (st, v) = post(&s, "/api/v1/checks", Some(&token), body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["subject"]["name"], new_name, "{v}");
+    // the replaced name is a former name, and search still finds the subject by it
+    let (_, after) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
+    assert_eq!(after["name"], new_name);
+    let former: Vec<&str> = after["former_names"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(former.contains(&old_name.as_str()), "{old_name} kept as a former name: {former:?}");
+    let (_, v) = get(&s, &format!("/api/v1/subjects?q={}", urlencode(&old_name)), None).await;
+    let hit = v["hits"].as_array().unwrap().iter().find(|h| h["code"] == code.as_str()).cloned();
+    assert!(hit.is_some_and(|h| h["matched_former_name"] == true), "found by its former name: {v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_reaches_every_projection_on_sqlite() {
+    a_rename_reaches_every_projection(None).await;
+}
+
+#[test]
+fn a_rename_reaches_every_projection_on_postgres() {
+    // PostgreSQL's client blocks: the schema is made and dropped outside the runtime
+    let Some(base) = xinyong_app::testing::server_or_skip("a_rename_reaches_every_projection_on_postgres") else {
+        return;
+    };
+    let schema = xinyong_app::testing::ScratchSchema::new(&base, "rename").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(a_rename_reaches_every_projection(Some(schema.url())));
+    drop(rt);
+}
+
+/// Reads are not serialised behind writes: while a write holds the ledger's one
+/// appender, subject pages, searches and checks keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_and_checks_answer_while_the_appender_is_held() {
+    let s = start().await;
+    let code = codes_in(&s, "admin_penalty", "统一社会信用代码").remove(0);
+    // a deliberately slow write: the server's own appender, held for 3 s
+    let held = std::time::Duration::from_secs(3);
+    let holder = s._running.app.clone();
+    let writer = std::thread::spawn(move || holder.hold_appender(held));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let mut slowest = std::time::Duration::ZERO;
+    for i in 0..20 {
+        let t = std::time::Instant::now();
+        let (st, _) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, _) = get(&s, "/api/v1/subjects?q=北京", None).await;
+        assert_eq!(st, StatusCode::OK);
+        let body = json!({"code": code, "matter": "bidding", "purpose": format!("并发核查 {i}")});
+        let (st, v) = post(&s, "/api/v1/checks", Some(&s.officer), body).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        slowest = slowest.max(t.elapsed());
+    }
+    let reads_took = started.elapsed();
+    assert!(!writer.is_finished(), "the write was still holding the appender when the reads were done");
+    assert!(reads_took < held / 2, "60 reads took {reads_took:?} while the appender was held");
+    assert!(slowest < std::time::Duration::from_secs(1), "slowest round {slowest:?}");
+    writer.join().unwrap().unwrap();
+}
