@@ -8,6 +8,8 @@
 #   shared — wrk -t2 and the server both on every core (they compete);
 #   pinned — wrk -t1 on CPU 0, the server alone on CPU 1.
 # The data directory bench-out/checks/data-SUBJECTS is prepared once and reused.
+# XINYONG_BIN: a built binary instead of this checkout's release build (to run two
+# binaries side by side on the same data directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 subjects=${1:-3000000}
@@ -20,7 +22,7 @@ data=$out/data-$subjects
 codes=$out/codes-$subjects.txt
 port_x=18480
 port_n=18481
-bin=$PWD/target/release/xinyong
+bin=${XINYONG_BIN:-$PWD/target/release/xinyong}
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
@@ -32,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-cargo build --release --locked -q -p xinyong
+[ -n "${XINYONG_BIN:-}" ] || cargo build --release --locked -q -p xinyong
 mkdir -p "$out"
 
 # ---- data: SUBJECTS registrations, FRACTION of them listed, an officer's token ----------

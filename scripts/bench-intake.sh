@@ -3,15 +3,21 @@
 # and in the same run load the same CSV files with `sqlite3 .import` into bare tables
 # (the peer: parsing and inserting only, no validation, no ledger, no indexes).
 # Usage: scripts/bench-intake.sh [RECORDS] [SUBJECTS]   (defaults 1000000 100000)
+# Environment: XINYONG_BIN (a built binary instead of this checkout's release build),
+#   BENCH_OUT (the work directory, default bench-out/intake) — to run two binaries side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=${1:-1000000}
 subjects=${2:-100000}
-out=bench-out/intake
+out=${BENCH_OUT:-bench-out/intake}
 rm -rf "$out" && mkdir -p "$out"
 command -v sqlite3 >/dev/null || { echo "needs sqlite3 (apt-get install sqlite3)"; exit 1; }
-cargo build --release --locked -q
-bin=target/release/xinyong
+if [ -n "${XINYONG_BIN:-}" ]; then
+  bin=$XINYONG_BIN
+else
+  cargo build --release --locked -q
+  bin=target/release/xinyong
+fi
 now() { date +%s.%N; }
 
 t0=$(now)

@@ -319,3 +319,78 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
         sample_listed,
     })
 }
+
+/// One thread count's figures of `xinyong bench reads`.
+#[derive(serde::Serialize)]
+pub struct ReadFigures {
+    pub threads: usize,
+    pub reads: u64,
+    pub seconds: f64,
+    pub reads_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// `xinyong bench reads`: public subject pages (store reads of the subject, its records
+/// and their events, publication rules applied) by `threads` threads at once, each
+/// through the app's reader pool, for `seconds` each.
+pub fn reads(app: &xinyong_app::App, threads: &[usize], seconds: f64, sample: usize) -> Result<Vec<ReadFigures>> {
+    let operator = xinyong_app::Caller::operator();
+    let mut codes = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = app.subjects_after(&operator, &after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        codes.extend(page.into_iter().map(|s| s.code));
+    }
+    if codes.is_empty() {
+        return Err(anyhow!("no subjects in the store"));
+    }
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+    let sample: Vec<xinyong_core::SubjectCode> = (0..sample.max(1))
+        .filter_map(|_| xinyong_core::SubjectCode::parse(&codes[rng.gen_range(0..codes.len())]).ok())
+        .collect();
+    drop(codes);
+    let today = xinyong_app::today_shanghai();
+    let public = xinyong_app::Caller::public();
+    let mut out = Vec::new();
+    for &n in threads {
+        let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+        let started = Instant::now();
+        let lats: Vec<Vec<Duration>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n.max(1))
+                .map(|t| {
+                    let (sample, public) = (&sample, &public);
+                    scope.spawn(move || -> Result<Vec<Duration>> {
+                        let mut lat = Vec::new();
+                        let mut i = t * 7919;
+                        while Instant::now() < deadline {
+                            let code = &sample[i % sample.len()];
+                            i += 1;
+                            let t0 = Instant::now();
+                            app.subject(public, code, today, None)?;
+                            lat.push(t0.elapsed());
+                        }
+                        Ok(lat)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().map_err(|_| anyhow!("reader panicked"))?).collect::<Result<_>>()
+        })?;
+        let wall = started.elapsed();
+        let all: Vec<Duration> = lats.into_iter().flatten().collect();
+        let reads = all.len() as u64;
+        let f = figures(all, wall);
+        eprintln!("{n:>3} threads: {:>8.0} reads/s  p50 {:?}  p99 {:?}", f.qps, f.p50, f.p99);
+        out.push(ReadFigures {
+            threads: n,
+            reads,
+            seconds: wall.as_secs_f64(),
+            reads_per_second: f.qps,
+            p50_ms: f.p50.as_secs_f64() * 1000.0,
+            p99_ms: f.p99.as_secs_f64() * 1000.0,
+        });
+    }
+    Ok(out)
+}

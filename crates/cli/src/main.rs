@@ -180,6 +180,21 @@ enum BenchCmd {
         #[arg(long, default_value_t = 20_000)]
         queries: usize,
     },
+    /// Subject pages read through the app by 1, 4, 16 … threads at once (each its own
+    /// reader connection), on the data directory's store or `--database`.
+    Reads {
+        /// Thread counts to measure, comma-separated.
+        #[arg(long, default_value = "1,4,16", value_delimiter = ',')]
+        threads: Vec<usize>,
+        /// Seconds per thread count.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Subjects sampled to read (random, fixed seed).
+        #[arg(long, default_value_t = 10_000)]
+        sample: usize,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Direct listing decisions for a fraction of the subjects (check benchmark data).
     SeedListings {
         #[arg(long, default_value_t = 0.02)]
@@ -419,6 +434,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Demo { subjects, records, data } => return demo(subjects, records, &data),
         Command::Bench(BenchCmd::Search { names, work, queries }) => {
             print_json(&bench::search(&names, &work, queries)?)?
+        }
+        Command::Bench(BenchCmd::Reads { threads, seconds, sample, data }) => {
+            print_json(&bench::reads(&data.open()?, &threads, seconds, sample)?)?
         }
         Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
             print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
