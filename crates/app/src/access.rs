@@ -140,6 +140,8 @@ pub enum Scope {
     Department(String),
     /// One subject's own.
     Subject(String),
+    /// What is shared with authorised users (not what only the centre sees).
+    Shared,
 }
 
 fn no(code: &'static str, zh: &str, en: &str) -> AppError {
@@ -176,7 +178,7 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         (ReadNonPublic { .. }, Admin) => Ok(Scope::All),
         (ReadNonPublic { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
         (ReadNonPublic { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
-        (ReadNonPublic { .. }, Agency) => Ok(Scope::All),
+        (ReadNonPublic { .. }, Agency) => Ok(Scope::Shared),
         (ReadNonPublic { .. }, _) => {
             Err(no("forbidden", "只能查看公示信息", "only the public record is open to this caller"))
         }

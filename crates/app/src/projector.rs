@@ -85,6 +85,8 @@ impl App {
             self.rebuild_search_into(&p.search)?;
         }
         let _ = self.inner.projections.set(p);
+        // the log writer starts now, not on the first check (it opens a connection)
+        self.side_log()?;
         self.catch_up()?;
         Ok(())
     }
