@@ -216,7 +216,7 @@ enum UserCmd {
     Add {
         #[arg(long)]
         username: String,
-        /// admin, officer or subject (an entity's own account).
+        /// admin, officer, subject (an entity's own account) or agency (a credit agency or bank).
         #[arg(long, default_value = "officer")]
         role: String,
         /// The department an officer pushes data for.
