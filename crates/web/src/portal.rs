@@ -111,6 +111,9 @@ impl Page {
             if let Some(account) = caller.account() {
                 o.insert("account".into(), json!(account));
                 o.insert("csrf".into(), json!(caller.csrf));
+                // what the navigation offers follows the app's roles, not role strings
+                o.insert("is_staff".into(), json!(caller.is_staff()));
+                o.insert("is_subject".into(), json!(caller.own_subject().is_some()));
             }
         }
         let html = state.templates.get_template(name).and_then(|t| t.render(&ctx));
