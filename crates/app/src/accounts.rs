@@ -67,10 +67,17 @@ pub struct NewAccountRequest {
 }
 
 /// The account as stored, and its API token (shown once, stored hashed).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedAccount {
     pub account: Option<Account>,
+    /// The API token when one was asked for: shown this once only.
     pub token: Option<String>,
+}
+
+/// Every account, as the API answers them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountList {
+    pub accounts: Vec<Account>,
 }
 
 /// A portal session: the cookie value (shown once) and its CSRF token.

@@ -48,24 +48,29 @@ pub struct CheckIndex {
     inner: RwLock<Inner>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The entity checked, when the platform knows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectBrief {
     pub code: String,
     pub name: String,
+    #[schema(value_type = xinyong_core::SubjectKind)]
     pub kind: &'static str,
 }
 
 /// A listing in force on the day checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListHit {
     pub id: i64,
     #[serde(rename = "type")]
     pub list_type: String,
     pub type_name: String,
+    #[schema(format = Date)]
     pub start: String,
+    #[schema(format = Date)]
     pub end: Option<String>,
     pub basis: Option<String>,
     pub department: String,
+    #[schema(format = Date)]
     pub decision_date: Option<String>,
     /// The ledger event of the decision.
     pub ledger_index: u64,
@@ -81,7 +86,7 @@ pub struct ListHit {
 }
 
 /// A measure that applies, with its legal basis.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeasureHit {
     pub id: String,
     pub name: String,
@@ -292,9 +297,10 @@ pub struct BatchCheckRequest {
 }
 
 /// The answer to a check, as recorded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckResult {
     pub check_id: String,
+    #[schema(format = Date)]
     pub as_of: String,
     pub matter: String,
     pub department: String,
@@ -303,18 +309,23 @@ pub struct CheckResult {
     pub verdict: Verdict,
     pub lists: Vec<ListHit>,
     pub measures: Vec<MeasureHit>,
+    /// The signed head the answer was given at (none before the first append).
+    #[schema(value_type = Option<crate::ledger::schema::SignedHead>)]
     pub ledger_head: Option<Arc<SignedHead>>,
 }
 
 /// A code's refusal inside a batch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowError {
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub message: String,
 }
 
 /// One code of a batch: its answer, or why the code was refused.
-#[derive(Debug, Clone, Serialize)]
+// most items are answers: boxing them would only add an allocation to each
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum BatchItem {
     Answer {
@@ -338,13 +349,12 @@ pub struct FeedbackRequest {
     #[serde(default)]
     pub applied: Vec<String>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub not_applied: Vec<NotApplied>,
     pub note: Option<String>,
 }
 
 /// A check as the checked entity sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckOfSubject {
     pub check_id: String,
     pub at_ms: i64,
@@ -352,19 +362,45 @@ pub struct CheckOfSubject {
     pub matter: String,
     pub purpose: String,
     /// The day the check was made as of.
+    #[schema(format = Date)]
     pub as_of: String,
+    #[schema(value_type = Verdict)]
     pub verdict: String,
     pub measures: Vec<String>,
     pub applied: Option<Vec<String>>,
 }
 
 /// Per-department figures with the feedback rate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DepartmentFigures {
     #[serde(flatten)]
     pub stats: DepartmentStats,
     /// Checks with feedback / checks, to three places.
     pub feedback_rate: f64,
+}
+
+/// One check as the API answers it (reading it, or after its feedback).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckEntry {
+    pub check: CheckRow,
+}
+
+/// A batch check as the API answers it: one item per code, in input order.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BatchCheckResult {
+    pub results: Vec<BatchItem>,
+}
+
+/// Figures per department, as the API answers them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckStats {
+    pub departments: Vec<DepartmentFigures>,
+}
+
+/// Who checked a subject, newest first, as the API answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChecksOfSubject {
+    pub checks: Vec<CheckOfSubject>,
 }
 
 struct CheckContext {

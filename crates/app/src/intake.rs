@@ -493,7 +493,7 @@ pub fn resubmit(app: &App, id: i64, set: &[(String, String)]) -> Result<Outcome>
 }
 
 /// One row's result in an API batch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowResult {
     /// 1-based position in the submitted batch.
     pub row: u64,
@@ -503,7 +503,8 @@ pub struct RowResult {
     pub errors: Vec<FieldError>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What intake did with a batch: counts and each row's outcome.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BatchResult {
     pub batch: String,
     pub item: String,
@@ -513,6 +514,8 @@ pub struct BatchResult {
     pub duplicates: u64,
     pub quarantined: u64,
     pub rows: Vec<RowResult>,
+    /// The head signed after the batch (none when it added no event).
+    #[schema(value_type = Option<crate::ledger::schema::SignedHead>)]
     pub ledger_head: Option<xinyong_ledger::SignedHead>,
     /// Subjects whose records changed (for derived indexes).
     #[serde(skip)]

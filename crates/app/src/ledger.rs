@@ -157,19 +157,23 @@ fn finish(mut report: VerifyReport, frontier: &Frontier, started: std::time::Ins
     report
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Inclusion proof of one event in a signed tree (RFC 6962); hashes in lowercase hex.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InclusionProof {
     pub index: u64,
     pub tree_size: u64,
     pub leaf_hash: String,
     pub root: String,
+    /// The audit path, leaf to root.
     pub proof: Vec<String>,
     /// The signed checkpoint the root comes from.
     pub checkpoint: String,
     /// The event itself, for accounts (the public gets the proof only: an event may
     /// hold non-public data).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
+    #[schema(value_type = String)]
     pub algorithm: &'static str,
 }
 
@@ -208,7 +212,8 @@ fn proof_in(store: &dyn xinyong_store::Store, index: u64) -> Result<InclusionPro
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Consistency proof between two tree sizes (RFC 6962); hashes in lowercase hex.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsistencyProof {
     pub from: u64,
     pub to: u64,
@@ -239,10 +244,36 @@ pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyP
 }
 
 /// The latest signed head and the key that verifies it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HeadAnswer {
+    /// None while the ledger is empty.
+    #[schema(value_type = Option<schema::SignedHead>)]
     pub head: Option<SignedHead>,
+    /// The published verification key (signed-note verifier text).
     pub verifier_key: String,
+}
+
+/// OpenAPI schemas of the ledger's own types as they serialise (the ledger crate
+/// knows nothing of OpenAPI): fields with `#[schema(value_type = ...)]` point here.
+pub mod schema {
+    /// A tree head: what the log commits to at one point in time.
+    #[derive(Debug, Clone, utoipa::ToSchema)]
+    pub struct TreeHead {
+        /// Number of leaves.
+        pub size: u64,
+        /// RFC 6962 root hash, lowercase hex.
+        pub root: String,
+        /// Unix time in milliseconds at which the head was produced.
+        pub timestamp_ms: i64,
+    }
+
+    /// A signed tree head.
+    #[derive(Debug, Clone, utoipa::ToSchema)]
+    pub struct SignedHead {
+        pub head: TreeHead,
+        /// The full signed note: checkpoint body, blank line, signature line.
+        pub checkpoint: String,
+    }
 }
 
 impl App {

@@ -311,7 +311,6 @@ pub struct ListingRequest {
     /// The day prior notice was given; omit for a direct decision.
     pub notice_date: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub persons: Vec<ResponsiblePerson>,
     /// Decide in the same request.
     pub decision: Option<DecisionRequest>,
@@ -333,7 +332,7 @@ pub struct RemovalRequest {
 }
 
 /// A listing as anyone may see it: responsible persons' IDs masked, with its exit route.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListingView {
     pub id: i64,
     pub code: String,
@@ -347,18 +346,32 @@ pub struct ListingView {
     pub department: String,
     pub basis: Option<String>,
     pub reason: String,
+    #[schema(format = Date)]
     pub notice_date: Option<String>,
+    #[schema(format = Date)]
     pub objection_until: Option<String>,
     pub objections: Vec<listing::Objection>,
+    #[schema(format = Date)]
     pub decision_date: Option<String>,
+    #[schema(format = Date)]
     pub start: Option<String>,
+    /// The day it stops being in force (exclusive): the earlier of the term's end and the
+    /// removal; its start when the decision was revoked; none for life or until removed.
+    #[schema(format = Date)]
     pub end: Option<String>,
+    /// Exclusive end of the term as decided.
+    #[schema(format = Date)]
     pub term_end: Option<String>,
+    #[schema(format = Date)]
     pub early_removal_from: Option<String>,
+    /// How to exit the list (the decision document's `removal`).
     pub removal: Option<String>,
+    /// Remedies against the decision (the document's `remedy`).
     pub remedy: Option<String>,
+    /// The decision document by field code.
     pub document: BTreeMap<String, String>,
     pub persons: Vec<ResponsiblePerson>,
+    #[schema(format = Date)]
     pub removed_date: Option<String>,
     pub removal_kind: Option<RemovalKind>,
     pub removal_reason: Option<String>,
@@ -371,18 +384,27 @@ pub struct ListingView {
 }
 
 /// A step's answer: the listing as it now stands and the head signed with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepAnswer {
     pub listing: ListingView,
+    #[schema(value_type = crate::ledger::schema::SignedHead)]
     pub ledger_head: SignedHead,
 }
 
 /// A page of active list entries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListsPage {
+    #[schema(format = Date)]
     pub as_of: String,
     pub entries: Vec<ListingView>,
+    /// The `after` of the next page; none on the last page.
     pub next_after: Option<i64>,
+}
+
+/// One listing, as the API answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListingAnswer {
+    pub listing: ListingView,
 }
 
 /// Which list entries to page through.
@@ -648,7 +670,7 @@ impl App {
 }
 
 /// The list types, the measures list (措施清单) with legal bases, and the matter codes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeasuresAnswer {
     pub list_types: Vec<xinyong_core::lists::ListType>,
     pub measures: Vec<xinyong_core::lists::Measure>,

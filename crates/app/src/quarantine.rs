@@ -26,10 +26,26 @@ pub struct QuarantineQuery {
 }
 
 /// What a resubmission did, and the entry as it now stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Resubmitted {
     pub outcome: Outcome,
     pub entry: Option<QuarantineRow>,
+}
+
+/// A page of quarantined rows, as the API answers them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuarantinePage {
+    pub entries: Vec<QuarantineRow>,
+}
+
+/// Where a quarantined row stands (the `status` of a [`QuarantineRow`], stored as text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineStatus {
+    /// Waiting for a correction.
+    Open,
+    /// Corrected and accepted (`resolved_record`).
+    Resolved,
 }
 
 impl App {

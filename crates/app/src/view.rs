@@ -43,14 +43,16 @@ impl Viewer {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One field of a record: its Chinese name, English label and value (IDs masked).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldView {
     pub name: String,
     pub en: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A record as the viewer may see it, with its publication window.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     pub id: i64,
     pub item: String,
@@ -59,8 +61,10 @@ pub struct RecordView {
     pub category: String,
     pub provider: String,
     pub key: String,
+    #[schema(format = Date)]
     pub decision_date: Option<String>,
     pub tier: Option<Tier>,
+    #[schema(value_type = RecordStatus)]
     pub status: String,
     pub disclosure: Disclosure,
     pub ledger_index: u64,
@@ -68,9 +72,12 @@ pub struct RecordView {
     pub fields: Vec<FieldView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A subject and its records as the viewer may see them on `as_of`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectView {
+    /// USCC, or a resident ID masked.
     pub code: String,
+    #[schema(value_type = xinyong_core::SubjectKind)]
     pub kind: String,
     pub kind_zh: String,
     pub name: String,
@@ -79,6 +86,7 @@ pub struct SubjectView {
     pub legal_rep_id: Option<String>,
     pub division: Option<String>,
     pub industry: Option<String>,
+    #[schema(format = Date)]
     pub as_of: String,
     pub ledger_index: u64,
     pub records: Vec<RecordView>,
@@ -125,6 +133,21 @@ impl App {
 }
 
 pub use xinyong_store::AccessEntry as AccessLogEntry;
+
+/// Where a record stands (the `status` of a [`RecordView`], stored as text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    Active,
+    /// Revoked (撤销): kept, with its revocation in the ledger.
+    Revoked,
+}
+
+/// Who read a subject's non-public data, newest first, as the API answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccessLog {
+    pub entries: Vec<AccessEntry>,
+}
 
 /// The view and the non-public records it shows (for the access log).
 fn subject_view(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Nature of an item (信息性质).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Nature {
     Positive,
@@ -17,6 +18,7 @@ pub enum Nature {
 
 /// Seriousness tier of negative information (失信程度), as Order 36 (2025) names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// 轻微
@@ -43,6 +45,7 @@ impl Tier {
 
 /// Who may see an item (公开属性).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Disclosure {
     /// 社会公开
@@ -57,6 +60,7 @@ pub enum Disclosure {
 
 /// Value type of a field; the validation each type implies lives in `record`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     Text,
@@ -79,6 +83,7 @@ pub enum FieldType {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
     /// Chinese column name as departments' files carry it.
@@ -102,6 +107,7 @@ pub struct FieldDef {
 
 /// What a registration item projects onto the subject.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubjectProjection {
     #[serde(default)]
@@ -117,6 +123,7 @@ pub struct SubjectProjection {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub code: String,

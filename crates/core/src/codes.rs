@@ -116,6 +116,7 @@ fn org_check_char(body: &[u8]) -> Option<u8> {
 
 /// The kind of subject a code names (positions 1–2 of a USCC; a resident ID is a person).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     /// 机关

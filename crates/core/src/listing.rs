@@ -16,6 +16,7 @@ use crate::record::date_string;
 
 /// Where a listing stands in its procedure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ListingStatus {
     /// Notice given, no decision yet (告知/异议期).
@@ -47,6 +48,7 @@ impl ListingStatus {
 
 /// Why a listing ends before its term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RemovalKind {
     /// 提前移出: the subject applied after the minimum period and qualifies.
@@ -79,6 +81,7 @@ impl RemovalKind {
 
 /// A person listed with the entity (法定代表人、主要负责人、实际控制人).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponsiblePerson {
     /// `legal_representative`, `principal` or `actual_controller`.
@@ -93,8 +96,10 @@ pub const PERSON_ROLES: &[&str] = &["legal_representative", "principal", "actual
 
 /// The subject's objection during the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Objection {
     #[serde(serialize_with = "ser_date", deserialize_with = "de_date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
     pub text: String,
 }

@@ -31,6 +31,7 @@ static BUNDLED: LazyLock<ListRules> = LazyLock::new(|| match ListRules::from_tom
 
 /// Whether a list (and a measure) punishes or rewards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ListKind {
     Punishment,
@@ -40,6 +41,7 @@ pub enum ListKind {
 /// What a measure does to the matter, ordered by strength (weakest first): the
 /// rewards, then the punishments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// 绿色通道 / 容缺受理
@@ -77,6 +79,7 @@ impl Effect {
 /// The answer of a check: the strongest effect among the applicable measures
 /// (prohibit > restrict, including heightened scrutiny > reward > clear).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Clear,
@@ -142,6 +145,7 @@ fn serialize_period_opt<S: Serializer>(p: &Option<Period>, s: S) -> Result<S::Ok
 
 /// A field a listing decision must state (e.g. 事由 / grounds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentField {
     pub code: String,
@@ -151,6 +155,7 @@ pub struct DocumentField {
 
 /// A kind of credit list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListType {
     pub code: String,
     pub name_zh: String,
@@ -162,9 +167,12 @@ pub struct ListType {
     pub requires_notice: bool,
     /// Working days the subject has to object after prior notice (0: no window).
     pub objection_working_days: u32,
+    /// A period (`1 year`, `3 years`, `6 months` …), `life` or `until_removed`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub default_term: Term,
     /// When early removal (提前移出) may first be applied for, counted from the start.
     #[serde(serialize_with = "serialize_period_opt")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub early_removal_after: Option<Period>,
     /// Whether responsible persons (法定代表人、主要负责人等) may be listed with the entity.
     pub responsible_persons: bool,
@@ -189,6 +197,7 @@ impl ListType {
 
 /// One entry of the measures list (措施清单).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Measure {
     pub id: String,

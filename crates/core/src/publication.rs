@@ -633,20 +633,25 @@ fn tier_from_fields(item: &Item, fields: &BTreeMap<String, String>) -> Option<Ti
 
 /// What the public may see of a record on `as_of`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Publicity {
     /// Public on `as_of`.
     pub public: bool,
     #[serde(serialize_with = "ser_opt_date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub public_from: Option<Date>,
     /// Last public day (after revocation or repair, the day before); `None` = no end.
     #[serde(serialize_with = "ser_opt_date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub public_until: Option<Date>,
     /// First day a repair application may be filed; `None` = not repairable / not applicable.
     #[serde(serialize_with = "ser_opt_date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub repair_from: Option<Date>,
     /// Day by which the record must be published (双公示); `None` when not due or
     /// the working-day calendar does not cover the dates.
     #[serde(serialize_with = "ser_opt_date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub publish_due: Option<Date>,
     /// Rule set id that decided, e.g. "ndrc-order-36-2025".
     pub rule: String,

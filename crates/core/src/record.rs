@@ -12,6 +12,7 @@ use crate::codes::{CodeError, ResidentId, SubjectCode, SubjectKind, Uscc, fullwi
 
 /// One refused field (or the row as a whole when `field` is empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub rule: String,

@@ -151,11 +151,13 @@ pub struct SubjectDoc {
 
 /// One search result.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     pub code: String,
     pub display_code: String,
     pub name: String,
     pub former_names: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = xinyong_core::SubjectKind))]
     pub kind: String,
     /// The subject matched through a former name only.
     pub matched_former_name: bool,
@@ -164,6 +166,7 @@ pub struct Hit {
 
 /// One page of results.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchPage {
     pub query: String,
     /// Number of matching subjects (all pages).

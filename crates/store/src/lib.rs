@@ -133,6 +133,7 @@ pub enum Entry {
 
 /// What happened to one entry of a batch, in input order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Accepted { record_id: i64, ledger_index: u64 },
@@ -199,6 +200,7 @@ pub struct EventRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuarantineRow {
     pub id: i64,
     pub subject_hint: Option<String>,
@@ -226,6 +228,7 @@ pub struct QuarantineFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub subjects: u64,
     pub records: u64,
@@ -235,11 +238,13 @@ pub struct Counts {
 
 /// A person or machine client that may sign in or call the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: i64,
     pub username: String,
     pub display_name: String,
     /// `admin` (credit centre), `officer` (a department's) or `subject` (an entity's own).
+    #[cfg_attr(feature = "openapi", schema(value_type = xinyong_core::roles::AccountRole))]
     pub role: String,
     /// The providing department an officer is bound to.
     pub provider: Option<String>,
@@ -272,6 +277,7 @@ pub struct Session {
 
 /// One read of non-public data: who, which subject, why, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessEntry {
     pub subject_code: String,
     pub account_id: i64,
@@ -297,6 +303,7 @@ pub struct ListingFilter {
 
 /// A measure the department did not apply, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotApplied {
     pub id: String,
     pub reason: String,
@@ -304,6 +311,7 @@ pub struct NotApplied {
 
 /// What the department did after a check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Feedback {
     pub at_ms: i64,
     pub account_id: i64,
@@ -314,6 +322,7 @@ pub struct Feedback {
 
 /// One check before acting (逢办必查) as answered, with the feedback once given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckRow {
     pub id: String,
     pub at_ms: i64,
@@ -322,7 +331,9 @@ pub struct CheckRow {
     pub matter: String,
     pub purpose: String,
     pub subject_code: String,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub as_of: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = xinyong_core::lists::Verdict))]
     pub verdict: String,
     pub measures: Vec<String>,
     pub listings: Vec<i64>,
@@ -332,6 +343,7 @@ pub struct CheckRow {
 
 /// Per-department figures of checks and feedback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentStats {
     pub department: String,
     pub checks: u64,

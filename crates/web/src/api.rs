@@ -6,14 +6,19 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
-use xinyong_app::accounts::NewAccountRequest;
-use xinyong_app::intake::RecordBatch;
-use xinyong_app::quarantine::QuarantineQuery;
+use xinyong_app::accounts::{AccountList, CreatedAccount, NewAccountRequest};
+use xinyong_app::intake::{BatchResult, RecordBatch};
+use xinyong_app::ledger::{ConsistencyProof, HeadAnswer, InclusionProof};
+use xinyong_app::quarantine::{QuarantinePage, QuarantineQuery, Resubmitted};
+use xinyong_app::subjects::SearchPage;
+use xinyong_app::view::{AccessLog, SubjectView};
+use xinyong_core::Item;
 
 use crate::auth::Caller;
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::{ApiError, Shared, blocking};
 
 #[derive(OpenApi)]
@@ -46,11 +51,40 @@ use crate::{ApiError, Shared, blocking};
         crate::lists_api::post_decision,
         crate::lists_api::post_removal
     ),
-    components(schemas(RecordBatch, Resubmission, NewAccountRequest, xinyong_app::checks::CheckRequest,
+    components(schemas(
+        // requests
+        RecordBatch, Resubmission, NewAccountRequest, xinyong_app::checks::CheckRequest,
         xinyong_app::checks::BatchCheckRequest, xinyong_app::checks::FeedbackRequest,
         xinyong_app::listings::ListingRequest, xinyong_app::listings::DecisionRequest,
-        xinyong_app::listings::ObjectionRequest, xinyong_app::listings::RemovalRequest)),
-    modifiers(&BearerAuth)
+        xinyong_app::listings::ObjectionRequest, xinyong_app::listings::RemovalRequest,
+        // answers
+        ErrorBody, ErrorDetail,
+        SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
+        SearchPage, xinyong_app::subjects::Hit,
+        BatchResult, xinyong_app::intake::RowResult, xinyong_app::quarantine::Outcome,
+        QuarantinePage, xinyong_app::quarantine::QuarantineRow, xinyong_app::quarantine::QuarantineStatus, Resubmitted,
+        HeadAnswer, InclusionProof, ConsistencyProof,
+        xinyong_app::ledger::schema::SignedHead, xinyong_app::ledger::schema::TreeHead,
+        CatalogAnswer, Item, xinyong_core::catalog::FieldDef, xinyong_core::catalog::SubjectProjection,
+        AccountList, CreatedAccount, xinyong_app::accounts::Account, AccessLog, xinyong_app::view::AccessLogEntry,
+        xinyong_app::checks::CheckResult, xinyong_app::checks::SubjectBrief, xinyong_app::checks::ListHit,
+        xinyong_app::checks::MeasureHit, xinyong_app::checks::BatchCheckResult, xinyong_app::checks::BatchItem,
+        xinyong_app::checks::RowError, xinyong_app::checks::CheckEntry, xinyong_app::checks::CheckRow,
+        xinyong_app::checks::Feedback, xinyong_app::checks::NotApplied, xinyong_app::checks::CheckStats,
+        xinyong_app::checks::DepartmentFigures, xinyong_app::checks::DepartmentStats,
+        xinyong_app::checks::ChecksOfSubject, xinyong_app::checks::CheckOfSubject,
+        xinyong_app::listings::ListsPage, xinyong_app::listings::ListingView, xinyong_app::listings::ListingAnswer,
+        xinyong_app::listings::StepAnswer, xinyong_app::listings::MeasuresAnswer,
+        xinyong_app::listings::ResponsiblePerson, xinyong_core::listing::Objection,
+        xinyong_core::lists::ListType, xinyong_core::lists::DocumentField, xinyong_core::lists::Measure,
+        // vocabularies
+        xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
+        xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,
+        xinyong_core::roles::AccountRole, xinyong_core::catalog::Disclosure, xinyong_core::catalog::Tier,
+        xinyong_core::catalog::Nature, xinyong_core::catalog::FieldType,
+        xinyong_core::publication::Publicity, xinyong_core::record::FieldError,
+    )),
+    modifiers(&BearerAuth, &StoredVocabularies, &ErrorAnswers)
 )]
 pub struct ApiDoc;
 
@@ -61,6 +95,66 @@ impl utoipa::Modify for BearerAuth {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Fields the store keeps as text but that take a fixed set of values: named by their
+/// vocabulary in the document (the store's types cannot name the app's).
+struct StoredVocabularies;
+
+impl utoipa::Modify for StoredVocabularies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr, schema::Schema};
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (schema, field, vocabulary) in [("QuarantineRow", "status", "QuarantineStatus")] {
+            if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(schema)
+                && let Some(p) = o.properties.get_mut(field)
+            {
+                *p = RefOr::Ref(Ref::from_schema_name(vocabulary));
+            }
+        }
+    }
+}
+
+/// Every error answer has the body `{"error": {"code", "message"}}` ([`ErrorBody`]) and a
+/// description of what the status means here.
+struct ErrorAnswers;
+
+impl utoipa::Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(r) = response else { continue };
+                    if !status.starts_with('4') && !status.starts_with('5') {
+                        continue;
+                    }
+                    if r.description.is_empty() {
+                        r.description = error_description(status).to_string();
+                    }
+                    if r.content.is_empty() {
+                        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+                        r.content.insert("application/json".to_string(), content);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn error_description(status: &str) -> &'static str {
+    match status {
+        "400" => "malformed request (`bad_request`)",
+        "401" => "authentication required, or an invalid token (`unauthorized`)",
+        "403" => "this caller may not do this (`forbidden`)",
+        "404" => "not found (`not_found`)",
+        "409" => "someone acted first (`conflict`)",
+        "422" => "refused: the code names the rule (`invalid_code`, `refused` …)",
+        "429" => "too many anonymous requests (`rate_limited`)",
+        "503" => "busy: retry shortly (`overloaded`)",
+        _ => "error",
     }
 }
 
@@ -80,28 +174,27 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/subjects/{code}/access-log", get(access_log))
 }
 
-/// Renders any answer as JSON.
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<Json<Value>, ApiError> {
+/// Renders an answer through a `serde_json::Value` (keys sorted, `f32` widened to `f64`).
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Json<Value>, ApiError> {
     serde_json::to_value(v).map(Json).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// Accounts (administrators only).
-#[utoipa::path(get, path = "/api/v1/accounts", security(("bearer" = [])), responses((status = 200, body = Object), (status = 401), (status = 403)))]
-async fn list_accounts(State(state): State<Shared>, caller: Caller) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/accounts", security(("bearer" = [])), responses((status = 200, body = AccountList), (status = 401), (status = 403)))]
+async fn list_accounts(State(state): State<Shared>, caller: Caller) -> Result<Json<AccountList>, ApiError> {
     let accounts = blocking(&state, move |app| app.accounts(&caller)).await?;
-    Ok(Json(json!({ "accounts": accounts })))
+    Ok(Json(AccountList { accounts }))
 }
 
 /// Create an account (administrators only); the token is shown once and stored hashed.
 #[utoipa::path(post, path = "/api/v1/accounts", request_body = NewAccountRequest, security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 401), (status = 403), (status = 409), (status = 422)))]
+    responses((status = 200, body = CreatedAccount), (status = 401), (status = 403), (status = 409), (status = 422)))]
 async fn create_account(
     State(state): State<Shared>,
     caller: Caller,
     Json(req): Json<NewAccountRequest>,
-) -> Result<Json<Value>, ApiError> {
-    let created = blocking(&state, move |app| app.create_account(&caller, &req)).await?;
-    to_json(&created)
+) -> Result<Json<CreatedAccount>, ApiError> {
+    Ok(Json(blocking(&state, move |app| app.create_account(&caller, &req)).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -112,16 +205,16 @@ pub struct AccessLogQuery {
 /// Who read this subject's non-public data, why and when (the subject's own account and
 /// administrators).
 #[utoipa::path(get, path = "/api/v1/subjects/{code}/access-log", params(("code" = String, Path), AccessLogQuery), security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 401), (status = 403), (status = 422)))]
+    responses((status = 200, body = AccessLog), (status = 401), (status = 403), (status = 422)))]
 async fn access_log(
     State(state): State<Shared>,
     caller: Caller,
     Path(code): Path<String>,
     Query(q): Query<AccessLogQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccessLog>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     let entries = blocking(&state, move |app| app.access_log(&caller, &code, limit)).await?;
-    Ok(Json(json!({ "entries": entries })))
+    Ok(Json(AccessLog { entries }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -134,19 +227,20 @@ pub struct SubjectQuery {
 
 /// A subject and its records as the caller may see them.
 #[utoipa::path(get, path = "/api/v1/subjects/{code}", params(("code" = String, Path, description = "USCC or resident ID"), SubjectQuery),
-    responses((status = 200, description = "subject and records (publication windows applied)", body = Object),
-              (status = 404, description = "unknown subject"), (status = 422, description = "invalid code: the failed rule")))]
+    responses((status = 200, description = "subject and records (publication windows applied)", body = SubjectView),
+              (status = 400, description = "as_of is not a date"), (status = 401), (status = 404, description = "unknown subject"),
+              (status = 422, description = "invalid code: the failed rule"), (status = 429),
+              (status = 503, description = "busy logging a read of non-public data: retry shortly")))]
 async fn get_subject(
     State(state): State<Shared>,
     caller: Caller,
     Path(code): Path<String>,
     Query(q): Query<SubjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SubjectView>, ApiError> {
     let code = xinyong_app::parse_code(&code)?;
     let as_of = xinyong_app::day_or_today(q.as_of.as_deref())?;
     let view = blocking(&state, move |app| app.subject(&caller, &code, as_of, q.purpose)).await?;
-    let view = view.ok_or_else(|| ApiError::not_found("没有该主体 / no such subject"))?;
-    to_json(&view)
+    Ok(Json(view.ok_or_else(|| ApiError::not_found("没有该主体 / no such subject"))?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -160,38 +254,39 @@ pub struct SearchQuery {
 }
 
 /// Search subjects by name, former name, pinyin initials or code prefix.
-#[utoipa::path(get, path = "/api/v1/subjects", params(SearchQuery), responses((status = 200, description = "ranked page of subjects", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/subjects", params(SearchQuery),
+    responses((status = 200, description = "ranked page of subjects", body = SearchPage), (status = 401), (status = 429)))]
 async fn search_subjects(
     State(state): State<Shared>,
     _caller: Caller,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    to_json(&state.app.search(&q.q, q.offset, q.limit.unwrap_or(20))?)
+    // through a Value, as before: scores keep their f64 digits on the wire
+    to_json::<SearchPage>(&state.app.search(&q.q, q.offset, q.limit.unwrap_or(20))?)
 }
 
 /// Intake of a batch by a department: same validation, quarantine and idempotency as `xinyong import`.
 #[utoipa::path(post, path = "/api/v1/records", request_body = RecordBatch, security(("bearer" = [])),
-    responses((status = 200, description = "each row's outcome", body = Object), (status = 401), (status = 403), (status = 422)))]
+    responses((status = 200, description = "each row's outcome", body = BatchResult), (status = 401), (status = 403), (status = 422)))]
 async fn post_records(
     State(state): State<Shared>,
     caller: Caller,
     Json(batch): Json<RecordBatch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BatchResult>, ApiError> {
     caller.require()?;
-    let result = blocking(&state, move |app| app.ingest(&caller, &batch, "api")).await?;
-    to_json(&result)
+    Ok(Json(blocking(&state, move |app| app.ingest(&caller, &batch, "api")).await?))
 }
 
 /// Rows refused at intake: an officer sees their department's, an administrator all.
 #[utoipa::path(get, path = "/api/v1/quarantine", params(QuarantineQuery), security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 401)))]
+    responses((status = 200, body = QuarantinePage), (status = 401)))]
 async fn list_quarantine(
     State(state): State<Shared>,
     caller: Caller,
     Query(q): Query<QuarantineQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let rows = blocking(&state, move |app| app.quarantine(&caller, &q)).await?;
-    Ok(Json(json!({ "entries": rows })))
+) -> Result<Json<QuarantinePage>, ApiError> {
+    let entries = blocking(&state, move |app| app.quarantine(&caller, &q)).await?;
+    Ok(Json(QuarantinePage { entries }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -202,32 +297,33 @@ pub struct Resubmission {
 
 /// Resubmit a corrected quarantined row.
 #[utoipa::path(post, path = "/api/v1/quarantine/{id}/resubmit", request_body = Resubmission, params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "accepted, or still quarantined with reasons", body = Object), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, description = "accepted, or still quarantined with reasons", body = Resubmitted), (status = 401), (status = 403), (status = 404)))]
 async fn resubmit_quarantine(
     State(state): State<Shared>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<Resubmission>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Resubmitted>, ApiError> {
     caller.require()?;
-    let out = blocking(&state, move |app| app.resubmit(&caller, id, &body.set)).await?;
-    to_json(&out)
+    Ok(Json(blocking(&state, move |app| app.resubmit(&caller, id, &body.set)).await?))
 }
 
 /// The latest signed tree head and the key that verifies it.
-#[utoipa::path(get, path = "/api/v1/ledger/head", responses((status = 200, body = Object)))]
-async fn ledger_head(State(state): State<Shared>, _caller: Caller) -> Result<Json<Value>, ApiError> {
-    to_json(&blocking(&state, |app| app.ledger_head()).await?)
+#[utoipa::path(get, path = "/api/v1/ledger/head", responses((status = 200, body = HeadAnswer), (status = 401), (status = 429)))]
+async fn ledger_head(State(state): State<Shared>, _caller: Caller) -> Result<Json<HeadAnswer>, ApiError> {
+    Ok(Json(blocking(&state, |app| app.ledger_head()).await?))
 }
 
-/// Inclusion proof of event `index` in the latest signed tree (RFC 6962).
-#[utoipa::path(get, path = "/api/v1/ledger/proof/{index}", params(("index" = u64, Path)), responses((status = 200, body = Object), (status = 422)))]
+/// Inclusion proof of event `index` in the latest signed tree (RFC 6962). The event
+/// itself is included for accounts only.
+#[utoipa::path(get, path = "/api/v1/ledger/proof/{index}", params(("index" = u64, Path)),
+    responses((status = 200, body = InclusionProof), (status = 401), (status = 422), (status = 429)))]
 async fn ledger_proof(
     State(state): State<Shared>,
     caller: Caller,
     Path(index): Path<u64>,
-) -> Result<Json<Value>, ApiError> {
-    to_json(&blocking(&state, move |app| app.ledger_proof(&caller, index)).await?)
+) -> Result<Json<InclusionProof>, ApiError> {
+    Ok(Json(blocking(&state, move |app| app.ledger_proof(&caller, index)).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -237,18 +333,26 @@ pub struct ConsistencyQuery {
 }
 
 /// Consistency proof between two tree sizes.
-#[utoipa::path(get, path = "/api/v1/ledger/consistency", params(ConsistencyQuery), responses((status = 200, body = Object), (status = 422)))]
+#[utoipa::path(get, path = "/api/v1/ledger/consistency", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 401), (status = 422), (status = 429)))]
 async fn ledger_consistency(
     State(state): State<Shared>,
     _caller: Caller,
     Query(q): Query<ConsistencyQuery>,
-) -> Result<Json<Value>, ApiError> {
-    to_json(&blocking(&state, move |app| app.ledger_consistency(q.from, q.to)).await?)
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    Ok(Json(blocking(&state, move |app| app.ledger_consistency(q.from, q.to)).await?))
+}
+
+/// The catalog items, as the API answers them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogAnswer<'a> {
+    pub items: Vec<&'a Item>,
 }
 
 /// The catalog: what is collected, its fields and disclosure level.
-#[utoipa::path(get, path = "/api/v1/catalog", responses((status = 200, body = Object)))]
-async fn catalog(State(state): State<Shared>) -> Result<Json<Value>, ApiError> {
-    let items: Vec<&xinyong_core::Item> = state.app.catalog().items().collect();
-    Ok(Json(json!({ "items": items })))
+#[utoipa::path(get, path = "/api/v1/catalog", responses((status = 200, body = CatalogAnswer)))]
+async fn catalog(State(state): State<Shared>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // rendered while the catalog is borrowed: no copy of the items
+    Json(CatalogAnswer { items: state.app.catalog().items().collect() }).into_response()
 }

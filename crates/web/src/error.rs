@@ -59,9 +59,25 @@ impl From<xinyong_app::AppError> for ApiError {
     }
 }
 
+/// The body of every error answer of the API.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`invalid_code`, `forbidden`, `refused`, `not_found`,
+    /// `conflict` …): never renamed, only added.
+    #[schema(value_type = String)]
+    pub code: &'static str,
+    /// For people: "中文 / English".
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         (self.status, axum::Json(body)).into_response()
     }
 }

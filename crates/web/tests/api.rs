@@ -29,6 +29,12 @@ fn account(app: &App, username: &str, role: &str, provider: Option<&str>) -> Str
 }
 
 async fn start() -> Server {
+    start_on(xinyong_app::today_shanghai()).await
+}
+
+/// A server over data generated up to `latest_date` (a fixed day makes the data the
+/// same on every run).
+async fn start_on(latest_date: time::Date) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let opts = GenOptions {
@@ -38,7 +44,7 @@ async fn start() -> Server {
         dirty_percent: 3,
         format: GenFormat::Mixed,
         encoding: GenEncoding::Utf8,
-        latest_date: xinyong_app::today_shanghai(),
+        latest_date,
     };
     let (app, manifest) = common::load(dir.path(), &opts, PROVIDER);
     let admin = account(&app, "admin", "admin", None);
@@ -931,4 +937,373 @@ async fn reads_and_checks_answer_while_the_appender_is_held() {
     assert!(reads_took < held / 2, "60 reads took {reads_took:?} while the appender was held");
     assert!(slowest < std::time::Duration::from_secs(1), "slowest round {slowest:?}");
     writer.join().unwrap().unwrap();
+}
+
+// ---- the typed API: the OpenAPI document and one answer per endpoint, as snapshots ----
+
+/// Fields whose values change from run to run (ids drawn at random, times, hashes,
+/// signatures, secrets): replaced by a placeholder naming the field; `null` stays `null`.
+const VOLATILE: &[&str] = &[
+    "check_id",
+    "at_ms",
+    "created_ms",
+    "resolved_ms",
+    "timestamp_ms",
+    "root",
+    "from_root",
+    "to_root",
+    "leaf_hash",
+    "checkpoint",
+    "verifier_key",
+    "token",
+    "batch",
+    "score",
+];
+
+/// The answer with its volatile values replaced (see [`VOLATILE`]); check ids (`chk_…`)
+/// and the hashes of a proof path are replaced wherever they appear.
+fn normalised(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let x = match (k.as_str(), x) {
+                        (_, Value::Null) => Value::Null,
+                        ("proof", Value::Array(path)) => {
+                            Value::Array(path.iter().map(|_| Value::String("[hash]".into())).collect())
+                        }
+                        (k, _) if VOLATILE.contains(&k) => Value::String(format!("[{k}]")),
+                        _ => normalised(x),
+                    };
+                    (k.clone(), x)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(normalised).collect()),
+        Value::String(t) if t.starts_with("chk_") => Value::String("[check_id]".into()),
+        other => other.clone(),
+    }
+}
+
+/// The schema `s` points to (following `$ref` into the document's components).
+fn resolved<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    match s.get("$ref").and_then(Value::as_str) {
+        Some(r) => resolved(doc, &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")]),
+        None => s,
+    }
+}
+
+/// The property names `s` describes for the object `v`; `None` when any name goes
+/// (a map, or a free-form object).
+fn described(doc: &Value, s: &Value, v: &Value) -> Option<std::collections::BTreeSet<String>> {
+    let s = resolved(doc, s);
+    if let Some(all) = s["allOf"].as_array() {
+        let mut names = std::collections::BTreeSet::new();
+        for branch in all {
+            names.extend(described(doc, branch, v)?);
+        }
+        return Some(names);
+    }
+    if let Some(any) = s["oneOf"].as_array().or(s["anyOf"].as_array()) {
+        let branch = any.iter().find(|b| {
+            let mut errors = Vec::new();
+            conform(doc, b, v, "", false, false, &mut errors);
+            errors.is_empty()
+        })?;
+        return described(doc, branch, v);
+    }
+    match s.get("additionalProperties") {
+        Some(Value::Bool(false)) | None => {}
+        Some(_) => return None,
+    }
+    match s["properties"].as_object() {
+        Some(p) => Some(p.keys().cloned().collect()),
+        None if s.get("type").is_none() || s["type"] == "object" && s.get("additionalProperties").is_none() => None,
+        None => Some(Default::default()),
+    }
+}
+
+fn type_fits(t: &str, v: &Value) -> bool {
+    match t {
+        "null" => v.is_null(),
+        "boolean" => v.is_boolean(),
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "number" => v.is_number(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "string" => v.is_string(),
+        _ => false,
+    }
+}
+
+/// Checks `v` against the schema `s` of the document: types, enums, required and
+/// described properties. With `strict`, a property no schema describes is an error
+/// (every field of an answer must be in the document); `here` says whether `s` is the
+/// whole schema of `v` (not one branch of a composition), where that is judged.
+fn conform(doc: &Value, s: &Value, v: &Value, at: &str, strict: bool, here: bool, errors: &mut Vec<String>) {
+    let s = resolved(doc, s);
+    if let Some(all) = s["allOf"].as_array() {
+        for branch in all {
+            conform(doc, branch, v, at, strict, false, errors);
+        }
+    }
+    if let Some(any) = s["oneOf"].as_array().or(s["anyOf"].as_array()) {
+        let fits = |b: &&Value| {
+            let mut e = Vec::new();
+            conform(doc, b, v, at, false, false, &mut e);
+            e.is_empty()
+        };
+        match any.iter().find(fits) {
+            Some(branch) => conform(doc, branch, v, at, strict, false, errors),
+            None => errors.push(format!("{at}: {v} matches no branch of {s}")),
+        }
+    }
+    match &s["type"] {
+        Value::String(t) if !type_fits(t, v) => errors.push(format!("{at}: {v} is not {t}")),
+        Value::Array(ts) if !ts.iter().any(|t| type_fits(t.as_str().unwrap_or(""), v)) => {
+            errors.push(format!("{at}: {v} is none of {ts:?}"))
+        }
+        _ => {}
+    }
+    if let Some(values) = s["enum"].as_array()
+        && !values.contains(v)
+    {
+        errors.push(format!("{at}: {v} is not one of {values:?}"));
+    }
+    if let (Some(items), Some(a)) = (s.get("items"), v.as_array()) {
+        for (i, x) in a.iter().enumerate() {
+            conform(doc, items, x, &format!("{at}[{i}]"), strict, true, errors);
+        }
+    }
+    let Some(o) = v.as_object() else { return };
+    for r in s["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        if !o.contains_key(r) {
+            errors.push(format!("{at}: required field {r} missing"));
+        }
+    }
+    let properties = s["properties"].as_object();
+    for (k, x) in o {
+        let at = format!("{at}.{k}");
+        match (properties.and_then(|p| p.get(k)), s.get("additionalProperties")) {
+            (Some(p), _) => conform(doc, p, x, &at, strict, true, errors),
+            (None, Some(extra)) if extra.is_object() => conform(doc, extra, x, &at, strict, true, errors),
+            _ => {}
+        }
+    }
+    if strict
+        && here
+        && let Some(names) = described(doc, s, v)
+    {
+        for k in o.keys().filter(|k| !names.contains(*k)) {
+            errors.push(format!("{at}: field {k} is not in the schema"));
+        }
+    }
+}
+
+/// The schema check itself finds what it must: a wrong type, a missing field, a field
+/// the schema does not name (also inside a nullable reference, an array and a
+/// composition), a value outside an enum.
+#[test]
+fn the_schema_check_finds_departures() {
+    let doc = json!({"components": {"schemas": {
+        "A": {"type": "object", "required": ["x"], "properties": {
+            "x": {"type": "integer"},
+            "y": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/B"}]},
+            "list": {"type": "array", "items": {"$ref": "#/components/schemas/B"}},
+            "map": {"type": "object", "additionalProperties": {"type": "string"}},
+            "e": {"type": "string", "enum": ["open", "resolved"]}}},
+        "B": {"type": "object", "required": ["z"], "properties": {"z": {"type": "string"}}},
+        "C": {"allOf": [{"$ref": "#/components/schemas/B"}, {"type": "object", "properties": {"w": {"type": "boolean"}}}]}
+    }}});
+    let a = json!({"$ref": "#/components/schemas/A"});
+    let c = json!({"$ref": "#/components/schemas/C"});
+    let errors = |schema: &Value, v: Value| {
+        let mut e = Vec::new();
+        conform(&doc, schema, &v, "$", true, true, &mut e);
+        e
+    };
+    assert_eq!(
+        errors(&a, json!({"x": 1, "y": null, "list": [{"z": "a"}], "map": {"k": "v"}, "e": "open"})),
+        Vec::<String>::new()
+    );
+    assert_eq!(errors(&c, json!({"z": "a", "w": true})), Vec::<String>::new());
+    for (schema, wrong) in [
+        (&a, json!({"x": "1"})),
+        (&a, json!({"y": null})),
+        (&a, json!({"x": 1, "extra": 1})),
+        (&a, json!({"x": 1, "y": {"z": "a", "extra": 1}})),
+        (&a, json!({"x": 1, "y": {"z": 1}})),
+        (&a, json!({"x": 1, "list": [{"z": "a"}, {"q": 1}]})),
+        (&a, json!({"x": 1, "map": {"k": 1}})),
+        (&a, json!({"x": 1, "e": "closed"})),
+        (&c, json!({"z": "a", "w": true, "extra": 1})),
+        (&c, json!({"w": true})),
+    ] {
+        assert!(!errors(schema, wrong.clone()).is_empty(), "{wrong} passed {schema}");
+    }
+}
+
+/// Calls `method path` (documented as `template`), expects `status`, checks the answer
+/// against the schema the document gives for that status, and returns it.
+#[allow(clippy::too_many_arguments)]
+async fn documented(
+    s: &Server,
+    doc: &Value,
+    method: &str,
+    template: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    status: u16,
+) -> Value {
+    let (st, v) = match method {
+        "get" => get(s, path, token).await,
+        _ => post(s, path, token, body.unwrap_or(Value::Null)).await,
+    };
+    assert_eq!(st.as_u16(), status, "{method} {path}: {v}");
+    let schema =
+        &doc["paths"][template][method]["responses"][status.to_string()]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{method} {template} documents no schema for {status}");
+    let mut errors = Vec::new();
+    conform(doc, schema, &v, "$", true, true, &mut errors);
+    assert!(errors.is_empty(), "{method} {path} ({status}) departs from its schema:\n{}", errors.join("\n"));
+    v
+}
+
+/// The OpenAPI document as a snapshot, and one answer of every endpoint, each checked
+/// against the schema the document declares for it and kept as a snapshot (volatile
+/// values replaced). The data is generated for a fixed day and every request names its
+/// days, so the snapshots are the same on every run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_answers_match_the_document_and_their_snapshots() {
+    let s = start_on(time::macros::date!(2025 - 06 - 30)).await;
+    let (st, doc) = get(&s, "/api/v1/openapi.json", None).await;
+    assert_eq!(st, StatusCode::OK);
+    insta::assert_json_snapshot!("openapi", doc);
+    // every operation declares a schema for its answer and for its errors
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                assert!(r["content"]["application/json"]["schema"].is_object(), "{method} {path} {status}: no schema");
+            }
+        }
+    }
+    let (admin, officer, doc) = (s.admin.as_str(), s.officer.as_str(), &doc);
+    macro_rules! snap {
+        ($name:literal, $method:literal, $template:literal, $path:expr, $token:expr, $body:expr, $status:literal) => {{
+            let v = documented(&s, doc, $method, $template, &$path, $token, $body, $status).await;
+            insta::assert_json_snapshot!($name, normalised(&v));
+            v
+        }};
+    }
+
+    // subjects, search, the catalog
+    let codes = codes_in(&s, "registration", "统一社会信用代码");
+    let [sd, ao, other]: [String; 3] = codes[..3].to_vec().try_into().unwrap();
+    // the penalised subject with the fewest public records, for a short snapshot
+    let mut penalised = String::new();
+    let mut fewest = usize::MAX;
+    for code in codes_in(&s, "admin_penalty", "统一社会信用代码").iter().take(40) {
+        let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2025-06-30"), None).await;
+        let records = v["records"].as_array().unwrap();
+        if records.len() < fewest && records.iter().any(|r| r["item"] == "admin_penalty") {
+            (penalised, fewest) = (code.clone(), records.len());
+        }
+    }
+    let path = format!("/api/v1/subjects/{penalised}?as_of=2025-06-30");
+    let subject = snap!("get_subject", "get", "/api/v1/subjects/{code}", path, None, None, 200);
+    let name = subject["name"].as_str().unwrap();
+    let path = format!("/api/v1/subjects?q={}&limit=1", urlencode(name));
+    snap!("search_subjects", "get", "/api/v1/subjects", path, None, None, 200);
+    let path = "/api/v1/subjects/91110108551385082R";
+    snap!("error_invalid_code", "get", "/api/v1/subjects/{code}", path, None, None, 422);
+    snap!("catalog", "get", "/api/v1/catalog", "/api/v1/catalog", None, None, 200);
+
+    // intake, quarantine, resubmission
+    let new_code = xinyong_core::Uscc::complete("9111010577777777").unwrap();
+    let batch = json!({"item": "honour", "rows": [
+        {"主体名称": "北京新来的科技有限公司", "统一社会信用代码": new_code.as_str(), "荣誉名称": "守合同重信用企业", "荣誉等级": "市级", "授予日期": "2025-05-06", "授予机关": "北京市市场监督管理局", "表彰决定文号": "京市监发〔2025〕88号"},
+        {"主体名称": "坏行", "统一社会信用代码": new_code.as_str(), "荣誉名称": "x", "荣誉等级": "宇宙级", "授予日期": "2025-05-06", "授予机关": "x", "表彰决定文号": "京市监发〔2025〕89号"}
+    ]});
+    let v = snap!("post_records", "post", "/api/v1/records", "/api/v1/records", Some(officer), Some(batch), 200);
+    let quarantined = v["rows"][1]["quarantine_id"].as_i64().unwrap();
+    let path = "/api/v1/quarantine?item=honour&limit=1";
+    snap!("list_quarantine", "get", "/api/v1/quarantine", path, Some(officer), None, 200);
+    let fix = json!({"set": {"荣誉等级": "市级", "表彰决定文号": "京市监发〔2025〕90号"}});
+    let path = format!("/api/v1/quarantine/{quarantined}/resubmit");
+    snap!("resubmit_quarantine", "post", "/api/v1/quarantine/{id}/resubmit", path, Some(officer), Some(fix), 200);
+
+    // accounts and the access log
+    snap!("list_accounts", "get", "/api/v1/accounts", "/api/v1/accounts", Some(admin), None, 200);
+    let new_account = json!({"username": "entity", "role": "subject", "subject_code": sd, "token": true});
+    let v =
+        snap!("create_account", "post", "/api/v1/accounts", "/api/v1/accounts", Some(admin), Some(new_account), 200);
+    let entity = v["token"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/subjects/{penalised}?as_of=2040-01-01&purpose=行政许可审查");
+    let (st, _) = get(&s, &path, Some(officer)).await;
+    assert_eq!(st, StatusCode::OK);
+    let path = format!("/api/v1/subjects/{penalised}/access-log");
+    snap!("access_log", "get", "/api/v1/subjects/{code}/access-log", path, Some(admin), None, 200);
+
+    // the listing procedure
+    let notice = json!({"code": sd, "list_type": "serious_dishonesty", "reason": "拒不履行",
+        "basis": "《严重失信主体名单管理办法》第五条", "notice_date": "2025-03-03"});
+    let v = snap!("post_listing", "post", "/api/v1/listings", "/api/v1/listings", Some(officer), Some(notice), 200);
+    let id = v["listing"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/listings/{id}/objection");
+    let objection = json!({"date": "2025-03-05", "text": "已履行"});
+    snap!("post_objection", "post", "/api/v1/listings/{id}/objection", path, Some(&entity), Some(objection), 200);
+    let mut doc_fields = document("serious_dishonesty");
+    doc_fields["objection_reply"] = json!("经核查，异议不成立");
+    let decision = json!({"decision_date": "2025-03-11", "document": doc_fields});
+    let path = format!("/api/v1/listings/{id}/decision");
+    snap!("post_decision", "post", "/api/v1/listings/{id}/decision", path, Some(officer), Some(decision), 200);
+    let path = format!("/api/v1/listings/{id}");
+    snap!("get_listing", "get", "/api/v1/listings/{id}", path, None, None, 200);
+    let path = "/api/v1/lists?type=serious_dishonesty&as_of=2025-06-01";
+    snap!("public_lists", "get", "/api/v1/lists", path, None, None, 200);
+    snap!("measures", "get", "/api/v1/measures", "/api/v1/measures", None, None, 200);
+    let direct = json!({"code": ao, "list_type": "abnormal_operation", "reason": "未报年报",
+        "basis": "《企业信息公示暂行条例》第十七条",
+        "decision": {"decision_date": "2025-03-03", "document": document("abnormal_operation")}});
+    let (st, v) = post(&s, "/api/v1/listings", Some(officer), direct).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let abnormal = v["listing"]["id"].as_i64().unwrap();
+    let removal = json!({"date": "2025-05-06", "kind": "repair", "reason": "已补报年报"});
+    let path = format!("/api/v1/listings/{abnormal}/removal");
+    snap!("post_removal", "post", "/api/v1/listings/{id}/removal", path, Some(officer), Some(removal), 200);
+
+    // checks, feedback, figures, the subject's view of who checked it
+    let check = json!({"code": sd, "matter": "government_procurement", "purpose": "招标 2025-07", "as_of": "2025-06-01", "proof": true});
+    snap!("post_check", "post", "/api/v1/checks", "/api/v1/checks", Some(officer), Some(check), 200);
+    // the subject's checks are listed newest first: not within the same millisecond
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let batch = json!({"codes": [sd, "bad", other], "matter": "government_procurement", "purpose": "招标 2025-07", "as_of": "2025-06-01"});
+    let v = snap!(
+        "post_check_batch",
+        "post",
+        "/api/v1/checks/batch",
+        "/api/v1/checks/batch",
+        Some(officer),
+        Some(batch),
+        200
+    );
+    let check_id = v["results"][0]["check_id"].as_str().unwrap();
+    let path = format!("/api/v1/checks/{check_id}");
+    snap!("get_check", "get", "/api/v1/checks/{id}", path, Some(officer), None, 200);
+    let feedback =
+        json!({"applied": [], "not_applied": [{"id": "M-SD-01", "reason": "合同已签订"}], "note": "下次招标时执行"});
+    let path = format!("/api/v1/checks/{check_id}/feedback");
+    snap!("post_feedback", "post", "/api/v1/checks/{id}/feedback", path, Some(officer), Some(feedback), 200);
+    snap!("check_stats", "get", "/api/v1/checks/stats", "/api/v1/checks/stats", Some(officer), None, 200);
+    let path = format!("/api/v1/subjects/{sd}/checks");
+    snap!("subject_checks", "get", "/api/v1/subjects/{code}/checks", path, Some(&entity), None, 200);
+
+    // the ledger
+    snap!("ledger_head", "get", "/api/v1/ledger/head", "/api/v1/ledger/head", None, None, 200);
+    let index = subject["records"][0]["ledger_index"].as_u64().unwrap();
+    let path = format!("/api/v1/ledger/proof/{index}");
+    snap!("ledger_proof", "get", "/api/v1/ledger/proof/{index}", path, None, None, 200);
+    let path = "/api/v1/ledger/consistency?from=10";
+    snap!("ledger_consistency", "get", "/api/v1/ledger/consistency", path, None, None, 200);
 }
