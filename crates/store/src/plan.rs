@@ -121,7 +121,8 @@ pub struct PlannedEvent<'a> {
 /// The columns of a subject a batch writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectFields<'a> {
-    pub name: &'a str,
+    pub name: Cow<'a, str>,
+    /// Names the subject had before, oldest first; never its current name.
     pub former_names: Vec<String>,
     pub legal_rep_name: Option<&'a str>,
     pub legal_rep_id: Option<&'a str>,
@@ -356,7 +357,7 @@ impl<'a> Planner<'a, '_> {
                 kind,
                 created_event,
                 fields: SubjectFields {
-                    name: &rec.subject_name,
+                    name: Cow::Borrowed(&rec.subject_name),
                     former_names: Vec::new(),
                     legal_rep_name: None,
                     legal_rep_id: None,
@@ -374,34 +375,50 @@ impl<'a> Planner<'a, '_> {
         at
     }
 
-    /// A registration row's projection onto its subject.
-    fn project(&mut self, at: SubjectAt, code: &'a str, name: &'a str, info: &'a SubjectInfo) {
+    /// A registration row's projection onto its subject. A new name keeps the one it
+    /// replaces: the former names become those the subject had, then the row's own
+    /// list, then the replaced name, each once, and never the current name.
+    fn project(&mut self, at: SubjectAt, code: &'a str, name: &'a str, info: &'a SubjectInfo) -> Result<()> {
         let fields = match at {
             SubjectAt::New(i) => &mut self.plan.new_subjects[i].fields,
             SubjectAt::Stored => {
-                let updates = &mut self.plan.subject_updates;
-                let i = *self.updates_at.entry(code).or_insert_with(|| {
-                    let fields = SubjectFields {
-                        name,
-                        former_names: Vec::new(),
-                        legal_rep_name: None,
-                        legal_rep_id: None,
-                        division: None,
-                        industry: None,
-                    };
-                    updates.push(SubjectUpdate { code, fields });
-                    updates.len() - 1
-                });
-                &mut updates[i].fields
+                let i = match self.updates_at.get(code) {
+                    Some(&i) => i,
+                    None => {
+                        // the subject as stored, before this batch's first row for it
+                        let stored = self.stored.subjects.get(code).and_then(Option::as_ref).ok_or_else(|| {
+                            StoreError::Corrupt(format!("the names of subject {code} were not looked up"))
+                        })?;
+                        let fields = SubjectFields {
+                            name: Cow::Owned(stored.name.clone()),
+                            former_names: stored.former_names.clone(),
+                            legal_rep_name: None,
+                            legal_rep_id: None,
+                            division: None,
+                            industry: None,
+                        };
+                        self.plan.subject_updates.push(SubjectUpdate { code, fields });
+                        self.updates_at.insert(code, self.plan.subject_updates.len() - 1);
+                        self.plan.subject_updates.len() - 1
+                    }
+                };
+                &mut self.plan.subject_updates[i].fields
             }
         };
-        fields.name = name;
-        fields.former_names = info.former_names.clone();
+        let replaced = std::mem::replace(&mut fields.name, Cow::Borrowed(name));
+        let former = &mut fields.former_names;
+        for n in info.former_names.iter().map(String::as_str).chain([replaced.as_ref()]) {
+            if !former.iter().any(|f| f == n) {
+                former.push(n.to_string());
+            }
+        }
+        former.retain(|f| f != name);
         fields.legal_rep_name = info.legal_rep_name.as_deref();
         fields.legal_rep_id = info.legal_rep_id.as_deref();
         // a row without a division keeps the one the subject has
         fields.division = info.division.as_deref().or(fields.division);
         fields.industry = info.industry.as_deref();
+        Ok(())
     }
 
     fn record(&mut self, entry: usize, r: &'a NewRecord) -> Result<Option<Outcome>> {
@@ -409,7 +426,7 @@ impl<'a> Planner<'a, '_> {
         let code = rec.subject.key();
         let at = self.subject(r);
         if let Some(info) = &rec.subject_info {
-            self.project(at, code, &rec.subject_name, info);
+            self.project(at, code, &rec.subject_name, info)?;
         }
         let identity = (r.provider.as_str(), rec.item.as_str(), rec.key.as_str());
         let known = match self.records.get(&identity) {

@@ -302,7 +302,7 @@ fn execute(
             w.write(&[
                 &s.code,
                 &s.kind,
-                &f.name,
+                &f.name.as_ref(),
                 &&*f.former_names_json(),
                 &f.legal_rep_name,
                 &f.legal_rep_id,
@@ -319,7 +319,7 @@ fn execute(
             let f = &u.fields;
             let values = [
                 Some(Cow::Borrowed(u.code)),
-                Some(Cow::Borrowed(f.name)),
+                Some(Cow::Borrowed(f.name.as_ref())),
                 Some(f.former_names_json()),
                 f.legal_rep_name.map(Cow::Borrowed),
                 f.legal_rep_id.map(Cow::Borrowed),

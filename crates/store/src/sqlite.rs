@@ -192,7 +192,7 @@ fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Front
             st.execute(params![
                 s.code,
                 s.kind,
-                f.name,
+                f.name.as_ref(),
                 f.former_names_json(),
                 f.legal_rep_name,
                 f.legal_rep_id,
@@ -211,7 +211,7 @@ fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Front
             let f = &u.fields;
             st.execute(params![
                 u.code,
-                f.name,
+                f.name.as_ref(),
                 f.former_names_json(),
                 f.legal_rep_name,
                 f.legal_rep_id,
