@@ -1,5 +1,8 @@
 //! The conformance suite every back end must pass. Each check takes a fresh, empty
-//! store; back ends call [`run_all`] from their own tests.
+//! store. This crate's tests run each check as its own test per back end
+//! (`conformance::sqlite_memory::<check>`, `conformance::sqlite_file::<check>`,
+//! `conformance::postgres::<check>`), so a failure names its check; [`run_all`] runs
+//! them all on stores from one factory.
 
 use time::macros::date;
 use xinyong_core::Catalog;
@@ -9,22 +12,36 @@ use xinyong_ledger::{LedgerKey, leaf_hash, root_of, verify_inclusion};
 
 use crate::{Entry, NewQuarantine, NewRecord, Outcome, QuarantineFilter, Store};
 
-type Check = fn(&mut dyn Store) -> Result<(), String>;
+pub type Check = fn(&mut dyn Store) -> Result<(), String>;
 
-/// Every check, by name.
-pub const CHECKS: &[(&str, Check)] = &[
-    ("append_creates_subjects_records_and_events", append_creates_subjects_records_and_events),
-    ("reappend_is_duplicate_and_adds_nothing", reappend_is_duplicate_and_adds_nothing),
-    ("changed_content_is_a_correction", changed_content_is_a_correction),
-    ("quarantine_is_kept_listed_and_resolved", quarantine_is_kept_listed_and_resolved),
-    ("registration_projects_onto_subject", registration_projects_onto_subject),
-    ("a_rename_keeps_the_old_name", a_rename_keeps_the_old_name),
-    ("revoke_appends_an_event", revoke_appends_an_event),
-    ("heads_are_signed_and_match_the_leaves", heads_are_signed_and_match_the_leaves),
-    ("accounts_tokens_sessions_and_access_log", accounts_tokens_sessions_and_access_log),
-    ("listing_steps_are_ledger_events_and_guarded", listing_steps_are_ledger_events_and_guarded),
-    ("checks_feedback_and_department_figures", checks_feedback_and_department_figures),
-];
+/// Calls `$m! { $args…, [check, check, …] }` with every check's name: the one list
+/// [`CHECKS`] and the per-check tests are made from.
+macro_rules! with_checks {
+    ($m:ident $(, $arg:ident)*) => {
+        $m! { $($arg,)* [
+            append_creates_subjects_records_and_events,
+            reappend_is_duplicate_and_adds_nothing,
+            changed_content_is_a_correction,
+            quarantine_is_kept_listed_and_resolved,
+            registration_projects_onto_subject,
+            a_rename_keeps_the_old_name,
+            revoke_appends_an_event,
+            heads_are_signed_and_match_the_leaves,
+            accounts_tokens_sessions_and_access_log,
+            listing_steps_are_ledger_events_and_guarded,
+            checks_feedback_and_department_figures,
+        ] }
+    };
+}
+
+macro_rules! check_table {
+    ([$($name:ident),* $(,)?]) => {
+        /// Every check, by name.
+        pub const CHECKS: &[(&str, Check)] = &[$((stringify!($name), $name)),*];
+    };
+}
+
+with_checks!(check_table);
 
 /// Runs every check on a fresh store from `make`; returns the failures.
 pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) -> Vec<String> {
@@ -514,31 +531,75 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
     Ok(())
 }
 
+/// One `#[test]` per check in module `$module`, each calling `$runner(name, check)`.
+#[cfg(test)]
+macro_rules! tests_per_check {
+    ($module:ident, $runner:ident, [$($name:ident),* $(,)?]) => {
+        mod $module {
+            $(
+                #[test]
+                fn $name() {
+                    super::tests::$runner(stringify!($name), super::$name);
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(test)]
+with_checks!(tests_per_check, sqlite_memory, run_sqlite_memory);
+#[cfg(test)]
+with_checks!(tests_per_check, sqlite_file, run_sqlite_file);
+#[cfg(test)]
+with_checks!(tests_per_check, postgres, run_postgres);
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::SqliteStore;
+    use crate::testing::{ScratchSchema, server_or_skip};
 
-    #[test]
-    fn sqlite_in_memory_passes_the_suite() {
-        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
-            Ok(s) => Box::new(s) as Box<dyn Store>,
-            Err(e) => panic!("cannot open SQLite: {e}"),
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
+    fn outcome(name: &str, result: Result<(), String>) {
+        if let Err(e) = result {
+            panic!("conformance check {name} failed: {e}");
+        }
+    }
+
+    pub(super) fn run_sqlite_memory(name: &str, check: Check) {
+        let mut store = SqliteStore::open_in_memory().unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    pub(super) fn run_sqlite_file(name: &str, check: Check) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut store =
+            SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    /// Skipped with a visible line when no server answers (a failure under `CI`).
+    pub(super) fn run_postgres(name: &str, check: Check) {
+        let Some(base) = server_or_skip(&format!("conformance::postgres::{name}")) else { return };
+        let schema = ScratchSchema::new(&base, "conf").unwrap_or_else(|e| panic!("cannot create a schema: {e}"));
+        let mut store = schema.open().unwrap_or_else(|e| panic!("cannot open PostgreSQL: {e}"));
+        outcome(name, check(&mut store));
     }
 
     #[test]
-    fn sqlite_file_passes_the_suite() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
+    fn run_all_runs_every_check_by_name() {
+        let mut made = 0;
         let failures = run_all(&mut || {
-            n += 1;
-            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
+            made += 1;
+            match SqliteStore::open_in_memory() {
                 Ok(s) => Box::new(s) as Box<dyn Store>,
                 Err(e) => panic!("cannot open SQLite: {e}"),
             }
         });
         assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(made, CHECKS.len(), "one fresh store per check");
+        let mut names: Vec<&str> = CHECKS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len(), "check names are unique");
     }
 }

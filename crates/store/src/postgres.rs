@@ -869,21 +869,7 @@ const RECORD_COLUMNS: &str =
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::conformance::run_all;
     use crate::testing::{ScratchSchema, server_or_skip};
-
-    #[test]
-    fn postgres_passes_the_suite() {
-        let Some(base) = server_or_skip("postgres_passes_the_suite") else { return };
-        let mut schemas = Vec::new();
-        let failures = run_all(&mut || {
-            let schema = ScratchSchema::new(&base, "conf").unwrap();
-            let store = schema.open().unwrap();
-            schemas.push(schema);
-            Box::new(store) as Box<dyn Store>
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-    }
 
     #[test]
     fn schema_in_url_is_created_and_migrations_run_once() {
