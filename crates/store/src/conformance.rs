@@ -1,5 +1,8 @@
 //! The conformance suite every back end must pass. Each check takes a fresh, empty
-//! store; back ends call [`run_all`] from their own tests.
+//! store. This crate's tests run each check as its own test per back end
+//! (`conformance::sqlite_memory::<check>`, `conformance::sqlite_file::<check>`,
+//! `conformance::postgres::<check>`), so a failure names its check; [`run_all`] runs
+//! them all on stores from one factory.
 
 use time::macros::date;
 use xinyong_core::Catalog;
@@ -9,21 +12,36 @@ use xinyong_ledger::{LedgerKey, leaf_hash, root_of, verify_inclusion};
 
 use crate::{Entry, NewQuarantine, NewRecord, Outcome, QuarantineFilter, Store};
 
-type Check = fn(&mut dyn Store) -> Result<(), String>;
+pub type Check = fn(&mut dyn Store) -> Result<(), String>;
 
-/// Every check, by name.
-pub const CHECKS: &[(&str, Check)] = &[
-    ("append_creates_subjects_records_and_events", append_creates_subjects_records_and_events),
-    ("reappend_is_duplicate_and_adds_nothing", reappend_is_duplicate_and_adds_nothing),
-    ("changed_content_is_a_correction", changed_content_is_a_correction),
-    ("quarantine_is_kept_listed_and_resolved", quarantine_is_kept_listed_and_resolved),
-    ("registration_projects_onto_subject", registration_projects_onto_subject),
-    ("revoke_appends_an_event", revoke_appends_an_event),
-    ("heads_are_signed_and_match_the_leaves", heads_are_signed_and_match_the_leaves),
-    ("accounts_tokens_sessions_and_access_log", accounts_tokens_sessions_and_access_log),
-    ("listing_steps_are_ledger_events_and_guarded", listing_steps_are_ledger_events_and_guarded),
-    ("checks_feedback_and_department_figures", checks_feedback_and_department_figures),
-];
+/// Calls `$m! { $args…, [check, check, …] }` with every check's name: the one list
+/// [`CHECKS`] and the per-check tests are made from.
+macro_rules! with_checks {
+    ($m:ident $(, $arg:ident)*) => {
+        $m! { $($arg,)* [
+            append_creates_subjects_records_and_events,
+            reappend_is_duplicate_and_adds_nothing,
+            changed_content_is_a_correction,
+            quarantine_is_kept_listed_and_resolved,
+            registration_projects_onto_subject,
+            a_rename_keeps_the_old_name,
+            revoke_appends_an_event,
+            heads_are_signed_and_match_the_leaves,
+            accounts_tokens_sessions_and_access_log,
+            listing_steps_are_ledger_events_and_guarded,
+            checks_feedback_and_department_figures,
+        ] }
+    };
+}
+
+macro_rules! check_table {
+    ([$($name:ident),* $(,)?]) => {
+        /// Every check, by name.
+        pub const CHECKS: &[(&str, Check)] = &[$((stringify!($name), $name)),*];
+    };
+}
+
+with_checks!(check_table);
 
 /// Runs every check on a fresh store from `make`; returns the failures.
 pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) -> Vec<String> {
@@ -204,13 +222,15 @@ fn quarantine_is_kept_listed_and_resolved(s: &mut dyn Store) -> Result<(), Strin
     Ok(())
 }
 
-fn registration_projects_onto_subject(s: &mut dyn Store) -> Result<(), String> {
+/// A valid registration row for `code`: its name, former names (separated by ；) and
+/// legal representative.
+fn registration(code: &str, name: &str, former: &str) -> Result<NewRecord, String> {
     let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
     let item = catalog.item("registration").ok_or("no registration item")?;
     let pairs = [
-        ("统一社会信用代码", A),
-        ("主体名称", "北京新名科技有限公司"),
-        ("曾用名", "北京旧名科技有限公司；北京更旧科技有限公司"),
+        ("统一社会信用代码", code),
+        ("主体名称", name),
+        ("曾用名", former),
         ("法定代表人", "张三"),
         ("法定代表人证件号码", "11010519491231002X"),
         ("成立日期", "2010-01-02"),
@@ -219,15 +239,65 @@ fn registration_projects_onto_subject(s: &mut dyn Store) -> Result<(), String> {
     let values: Vec<Option<&str>> =
         item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
     let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
+    Ok(NewRecord::prepare(rec, "市场监管局", prov(2), None))
+}
+
+fn registration_projects_onto_subject(s: &mut dyn Store) -> Result<(), String> {
+    let rec = registration(A, "北京新名科技有限公司", "北京旧名科技有限公司；北京更旧科技有限公司")?;
     s.append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?))], &key(), 1)
         .map_err(|e| e.to_string())?;
-    s.append(&[Entry::Record(Box::new(NewRecord::prepare(rec, "市场监管局", prov(2), None)))], &key(), 2)
-        .map_err(|e| e.to_string())?;
+    s.append(&[Entry::Record(Box::new(rec))], &key(), 2).map_err(|e| e.to_string())?;
     let subject = s.subject(A).map_err(|e| e.to_string())?.ok_or("subject missing")?;
     ensure!(subject.name == "北京新名科技有限公司", "name {}", subject.name);
-    ensure!(subject.former_names == ["北京旧名科技有限公司", "北京更旧科技有限公司"], "{:?}", subject.former_names);
+    // the row's former names, then the name the row replaced
+    ensure!(
+        subject.former_names == ["北京旧名科技有限公司", "北京更旧科技有限公司", "北京测试科技有限公司"],
+        "{:?}",
+        subject.former_names
+    );
     ensure!(subject.legal_rep_id.as_deref() == Some("11010519491231002X"), "legal rep id not stored for matching");
     ensure!(subject.industry.as_deref() == Some("I"), "industry");
+    Ok(())
+}
+
+fn a_rename_keeps_the_old_name(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    let former = |s: &mut dyn Store, code: &str| -> Result<(String, Vec<String>), String> {
+        let subject = s.subject(code).map_err(|e| e.to_string())?.ok_or("subject missing")?;
+        Ok((subject.name, subject.former_names))
+    };
+    let append = |s: &mut dyn Store, rows: Vec<NewRecord>, at: i64| -> Result<(), String> {
+        let entries: Vec<Entry> = rows.into_iter().map(|r| Entry::Record(Box::new(r))).collect();
+        s.append(&entries, &k, at).map(|_| ()).map_err(|e| e.to_string())
+    };
+    // created by another item's row under one name, renamed by the registry
+    append(s, vec![honour(A, "京发〔2024〕1号", "守合同重信用企业")?], 1)?;
+    append(s, vec![registration(A, "北京一名科技有限公司", "北京零名科技有限公司")?], 2)?;
+    let (name, names) = former(s, A)?;
+    ensure!(name == "北京一名科技有限公司", "name {name}");
+    ensure!(names == ["北京零名科技有限公司", "北京测试科技有限公司"], "after the first rename: {names:?}");
+    // the same row again changes nothing, and names are never listed twice
+    append(s, vec![registration(A, "北京一名科技有限公司", "北京零名科技有限公司")?], 3)?;
+    ensure!(former(s, A)?.1 == names, "a re-sent row changed the former names: {:?}", former(s, A)?.1);
+    // a later rename without a former-name list keeps every name before it
+    append(s, vec![registration(A, "北京二名科技有限公司", "")?], 4)?;
+    let (name, names) = former(s, A)?;
+    ensure!(name == "北京二名科技有限公司", "name {name}");
+    ensure!(
+        names == ["北京零名科技有限公司", "北京测试科技有限公司", "北京一名科技有限公司"],
+        "after the second rename: {names:?}"
+    );
+    // back to an old name: the current name is not a former name
+    append(s, vec![registration(A, "北京测试科技有限公司", "")?], 5)?;
+    let names = former(s, A)?.1;
+    ensure!(
+        names == ["北京零名科技有限公司", "北京一名科技有限公司", "北京二名科技有限公司"],
+        "after renaming back: {names:?}"
+    );
+    // within one batch: a subject created by a registration row, renamed by the next row
+    append(s, vec![registration(B, "北京乙科技有限公司", "")?, registration(B, "北京乙新科技有限公司", "")?], 6)?;
+    let (name, names) = former(s, B)?;
+    ensure!(name == "北京乙新科技有限公司" && names == ["北京乙科技有限公司"], "{name} {names:?}");
     Ok(())
 }
 
@@ -461,31 +531,75 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
     Ok(())
 }
 
+/// One `#[test]` per check in module `$module`, each calling `$runner(name, check)`.
+#[cfg(test)]
+macro_rules! tests_per_check {
+    ($module:ident, $runner:ident, [$($name:ident),* $(,)?]) => {
+        mod $module {
+            $(
+                #[test]
+                fn $name() {
+                    super::tests::$runner(stringify!($name), super::$name);
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(test)]
+with_checks!(tests_per_check, sqlite_memory, run_sqlite_memory);
+#[cfg(test)]
+with_checks!(tests_per_check, sqlite_file, run_sqlite_file);
+#[cfg(test)]
+with_checks!(tests_per_check, postgres, run_postgres);
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::SqliteStore;
+    use crate::testing::{ScratchSchema, server_or_skip};
 
-    #[test]
-    fn sqlite_in_memory_passes_the_suite() {
-        let failures = run_all(&mut || match SqliteStore::open_in_memory() {
-            Ok(s) => Box::new(s) as Box<dyn Store>,
-            Err(e) => panic!("cannot open SQLite: {e}"),
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
+    fn outcome(name: &str, result: Result<(), String>) {
+        if let Err(e) = result {
+            panic!("conformance check {name} failed: {e}");
+        }
+    }
+
+    pub(super) fn run_sqlite_memory(name: &str, check: Check) {
+        let mut store = SqliteStore::open_in_memory().unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    pub(super) fn run_sqlite_file(name: &str, check: Check) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut store =
+            SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    /// Skipped with a visible line when no server answers (a failure under `CI`).
+    pub(super) fn run_postgres(name: &str, check: Check) {
+        let Some(base) = server_or_skip(&format!("conformance::postgres::{name}")) else { return };
+        let schema = ScratchSchema::new(&base, "conf").unwrap_or_else(|e| panic!("cannot create a schema: {e}"));
+        let mut store = schema.open().unwrap_or_else(|e| panic!("cannot open PostgreSQL: {e}"));
+        outcome(name, check(&mut store));
     }
 
     #[test]
-    fn sqlite_file_passes_the_suite() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
+    fn run_all_runs_every_check_by_name() {
+        let mut made = 0;
         let failures = run_all(&mut || {
-            n += 1;
-            match SqliteStore::open(&dir.path().join(format!("db{n}.sqlite3"))) {
+            made += 1;
+            match SqliteStore::open_in_memory() {
                 Ok(s) => Box::new(s) as Box<dyn Store>,
                 Err(e) => panic!("cannot open SQLite: {e}"),
             }
         });
         assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(made, CHECKS.len(), "one fresh store per check");
+        let mut names: Vec<&str> = CHECKS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len(), "check names are unique");
     }
 }

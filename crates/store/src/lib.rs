@@ -1,10 +1,12 @@
 //! Storage of xinyong behind one trait, [`Store`], so that the embedded SQLite back
-//! end and (later) PostgreSQL are interchangeable and pass the same [`conformance`]
-//! suite. A store appends each batch in one transaction: subjects, records, events,
-//! their ledger leaves, quarantined rows and a new signed tree head commit together
-//! or not at all.
+//! end and PostgreSQL are interchangeable and pass the same [`conformance`] suite. A
+//! store appends each batch in one transaction: subjects, records, events, their
+//! ledger leaves, quarantined rows and a new signed tree head commit together or not
+//! at all. What a batch does (which events, which rows) is decided once, by
+//! [`plan`], for every back end; a back end looks up, executes the plan and signs.
 
 pub mod conformance;
+pub mod plan;
 mod postgres;
 mod postgres_listings;
 mod sqlite;

@@ -7,11 +7,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
 
+use crate::plan;
 use crate::sqlite_listings;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
-    ListingFilter, NewAccount, NewQuarantine, NewRecord, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result,
-    Session, Store, StoreError, SubjectRow,
+    ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,
+    Store, StoreError, SubjectRow,
 };
 use xinyong_core::listing::Listing;
 
@@ -26,8 +27,8 @@ pub struct SqliteStore {
     conn: Connection,
     /// The database file (none for a private in-memory database): more connections open it.
     path: Option<std::path::PathBuf>,
-    /// Subjects known to exist: skips one B-tree probe per record during bulk intake.
-    /// Cleared whenever a transaction fails, so it never claims an uncommitted subject.
+    /// Subjects known to exist: skips one B-tree probe per subject and batch during bulk
+    /// intake. Filled only after a commit, so it never claims an uncommitted subject.
     known_subjects: std::collections::HashSet<String>,
 }
 
@@ -127,150 +128,165 @@ pub(crate) fn sign_head(tx: &Transaction<'_>, frontier: &Frontier, key: &LedgerK
     Ok(signed)
 }
 
-fn append_record(
+/// Looks up what a batch touches, within the write transaction. Subjects in `known`
+/// (committed earlier through this connection) are not probed again unless a
+/// registration row needs their names.
+fn look_up<'a>(
     tx: &Transaction<'_>,
-    frontier: &mut Frontier,
-    r: &NewRecord,
-    subjects_created: &mut u64,
-    known: &mut std::collections::HashSet<String>,
-    now_ms: i64,
-) -> Result<Outcome> {
-    let rec = &r.record;
-    let code = rec.subject.key();
-    // subject: created on first sight, with its own event
-    let inserted = if known.contains(code) {
-        0
-    } else {
-        known.insert(code.to_string());
-        tx.prepare_cached(
-            "INSERT INTO subjects (code, kind, name, division, created_event) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (code) DO NOTHING",
-        )?
-        .execute(params![
-            code,
-            rec.subject_kind().as_str(),
-            rec.subject_name,
-            match &rec.subject {
-                xinyong_core::SubjectCode::Uscc(u) => Some(u.division()),
-                xinyong_core::SubjectCode::Resident(_) => None,
-            },
-            frontier.size() as i64
-        ])?
-    };
-    if inserted == 1 {
-        let body = EventBody::subject_created(code, rec.subject_kind().as_str(), &rec.subject_name, &r.provenance);
-        let bytes = body.canonical_bytes();
-        push_event(tx, frontier, code, EventKind::SubjectCreated, None, &bytes, &leaf_hash(&bytes))?;
-        *subjects_created += 1;
+    touched: &plan::Touched<'a>,
+    known: &std::collections::HashSet<String>,
+) -> Result<plan::Stored<'a>> {
+    let mut stored = plan::Stored::default();
+    if touched.codes.is_empty() {
+        return Ok(stored);
     }
-    if let Some(info) = &rec.subject_info {
-        let former = serde_json::to_string(&info.former_names).unwrap_or_else(|_| "[]".into());
-        tx.prepare_cached(
+    let mut st = tx.prepare_cached("SELECT name, former_names FROM subjects WHERE code = ?1")?;
+    for &code in &touched.codes {
+        let renamed = touched.is_renamed(code);
+        if !renamed && known.contains(code) {
+            stored.subjects.insert(code, None);
+            continue;
+        }
+        let row: Option<(String, String)> = st.query_row([code], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        if let Some((name, former)) = row {
+            let names = renamed.then(|| plan::Names { name, former_names: parse_former_names(&former) });
+            stored.subjects.insert(code, names);
+        }
+    }
+    let mut st = tx.prepare_cached(
+        "SELECT id, fingerprint, subject_code FROM records WHERE provider = ?1 AND item = ?2 AND record_key = ?3",
+    )?;
+    for &identity in &touched.identities {
+        let (provider, item, key) = identity;
+        let row: Option<(i64, Vec<u8>, String)> =
+            st.query_row(params![provider, item, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        if let Some((id, fingerprint, subject)) = row {
+            stored.records.insert(identity, plan::StoredRecord { id, fingerprint: to_hash(fingerprint)?, subject });
+        }
+    }
+    // the rowid SQLite would assign: the largest + 1
+    stored.next_record_id = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM records", [], |r| r.get(0))?;
+    Ok(stored)
+}
+
+pub(crate) fn parse_former_names(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Writes a batch's plan within the transaction; the frontier follows the events.
+fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Frontier, now_ms: i64) -> Result<()> {
+    if frontier.size() != plan.start {
+        return Err(StoreError::Corrupt(format!(
+            "plan starts at {} but the ledger has {}",
+            plan.start,
+            frontier.size()
+        )));
+    }
+    if !plan.new_subjects.is_empty() {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO subjects (code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry,
+             created_event) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for s in &plan.new_subjects {
+            let f = &s.fields;
+            st.execute(params![
+                s.code,
+                s.kind,
+                f.name.as_ref(),
+                f.former_names_json(),
+                f.legal_rep_name,
+                f.legal_rep_id,
+                f.division,
+                f.industry,
+                s.created_event as i64
+            ])?;
+        }
+    }
+    if !plan.subject_updates.is_empty() {
+        let mut st = tx.prepare_cached(
             "UPDATE subjects SET name = ?2, former_names = ?3, legal_rep_name = ?4, legal_rep_id = ?5,
              division = COALESCE(?6, division), industry = ?7 WHERE code = ?1",
-        )?
-        .execute(params![
-            code,
-            rec.subject_name,
-            former,
-            info.legal_rep_name,
-            info.legal_rep_id,
-            info.division,
-            info.industry
-        ])?;
-    }
-    let decision = rec.decision_date.map(xinyong_core::record::date_string);
-    let tier = rec.tier.map(|t| serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)));
-    let tier = tier.flatten();
-    let idx = frontier.size();
-    // execute + changes() rather than RETURNING: no ephemeral result table per row
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO records (subject_code, provider, item, record_key, fingerprint, status, decision_date, tier, event_idx)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8)
-             ON CONFLICT (provider, item, record_key) DO NOTHING",
-        )?
-        .execute(params![code, r.provider, rec.item, rec.key, &r.fingerprint[..], decision, tier, idx as i64])?;
-    let new_id = (inserted == 1).then(|| tx.last_insert_rowid());
-    let outcome = if let Some(id) = new_id {
-        let at =
-            push_event(tx, frontier, code, EventKind::RecordCreated, Some(id), &r.created_payload, &r.created_leaf)?;
-        Outcome::Accepted { record_id: id, ledger_index: at }
-    } else {
-        let (id, fingerprint, old_subject): (i64, Vec<u8>, String) = tx
-            .prepare_cached("SELECT id, fingerprint, subject_code FROM records WHERE provider = ?1 AND item = ?2 AND record_key = ?3")?
-            .query_row(params![r.provider, rec.item, rec.key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-        if fingerprint == r.fingerprint {
-            Outcome::Duplicate { record_id: id }
-        } else {
-            if old_subject != code {
-                // the same document for another subject is a data error, not a
-                // correction: quarantine the row, never move a record between subjects
-                return append_quarantine(tx, &identity_conflict(r, &old_subject)?, now_ms);
-            }
-            let bytes = r.payload_as(EventKind::RecordCorrected)?;
-            let at = push_event(tx, frontier, code, EventKind::RecordCorrected, Some(id), &bytes, &leaf_hash(&bytes))?;
-            tx.prepare_cached(
-                "UPDATE records SET fingerprint = ?2, status = 'active', decision_date = ?3, tier = ?4, event_idx = ?5, revoked_event = NULL WHERE id = ?1",
-            )?
-            .execute(params![id, &r.fingerprint[..], decision, tier, at as i64])?;
-            Outcome::Corrected { record_id: id, ledger_index: at }
-        }
-    };
-    if let Some(q) = r.resolves {
-        let record_id = match &outcome {
-            Outcome::Accepted { record_id, .. }
-            | Outcome::Corrected { record_id, .. }
-            | Outcome::Duplicate { record_id } => *record_id,
-            Outcome::Quarantined { .. } => 0,
-        };
-        tx.prepare_cached(
-            "UPDATE quarantine SET status = 'resolved', resolved_ms = ?2, resolved_record = ?3 WHERE id = ?1",
-        )?
-        .execute(params![q, now_ms, record_id])?;
-    }
-    Ok(outcome)
-}
-
-/// The quarantine entry for a record whose identity already belongs to another subject.
-pub(crate) fn identity_conflict(r: &NewRecord, owner: &str) -> Result<NewQuarantine> {
-    let body = xinyong_core::event::EventBody::from_bytes(&r.created_payload)
-        .map_err(|e| StoreError::Corrupt(format!("prepared payload does not parse: {e}")))?;
-    let raw = serde_json::to_string(&body.fields.unwrap_or_default()).unwrap_or_default();
-    let key = r.record.key.replace('\u{1f}', " / ");
-    Ok(NewQuarantine {
-        provider: r.provider.clone(),
-        item: r.record.item.clone(),
-        batch: r.provenance.batch.clone(),
-        source: r.provenance.source.clone(),
-        row: r.provenance.row,
-        raw_hash: leaf_hash(raw.as_bytes()),
-        raw,
-        subject_hint: Some(r.record.subject.key().to_string()),
-        errors: vec![xinyong_core::record::FieldError::new(
-            "",
-            "identity.conflict",
-            format!("记录标识“{key}”已属于主体 {owner}：同一文书不能改挂其他主体，如确有错误请先撤销原记录"),
-            format!(
-                "record '{key}' already belongs to subject {owner}: revoke it before issuing it for another subject"
-            ),
-        )],
-        replaces: None,
-    })
-}
-
-fn append_quarantine(tx: &Transaction<'_>, q: &NewQuarantine, now_ms: i64) -> Result<Outcome> {
-    let errors = serde_json::to_string(&q.errors).unwrap_or_else(|_| "[]".into());
-    if let Some(id) = q.replaces {
-        let n = tx.execute(
-            "UPDATE quarantine SET raw = ?2, raw_hash = ?3, errors = ?4, batch = ?5 WHERE id = ?1 AND status = 'open'",
-            params![id, q.raw, &q.raw_hash[..], errors, q.batch],
         )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("open quarantine entry {id}")));
+        for u in &plan.subject_updates {
+            let f = &u.fields;
+            st.execute(params![
+                u.code,
+                f.name.as_ref(),
+                f.former_names_json(),
+                f.legal_rep_name,
+                f.legal_rep_id,
+                f.division,
+                f.industry
+            ])?;
         }
-        return Ok(Outcome::Quarantined { quarantine_id: id, already_known: true });
     }
+    if !plan.new_records.is_empty() {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO records (id, subject_code, provider, item, record_key, fingerprint, status, decision_date, tier,
+             event_idx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9)",
+        )?;
+        for r in &plan.new_records {
+            st.execute(params![
+                r.id,
+                r.subject,
+                r.provider,
+                r.item,
+                r.key,
+                &r.fingerprint[..],
+                r.decision_date,
+                r.tier,
+                r.event_index as i64
+            ])?;
+        }
+    }
+    if !plan.record_updates.is_empty() {
+        let mut st = tx.prepare_cached(
+            "UPDATE records SET fingerprint = ?2, status = 'active', decision_date = ?3, tier = ?4, event_idx = ?5,
+             revoked_event = NULL WHERE id = ?1",
+        )?;
+        for u in &plan.record_updates {
+            st.execute(params![u.id, &u.fingerprint[..], u.decision_date, u.tier, u.event_index as i64])?;
+        }
+    }
+    if !plan.events.is_empty() {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for e in &plan.events {
+            st.execute(params![e.index as i64, e.subject, e.kind.as_str(), e.record_id, &e.payload[..], &e.leaf[..]])?;
+            frontier.push(e.leaf);
+        }
+    }
+    plan.run_quarantine(|w| write_quarantine(tx, w, now_ms))
+}
+
+fn write_quarantine(tx: &Transaction<'_>, w: &plan::QuarantineWrite<'_>, now_ms: i64) -> Result<Option<Outcome>> {
+    match w {
+        plan::QuarantineWrite::Insert { row, .. } => insert_quarantine(tx, row, now_ms).map(Some),
+        plan::QuarantineWrite::Replace { id, row, .. } => {
+            let errors = serde_json::to_string(&row.errors).unwrap_or_else(|_| "[]".into());
+            let n = tx
+                .prepare_cached(
+                    "UPDATE quarantine SET raw = ?2, raw_hash = ?3, errors = ?4, batch = ?5 WHERE id = ?1 AND status = 'open'",
+                )?
+                .execute(params![id, row.raw, &row.raw_hash[..], errors, row.batch])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("open quarantine entry {id}")));
+            }
+            Ok(None)
+        }
+        plan::QuarantineWrite::Resolve { id, record_id } => {
+            tx.prepare_cached(
+                "UPDATE quarantine SET status = 'resolved', resolved_ms = ?2, resolved_record = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, now_ms, record_id])?;
+            Ok(None)
+        }
+    }
+}
+
+fn insert_quarantine(tx: &Transaction<'_>, q: &NewQuarantine, now_ms: i64) -> Result<Outcome> {
+    let errors = serde_json::to_string(&q.errors).unwrap_or_else(|_| "[]".into());
     let new_id: Option<i64> = tx
         .prepare_cached(
             "INSERT INTO quarantine (subject_code, provider, item, batch, source, row_no, raw, raw_hash, errors, status, created_ms)
@@ -521,11 +537,7 @@ impl Store for SqliteStore {
     }
 
     fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
-        let result = self.append_in_tx(entries, key, now_ms);
-        if result.is_err() {
-            self.known_subjects.clear();
-        }
-        result
+        self.append_in_tx(entries, key, now_ms)
     }
 
     fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
@@ -727,22 +739,19 @@ impl SqliteStore {
     fn append_in_tx(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
         let tx = write_tx(&mut self.conn)?;
         let mut frontier = load_frontier(&tx)?;
-        let start = frontier.size();
-        let mut out = BatchOutcome { outcomes: Vec::with_capacity(entries.len()), ..Default::default() };
-        for e in entries {
-            let o = match e {
-                Entry::Record(r) => {
-                    append_record(&tx, &mut frontier, r, &mut out.subjects_created, &mut self.known_subjects, now_ms)?
-                }
-                Entry::Quarantine(q) => append_quarantine(&tx, q, now_ms)?,
-            };
-            out.outcomes.push(o);
-        }
-        if frontier.size() > start {
-            out.head = Some(sign_head(&tx, &frontier, key, now_ms)?);
-        }
+        let touched = plan::touched(entries);
+        let stored = look_up(&tx, &touched, &self.known_subjects)?;
+        let mut plan = plan::plan(entries, &stored, frontier.size())?;
+        execute(&tx, &mut plan, &mut frontier, now_ms)?;
+        let head = if plan.events.is_empty() { None } else { Some(sign_head(&tx, &frontier, key, now_ms)?) };
         tx.commit()?;
-        Ok(out)
+        // every touched subject exists now
+        for code in touched.codes {
+            if !self.known_subjects.contains(code) {
+                self.known_subjects.insert(code.to_string());
+            }
+        }
+        plan.outcome(head)
     }
 
     fn heads_where(&self, tail: &str) -> Result<Vec<SignedHead>> {
