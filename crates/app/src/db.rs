@@ -40,12 +40,19 @@ impl Db {
             Some(c) => c,
             None => self.connect()?,
         };
+        // one read transaction: one snapshot, and one lock instead of one per statement
+        conn.begin_read()?;
         let out = f(conn.as_ref());
-        let mut idle = locked(&self.idle);
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
+        let ended = conn.end_read();
+        if ended.is_ok() {
+            let mut idle = locked(&self.idle);
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
         }
-        out
+        let out = out?;
+        ended?;
+        Ok(out)
     }
 
     /// The appender itself, for tests that arrange stored state directly.

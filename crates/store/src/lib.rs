@@ -423,6 +423,17 @@ pub trait Store: Send {
 
     /// Records answered checks (one transaction for the whole batch).
     fn record_checks(&mut self, checks: &[CheckRow]) -> Result<()>;
+    /// Starts a read transaction: the reads until [`Store::end_read`] see one snapshot,
+    /// and a back end that locks per statement (SQLite: the shared lock, through a
+    /// process-wide mutex) locks once. Back ends whose reads take pooled connections
+    /// keep this default.
+    fn begin_read(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Ends the read transaction begun by [`Store::begin_read`].
+    fn end_read(&self) -> Result<()> {
+        Ok(())
+    }
     /// Upkeep the server runs off the answer's path, between check batches: a back end
     /// that defers work there (SQLite: the check log's per-subject index) catches up.
     /// Back ends that do everything inline keep this default.

@@ -406,6 +406,18 @@ fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 }
 
 impl Store for SqliteStore {
+    fn begin_read(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("BEGIN DEFERRED")?)
+    }
+
+    fn end_read(&self) -> Result<()> {
+        // a read transaction has nothing to commit; ending it releases the snapshot
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
     fn connect(&self) -> Result<Box<dyn Store>> {
         match &self.path {
             Some(p) => Ok(Box::new(SqliteStore::connect_to(p)?)),
