@@ -291,10 +291,16 @@ struct Planner<'a, 's> {
 pub fn plan<'a>(entries: &'a [Entry], stored: &Stored<'a>, start: u64) -> Result<Plan<'a>> {
     let mut p = Planner {
         stored,
-        plan: Plan { start, outcomes: Vec::with_capacity(entries.len()), ..Default::default() },
+        plan: Plan {
+            start,
+            events: Vec::with_capacity(entries.len()),
+            new_records: Vec::with_capacity(entries.len()),
+            outcomes: Vec::with_capacity(entries.len()),
+            ..Default::default()
+        },
         subjects: HashMap::new(),
         updates_at: HashMap::new(),
-        records: HashMap::new(),
+        records: HashMap::with_capacity(entries.len()),
         next_record_id: stored.next_record_id.max(1),
     };
     for (i, e) in entries.iter().enumerate() {

@@ -239,13 +239,20 @@ fn look_up<'a>(tx: &mut Transaction<'_>, touched: &plan::Touched<'a>) -> Result<
     if touched.codes.is_empty() {
         return Ok(stored);
     }
-    for row in tx.query("SELECT code, name, former_names FROM subjects WHERE code = ANY($1)", &[&touched.codes])? {
-        let code: &str = row.get(0);
-        let Some(code) = touched.code(code) else { continue };
-        let names = touched
-            .is_renamed(code)
-            .then(|| plan::Names { name: row.get(1), former_names: parse_former_names(row.get(2)) });
-        stored.subjects.insert(code, names);
+    for row in tx.query("SELECT code FROM subjects WHERE code = ANY($1)", &[&touched.codes])? {
+        if let Some(code) = touched.code(row.get(0)) {
+            stored.subjects.insert(code, None);
+        }
+    }
+    // the names only of subjects a registration row projects onto
+    if !touched.renamed.is_empty() {
+        const SQL: &str = "SELECT code, name, former_names FROM subjects WHERE code = ANY($1)";
+        for row in tx.query(SQL, &[&touched.renamed])? {
+            if let Some(code) = touched.code(row.get(0)) {
+                let names = plan::Names { name: row.get(1), former_names: parse_former_names(row.get(2)) };
+                stored.subjects.insert(code, Some(names));
+            }
+        }
     }
     let providers: Vec<&str> = touched.identities.iter().map(|i| i.0).collect();
     let items: Vec<&str> = touched.identities.iter().map(|i| i.1).collect();
