@@ -10,7 +10,7 @@ old=$(realpath "$1") new=$(realpath "$2")
 records=${3:-300000} subjects=${4:-30000} check_subjects=${5:-300000}
 out=bench-out/compare
 mkdir -p "$out"
-for round in 1 2; do
+for round in ${INTAKE_ROUNDS-1 2}; do  # INTAKE_ROUNDS="" skips intake
   for which in old new; do
     bin=$old; [ $which = new ] && bin=$new
     echo "== intake round $round: $which ($bin)"
@@ -18,10 +18,15 @@ for round in 1 2; do
       | tee "$out/intake-$which-$round.txt" | grep -E 'rows/s|peer throughput'
   done
 done
-# the check data is prepared once (by the first binary to run) and served by each in turn
-for round in 1 2; do
+# the check data is prepared once (by the first binary to run) and served by each in
+# turn, each run from an emptied check log (a growing log would favour whoever runs first)
+data=bench-out/checks/data-$check_subjects
+for round in 1 2 3; do
   for which in old new; do
     bin=$old; [ $which = new ] && bin=$new
+    if [ -f "$data/xinyong.sqlite3" ]; then
+      sqlite3 "$data/xinyong.sqlite3" "DELETE FROM checks; DELETE FROM check_subjects; DELETE FROM meta WHERE k LIKE 'check_subjects%'; VACUUM;"
+    fi
     echo "== checks round $round: $which ($bin)"
     XINYONG_BIN=$bin bash scripts/bench-checks.sh "$check_subjects" | tee "$out/checks-$which-$round.txt" | grep -E '^\|'
   done
