@@ -17,6 +17,15 @@ enum Rows {
     Access(AccessEntry),
 }
 
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Checks(r) => r.len(),
+            Rows::Access(_) => 1,
+        }
+    }
+}
+
 type Job = (Rows, oneshot::Sender<std::result::Result<(), String>>);
 
 /// Most check rows written in one transaction.
@@ -83,15 +92,12 @@ impl SideLog {
 
 fn writer(mut store: Box<dyn Store>, rx: Receiver<Job>) {
     while let Ok(first) = rx.recv() {
+        let mut rows = first.0.len();
         let mut jobs = vec![first];
-        let mut rows: usize = 0;
         while rows < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => {
-                    rows += match &j.0 {
-                        Rows::Checks(r) => r.len(),
-                        Rows::Access(_) => 1,
-                    };
+                    rows += j.0.len();
                     jobs.push(j);
                 }
                 Err(_) => break,
@@ -99,11 +105,13 @@ fn writer(mut store: Box<dyn Store>, rx: Receiver<Job>) {
         }
         let mut checks = Vec::new();
         let mut access = Vec::new();
-        for (rows, _) in &mut jobs {
+        let mut waiting = Vec::with_capacity(jobs.len());
+        for (rows, done) in jobs {
             match rows {
-                Rows::Checks(r) => checks.append(r),
-                Rows::Access(e) => access.push(e.clone()),
+                Rows::Checks(mut r) => checks.append(&mut r),
+                Rows::Access(e) => access.push(e),
             }
+            waiting.push(done);
         }
         let mut result = if checks.is_empty() { Ok(()) } else { store.record_checks(&checks) };
         for e in &access {
@@ -112,7 +120,7 @@ fn writer(mut store: Box<dyn Store>, rx: Receiver<Job>) {
             }
         }
         let result = result.map_err(|e| e.to_string());
-        for (_, done) in jobs {
+        for done in waiting {
             let _ = done.send(result.clone());
         }
         // upkeep after the answers left, while the next batch gathers

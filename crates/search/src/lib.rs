@@ -161,7 +161,8 @@ pub struct Hit {
     pub kind: String,
     /// The subject matched through a former name only.
     pub matched_former_name: bool,
-    pub score: f32,
+    /// Widened from tantivy's `f32`, so answers carry the digits they always had.
+    pub score: f64,
 }
 
 /// One page of results.
@@ -388,7 +389,7 @@ impl SearchIndex {
                 name,
                 former_names,
                 matched_former_name,
-                score,
+                score: f64::from(score),
             });
         }
         Ok(page)

@@ -423,7 +423,7 @@ fn query_syntax_is_not_interpreted() {
 fn full_width_and_punctuation_in_queries() {
     let p = INDEX.search("腾讯科技(深圳)有限公司", 0, 10).unwrap();
     assert_eq!(p.hits[0].name, "腾讯科技（深圳）有限公司");
-    assert!(p.hits[0].score >= EXACT_CURRENT);
+    assert!(p.hits[0].score >= f64::from(EXACT_CURRENT));
     let p = INDEX.search("ＴＣＬ科技", 0, 10).unwrap();
     assert_eq!(p.hits[0].name, "TCL科技集团股份有限公司");
 }

@@ -223,6 +223,14 @@ pub struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
+    /// Refuses to execute a plan made for another ledger size than the back end's.
+    pub fn check_start(&self, ledger_size: u64) -> Result<()> {
+        if ledger_size != self.start {
+            return Err(StoreError::Corrupt(format!("plan starts at {} but the ledger has {ledger_size}", self.start)));
+        }
+        Ok(())
+    }
+
     /// Executes the quarantine writes in order with `write`, which answers an insert
     /// with its outcome (and the others with `None`).
     pub fn run_quarantine(

@@ -287,13 +287,7 @@ fn execute(
     frontier: &mut Frontier,
     now_ms: i64,
 ) -> Result<()> {
-    if frontier.size() != plan.start {
-        return Err(StoreError::Corrupt(format!(
-            "plan starts at {} but the ledger has {}",
-            plan.start,
-            frontier.size()
-        )));
-    }
+    plan.check_start(frontier.size())?;
     if !plan.new_subjects.is_empty() {
         let sink = tx.copy_in(
             "COPY subjects (code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry,

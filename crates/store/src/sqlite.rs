@@ -175,13 +175,7 @@ pub(crate) fn parse_former_names(json: &str) -> Vec<String> {
 
 /// Writes a batch's plan within the transaction; the frontier follows the events.
 fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Frontier, now_ms: i64) -> Result<()> {
-    if frontier.size() != plan.start {
-        return Err(StoreError::Corrupt(format!(
-            "plan starts at {} but the ledger has {}",
-            plan.start,
-            frontier.size()
-        )));
-    }
+    plan.check_start(frontier.size())?;
     if !plan.new_subjects.is_empty() {
         let mut st = tx.prepare_cached(
             "INSERT INTO subjects (code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry,

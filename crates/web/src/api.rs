@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use xinyong_app::accounts::{AccountList, CreatedAccount, NewAccountRequest};
 use xinyong_app::intake::{BatchResult, RecordBatch};
@@ -174,11 +173,6 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/subjects/{code}/access-log", get(access_log))
 }
 
-/// Renders an answer through a `serde_json::Value` (keys sorted, `f32` widened to `f64`).
-fn to_json<T: serde::Serialize>(v: &T) -> Result<Json<Value>, ApiError> {
-    serde_json::to_value(v).map(Json).map_err(|e| ApiError::internal(e.to_string()))
-}
-
 /// Accounts (administrators only).
 #[utoipa::path(get, path = "/api/v1/accounts", security(("bearer" = [])), responses((status = 200, body = AccountList), (status = 401), (status = 403)))]
 async fn list_accounts(State(state): State<Shared>, caller: Caller) -> Result<Json<AccountList>, ApiError> {
@@ -260,9 +254,8 @@ async fn search_subjects(
     State(state): State<Shared>,
     _caller: Caller,
     Query(q): Query<SearchQuery>,
-) -> Result<Json<Value>, ApiError> {
-    // through a Value, as before: scores keep their f64 digits on the wire
-    to_json::<SearchPage>(&state.app.search(&q.q, q.offset, q.limit.unwrap_or(20))?)
+) -> Result<Json<SearchPage>, ApiError> {
+    Ok(Json(state.app.search(&q.q, q.offset, q.limit.unwrap_or(20))?))
 }
 
 /// Intake of a batch by a department: same validation, quarantine and idempotency as `xinyong import`.
