@@ -33,6 +33,25 @@ pub enum EventKind {
     /// Removal (移出) or withdrawal of a listing.
     #[serde(rename = "listing.removed")]
     ListingRemoved,
+    /// A credit repair granted for a record (信用修复): publication and sharing stop.
+    #[serde(rename = "record.repaired")]
+    RecordRepaired,
+    /// A due-process case opened: objection, repair application, rectification notice,
+    /// interview (see `case`).
+    #[serde(rename = "case.filed")]
+    CaseFiled,
+    /// A case decided (or a rectification's outcome recorded).
+    #[serde(rename = "case.decided")]
+    CaseDecided,
+    /// A case withdrawn by its applicant.
+    #[serde(rename = "case.withdrawn")]
+    CaseWithdrawn,
+    /// An open case's deadline recomputed (the calendar for its year was added).
+    #[serde(rename = "case.rescheduled")]
+    CaseRescheduled,
+    /// A year of the official working-day calendar added by an administrator.
+    #[serde(rename = "calendar.year_added")]
+    CalendarYearAdded,
 }
 
 impl EventKind {
@@ -46,6 +65,12 @@ impl EventKind {
             EventKind::ListingObjected => "listing.objected",
             EventKind::ListingDecided => "listing.decided",
             EventKind::ListingRemoved => "listing.removed",
+            EventKind::RecordRepaired => "record.repaired",
+            EventKind::CaseFiled => "case.filed",
+            EventKind::CaseDecided => "case.decided",
+            EventKind::CaseWithdrawn => "case.withdrawn",
+            EventKind::CaseRescheduled => "case.rescheduled",
+            EventKind::CalendarYearAdded => "calendar.year_added",
         }
     }
 }
@@ -157,6 +182,26 @@ impl EventBody {
             item: Some(list_type.to_string()),
             key: Some(listing_id.to_string()),
             ..EventBody::base(kind, subject, p)
+        }
+    }
+
+    /// A step of a due-process case: `item` is the case kind, `key` the case id.
+    pub fn case(kind: EventKind, c: &crate::case::Case, p: &Provenance) -> EventBody {
+        EventBody {
+            fields: Some(crate::case::step_facts(c)),
+            item: Some(c.kind.as_str().to_string()),
+            key: Some(c.id.to_string()),
+            ..EventBody::base(kind, &c.subject, p)
+        }
+    }
+
+    /// A repair granted for a record: `reason` names the case.
+    pub fn record_repaired(subject: &str, item: &str, key: &str, case_id: i64, p: &Provenance) -> EventBody {
+        EventBody {
+            item: Some(item.to_string()),
+            key: Some(key.to_string()),
+            reason: Some(format!("case:{case_id}")),
+            ..EventBody::base(EventKind::RecordRepaired, subject, p)
         }
     }
 

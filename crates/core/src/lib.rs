@@ -3,6 +3,7 @@
 //! async: everything here is a function of its arguments and the bundled data files.
 
 pub mod calendar;
+pub mod case;
 pub mod catalog;
 pub mod codes;
 pub mod event;

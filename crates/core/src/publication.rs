@@ -584,7 +584,8 @@ pub struct RecordFacts<'a> {
     pub decision_date: Option<Date>,
     /// Falls back to the item's `tier_field`, then `default_tier`, then 一般.
     pub tier: Option<Tier>,
-    /// Day the record was revoked (撤销), if it was: not public from that day on.
+    /// Day the record was revoked (撤销), if it was: a revoked decision is void from its
+    /// start, so it is not public on any day.
     pub revoked_on: Option<Date>,
     /// Day a repair (信用修复) was granted: not public from that day on.
     pub repaired_on: Option<Date>,
@@ -957,7 +958,6 @@ impl SimpleRule {
 #[derive(Debug, Clone, Copy)]
 enum Cut {
     Natural(NaturalEnd),
-    Revoked(Date),
     Repaired(Date),
 }
 
@@ -1001,19 +1001,30 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
         Outcome::Shown(s) => s,
     };
 
-    // Revocation and repair end publication the day before they take effect.
+    // A revoked decision is void from its start (撤销: 自始无效): it was never rightly
+    // public, so no day, past or present, shows it.
+    if let Some(day) = facts.revoked_on {
+        return Publicity {
+            public: false,
+            public_from: None,
+            public_until: None,
+            repair_from: None,
+            publish_due: None,
+            rule,
+            reason_zh: format!("已于 {day} 撤销，自始无效，不予公示（{}）", shown.what_zh),
+            reason_en: format!("revoked on {day}: void from the start, not public ({})", shown.what_en),
+        };
+    }
+    // A repair ends publication the day before it takes effect; earlier days keep
+    // what was public then.
     let mut until = shown.until;
     let mut cut = Cut::Natural(shown.end);
-    for (day, why) in
-        [(facts.revoked_on, Cut::Revoked as fn(Date) -> Cut), (facts.repaired_on, Cut::Repaired as fn(Date) -> Cut)]
+    if let Some(day) = facts.repaired_on
+        && let Some(last) = day.previous_day()
+        && until.is_none_or(|u| last < u)
     {
-        if let Some(day) = day
-            && let Some(last) = day.previous_day()
-            && until.is_none_or(|u| last < u)
-        {
-            until = Some(last);
-            cut = why(day);
-        }
+        until = Some(last);
+        cut = Cut::Repaired(day);
     }
     // Once publication ends, a repair application no longer concerns it.
     let repair_from = shown.repair_from.filter(|r| until.is_none_or(|u| u.next_day().is_none_or(|n| *r <= n)));
@@ -1025,10 +1036,6 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
     let (reason_zh, reason_en) = if ended {
         let u = until.map(date_string).unwrap_or_default();
         match cut {
-            Cut::Revoked(d) => (
-                format!("已于 {d} 撤销，自该日起不再公示（{what_zh}）"),
-                format!("revoked on {d}: not public from that day on ({what_en})"),
-            ),
             Cut::Repaired(d) => (
                 format!("已于 {d} 完成信用修复，自该日起停止公示（{what_zh}）"),
                 format!("credit repaired on {d}: not public from that day on ({what_en})"),
@@ -1382,20 +1389,19 @@ mod tests {
     }
 
     #[test]
-    fn revocation_and_repair_cut_publication_from_their_day() {
+    fn revocation_voids_and_repair_cuts_publication_from_its_day() {
         let it = item("admin_penalty");
         let f = penalty("2024-06-15", ENV, "罚款", &[]);
         let base = RecordFacts::from_fields(it, &f);
 
+        // revoked: void from the start, so no day shows it, not even before revocation
         let revoked = RecordFacts { revoked_on: Some(date!(2024 - 08 - 01)), ..base };
-        let p = publicity(rules(), &revoked, date!(2024 - 07 - 31));
-        assert!(p.public);
-        assert_eq!(p.public_until, Some(date!(2024 - 07 - 31)));
-        // revoked before the minimum: a repair is moot
-        assert_eq!(p.repair_from, None);
-        let p = publicity(rules(), &revoked, date!(2024 - 08 - 01));
-        assert!(!p.public);
-        assert!(p.reason_zh.contains("撤销") && p.reason_en.contains("revoked"), "{}", p.reason_zh);
+        for day in [date!(2024 - 06 - 15), date!(2024 - 07 - 31), date!(2024 - 08 - 01), date!(2026 - 01 - 01)] {
+            let p = publicity(rules(), &revoked, day);
+            assert!(!p.public, "{day}");
+            assert_eq!((p.public_from, p.public_until, p.repair_from), (None, None, None));
+            assert!(p.reason_zh.contains("自始无效") && p.reason_en.contains("void"), "{}", p.reason_zh);
+        }
 
         let repaired = RecordFacts { repaired_on: Some(date!(2024 - 10 - 01)), ..base };
         let p = publicity(rules(), &repaired, date!(2024 - 09 - 30));
@@ -1406,24 +1412,15 @@ mod tests {
         assert!(!p.public);
         assert!(p.reason_zh.contains("信用修复"), "{}", p.reason_zh);
 
-        // the earlier cutoff wins
+        // a revocation after a repair still voids it
         let both = RecordFacts { revoked_on: Some(date!(2025 - 01 - 01)), ..repaired };
-        let p = publicity(rules(), &both, date!(2025 - 02 - 01));
-        assert_eq!(p.public_until, Some(date!(2024 - 09 - 30)));
-        assert!(p.reason_en.contains("repaired"), "{}", p.reason_en);
+        assert!(!publicity(rules(), &both, date!(2024 - 09 - 30)).public);
 
-        // a revocation after the window ends changes nothing
-        let late = RecordFacts { revoked_on: Some(date!(2028 - 01 - 01)), ..base };
+        // a repair after the window ends changes nothing
+        let late = RecordFacts { repaired_on: Some(date!(2028 - 01 - 01)), ..base };
         let p = publicity(rules(), &late, date!(2027 - 12 - 01));
         assert_eq!(p.public_until, Some(date!(2027 - 06 - 14)));
         assert!(p.reason_zh.contains("届满"), "{}", p.reason_zh);
-
-        // court removal of a dishonest debtor is a revocation
-        let it = item("dishonest_debtor");
-        let f = fields(it, &[("发布时间", "2021-03-01")]);
-        let facts = RecordFacts { revoked_on: Some(date!(2024 - 05 - 10)), ..RecordFacts::from_fields(it, &f) };
-        assert!(publicity(rules(), &facts, date!(2024 - 05 - 09)).public);
-        assert!(!publicity(rules(), &facts, date!(2024 - 05 - 10)).public);
     }
 
     #[test]
@@ -1680,7 +1677,8 @@ mod tests {
             if p.public_from.is_some() {
                 prop_assert_eq!(p.public_from, Some(decided));
             }
-            if facts.revoked_on.is_some_and(|r| r <= as_of) || facts.repaired_on.is_some_and(|r| r <= as_of) {
+            // revoked: void from the start, on every day; repaired: from its day on
+            if facts.revoked_on.is_some() || facts.repaired_on.is_some_and(|r| r <= as_of) {
                 prop_assert!(!p.public, "{p:?}");
             }
             // expired stays expired
