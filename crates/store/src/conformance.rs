@@ -30,6 +30,7 @@ macro_rules! with_checks {
             accounts_tokens_sessions_and_access_log,
             listing_steps_are_ledger_events_and_guarded,
             checks_feedback_and_department_figures,
+            due_process_steps_commit_with_their_effects,
         ] }
     };
 }
@@ -602,4 +603,135 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), CHECKS.len(), "check names are unique");
     }
+}
+
+fn due_process_steps_commit_with_their_effects(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::case::{self, CaseKind, CaseState, DueProcessRules, Filing, Target};
+    use xinyong_core::event::EventKind;
+
+    use crate::{CaseFilter, CaseStep, Change, Effect, NewNotification, StoreError};
+    let k = key();
+    let out = s
+        .append(
+            &[
+                Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "x")?)),
+                Entry::Record(Box::new(honour(A, "京发〔2024〕2号", "y")?)),
+            ],
+            &k,
+            1,
+        )
+        .map_err(|e| e.to_string())?;
+    let ids: Vec<i64> = out
+        .outcomes
+        .iter()
+        .filter_map(|o| if let Outcome::Accepted { record_id, .. } = o { Some(*record_id) } else { None })
+        .collect();
+    ensure!(ids.len() == 2, "{:?}", out.outcomes);
+    let rules = DueProcessRules::bundled();
+    let set = rules.rule_set(None).ok_or("no default rule set")?;
+    let cal = xinyong_core::calendar::WorkCalendar::official();
+    let today = date!(2026 - 03 - 02);
+    let filing = Filing {
+        kind: CaseKind::Repair,
+        subject: A.into(),
+        target: Target::Record { id: ids[0], item: "honour".into() },
+        department: "海淀区市场监管局".into(),
+        applicant: "北京测试科技有限公司".into(),
+        contact: "010-1".into(),
+        text: "已整改".into(),
+        attachments: vec![],
+        filed_on: today,
+    };
+    let claims: Vec<String> = rules.repair_condition.iter().map(|c| c.code.clone()).collect();
+    let filed = case::file_repair(set, &rules.repair_condition, cal, filing, &claims, "承诺", today)
+        .map_err(|e| e.to_string())?;
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
+    let hash = [7u8; 32];
+    let step = CaseStep { case: filed, kind: EventKind::CaseFiled, query_hash: Some(hash) };
+    let done = s
+        .apply_change(&Change { case: Some(step), ..Change::default() }, &prov(0), &k, 2)
+        .map_err(|e| e.to_string())?;
+    let stored = done.case.ok_or("no case returned")?;
+    ensure!(stored.id > 0 && stored.first_event == size && done.events == vec![size], "{stored:?} {:?}", done.events);
+    ensure!(done.head.head.size == size + 1, "head {}", done.head.head.size);
+    let (back, h) = s.case(stored.id).map_err(|e| e.to_string())?.ok_or("case missing")?;
+    ensure!(back == stored && h == Some(hash), "case round trip: {back:?} {h:?}");
+    let ev = s.event(size).map_err(|e| e.to_string())?.ok_or("case event missing")?;
+    ensure!(ev.kind == "case.filed" && ev.subject_code == A, "{ev:?}");
+    ensure!(!String::from_utf8_lossy(&ev.payload).contains("010-1"), "the contact must not reach the ledger");
+
+    // the decision, its effect and its notifications: one commit
+    let d = case::Decision {
+        outcome: case::Outcome::Granted,
+        remedy: None,
+        reasons: String::new(),
+        decided_on: today,
+        next_possible: None,
+    };
+    let granted = case::decide(&stored, d, today).map_err(|e| e.to_string())?;
+    let note = NewNotification {
+        recipient_kind: "department".into(),
+        recipient: "北京市税务局".into(),
+        subject_code: A.into(),
+        topic: "record_repaired".into(),
+        text_zh: "已修复".into(),
+        text_en: "repaired".into(),
+    };
+    let change = Change {
+        case: Some(CaseStep { case: granted.clone(), kind: EventKind::CaseDecided, query_hash: None }),
+        effects: vec![Effect::RepairRecord { record_id: ids[0], case_id: stored.id }],
+        notifications: vec![note.clone()],
+    };
+    let done = s.apply_change(&change, &prov(0), &k, 3).map_err(|e| e.to_string())?;
+    ensure!(done.events == vec![size + 1, size + 2], "{:?}", done.events);
+    let rec = s.record(ids[0]).map_err(|e| e.to_string())?.ok_or("record missing")?;
+    ensure!(rec.repaired_event == Some(size + 2) && rec.status == "active", "{rec:?}");
+    let ev = s.event(size + 2).map_err(|e| e.to_string())?.ok_or("repair event missing")?;
+    ensure!(ev.kind == "record.repaired" && ev.record_id == Some(ids[0]), "{ev:?}");
+    let (back, h) = s.case(stored.id).map_err(|e| e.to_string())?.ok_or("case missing")?;
+    ensure!(back.state == CaseState::Decided && h == Some(hash), "query hash kept: {back:?}");
+    let inbox = s.notifications("department", "北京市税务局", 10).map_err(|e| e.to_string())?;
+    ensure!(inbox.len() == 1 && inbox[0].topic == "record_repaired" && inbox[0].state == "pending", "{inbox:?}");
+    ensure!(inbox[0].event_index == size + 2, "{inbox:?}");
+    ensure!(!s.mark_notification_read(inbox[0].id, "department", "别人", 4).map_err(|e| e.to_string())?, "not theirs");
+    ensure!(s.mark_notification_read(inbox[0].id, "department", "北京市税务局", 4).map_err(|e| e.to_string())?, "read");
+    let inbox = s.notifications("department", "北京市税务局", 10).map_err(|e| e.to_string())?;
+    ensure!(inbox[0].state == "read" && inbox[0].read_ms == Some(4), "{inbox:?}");
+
+    // a second decision from the same stale read conflicts and writes nothing at all
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
+    let stale = Change { notifications: vec![note.clone(), note], ..change };
+    match s.apply_change(&stale, &prov(0), &k, 5) {
+        Err(StoreError::Conflict(_)) => {}
+        other => return Err(format!("stale decision: {other:?}")),
+    }
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == size, "a refused change appended events");
+    ensure!(s.notifications("department", "北京市税务局", 10).map_err(|e| e.to_string())?.len() == 1, "notified");
+
+    // an effect the record no longer allows conflicts (repaired twice), and a revocation
+    // without a case is its own change
+    let again = Change { effects: vec![Effect::RepairRecord { record_id: ids[0], case_id: 0 }], ..Change::default() };
+    ensure!(matches!(s.apply_change(&again, &prov(0), &k, 6), Err(StoreError::Conflict(_))), "repaired twice");
+    let revoke = Change {
+        effects: vec![Effect::RevokeRecord { record_id: ids[1], reason: "错误".into() }],
+        ..Change::default()
+    };
+    let done = s.apply_change(&revoke, &prov(0), &k, 7).map_err(|e| e.to_string())?;
+    let rec = s.record(ids[1]).map_err(|e| e.to_string())?.ok_or("record missing")?;
+    ensure!(rec.status == "revoked" && rec.revoked_event == done.events.first().copied(), "{rec:?}");
+    ensure!(matches!(s.apply_change(&revoke, &prov(0), &k, 8), Err(StoreError::Conflict(_))), "revoked twice");
+
+    let open = s
+        .cases(&CaseFilter { subject: Some(A.into()), limit: 10, ..CaseFilter::default() })
+        .map_err(|e| e.to_string())?;
+    ensure!(open.len() == 1 && open[0].id == stored.id, "{open:?}");
+    let none = s
+        .cases(&CaseFilter { state: Some("open".into()), limit: 10, ..CaseFilter::default() })
+        .map_err(|e| e.to_string())?;
+    ensure!(none.is_empty(), "no case is open: {none:?}");
+    let changed = s.cases_changed_since(size).map_err(|e| e.to_string())?;
+    ensure!(changed.is_empty(), "{changed:?}");
+    let changed = s.cases_changed_since(0).map_err(|e| e.to_string())?;
+    ensure!(changed.len() == 1, "{changed:?}");
+    Ok(())
 }

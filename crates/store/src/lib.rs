@@ -6,20 +6,25 @@
 //! [`plan`], for every back end; a back end looks up, executes the plan and signs.
 
 pub mod conformance;
+pub mod due_process;
 pub mod plan;
 mod postgres;
+mod postgres_cases;
 mod postgres_listings;
 mod sqlite;
+mod sqlite_cases;
 mod sqlite_listings;
 pub mod testing;
 pub mod transfer;
 
 use serde::Serialize;
+use xinyong_core::case::Case;
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::listing::{Listing, ListingStatus};
 use xinyong_core::record::{FieldError, ValidRecord};
 use xinyong_ledger::{Hash, LedgerKey, SignedHead};
 
+pub use due_process::{CaseFilter, CaseStep, Change, Changed, Effect, NewNotification, Notification};
 pub use postgres::{PgConn, PgStore};
 pub use sqlite::SqliteStore;
 
@@ -180,6 +185,8 @@ pub struct RecordRow {
     pub event_index: u64,
     /// The revocation event, when revoked.
     pub revoked_event: Option<u64>,
+    /// The `record.repaired` event, when a repair was granted.
+    pub repaired_event: Option<u64>,
 }
 
 /// Which subject an event is about, without its payload: what a projection following
@@ -366,8 +373,15 @@ pub trait Store: Send {
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>>;
     /// Appends a batch in one transaction and signs the new tree head with `key`.
     fn append(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome>;
-    /// Revokes a record (`record.revoked` event); the record stays, marked revoked.
-    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)>;
+    /// Revokes a record (void from its start): one `record.revoked` event.
+    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
+        let change = Change {
+            effects: vec![Effect::RevokeRecord { record_id, reason: reason.to_string() }],
+            ..Change::default()
+        };
+        let done = self.apply_change(&change, p, key, p.at)?;
+        Ok((done.events.first().copied().unwrap_or_default(), done.head))
+    }
     fn subject(&self, code: &str) -> Result<Option<SubjectRow>>;
     /// Subjects in code order after `after` (exclusive): for rebuilding derived indexes.
     fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>>;
@@ -447,4 +461,20 @@ pub trait Store: Send {
     fn checks_of(&self, subject_code: &str, limit: u32) -> Result<Vec<CheckRow>>;
     /// Figures per department (one department, or all), by department name.
     fn check_stats(&self, department: Option<&str>) -> Result<Vec<DepartmentStats>>;
+
+    /// Writes a due-process change in one transaction: the case step (a new case when
+    /// its id is 0; otherwise only if nobody recorded another step since
+    /// `case.last_event` was read, else `Conflict`), the effects of its decision on
+    /// records and listings, each as its ledger event, and the notifications; then
+    /// signs the head. An effect the target's state no longer allows is a `Conflict`.
+    fn apply_change(&mut self, change: &Change, p: &Provenance, key: &LedgerKey, now_ms: i64) -> Result<Changed>;
+    /// A case and the hash of its query code.
+    fn case(&self, id: i64) -> Result<Option<(Case, Option<Hash>)>>;
+    fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// Cases whose latest step is at ledger index `from` or later (for projections).
+    fn cases_changed_since(&self, from: u64) -> Result<Vec<Case>>;
+    /// A recipient's notifications, newest first.
+    fn notifications(&self, recipient_kind: &str, recipient: &str, limit: u32) -> Result<Vec<Notification>>;
+    /// Marks a recipient's notification read; false when it is not theirs or unknown.
+    fn mark_notification_read(&mut self, id: i64, recipient_kind: &str, recipient: &str, now_ms: i64) -> Result<bool>;
 }

@@ -23,16 +23,19 @@ use std::time::Duration;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
-use xinyong_core::event::{EventBody, EventKind, Provenance};
-use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
+use xinyong_core::event::{EventKind, Provenance};
+use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
 use crate::plan;
+use crate::postgres_cases;
 use crate::postgres_listings;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
     ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,
     Store, StoreError, SubjectRow,
 };
+use crate::{CaseFilter, Change, Changed, Notification};
+use xinyong_core::case::Case;
 use xinyong_core::listing::Listing;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -40,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/postgres/0002_accounts.sql")),
     (3, include_str!("../migrations/postgres/0003_listings_checks.sql")),
     (4, include_str!("../migrations/postgres/0004_check_log.sql")),
+    (5, include_str!("../migrations/postgres/0005_due_process.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -480,7 +484,7 @@ pub(crate) fn subject_row(row: &Row) -> SubjectRow {
     }
 }
 
-fn record_row(row: &Row) -> RecordRow {
+pub(crate) fn record_row(row: &Row) -> RecordRow {
     RecordRow {
         id: row.get(0),
         subject_code: row.get(1),
@@ -492,6 +496,7 @@ fn record_row(row: &Row) -> RecordRow {
         tier: row.get(7),
         event_index: row.get::<_, i64>(8) as u64,
         revoked_event: row.get::<_, Option<i64>>(9).map(|i| i as u64),
+        repaired_event: row.get::<_, Option<i64>>(10).map(|i| i as u64),
     }
 }
 
@@ -581,34 +586,6 @@ impl Store for PgStore {
         plan.outcome(head)
     }
 
-    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.client.transaction()?;
-        let mut frontier = lock_ledger(&mut tx)?;
-        let rec = tx
-            .query_opt(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"), &[&record_id])?
-            .map(|r| record_row(&r))
-            .ok_or_else(|| StoreError::NotFound(format!("record {record_id}")))?;
-        if rec.status == "revoked" {
-            return Err(StoreError::Conflict(format!("record {record_id} is already revoked")));
-        }
-        let bytes = EventBody::record_revoked(&rec.subject_code, &rec.item, &rec.key, reason, p).canonical_bytes();
-        let leaf = leaf_hash(&bytes);
-        let at = frontier.size();
-        tx.execute(
-            "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&(at as i64), &rec.subject_code, &EventKind::RecordRevoked.as_str(), &record_id, &bytes, &&leaf[..]],
-        )?;
-        frontier.push(leaf);
-        tx.execute(
-            "UPDATE records SET status = 'revoked', revoked_event = $2 WHERE id = $1",
-            &[&record_id, &(at as i64)],
-        )?;
-        let head = sign_head(&mut tx, &frontier, key, p.at)?;
-        tx.commit()?;
-        Ok((at, head))
-    }
-
     fn subject(&self, code: &str) -> Result<Option<SubjectRow>> {
         const SQL: &str = "SELECT code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, \
                            created_event FROM subjects WHERE code = $1";
@@ -623,13 +600,13 @@ impl Store for PgStore {
 
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
         const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event FROM records WHERE subject_code = $1 ORDER BY id";
+                           event_idx, revoked_event, repaired_event FROM records WHERE subject_code = $1 ORDER BY id";
         Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
     }
 
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
         const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event FROM records WHERE id = $1";
+                           event_idx, revoked_event, repaired_event FROM records WHERE id = $1";
         Ok(self.conn()?.query_opt(SQL, &[&id])?.map(|r| record_row(&r)))
     }
 
@@ -843,6 +820,30 @@ impl Store for PgStore {
         postgres_listings::check_stats(&mut *self.conn()?, department)
     }
 
+    fn apply_change(&mut self, change: &Change, p: &Provenance, key: &LedgerKey, now_ms: i64) -> Result<Changed> {
+        postgres_cases::apply_change(&mut *self.conn()?, change, p, key, now_ms)
+    }
+
+    fn case(&self, id: i64) -> Result<Option<(Case, Option<Hash>)>> {
+        postgres_cases::case(&mut *self.conn()?, id)
+    }
+
+    fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {
+        postgres_cases::cases(&mut *self.conn()?, filter)
+    }
+
+    fn cases_changed_since(&self, from: u64) -> Result<Vec<Case>> {
+        postgres_cases::cases_changed_since(&mut *self.conn()?, from)
+    }
+
+    fn notifications(&self, recipient_kind: &str, recipient: &str, limit: u32) -> Result<Vec<Notification>> {
+        postgres_cases::notifications(&mut *self.conn()?, recipient_kind, recipient, limit)
+    }
+
+    fn mark_notification_read(&mut self, id: i64, recipient_kind: &str, recipient: &str, now_ms: i64) -> Result<bool> {
+        postgres_cases::mark_notification_read(&mut *self.conn()?, id, recipient_kind, recipient, now_ms)
+    }
+
     fn access_log(&self, subject_code: &str, limit: u32) -> Result<Vec<AccessEntry>> {
         const SQL: &str = "SELECT subject_code, account_id, actor, provider, purpose, what, at_ms FROM access_log
                            WHERE subject_code = $1 ORDER BY at_ms DESC, id DESC LIMIT $2";
@@ -863,8 +864,7 @@ impl Store for PgStore {
     }
 }
 
-const RECORD_COLUMNS: &str =
-    "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event";
+pub(crate) const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event, repaired_event";
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -908,7 +908,7 @@ mod tests {
             batch: "b".into(),
             source: "t.csv".into(),
             row: Some(2),
-            raw_hash: leaf_hash(raw.as_bytes()),
+            raw_hash: xinyong_ledger::leaf_hash(raw.as_bytes()),
             raw,
             subject_hint: Some("9111\0".into()),
             errors: vec![],

@@ -69,6 +69,21 @@ pub(crate) fn put_listing(
 ) -> Result<(Listing, SignedHead)> {
     let mut tx = client.transaction()?;
     let mut frontier = lock_ledger(&mut tx)?;
+    let stored = listing_step(&mut tx, &mut frontier, listing, kind, p)?;
+    let head = sign_head(&mut tx, &frontier, key, now_ms)?;
+    tx.commit()?;
+    Ok((stored, head))
+}
+
+/// One listing step inside a transaction holding the ledger lock (also a decision's
+/// effect in a case).
+pub(crate) fn listing_step(
+    tx: &mut postgres::Transaction<'_>,
+    frontier: &mut xinyong_ledger::Frontier,
+    listing: &Listing,
+    kind: EventKind,
+    p: &Provenance,
+) -> Result<Listing> {
     if tx.query_opt("SELECT 1 FROM subjects WHERE code = $1", &[&listing.subject])?.is_none() {
         return Err(StoreError::NotFound(format!("subject {}", listing.subject)));
     }
@@ -137,9 +152,7 @@ pub(crate) fn put_listing(
             &(idx as i64),
         ],
     )?;
-    let head = sign_head(&mut tx, &frontier, key, now_ms)?;
-    tx.commit()?;
-    Ok((stored, head))
+    Ok(stored)
 }
 
 pub(crate) fn listing(conn: &mut PgConn, id: i64) -> Result<Option<Listing>> {

@@ -4,16 +4,19 @@
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use xinyong_core::event::{EventBody, EventKind, Provenance};
-use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead, leaf_hash};
+use xinyong_core::event::{EventKind, Provenance};
+use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
 use crate::plan;
+use crate::sqlite_cases;
 use crate::sqlite_listings;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
     ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,
     Store, StoreError, SubjectRow,
 };
+use crate::{CaseFilter, Change, Changed, Notification};
+use xinyong_core::case::Case;
 use xinyong_core::listing::Listing;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -21,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
     (3, include_str!("../migrations/sqlite/0003_listings_checks.sql")),
     (4, include_str!("../migrations/sqlite/0004_check_log.sql")),
+    (5, include_str!("../migrations/sqlite/0005_due_process.sql")),
 ];
 
 pub struct SqliteStore {
@@ -334,10 +338,9 @@ pub(crate) fn subject_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SubjectRo
     })
 }
 
-const RECORD_COLUMNS: &str =
-    "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event";
+pub(crate) const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event, repaired_event";
 
-fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+pub(crate) fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
         id: row.get(0)?,
         subject_code: row.get(1)?,
@@ -349,6 +352,7 @@ fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
         tier: row.get(7)?,
         event_index: row.get::<_, i64>(8)? as u64,
         revoked_event: row.get::<_, Option<i64>>(9)?.map(|i| i as u64),
+        repaired_event: row.get::<_, Option<i64>>(10)?.map(|i| i as u64),
     })
 }
 
@@ -546,35 +550,6 @@ impl Store for SqliteStore {
         self.append_in_tx(entries, key, now_ms)
     }
 
-    fn revoke(&mut self, record_id: i64, reason: &str, p: &Provenance, key: &LedgerKey) -> Result<(u64, SignedHead)> {
-        let tx = write_tx(&mut self.conn)?;
-        let rec = tx
-            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [record_id], record_row)
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("record {record_id}")))?;
-        if rec.status == "revoked" {
-            return Err(StoreError::Conflict(format!("record {record_id} is already revoked")));
-        }
-        let mut frontier = load_frontier(&tx)?;
-        let bytes = EventBody::record_revoked(&rec.subject_code, &rec.item, &rec.key, reason, p).canonical_bytes();
-        let at = push_event(
-            &tx,
-            &mut frontier,
-            &rec.subject_code,
-            EventKind::RecordRevoked,
-            Some(record_id),
-            &bytes,
-            &leaf_hash(&bytes),
-        )?;
-        tx.execute(
-            "UPDATE records SET status = 'revoked', revoked_event = ?2 WHERE id = ?1",
-            params![record_id, at as i64],
-        )?;
-        let head = sign_head(&tx, &frontier, key, p.at)?;
-        tx.commit()?;
-        Ok((at, head))
-    }
-
     fn subject(&self, code: &str) -> Result<Option<SubjectRow>> {
         Ok(self
             .conn
@@ -738,6 +713,30 @@ impl Store for SqliteStore {
 
     fn check_stats(&self, department: Option<&str>) -> Result<Vec<DepartmentStats>> {
         sqlite_listings::check_stats(&self.conn, department)
+    }
+
+    fn apply_change(&mut self, change: &Change, p: &Provenance, key: &LedgerKey, now_ms: i64) -> Result<Changed> {
+        sqlite_cases::apply_change(&mut self.conn, change, p, key, now_ms)
+    }
+
+    fn case(&self, id: i64) -> Result<Option<(Case, Option<Hash>)>> {
+        sqlite_cases::case(&self.conn, id)
+    }
+
+    fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {
+        sqlite_cases::cases(&self.conn, filter)
+    }
+
+    fn cases_changed_since(&self, from: u64) -> Result<Vec<Case>> {
+        sqlite_cases::cases_changed_since(&self.conn, from)
+    }
+
+    fn notifications(&self, recipient_kind: &str, recipient: &str, limit: u32) -> Result<Vec<Notification>> {
+        sqlite_cases::notifications(&self.conn, recipient_kind, recipient, limit)
+    }
+
+    fn mark_notification_read(&mut self, id: i64, recipient_kind: &str, recipient: &str, now_ms: i64) -> Result<bool> {
+        sqlite_cases::mark_notification_read(&mut self.conn, id, recipient_kind, recipient, now_ms)
     }
 }
 

@@ -66,6 +66,21 @@ pub(crate) fn put_listing(
     now_ms: i64,
 ) -> Result<(Listing, SignedHead)> {
     let tx = crate::sqlite::write_tx(conn)?;
+    let mut frontier = load_frontier(&tx)?;
+    let stored = listing_step(&tx, &mut frontier, listing, kind, p)?;
+    let head = sign_head(&tx, &frontier, key, now_ms)?;
+    tx.commit()?;
+    Ok((stored, head))
+}
+
+/// One listing step inside a write transaction (also a decision's effect in a case).
+pub(crate) fn listing_step(
+    tx: &rusqlite::Transaction<'_>,
+    frontier: &mut xinyong_ledger::Frontier,
+    listing: &Listing,
+    kind: EventKind,
+    p: &Provenance,
+) -> Result<Listing> {
     let exists: bool = tx
         .query_row("SELECT 1 FROM subjects WHERE code = ?1", [&listing.subject], |_| Ok(true))
         .optional()?
@@ -73,7 +88,6 @@ pub(crate) fn put_listing(
     if !exists {
         return Err(StoreError::NotFound(format!("subject {}", listing.subject)));
     }
-    let mut frontier = load_frontier(&tx)?;
     let idx = frontier.size();
     let mut stored = listing.clone();
     let d = |d: Option<time::Date>| d.map(date_string);
@@ -106,7 +120,7 @@ pub(crate) fn put_listing(
     stored.last_event = idx;
     let body = EventBody::listing(kind, &stored.subject, &stored.list_type, stored.id, step_facts(kind, &stored), p);
     let payload = body.canonical_bytes();
-    push_event(&tx, &mut frontier, &stored.subject, kind, None, &payload, &leaf_hash(&payload))?;
+    push_event(tx, frontier, &stored.subject, kind, None, &payload, &leaf_hash(&payload))?;
     tx.execute(
         "UPDATE listings SET status = ?2, provider = ?3, basis = ?4, reason = ?5, notice_date = ?6, objection_until = ?7,
              objections = ?8, decision_date = ?9, start_date = ?10, end_date = ?11, removed_date = ?12,
@@ -134,9 +148,7 @@ pub(crate) fn put_listing(
             idx as i64,
         ],
     )?;
-    let head = sign_head(&tx, &frontier, key, now_ms)?;
-    tx.commit()?;
-    Ok((stored, head))
+    Ok(stored)
 }
 
 pub(crate) fn listing(conn: &Connection, id: i64) -> Result<Option<Listing>> {

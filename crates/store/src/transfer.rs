@@ -53,6 +53,7 @@ pub const TABLES: &[Table] = &[
             "tier",
             "event_idx",
             "revoked_event",
+            "repaired_event",
         ],
     },
     Table { name: "events", key: "idx", columns: &["idx", "subject_code", "kind", "record_id", "payload", "leaf"] },
@@ -155,6 +156,44 @@ pub const TABLES: &[Table] = &[
         name: "access_log",
         key: "id",
         columns: &["id", "subject_code", "account_id", "actor", "provider", "purpose", "what", "at_ms"],
+    },
+    Table {
+        name: "cases",
+        key: "id",
+        columns: &[
+            "id",
+            "subject_code",
+            "kind",
+            "state",
+            "department",
+            "target_kind",
+            "target_id",
+            "due_date",
+            "query_hash",
+            "doc",
+            "first_event",
+            "last_event",
+        ],
+    },
+    Table {
+        name: "notifications",
+        key: "id",
+        columns: &[
+            "id",
+            "recipient_kind",
+            "recipient",
+            "subject_code",
+            "topic",
+            "text_zh",
+            "text_en",
+            "event_idx",
+            "created_ms",
+            "state",
+            "attempts",
+            "next_attempt_ms",
+            "last_error",
+            "read_ms",
+        ],
     },
 ];
 
@@ -450,7 +489,13 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                 report.tables.push(TableCount { table: t.name, rows: n });
             }
             // identity columns continue after the copied ids
-            for (table, column) in [("quarantine", "id"), ("accounts", "id"), ("access_log", "id"), ("checks", "seq")] {
+            for (table, column) in [
+                ("quarantine", "id"),
+                ("accounts", "id"),
+                ("access_log", "id"),
+                ("checks", "seq"),
+                ("notifications", "id"),
+            ] {
                 tx.execute(
                     &format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE(MAX({column}), 0) + 1, false)
