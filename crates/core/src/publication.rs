@@ -31,7 +31,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize, Serializer};
 use time::{Date, Month};
 
-use crate::calendar::WorkCalendar;
+use crate::calendar::{Deadline, WorkCalendar};
 use crate::catalog::{Item, Tier};
 use crate::record::{ValidRecord, date_string, parse_date};
 
@@ -735,7 +735,9 @@ struct Shown {
     until: Option<Date>,
     end: NaturalEnd,
     repair_from: Option<Date>,
-    publish_due: Option<Date>,
+    /// Decision date and working days of the publication duty; counted on a
+    /// calendar only at the end, so callers can pick the calendar.
+    publish_due: Option<(Date, u32)>,
     what_zh: String,
     what_en: String,
 }
@@ -773,10 +775,6 @@ fn cmp_decimal(a: &str, b: &str) -> Option<Ordering> {
     let int = ai.len().cmp(&bi.len()).then_with(|| ai.cmp(bi));
     let width = af.len().max(bf.len());
     Some(int.then_with(|| format!("{af:0<width$}").cmp(&format!("{bf:0<width$}"))))
-}
-
-fn due(decided: Date, workdays: u32) -> Option<Date> {
-    WorkCalendar::official().add_workdays(decided, workdays).ok()
 }
 
 fn tier_names(tier: Tier) -> (&'static str, &'static str) {
@@ -876,7 +874,7 @@ impl PenaltyRules {
             until: last_day(decided, window),
             end: NaturalEnd::Window,
             repair_from: s.repair_after.after(decided),
-            publish_due: due(decided, s.publish_due_workdays),
+            publish_due: Some((decided, s.publish_due_workdays)),
             what_zh: format!("{}：{zh}，公示{}", s.name_zh, window.zh()),
             what_en: format!("{}: {en}, published {window}", s.name_en),
         }
@@ -926,7 +924,7 @@ fn set_window(set: &PenaltyRuleSet, facts: &RecordFacts<'_>, decided: Date) -> O
         until: last_day(decided, max),
         end: NaturalEnd::Window,
         repair_from: min.and_then(|m| m.after(decided)),
-        publish_due: due(decided, set.publish_due_workdays),
+        publish_due: Some((decided, set.publish_due_workdays)),
         what_zh,
         what_en,
     })
@@ -947,7 +945,7 @@ impl SimpleRule {
             until,
             end,
             repair_from: None,
-            publish_due: decided.zip(self.publish_due_workdays).and_then(|(d, n)| due(d, n)),
+            publish_due: decided.zip(self.publish_due_workdays),
             what_zh: self.name_zh.clone(),
             what_en: self.name_en.clone(),
         })
@@ -961,10 +959,10 @@ enum Cut {
     Repaired(Date),
 }
 
-/// What the public may see of the record described by `facts` on `as_of`.
-pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date) -> Publicity {
+/// The rule that decides and what it decides, before cutoffs and `as_of`.
+fn outcome(rules: &PublicationRules, facts: &RecordFacts<'_>) -> (String, Outcome) {
     let publication = facts.item.publication.as_str();
-    let (rule, outcome) = if publication == NEVER_PUBLISHED {
+    if publication == NEVER_PUBLISHED {
         (
             NEVER_PUBLISHED.to_string(),
             Outcome::NotPublished {
@@ -984,7 +982,25 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
                 en: format!("unknown publication rule {publication:?}: not published"),
             },
         )
-    };
+    }
+}
+
+/// The day by which the record must be published (双公示), counted on `cal`;
+/// `None` when no publication is due (or the decision date precedes `cal`).
+///
+/// Unlike [`Publicity::publish_due`], which stays `None` past the official
+/// calendar (it is serialized without a flag), this answers past the last year
+/// `cal` has a notice for, marked provisional.
+pub fn publish_due_deadline(rules: &PublicationRules, cal: &WorkCalendar, facts: &RecordFacts<'_>) -> Option<Deadline> {
+    match outcome(rules, facts).1 {
+        Outcome::Shown(Shown { publish_due: Some((decided, n)), .. }) => cal.deadline(decided, n).ok(),
+        _ => None,
+    }
+}
+
+/// What the public may see of the record described by `facts` on `as_of`.
+pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date) -> Publicity {
+    let (rule, outcome) = outcome(rules, facts);
     let shown = match outcome {
         Outcome::NotPublished { zh, en } => {
             return Publicity {
@@ -1083,7 +1099,9 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
         public_from: from,
         public_until: until,
         repair_from,
-        publish_due: shown.publish_due,
+        // Strict: a date that only the statutory rule gives would be shown
+        // without its provisional flag; `publish_due_deadline` has it.
+        publish_due: shown.publish_due.and_then(|(d, n)| WorkCalendar::official().add_workdays(d, n).ok()),
         rule,
         reason_zh,
         reason_en,
@@ -1464,6 +1482,42 @@ mod tests {
             assert!(p.public, "{decided}");
             assert_eq!(p.publish_due, None, "{decided}");
         }
+    }
+
+    #[test]
+    fn publish_due_deadline_is_provisional_past_the_calendar() {
+        let official = WorkCalendar::official();
+        let lic = item("admin_licence");
+        let due = |cal: &WorkCalendar, item: &Item, f: &BTreeMap<String, String>| {
+            publish_due_deadline(rules(), cal, &RecordFacts::from_fields(item, f))
+        };
+        let final_ = |date| Some(Deadline { date, provisional: false });
+        let provisional = |date| Some(Deadline { date, provisional: true });
+
+        // inside the calendar: the same day as `publish_due`, final
+        let f = fields(lic, &[("许可决定日期", "2024-09-27")]);
+        assert_eq!(due(official, lic, &f), final_(date!(2024 - 10 - 12)));
+        let f = penalty("2024-09-27", ENV, "罚款", &[]);
+        assert_eq!(due(official, item("admin_penalty"), &f), final_(date!(2024 - 10 - 12)));
+
+        // Monday 2026-12-28: 29–31 Dec, then 元旦 (Fri) and a weekend, then 4–7 Jan 2027
+        let f = fields(lic, &[("许可决定日期", "2026-12-28")]);
+        assert_eq!(due(official, lic, &f), provisional(date!(2027 - 01 - 07)));
+        let p = penalty("2026-12-28", ENV, "罚款", &[]);
+        assert_eq!(due(official, item("admin_penalty"), &p), provisional(date!(2027 - 01 - 07)));
+        // once a 2027 notice is added (hypothetical: only 元旦 listed), the same day is final
+        let with_2027 = official
+            .with_year("first_year = 2027\nlast_year = 2027\n[[holiday]]\ndate = 2027-01-01\nname = \"元旦\"\n")
+            .unwrap();
+        assert_eq!(due(&with_2027, lic, &f), final_(date!(2027 - 01 - 07)));
+
+        // before the calendar, not published, or no decision date: no deadline
+        let f = fields(lic, &[("许可决定日期", "2018-06-01")]);
+        assert_eq!(due(official, lic, &f), None);
+        assert_eq!(due(official, lic, &fields(lic, &[])), None);
+        let f = penalty("2024-09-27", ENV, "罚款", &[("处罚程序", "简易程序")]);
+        assert_eq!(pen(&f, date!(2024 - 09 - 27)).publish_due, None);
+        assert_eq!(due(official, item("admin_penalty"), &f), None);
         // a licence whose decision lies before the window is not yet public
         let f = fields(lic, &[("许可决定日期", "2024-09-27")]);
         assert!(!eval(lic, &f, date!(2024 - 09 - 26)).public);
