@@ -501,20 +501,6 @@ mod lunar {
     }
 }
 
-// TEMPORARY (replaced by the provisional-calendar change): the answer of a working-day
-// clock, marked provisional when it runs past the covered years.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline {
-    pub date: Date,
-    pub provisional: bool,
-}
-
-impl WorkCalendar {
-    pub fn deadline(&self, start: Date, n: u32) -> Result<Deadline, CalendarError> {
-        self.add_workdays(start, n).map(|date| Deadline { date, provisional: false })
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
