@@ -126,6 +126,25 @@ pub enum Action<'a> {
     ManageAccounts,
     /// Who read a subject's non-public data.
     AccessLogOf { subject: &'a str },
+    /// Object to a subject's record or listing (异议): the entity itself, a department or
+    /// the centre on its behalf, and — for a record the public can see — anyone who
+    /// leaves a contact.
+    FileObjection { subject: &'a str, public_target: bool },
+    /// Apply for credit repair (信用修复) of a record or listing: the entity itself, or a
+    /// department or the centre recording a paper application.
+    FileRepair { subject: &'a str },
+    /// Act as the deciding department ("谁认定、谁修复"): decide a case, correct or revoke
+    /// a record, issue a rectification notice, record an interview.
+    DecideFor { department: &'a str },
+    /// Read a case in full (with the applicant's contact): the subject, the department
+    /// that must act, the centre.
+    ReadCase { subject: &'a str, department: &'a str },
+    /// Withdraw an open objection or repair application: the subject, or the centre.
+    WithdrawCase { subject: &'a str },
+    /// One's own notifications (inbox).
+    Inbox,
+    /// Open and overdue cases: a department's own queue, or every department's.
+    CaseQueue,
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -157,7 +176,9 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
     use Action::*;
     use Role::*;
     let role = caller.role();
-    if matches!(role, Public) && !matches!(action, ReadNonPublic { .. } | ListingDetail { .. } | SharedLists) {
+    if matches!(role, Public)
+        && !matches!(action, ReadNonPublic { .. } | ListingDetail { .. } | SharedLists | FileObjection { .. })
+    {
         return Err(AppError::Unauthenticated);
     }
     match (action, role) {
@@ -240,6 +261,53 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
 
         (Operate, Admin) => Ok(Scope::All),
         (Operate, _) => Err(no("forbidden", "仅限信用中心", "the credit centre only")),
+
+        (FileObjection { subject, .. }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (FileObjection { .. }, Admin) => Ok(Scope::All),
+        (FileObjection { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (FileObjection { public_target: true, .. }, Public) => Ok(Scope::Shared),
+        (FileObjection { .. }, Public) => Err(AppError::Unauthenticated),
+        (FileObjection { .. }, _) => Err(no(
+            "forbidden",
+            "只能对本主体的信息或公示信息提出异议",
+            "objections are to one's own record or to what is public",
+        )),
+
+        (FileRepair { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (FileRepair { .. }, Admin) => Ok(Scope::All),
+        (FileRepair { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (FileRepair { .. }, _) => Err(no("forbidden", "只能为本主体申请信用修复", "a subject applies for its own repair")),
+
+        (DecideFor { .. }, Admin) => Ok(Scope::All),
+        (DecideFor { department }, Officer { department: own }) if own == department => {
+            Ok(Scope::Department(own.clone()))
+        }
+        (DecideFor { .. }, _) => Err(no(
+            "forbidden",
+            "谁认定、谁修复：只能由作出认定的部门办理",
+            "only the department that decided may act on it",
+        )),
+
+        (ReadCase { .. }, Admin) => Ok(Scope::All),
+        (ReadCase { subject, .. }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (ReadCase { department, .. }, Officer { department: own }) if own == department => {
+            Ok(Scope::Department(own.clone()))
+        }
+        (ReadCase { .. }, _) => Err(AppError::NotFound("案件 / case".into())),
+
+        (WithdrawCase { .. }, Admin) => Ok(Scope::All),
+        (WithdrawCase { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (WithdrawCase { .. }, _) => Err(no("forbidden", "只能由申请主体撤回", "only the applicant may withdraw")),
+
+        (Inbox, Admin) => Ok(Scope::All),
+        (Inbox, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (Inbox, Subject { code }) => Ok(Scope::Subject(code.clone())),
+        (Inbox, Agency) => Ok(Scope::Shared),
+        (Inbox, Public) => Err(AppError::Unauthenticated),
+
+        (CaseQueue, Admin) => Ok(Scope::All),
+        (CaseQueue, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (CaseQueue, _) => Err(staff_only()),
 
         (AccessLogOf { .. }, Admin) => Ok(Scope::All),
         (AccessLogOf { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
@@ -362,6 +430,47 @@ mod tests {
                 ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
             ),
             ("operate", Operate, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            (
+                "object to my record",
+                FileObjection { subject: ME, public_target: false },
+                ["unauthorized", "ok", "ok", "ok", "forbidden"],
+            ),
+            (
+                "object to their public record",
+                FileObjection { subject: THEM, public_target: true },
+                ["ok", "ok", "ok", "forbidden", "forbidden"],
+            ),
+            (
+                "object to their hidden record",
+                FileObjection { subject: THEM, public_target: false },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
+            ("repair mine", FileRepair { subject: ME }, ["unauthorized", "ok", "ok", "ok", "forbidden"]),
+            ("repair theirs", FileRepair { subject: THEM }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            ("decide, own dept", DecideFor { department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            (
+                "decide, other dept",
+                DecideFor { department: OTHER },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
+            (
+                "case of me at own dept",
+                ReadCase { subject: ME, department: OWN },
+                ["unauthorized", "ok", "ok", "ok", "not_found"],
+            ),
+            (
+                "case of them at other dept",
+                ReadCase { subject: THEM, department: OTHER },
+                ["unauthorized", "not_found", "ok", "not_found", "not_found"],
+            ),
+            ("withdraw mine", WithdrawCase { subject: ME }, ["unauthorized", "forbidden", "ok", "ok", "forbidden"]),
+            (
+                "withdraw theirs",
+                WithdrawCase { subject: THEM },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
+            ("inbox", Inbox, ["unauthorized", "ok", "ok", "ok", "ok"]),
+            ("case queue", CaseQueue, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
         ];
         let callers = callers();
         let mut wrong = Vec::new();

@@ -38,6 +38,8 @@ struct Inner {
     listings: HashMap<Key, Vec<Arc<Listing>>>,
     /// Listing id → the keys it is filed under.
     keys_of: HashMap<i64, Vec<Key>>,
+    /// Listings with an open objection (异议处理中), or one that could not be confirmed.
+    disputed: std::collections::HashSet<i64>,
     /// Ledger size up to which changes are loaded.
     seen: u64,
     head: Option<Arc<SignedHead>>,
@@ -74,6 +76,9 @@ pub struct ListHit {
     pub decision_date: Option<String>,
     /// The ledger event of the decision.
     pub ledger_index: u64,
+    /// An objection to this listing is open (异议处理中), or could not be confirmed: the
+    /// department weighs the measure knowing the entry is disputed.
+    pub disputed: bool,
     /// When the code checked is a responsible person listed with the entity: the role
     /// (`legal_representative`, `principal`, `actual_controller`) and the entity.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +133,18 @@ impl CheckIndex {
         for l in store.listings_changed_since(0)? {
             index.put(l);
         }
+        let objections = xinyong_store::CaseFilter {
+            kind: Some("objection".into()),
+            limit: u32::MAX,
+            ..xinyong_store::CaseFilter::default()
+        };
+        let disputed = store.cases(&objections)?.into_iter().filter(|c| c.disputes_target()).filter_map(|c| {
+            match c.target {
+                xinyong_core::case::Target::Listing { id, .. } => Some(id),
+                _ => None,
+            }
+        });
+        index.write().disputed.extend(disputed);
         let mut inner = index.write();
         inner.seen = size;
         inner.head = store.latest_head()?.map(Arc::new);
@@ -178,6 +195,15 @@ impl CheckIndex {
         inner.keys_of.insert(l.id, keys);
     }
 
+    /// Replaces which of `listing_ids` are disputed (a subject's, after its cases changed).
+    pub(crate) fn set_disputed(&self, listing_ids: &[i64], disputed: &[i64]) {
+        let mut inner = self.write();
+        for id in listing_ids {
+            inner.disputed.remove(id);
+        }
+        inner.disputed.extend(disputed.iter().copied());
+    }
+
     /// Records a newer signed head (after any local append).
     pub fn note_head(&self, head: SignedHead) {
         let mut inner = self.write();
@@ -221,6 +247,7 @@ impl CheckIndex {
             .map(|v| v.iter().filter(|l| l.in_force_on(on)).cloned().collect())
             .unwrap_or_default();
         let head = inner.head.clone();
+        let disputed: Vec<bool> = in_force.iter().map(|l| inner.disputed.contains(&l.id)).collect();
         drop(inner);
         let active: Vec<ActiveListing<'_>> = in_force
             .iter()
@@ -229,7 +256,8 @@ impl CheckIndex {
         let (measures, verdict) = applicable(rules, &active, matter, on);
         let lists = in_force
             .iter()
-            .map(|l| ListHit {
+            .zip(disputed)
+            .map(|(l, disputed)| ListHit {
                 id: l.id,
                 list_type: l.list_type.clone(),
                 type_name: rules.list_type(&l.list_type).map(|t| t.name_zh.clone()).unwrap_or_default(),
@@ -244,6 +272,7 @@ impl CheckIndex {
                     role.map_or_else(String::new, |p| p.role.clone())
                 }),
                 entity: (l.subject != code.key()).then(|| l.subject.clone()),
+                disputed,
                 proof: None,
             })
             .collect();

@@ -18,6 +18,8 @@
 
 pub mod access;
 pub mod accounts;
+pub mod cases;
+pub mod calendar;
 pub mod checks;
 mod db;
 pub mod error;
@@ -73,6 +75,10 @@ struct Inner {
     /// The check log and access log writer, started on first use.
     side_log: OnceLock<sidelog::SideLog>,
     tokens: accounts::TokenCache,
+    /// The official working-day calendar and the years added since (`calendar add-year`).
+    calendar: std::sync::RwLock<std::sync::Arc<xinyong_core::calendar::WorkCalendar>>,
+    /// The due-process rule set this deployment uses (default: the data file's).
+    rule_set: OnceLock<String>,
 }
 
 impl App {
@@ -135,6 +141,8 @@ impl App {
                 projections: OnceLock::new(),
                 side_log: OnceLock::new(),
                 tokens: accounts::TokenCache::default(),
+                calendar: std::sync::RwLock::new(std::sync::Arc::new(calendar::load(dir)?)),
+                rule_set: OnceLock::new(),
             }),
         })
     }

@@ -421,9 +421,15 @@ pub struct ListsQuery {
     pub as_of: Option<String>,
 }
 
+/// Whether the public may see a listing on `on`: an entry of a public list in force
+/// that day. Once it ends — expired, removed early, repaired, revoked — nothing public
+/// shows that it was there.
+pub(crate) fn is_public_on(l: &Listing, on: Date) -> bool {
+    ListRules::bundled().list_type(&l.list_type).is_some_and(|t| t.public) && l.in_force_on(on)
+}
+
 fn is_public(l: &Listing) -> bool {
-    ListRules::bundled().list_type(&l.list_type).is_some_and(|t| t.public)
-        && matches!(l.status, ListingStatus::Listed | ListingStatus::Removed)
+    is_public_on(l, crate::today_shanghai())
 }
 
 fn decision_of(d: &DecisionRequest) -> Result<Decision> {

@@ -133,14 +133,17 @@ impl App {
             done.events += refs.len() as u64;
             let mut subjects = BTreeSet::new();
             let mut listed = BTreeSet::new();
+            let mut cased = BTreeSet::new();
             for r in refs {
-                if r.kind.starts_with("listing.") {
+                if r.kind.starts_with("case.") {
+                    cased.insert(r.subject_code);
+                } else if r.kind.starts_with("listing.") {
                     listed.insert(r.subject_code);
                 } else {
                     subjects.insert(r.subject_code);
                 }
             }
-            let (rows, listings) = self.db().read(|s| {
+            let (rows, listings, disputes) = self.db().read(|s| {
                 let mut rows = Vec::with_capacity(subjects.len());
                 for c in &subjects {
                     rows.extend(s.subject(c)?);
@@ -149,8 +152,18 @@ impl App {
                 for c in &listed {
                     listings.extend(s.listings_of(c)?);
                 }
-                Ok((rows, listings))
+                let mut disputes = Vec::with_capacity(cased.len());
+                for c in &cased {
+                    let ids: Vec<i64> = s.listings_of(c)?.iter().map(|l| l.id).collect();
+                    let open: Vec<i64> =
+                        self.disputed_targets(s, c)?.into_iter().filter(|(rec, _)| !rec).map(|(_, id)| id).collect();
+                    disputes.push((ids, open));
+                }
+                Ok((rows, listings, disputes))
             })?;
+            for (ids, open) in disputes {
+                p.checks.set_disputed(&ids, &open);
+            }
             done.subjects += rows.len() as u64;
             done.listing_subjects += listed.len() as u64;
             p.checks.add_subjects(&rows);

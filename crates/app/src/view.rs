@@ -34,13 +34,34 @@ impl Viewer {
         }
     }
 
-    fn may_see(&self, d: Disclosure) -> bool {
+    /// Whether the viewer sees a record of `provider` with this disclosure, revoked
+    /// and repaired on these days, on `as_of` (`public`: public on that day by the
+    /// publication rules).
+    fn sees(&self, d: Disclosure, provider: &str, gone: Gone, public: bool) -> bool {
         match self {
-            Viewer::Public => d == Disclosure::Public,
+            Viewer::Public => d == Disclosure::Public && public,
+            // the centre and the entity itself see everything, marked revoked or repaired
             Viewer::Entitled { scope: Scope::All | Scope::Subject(_), .. } => true,
-            Viewer::Entitled { .. } => d <= Disclosure::Shared,
+            // a revoked decision is void for every department; a repaired one is no
+            // longer shared, except with the department that decided it
+            Viewer::Entitled { scope: Scope::Department(own), .. } => {
+                !gone.revoked && (!gone.repaired || own == provider)
+            }
+            // agencies: what is shared with them, while it is (publication windows and
+            // repairs bind them as they bind the portal)
+            Viewer::Entitled { .. } => {
+                d <= Disclosure::Shared && !gone.revoked && !gone.repaired && (d != Disclosure::Public || public)
+            }
         }
     }
+}
+
+/// A record's state that ends what others may see of it.
+#[derive(Debug, Clone, Copy)]
+struct Gone {
+    revoked: bool,
+    /// Repaired on or before the day asked about.
+    repaired: bool,
 }
 
 /// One field of a record: its Chinese name, English label and value (IDs masked).
@@ -69,6 +90,11 @@ pub struct RecordView {
     pub disclosure: Disclosure,
     pub ledger_index: u64,
     pub publicity: Publicity,
+    /// An objection is open (异议处理中), or could not be confirmed (shown with it).
+    pub disputed: bool,
+    /// The day a credit repair was granted (信用修复), if it was.
+    #[schema(format = Date)]
+    pub repaired_on: Option<String>,
     pub fields: Vec<FieldView>,
 }
 
@@ -90,8 +116,10 @@ pub struct SubjectView {
     pub as_of: String,
     pub ledger_index: u64,
     pub records: Vec<RecordView>,
-    /// Records that exist but this viewer may not see (no detail).
-    pub withheld: usize,
+    /// Records that exist but this viewer may not see (no detail). Absent for the
+    /// public: nothing public hints that a hidden record exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<usize>,
 }
 
 impl App {
@@ -105,6 +133,14 @@ impl App {
         purpose: Option<String>,
     ) -> Result<Option<SubjectView>> {
         let viewer = Viewer::of(caller, code.key(), purpose);
+        if matches!(viewer, Viewer::Public) && as_of != crate::today_shanghai() {
+            // "what was public on day D" would undo the end of publication
+            return Err(crate::AppError::forbidden(
+                "as_of_requires_account",
+                "查询历史日期的信息须登录并说明用途",
+                "asking about a past or future day needs an account and a purpose",
+            ));
+        }
         let Some((view, shown)) = self.db().read(|s| subject_view(self, s, code, as_of, &viewer))? else {
             return Ok(None);
         };
@@ -163,28 +199,26 @@ fn subject_view(
     let mut records = Vec::new();
     let mut withheld = 0;
     let mut non_public_shown = Vec::new();
+    let disputed = app.disputed_targets(store, code.key())?;
     for row in rows {
         let Some(item) = app.catalog().item(&row.item) else {
             withheld += 1;
             continue;
         };
-        let (fields, revoked_on) = record_content(store, &row)?;
-        let decision_date = row.decision_date.as_deref().and_then(parse_date);
-        let tier = row.tier.as_deref().and_then(|t| serde_json::from_value(serde_json::Value::String(t.into())).ok());
-        let facts = RecordFacts { item, fields: &fields, decision_date, tier, revoked_on, repaired_on: None };
+        let fields = record_fields(store, &row)?;
+        let revoked_on = event_day(store, row.revoked_event)?;
+        let repaired_on = event_day(store, row.repaired_event)?;
+        let facts = RecordFacts { revoked_on, repaired_on, ..facts_of(item, &row, &fields, None) };
         let p = publicity(rules, &facts, as_of);
-        let visible = match viewer {
-            Viewer::Public => item.disclosure == Disclosure::Public && p.public,
-            // accounts see what their role allows, inside or outside the window, until revoked
-            Viewer::Entitled { .. } => viewer.may_see(item.disclosure) && revoked_on.is_none_or(|d| d > as_of),
-        };
-        if !visible {
+        let gone = Gone { revoked: revoked_on.is_some(), repaired: repaired_on.is_some_and(|d| d <= as_of) };
+        if !viewer.sees(item.disclosure, &row.provider, gone, p.public) {
             withheld += 1;
             continue;
         }
         if !p.public || item.disclosure != Disclosure::Public {
             non_public_shown.push(format!("{}:{}", row.item, row.id));
         }
+        let tier = facts.tier;
         let fields = item
             .fields
             .iter()
@@ -214,6 +248,8 @@ fn subject_view(
             disclosure: item.disclosure,
             ledger_index: row.event_index,
             publicity: p,
+            disputed: disputed.contains(&(true, row.id)),
+            repaired_on: repaired_on.map(xinyong_core::record::date_string),
             fields,
         });
     }
@@ -231,23 +267,41 @@ fn subject_view(
         as_of: xinyong_core::record::date_string(as_of),
         ledger_index: subject.created_event,
         records,
-        withheld,
+        withheld: (!matches!(viewer, Viewer::Public)).then_some(withheld),
     };
     Ok(Some((view, non_public_shown)))
 }
 
-/// The record's current fields (from its content event) and, when revoked, the day of
-/// revocation (the revocation event's time, in Asia/Shanghai).
-fn record_content(store: &dyn Store, row: &RecordRow) -> Result<(BTreeMap<String, String>, Option<Date>)> {
-    let Some(ev) = store.event(row.event_index)? else { return Ok((BTreeMap::new(), None)) };
+/// The record's current fields (from its content event).
+pub(crate) fn record_fields(store: &dyn Store, row: &RecordRow) -> Result<BTreeMap<String, String>> {
+    let Some(ev) = store.event(row.event_index)? else { return Ok(BTreeMap::new()) };
     let body = EventBody::from_bytes(&ev.payload).map_err(|e| {
         crate::AppError::Store(xinyong_store::StoreError::Corrupt(format!("event {} does not parse: {e}", ev.index)))
     })?;
-    let revoked_on = match row.revoked_event {
-        Some(i) => store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at)),
-        None => None,
-    };
-    Ok((body.fields.unwrap_or_default(), revoked_on))
+    Ok(body.fields.unwrap_or_default())
+}
+
+/// The facts the publication rules need of a stored record.
+pub(crate) fn facts_of<'a>(
+    item: &'a xinyong_core::Item,
+    row: &RecordRow,
+    fields: &'a BTreeMap<String, String>,
+    revoked_on: Option<Date>,
+) -> RecordFacts<'a> {
+    RecordFacts {
+        item,
+        fields,
+        decision_date: row.decision_date.as_deref().and_then(parse_date),
+        tier: row.tier.as_deref().and_then(|t| serde_json::from_value(serde_json::Value::String(t.into())).ok()),
+        revoked_on,
+        repaired_on: None,
+    }
+}
+
+/// The day (Asia/Shanghai) of a ledger event, e.g. a revocation or a repair.
+fn event_day(store: &dyn Store, index: Option<u64>) -> Result<Option<Date>> {
+    let Some(i) = index else { return Ok(None) };
+    Ok(store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at)))
 }
 
 /// The calendar day in Asia/Shanghai of a millisecond timestamp.

@@ -76,6 +76,7 @@ pub struct RuleSet {
 
 /// A condition of credit repair (all must hold).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RepairCondition {
     pub code: String,

@@ -22,6 +22,8 @@ pub enum Effect {
     CorrectRecord { record_id: i64, content: Box<NewRecord> },
     /// A step of a listing's procedure (a removal after repair or revocation).
     Listing { listing: Box<Listing>, kind: EventKind },
+    /// An event of the platform itself (a calendar year added), appended as given.
+    Event { body: Box<xinyong_core::event::EventBody> },
 }
 
 /// A case step: the case as it will stand (id 0 = a new case), the event kind of the
@@ -163,7 +165,7 @@ pub(crate) fn record_effect(
             };
             (EventKind::RecordCorrected, payload, update)
         }
-        Effect::Listing { .. } => return Ok(None),
+        Effect::Listing { .. } | Effect::Event { .. } => return Ok(None),
     };
     Ok(Some(RecordEffect { record_id: rec.id, subject: rec.subject_code.clone(), kind, payload, update }))
 }
@@ -175,7 +177,7 @@ impl Effect {
             Effect::RepairRecord { record_id, .. }
             | Effect::RevokeRecord { record_id, .. }
             | Effect::CorrectRecord { record_id, .. } => Some(*record_id),
-            Effect::Listing { .. } => None,
+            Effect::Listing { .. } | Effect::Event { .. } => None,
         }
     }
 }

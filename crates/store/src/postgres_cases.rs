@@ -101,6 +101,11 @@ pub(crate) fn apply_change(
     }
     let mut listings = Vec::new();
     for effect in &change.effects {
+        if let Effect::Event { body } = effect {
+            let payload = body.canonical_bytes();
+            events.push(push_event(&mut tx, &mut frontier, &body.subject, body.kind, None, &payload)?);
+            continue;
+        }
         if let Effect::Listing { listing, kind } = effect {
             listings.push(crate::postgres_listings::listing_step(&mut tx, &mut frontier, listing, *kind, p)?);
             events.push(frontier.size() - 1);

@@ -93,6 +93,11 @@ pub(crate) fn apply_change(
     }
     let mut listings = Vec::new();
     for effect in &change.effects {
+        if let Effect::Event { body } = effect {
+            let payload = body.canonical_bytes();
+            events.push(push_event(&tx, &mut frontier, &body.subject, body.kind, None, &payload, &leaf_hash(&payload))?);
+            continue;
+        }
         if let Effect::Listing { listing, kind } = effect {
             listings.push(crate::sqlite_listings::listing_step(&tx, &mut frontier, listing, *kind, p)?);
             events.push(frontier.size() - 1);
