@@ -126,6 +126,10 @@ pub enum Action<'a> {
     ManageAccounts,
     /// Who read a subject's non-public data.
     AccessLogOf { subject: &'a str },
+    /// Upload an evidence file (for an objection or a repair application of one's own).
+    UploadEvidence,
+    /// Read an evidence file back by its hash.
+    ReadEvidence,
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -240,6 +244,23 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
 
         (Operate, Admin) => Ok(Scope::All),
         (Operate, _) => Err(no("forbidden", "仅限信用中心", "the credit centre only")),
+
+        // anyone signed in may bring evidence to a case; the case decides what it cites
+        (UploadEvidence, Admin) => Ok(Scope::All),
+        (UploadEvidence, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (UploadEvidence, Subject { code }) => Ok(Scope::Subject(code.clone())),
+        (UploadEvidence, Agency) => Ok(Scope::Shared),
+        (UploadEvidence, Public) => Err(AppError::Unauthenticated),
+
+        // the parties to a case and the departments handling it; not shared with agencies
+        (ReadEvidence, Admin) => Ok(Scope::All),
+        (ReadEvidence, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (ReadEvidence, Subject { code }) => Ok(Scope::Subject(code.clone())),
+        (ReadEvidence, _) => Err(no(
+            "forbidden",
+            "证据材料仅限案件当事人和办理部门查看",
+            "evidence is open to the parties to a case and the departments handling it only",
+        )),
 
         (AccessLogOf { .. }, Admin) => Ok(Scope::All),
         (AccessLogOf { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
@@ -362,6 +383,8 @@ mod tests {
                 ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
             ),
             ("operate", Operate, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            ("upload evidence", UploadEvidence, ["unauthorized", "ok", "ok", "ok", "ok"]),
+            ("read evidence", ReadEvidence, ["unauthorized", "ok", "ok", "ok", "forbidden"]),
         ];
         let callers = callers();
         let mut wrong = Vec::new();

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod codes;
 pub mod event;
+pub mod evidence;
 pub mod listing;
 pub mod lists;
 pub mod publication;

@@ -447,4 +447,19 @@ pub trait Store: Send {
     fn checks_of(&self, subject_code: &str, limit: u32) -> Result<Vec<CheckRow>>;
     /// Figures per department (one department, or all), by department name.
     fn check_stats(&self, department: Option<&str>) -> Result<Vec<DepartmentStats>>;
+
+    /// Stores an evidence file under `sha256` (lowercase hex of the content's SHA-256,
+    /// computed by the caller from `content`, never taken from a client). Idempotent:
+    /// when the hash is stored already nothing changes (the first upload's media type,
+    /// uploader and time stay) and the answer is `false`; a new file answers `true`.
+    fn put_evidence(
+        &mut self,
+        sha256: &str,
+        media_type: &str,
+        content: &[u8],
+        uploaded_by: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// An evidence file's media type and exactly the bytes stored.
+    fn evidence(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>>;
 }
