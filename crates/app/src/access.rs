@@ -145,6 +145,10 @@ pub enum Action<'a> {
     Inbox,
     /// Open and overdue cases: a department's own queue, or every department's.
     CaseQueue,
+    /// Upload an evidence file (for an objection or a repair application of one's own).
+    UploadEvidence,
+    /// Read an evidence file back by its hash.
+    ReadEvidence,
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -276,7 +280,9 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         (FileRepair { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
         (FileRepair { .. }, Admin) => Ok(Scope::All),
         (FileRepair { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
-        (FileRepair { .. }, _) => Err(no("forbidden", "只能为本主体申请信用修复", "a subject applies for its own repair")),
+        (FileRepair { .. }, _) => {
+            Err(no("forbidden", "只能为本主体申请信用修复", "a subject applies for its own repair"))
+        }
 
         (DecideFor { .. }, Admin) => Ok(Scope::All),
         (DecideFor { department }, Officer { department: own }) if own == department => {
@@ -308,6 +314,23 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         (CaseQueue, Admin) => Ok(Scope::All),
         (CaseQueue, Officer { department }) => Ok(Scope::Department(department.clone())),
         (CaseQueue, _) => Err(staff_only()),
+
+        // anyone signed in may bring evidence to a case; the case decides what it cites
+        (UploadEvidence, Admin) => Ok(Scope::All),
+        (UploadEvidence, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (UploadEvidence, Subject { code }) => Ok(Scope::Subject(code.clone())),
+        (UploadEvidence, Agency) => Ok(Scope::Shared),
+        (UploadEvidence, Public) => Err(AppError::Unauthenticated),
+
+        // the parties to a case and the departments handling it; not shared with agencies
+        (ReadEvidence, Admin) => Ok(Scope::All),
+        (ReadEvidence, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (ReadEvidence, Subject { code }) => Ok(Scope::Subject(code.clone())),
+        (ReadEvidence, _) => Err(no(
+            "forbidden",
+            "证据材料仅限案件当事人和办理部门查看",
+            "evidence is open to the parties to a case and the departments handling it only",
+        )),
 
         (AccessLogOf { .. }, Admin) => Ok(Scope::All),
         (AccessLogOf { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
@@ -471,6 +494,8 @@ mod tests {
             ),
             ("inbox", Inbox, ["unauthorized", "ok", "ok", "ok", "ok"]),
             ("case queue", CaseQueue, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            ("upload evidence", UploadEvidence, ["unauthorized", "ok", "ok", "ok", "ok"]),
+            ("read evidence", ReadEvidence, ["unauthorized", "ok", "ok", "ok", "forbidden"]),
         ];
         let callers = callers();
         let mut wrong = Vec::new();

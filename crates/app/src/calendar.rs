@@ -27,7 +27,9 @@ pub(crate) fn load(dir: &Path) -> Result<WorkCalendar> {
             return Ok(cal);
         }
         let text = std::fs::read_to_string(&path)?;
-        cal = cal.with_year(&text).map_err(|e| AppError::input(format!("{}：{e}", path.display()), format!("{}: {e}", path.display())))?;
+        cal = cal
+            .with_year(&text)
+            .map_err(|e| AppError::input(format!("{}：{e}", path.display()), format!("{}: {e}", path.display())))?;
     }
 }
 
@@ -51,9 +53,9 @@ impl App {
     pub fn add_calendar_year(&self, caller: &Caller, text: &str) -> Result<YearAdded> {
         permit(caller, Action::Operate)?;
         let current = self.calendar();
-        let next = current
-            .with_year(text)
-            .map_err(|e| AppError::invalid("calendar_year", format!("工作日历无效：{e}"), format!("invalid calendar year: {e}")))?;
+        let next = current.with_year(text).map_err(|e| {
+            AppError::invalid("calendar_year", format!("工作日历无效：{e}"), format!("invalid calendar year: {e}"))
+        })?;
         let year = next.years().1;
         let dir = self.dir().join(DIR);
         std::fs::create_dir_all(&dir)?;
@@ -86,7 +88,11 @@ impl App {
         let cal = self.calendar();
         let rules = xinyong_core::case::DueProcessRules::bundled();
         let open = self.db().read(|s| {
-            Ok(s.cases(&CaseFilter { state: Some(CaseState::Open.as_str().into()), limit: 100_000, ..CaseFilter::default() })?)
+            Ok(s.cases(&CaseFilter {
+                state: Some(CaseState::Open.as_str().into()),
+                limit: 100_000,
+                ..CaseFilter::default()
+            })?)
         })?;
         let mut done = Vec::new();
         for c in open.into_iter().filter(|c| c.due_provisional) {

@@ -41,9 +41,9 @@ pub struct ObjectionRequest {
     /// How to reach the objector; required when not signed in. Never published.
     pub contact: Option<String>,
     pub reasons: String,
-    /// Evidence files uploaded first (`POST /api/v1/evidence`), by SHA-256.
+    /// Evidence files uploaded first (`POST /api/v1/evidence`).
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Vec<EvidenceCite>,
 }
 
 /// A credit repair application (信用修复申请).
@@ -62,7 +62,15 @@ pub struct RepairRequest {
     /// The applicant signs the commitment text shown with the form (信用修复承诺书).
     pub commitment_signed: bool,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Vec<EvidenceCite>,
+}
+
+/// An evidence file a case cites: its SHA-256 as the upload answered, and its name.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct EvidenceCite {
+    pub sha256: String,
+    #[serde(default)]
+    pub name: String,
 }
 
 /// The department's decision on a case.
@@ -219,14 +227,15 @@ fn repair_allowed(app: &App, store: &dyn Store, t: &Subjectable, today: Date) ->
     match t {
         Subjectable::Record(r) => {
             if r.status == "revoked" || r.repaired_event.is_some() {
-                return Err(AppError::Conflict("该记录已撤销或已修复 / the record is revoked or already repaired".into()));
+                return Err(AppError::Conflict(
+                    "该记录已撤销或已修复 / the record is revoked or already repaired".into(),
+                ));
             }
             let item = app.catalog().item(&r.item).ok_or_else(|| AppError::Internal(format!("item {}", r.item)))?;
             let fields = crate::view::record_fields(store, r)?;
             let facts = crate::view::facts_of(item, r, &fields, None);
             let p = publicity(PublicationRules::bundled(), &facts, today);
-            check_repair_application(&p, today)
-                .map_err(|e| AppError::Refused(vec![format!("{} / {}", e.zh(), e.en())]))
+            check_repair_application(&p, today).map_err(|e| AppError::Refused(vec![format!("{} / {}", e.zh(), e.en())]))
         }
         Subjectable::Listing(l) => {
             let probe = Removal { date: today, kind: RemovalKind::Repair, reason: "repair".into() };
@@ -246,7 +255,13 @@ fn query_code() -> String {
 
 fn provenance(department: &str, channel: &str) -> Provenance {
     let at = now_ms();
-    Provenance { at, batch: format!("case-{at}"), provider: department.to_string(), source: channel.to_string(), row: None }
+    Provenance {
+        at,
+        batch: format!("case-{at}"),
+        provider: department.to_string(),
+        source: channel.to_string(),
+        row: None,
+    }
 }
 
 impl App {
@@ -290,7 +305,11 @@ impl App {
             (Role::Subject { .. }, _) => subject_name.to_string(),
             (_, Some(s)) => s.to_string(),
             (Role::Public, None) => String::new(),
-            _ => caller.account().map(|a| a.display_name.clone()).filter(|n| !n.is_empty()).unwrap_or(caller.actor_name()),
+            _ => caller
+                .account()
+                .map(|a| a.display_name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or(caller.actor_name()),
         }
     }
 
@@ -311,11 +330,7 @@ impl App {
         let department = filing.department.clone();
         let case = build(filing).map_err(refused)?;
         let code = query_code();
-        let step = CaseStep {
-            case,
-            kind: EventKind::CaseFiled,
-            query_hash: Some(crate::accounts::hash_secret(&code)),
-        };
+        let step = CaseStep { case, kind: EventKind::CaseFiled, query_hash: Some(crate::accounts::hash_secret(&code)) };
         let note = |case: &Case| NewNotification {
             recipient_kind: "department".into(),
             recipient: department.clone(),
@@ -325,7 +340,8 @@ impl App {
             text_en: format!("a new {} case to decide by {}", case.kind.as_str(), date_string(case.due)),
         };
         let notifications = vec![note(&step.case)];
-        let done = self.write_change(Change { case: Some(step), effects: vec![], notifications }, &department, channel)?;
+        let done =
+            self.write_change(Change { case: Some(step), effects: vec![], notifications }, &department, channel)?;
         let case = done.case.ok_or_else(|| AppError::Internal("the store returned no case".into()))?;
         Ok(CaseReceipt { case: view(case, today_shanghai(), true), query_code: code })
     }
@@ -406,7 +422,13 @@ impl App {
     }
 
     /// Issues a rectification notice (限期整改) or records an interview (约谈).
-    pub fn issue_notice(&self, caller: &Caller, kind: CaseKind, req: &NoticeRequest, channel: &str) -> Result<CaseView> {
+    pub fn issue_notice(
+        &self,
+        caller: &Caller,
+        kind: CaseKind,
+        req: &NoticeRequest,
+        channel: &str,
+    ) -> Result<CaseView> {
         let code = parse_code(&req.code)?;
         let department = crate::access::acting_department(caller, req.department.as_deref())?;
         let today = today_shanghai();
@@ -433,7 +455,11 @@ impl App {
                 let mut details = BTreeMap::new();
                 let kind = req.interview_type.clone().unwrap_or_else(|| "提示约谈".into());
                 if !["提示约谈", "警示约谈"].contains(&kind.as_str()) {
-                    return Err(AppError::invalid("interview_type", "约谈类型应为提示约谈或警示约谈", "interview_type is 提示约谈 or 警示约谈"));
+                    return Err(AppError::invalid(
+                        "interview_type",
+                        "约谈类型应为提示约谈或警示约谈",
+                        "interview_type is 提示约谈 or 警示约谈",
+                    ));
                 }
                 details.insert("type".to_string(), kind);
                 details.insert("attendees".to_string(), req.attendees.clone().unwrap_or_default());
@@ -451,7 +477,11 @@ impl App {
             text_en: format!("{department} issued a {} notice", case.kind.as_str()),
         };
         let step = CaseStep { case, kind: EventKind::CaseFiled, query_hash: None };
-        let done = self.write_change(Change { case: Some(step), effects: vec![], notifications: vec![note] }, &department, channel)?;
+        let done = self.write_change(
+            Change { case: Some(step), effects: vec![], notifications: vec![note] },
+            &department,
+            channel,
+        )?;
         let case = done.case.ok_or_else(|| AppError::Internal("the store returned no case".into()))?;
         Ok(view(case, today, true))
     }
@@ -507,7 +537,11 @@ impl App {
             self.db().read(|s| s.case(id)?.ok_or_else(|| AppError::NotFound(format!("案件 {id} / case {id}"))))?;
         permit(caller, Action::WithdrawCase { subject: &current.subject })?;
         if !matches!(current.kind, CaseKind::Objection | CaseKind::Repair) {
-            return Err(AppError::invalid("not_withdrawable", "整改通知和约谈不能撤回", "notices and interviews cannot be withdrawn"));
+            return Err(AppError::invalid(
+                "not_withdrawable",
+                "整改通知和约谈不能撤回",
+                "notices and interviews cannot be withdrawn",
+            ));
         }
         let next = case::withdraw(&current, today).map_err(refused)?;
         let step = CaseStep { case: next, kind: EventKind::CaseWithdrawn, query_hash: None };
@@ -545,7 +579,8 @@ impl App {
 
     /// A case as `caller` may see it.
     pub fn case(&self, caller: &Caller, id: i64) -> Result<CaseView> {
-        let (c, _) = self.db().read(|s| s.case(id)?.ok_or_else(|| AppError::NotFound(format!("案件 {id} / case {id}"))))?;
+        let (c, _) =
+            self.db().read(|s| s.case(id)?.ok_or_else(|| AppError::NotFound(format!("案件 {id} / case {id}"))))?;
         permit(caller, Action::ReadCase { subject: &c.subject, department: &c.department })?;
         Ok(view(c, today_shanghai(), true))
     }
@@ -567,7 +602,8 @@ impl App {
     /// centre. `overdue_only` keeps open cases past their due date.
     pub fn cases(&self, caller: &Caller, state: Option<&str>, overdue_only: bool, limit: u32) -> Result<CasesPage> {
         let today = today_shanghai();
-        let mut filter = CaseFilter { state: state.map(str::to_string), limit: limit.clamp(1, 1000), ..CaseFilter::default() };
+        let mut filter =
+            CaseFilter { state: state.map(str::to_string), limit: limit.clamp(1, 1000), ..CaseFilter::default() };
         if overdue_only {
             filter.due_before = Some(date_string(today));
         }
@@ -584,7 +620,8 @@ impl App {
 
     /// Open cases past their due date, per department (for `/metrics` and the centre).
     pub fn overdue_cases(&self) -> Result<BTreeMap<String, u64>> {
-        let filter = CaseFilter { due_before: Some(date_string(today_shanghai())), limit: 100_000, ..CaseFilter::default() };
+        let filter =
+            CaseFilter { due_before: Some(date_string(today_shanghai())), limit: 100_000, ..CaseFilter::default() };
         let cases = self.db().read(|s| Ok(s.cases(&filter)?))?;
         let mut by = BTreeMap::new();
         for c in cases {
@@ -612,7 +649,12 @@ impl App {
 
     /// Open objections of a subject, by target (for the 异议处理中 mark).
     pub(crate) fn disputed_targets(&self, store: &dyn Store, subject: &str) -> Result<BTreeSet<(bool, i64)>> {
-        let filter = CaseFilter { subject: Some(subject.to_string()), kind: Some("objection".into()), limit: 10_000, ..CaseFilter::default() };
+        let filter = CaseFilter {
+            subject: Some(subject.to_string()),
+            kind: Some("objection".into()),
+            limit: 10_000,
+            ..CaseFilter::default()
+        };
         Ok(store
             .cases(&filter)?
             .into_iter()
@@ -653,7 +695,10 @@ impl App {
             AppError::Refused(errs.iter().map(|e| format!("{}：{} / {}: {}", e.field, e.zh, e.field, e.en)).collect())
         })?;
         let p = provenance(&rec.provider, why);
-        Ok(Effect::CorrectRecord { record_id: rec.id, content: Box::new(NewRecord::prepare(valid, &rec.provider, p, None)) })
+        Ok(Effect::CorrectRecord {
+            record_id: rec.id,
+            content: Box::new(NewRecord::prepare(valid, &rec.provider, p, None)),
+        })
     }
 
     fn effects_of(
@@ -683,7 +728,11 @@ impl App {
             }
             (Some(Outcome::Upheld | Outcome::PartlyUpheld), Some(Remedy::Correct), Some(Subjectable::Record(r))) => {
                 let fields = fields.ok_or_else(|| {
-                    AppError::invalid("fields_required", "更正须给出记录的全部字段", "a correction gives every field of the record")
+                    AppError::invalid(
+                        "fields_required",
+                        "更正须给出记录的全部字段",
+                        "a correction gives every field of the record",
+                    )
                 })?;
                 vec![self.correction(r, fields, &why)?]
             }
@@ -703,13 +752,16 @@ impl App {
     /// the provider.
     fn recipients_told(&self, subject: &str, provider: &str, effects: &[Effect]) -> Result<Vec<NewNotification>> {
         let (topic, zh, en) = match effects.first() {
-            Some(Effect::RepairRecord { .. }) => ("record_repaired", "已信用修复，停止公示和共享", "repaired: publication and sharing stopped"),
+            Some(Effect::RepairRecord { .. }) => {
+                ("record_repaired", "已信用修复，停止公示和共享", "repaired: publication and sharing stopped")
+            }
             Some(Effect::RevokeRecord { .. }) => ("record_revoked", "已撤销，自始无效", "revoked: void from the start"),
             Some(Effect::CorrectRecord { .. }) => ("record_corrected", "已更正", "corrected"),
             Some(Effect::Listing { .. }) => ("listing_removed", "名单记录已移出", "listing removed"),
             Some(Effect::Event { .. }) | None => return Ok(vec![]),
         };
-        let (checks, reads) = self.db().read(|s| Ok((s.checks_of(subject, 10_000)?, s.access_log(subject, 10_000)?)))?;
+        let (checks, reads) =
+            self.db().read(|s| Ok((s.checks_of(subject, 10_000)?, s.access_log(subject, 10_000)?)))?;
         let mut to: BTreeSet<(&str, String)> = BTreeSet::new();
         to.insert(("subject", subject.to_string()));
         to.insert(("department", provider.to_string()));
@@ -737,13 +789,47 @@ impl App {
 }
 
 impl App {
-    /// The evidence files named by SHA-256, as they were stored (the hash is the
-    /// store's own, recomputed at upload).
-    fn attachments(&self, shas: &[String]) -> Result<Vec<Attachment>> {
-        if shas.is_empty() {
-            return Ok(vec![]);
+    /// The evidence files a case cites, as stored: the type and size are the store's
+    /// (recognised at upload), not the client's; an unknown hash is refused.
+    fn attachments(&self, cited: &[EvidenceCite]) -> Result<Vec<Attachment>> {
+        if cited.len() > 20 {
+            return Err(AppError::invalid(
+                "evidence_count",
+                "每个案件至多 20 份证据材料",
+                "at most 20 evidence files per case",
+            ));
         }
-        Err(AppError::invalid("evidence_unknown", "证据材料未找到", "evidence not found"))
+        cited
+            .iter()
+            .map(|c| {
+                let sha = c.sha256.trim().to_ascii_lowercase();
+                let stored = self.db().read(|s| Ok(s.evidence(&sha)?))?;
+                let (media_type, content) = stored.ok_or_else(|| {
+                    AppError::invalid(
+                        "evidence_unknown",
+                        format!("证据材料 {sha} 未上传"),
+                        format!("evidence {sha} was not uploaded"),
+                    )
+                })?;
+                let name = c
+                    .name
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(120)
+                    .collect();
+                Ok(Attachment { sha256: sha, media_type, size: content.len() as u64, name })
+            })
+            .collect()
+    }
+
+    /// Whether a subject's own cases cite this evidence file.
+    pub(crate) fn cites(&self, subject: &str, sha256: &str) -> Result<bool> {
+        let filter = CaseFilter { subject: Some(subject.to_string()), limit: 100_000, ..CaseFilter::default() };
+        let cases = self.db().read(|s| Ok(s.cases(&filter)?))?;
+        Ok(cases.iter().any(|c| c.attachments.iter().any(|a| a.sha256 == sha256)))
     }
 }
 

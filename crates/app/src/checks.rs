@@ -138,12 +138,11 @@ impl CheckIndex {
             limit: u32::MAX,
             ..xinyong_store::CaseFilter::default()
         };
-        let disputed = store.cases(&objections)?.into_iter().filter(|c| c.disputes_target()).filter_map(|c| {
-            match c.target {
+        let disputed =
+            store.cases(&objections)?.into_iter().filter(|c| c.disputes_target()).filter_map(|c| match c.target {
                 xinyong_core::case::Target::Listing { id, .. } => Some(id),
                 _ => None,
-            }
-        });
+            });
         index.write().disputed.extend(disputed);
         let mut inner = index.write();
         inner.seen = size;

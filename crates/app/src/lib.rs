@@ -9,6 +9,7 @@
 //! | a subject and its record, search | [`view`], [`subjects`] |
 //! | listings and their procedure | [`listings`] |
 //! | checks before acting (逢办必查) | [`checks`] |
+//! | evidence files of due-process cases | [`evidence`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
 //! | projections following the ledger | [`projector`] |
 //!
@@ -18,11 +19,12 @@
 
 pub mod access;
 pub mod accounts;
-pub mod cases;
 pub mod calendar;
+pub mod cases;
 pub mod checks;
 mod db;
 pub mod error;
+pub mod evidence;
 pub mod intake;
 pub mod ledger;
 pub mod listings;

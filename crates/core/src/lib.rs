@@ -7,6 +7,7 @@ pub mod case;
 pub mod catalog;
 pub mod codes;
 pub mod event;
+pub mod evidence;
 pub mod listing;
 pub mod lists;
 pub mod publication;

@@ -31,6 +31,7 @@ macro_rules! with_checks {
             listing_steps_are_ledger_events_and_guarded,
             checks_feedback_and_department_figures,
             due_process_steps_commit_with_their_effects,
+            evidence_is_stored_once_by_its_hash,
         ] }
     };
 }
@@ -529,6 +530,29 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
     let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
     ensure!(ids == ["c8", "c7", "c6", "c5", "c4", "c3", "c2", "c1"], "after more checks: {ids:?}");
     ensure!(s.checks_of(B, 10).map_err(|e| e.to_string())?.is_empty(), "checks leaked to another subject");
+    Ok(())
+}
+
+fn evidence_is_stored_once_by_its_hash(s: &mut dyn Store) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
+    let sha = |b: &[u8]| xinyong_ledger::hex(&Sha256::digest(b).into());
+    // every byte value (NULs, invalid UTF-8), and a file of the full stated size
+    let small: Vec<u8> = (0..=255u8).cycle().take(4099).collect();
+    let big: Vec<u8> = (0..xinyong_core::evidence::MAX_EVIDENCE_BYTES).map(|i| (i * 7 % 251) as u8).collect();
+    let (a, b) = (sha(&small), sha(&big));
+    ensure!(s.evidence(&a).map_err(|e| e.to_string())?.is_none(), "evidence before it was stored");
+    ensure!(s.put_evidence(&a, "application/pdf", &small, "alice", 10).map_err(|e| e.to_string())?, "first put");
+    ensure!(s.put_evidence(&b, "image/png", &big, "bob", 11).map_err(|e| e.to_string())?, "second file");
+    // the same bytes again: one row, the first upload's media type kept
+    let again = s.put_evidence(&a, "image/jpeg", &small, "carol", 12).map_err(|e| e.to_string())?;
+    ensure!(!again, "the same bytes stored twice");
+    let (media, content) = s.evidence(&a).map_err(|e| e.to_string())?.ok_or("small file missing")?;
+    ensure!(media == "application/pdf" && content == small, "small file: {media}, {} bytes", content.len());
+    let (media, content) = s.evidence(&b).map_err(|e| e.to_string())?.ok_or("big file missing")?;
+    ensure!(media == "image/png" && content == big, "big file: {media}, {} bytes", content.len());
+    ensure!(s.evidence(&sha(b"other")).map_err(|e| e.to_string())?.is_none(), "an unknown hash answered");
+    // evidence is not a ledger event: the case that cites it appends that
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == 0, "storing evidence appended to the ledger");
     Ok(())
 }
 

@@ -477,4 +477,18 @@ pub trait Store: Send {
     fn notifications(&self, recipient_kind: &str, recipient: &str, limit: u32) -> Result<Vec<Notification>>;
     /// Marks a recipient's notification read; false when it is not theirs or unknown.
     fn mark_notification_read(&mut self, id: i64, recipient_kind: &str, recipient: &str, now_ms: i64) -> Result<bool>;
+    /// Stores an evidence file under `sha256` (lowercase hex of the content's SHA-256,
+    /// computed by the caller from `content`, never taken from a client). Idempotent:
+    /// when the hash is stored already nothing changes (the first upload's media type,
+    /// uploader and time stay) and the answer is `false`; a new file answers `true`.
+    fn put_evidence(
+        &mut self,
+        sha256: &str,
+        media_type: &str,
+        content: &[u8],
+        uploaded_by: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// An evidence file's media type and exactly the bytes stored.
+    fn evidence(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>>;
 }

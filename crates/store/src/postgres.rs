@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_listings_checks.sql")),
     (4, include_str!("../migrations/postgres/0004_check_log.sql")),
     (5, include_str!("../migrations/postgres/0005_due_process.sql")),
+    (6, include_str!("../migrations/postgres/0006_evidence.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -861,6 +862,28 @@ impl Store for PgStore {
                 at_ms: row.get(6),
             })
             .collect())
+    }
+
+    fn put_evidence(
+        &mut self,
+        sha256: &str,
+        media_type: &str,
+        content: &[u8],
+        uploaded_by: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        // ON CONFLICT: two nodes storing the same bytes at once store them once
+        let n = self.conn()?.execute(
+            "INSERT INTO evidence (sha256, media_type, size, content, stored_ms, uploaded_by)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+            &[&sha256, &media_type, &(content.len() as i64), &content, &now_ms, &uploaded_by],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn evidence(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>> {
+        const SQL: &str = "SELECT media_type, content FROM evidence WHERE sha256 = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&sha256])?.map(|row| (row.get(0), row.get(1))))
     }
 }
 

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_listings_checks.sql")),
     (4, include_str!("../migrations/sqlite/0004_check_log.sql")),
     (5, include_str!("../migrations/sqlite/0005_due_process.sql")),
+    (6, include_str!("../migrations/sqlite/0006_evidence.sql")),
 ];
 
 pub struct SqliteStore {
@@ -737,6 +738,30 @@ impl Store for SqliteStore {
 
     fn mark_notification_read(&mut self, id: i64, recipient_kind: &str, recipient: &str, now_ms: i64) -> Result<bool> {
         sqlite_cases::mark_notification_read(&mut self.conn, id, recipient_kind, recipient, now_ms)
+    }
+
+    fn put_evidence(
+        &mut self,
+        sha256: &str,
+        media_type: &str,
+        content: &[u8],
+        uploaded_by: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT INTO evidence (sha256, media_type, size, content, stored_ms, uploaded_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
+            params![sha256, media_type, content.len() as i64, content, now_ms, uploaded_by],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn evidence(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT media_type, content FROM evidence WHERE sha256 = ?1")?
+            .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 }
 

@@ -95,7 +95,15 @@ pub(crate) fn apply_change(
     for effect in &change.effects {
         if let Effect::Event { body } = effect {
             let payload = body.canonical_bytes();
-            events.push(push_event(&tx, &mut frontier, &body.subject, body.kind, None, &payload, &leaf_hash(&payload))?);
+            events.push(push_event(
+                &tx,
+                &mut frontier,
+                &body.subject,
+                body.kind,
+                None,
+                &payload,
+                &leaf_hash(&payload),
+            )?);
             continue;
         }
         if let Effect::Listing { listing, kind } = effect {

@@ -195,6 +195,11 @@ pub const TABLES: &[Table] = &[
             "read_ms",
         ],
     },
+    Table {
+        name: "evidence",
+        key: "sha256",
+        columns: &["sha256", "media_type", "size", "content", "stored_ms", "uploaded_by"],
+    },
 ];
 
 /// Bookkeeping tables of each back end, not data, and derived indexes a back end keeps
@@ -251,6 +256,13 @@ pub enum Endpoint {
 
 /// Rows per page read and written.
 const PAGE: u32 = 5_000;
+/// Rows per page of evidence files (up to 10 MiB each): a page stays in memory.
+const EVIDENCE_PAGE: u32 = 8;
+
+/// Rows per page of table `t`.
+fn page_rows(t: &Table) -> u32 {
+    if t.name == "evidence" { EVIDENCE_PAGE } else { PAGE }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TableCount {
@@ -346,7 +358,7 @@ impl Reader<'_> {
         })
     }
 
-    /// Up to `PAGE` rows with key after `after`, in key order.
+    /// Up to [`page_rows`] rows with key after `after`, in key order.
     fn page(&mut self, t: &Table, after: Option<&Value>) -> Result<Vec<Vec<Value>>> {
         let cols = t.columns.join(", ");
         let mut conditions = Vec::new();
@@ -357,7 +369,7 @@ impl Reader<'_> {
             conditions.extend(META_NOT_DATA.iter().map(|k| format!("k <> '{k}'")));
         }
         let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let sql = format!("SELECT {cols} FROM {} {filter} ORDER BY {} LIMIT {PAGE}", t.name, t.key);
+        let sql = format!("SELECT {cols} FROM {} {filter} ORDER BY {} LIMIT {}", t.name, t.key, page_rows(t));
         match self {
             Reader::Sqlite(c, _) => {
                 let sql = sql.replace("$1", "?1");
@@ -527,7 +539,7 @@ fn each_page(src: &mut Reader<'_>, t: &Table, f: &mut dyn FnMut(&[Vec<Value>]) -
         let Some(last) = rows.last() else { return Ok(()) };
         after = Some(last[key_at].clone());
         f(&rows)?;
-        if rows.len() < PAGE as usize {
+        if rows.len() < page_rows(t) as usize {
             return Ok(());
         }
     }
