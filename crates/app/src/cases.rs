@@ -238,10 +238,16 @@ fn repair_allowed(app: &App, store: &dyn Store, t: &Subjectable, today: Date) ->
             check_repair_application(&p, today).map_err(|e| AppError::Refused(vec![format!("{} / {}", e.zh(), e.en())]))
         }
         Subjectable::Listing(l) => {
-            let probe = Removal { date: today, kind: RemovalKind::Repair, reason: "repair".into() };
-            listing::remove(ListRules::bundled(), l, probe, today)
-                .map(|_| ())
-                .map_err(|e| AppError::Refused(e.iter().map(|e| e.to_string()).collect()))
+            let from = listing::repair_from(ListRules::bundled(), l)
+                .map_err(|e| AppError::Refused(e.iter().map(|e| e.to_string()).collect()))?;
+            if today < from {
+                return Err(AppError::Refused(vec![format!(
+                    "{} 起方可申请信用修复（提前移出） / a repair (early removal) may be applied for from {}",
+                    date_string(from),
+                    date_string(from)
+                )]));
+            }
+            Ok(())
         }
     }
 }
@@ -839,4 +845,41 @@ fn inbox_of(caller: &Caller) -> Result<(&'static str, String)> {
         Scope::Department(d) => ("department", d),
         _ => ("account", caller.account_id().to_string()),
     })
+}
+
+/// Everything the platform holds about an entity, for the entity itself (`/me`, "下载我的数据").
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SubjectExport {
+    pub exported_at_ms: i64,
+    pub subject: crate::view::SubjectView,
+    pub listings: Vec<crate::listings::ListingView>,
+    pub cases: Vec<CaseView>,
+    pub checks: Vec<crate::checks::CheckOfSubject>,
+    pub access_log: Vec<crate::view::AccessLogEntry>,
+    pub notifications: Vec<xinyong_store::Notification>,
+}
+
+impl App {
+    /// All of an entity's data in one document: its own account (or the centre) only.
+    /// The read of its non-public records is logged like any other.
+    pub fn export_subject(&self, caller: &Caller, code: &str) -> Result<SubjectExport> {
+        let parsed = parse_code(code)?;
+        permit(caller, Action::AccessLogOf { subject: parsed.key() })?;
+        let subject = self
+            .subject(caller, &parsed, today_shanghai(), Some("主体下载本主体数据 / the entity's own export".into()))?
+            .ok_or_else(|| AppError::NotFound("主体 / subject".into()))?;
+        let filter = CaseFilter { subject: Some(parsed.key().to_string()), limit: 100_000, ..CaseFilter::default() };
+        let today = today_shanghai();
+        let cases = self.db().read(|s| Ok(s.cases(&filter)?))?.into_iter().map(|c| view(c, today, true)).collect();
+        let notifications = self.db().read(|s| Ok(s.notifications("subject", parsed.key(), 10_000)?))?;
+        Ok(SubjectExport {
+            exported_at_ms: now_ms(),
+            subject,
+            listings: self.listings_of_subject(caller, code)?,
+            cases,
+            checks: self.checks_of_subject(caller, code, 1000)?,
+            access_log: self.access_log(caller, code, 1000)?,
+            notifications,
+        })
+    }
 }

@@ -467,6 +467,17 @@ pub fn remove(rules: &ListRules, listing: &Listing, r: Removal, today: Date) -> 
                     errors.push(StepError::AlreadyExpired { end: date_string(end) });
                 }
             }
+            if kind == RemovalKind::Repair
+                && let Err(mut e) = repair_from(rules, listing).and_then(|from| {
+                    if r.date < from {
+                        Err(vec![StepError::EarlyRemovalTooSoon { from: date_string(from), date: date_string(r.date) }])
+                    } else {
+                        Ok(())
+                    }
+                })
+            {
+                errors.append(&mut e);
+            }
             if kind == RemovalKind::EarlyRemoval {
                 match lt.early_removal_from(start) {
                     None => errors
@@ -489,6 +500,22 @@ pub fn remove(rules: &ListRules, listing: &Listing, r: Removal, today: Date) -> 
     next.removal_kind = Some(r.kind);
     next.removal_reason = Some(r.reason);
     Ok(next)
+}
+
+/// The first day the subject may apply to have a listing repaired (信用修复 of a list
+/// entry); refused for reward lists and for an entry not in force.
+pub fn repair_from(rules: &ListRules, l: &Listing) -> Result<Date, Vec<StepError>> {
+    let lt = list_type(rules, &l.list_type)?;
+    if l.status != ListingStatus::Listed {
+        return Err(vec![StepError::WrongStatus { status: l.status.as_str(), step: RemovalKind::Repair.as_str() }]);
+    }
+    let start = l.start.ok_or_else(|| vec![StepError::WrongStatus { status: l.status.as_str(), step: "repair" }])?;
+    if lt.kind == crate::lists::ListKind::Reward {
+        return Err(vec![StepError::NoEarlyRemoval { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() }]);
+    }
+    // where the type sets a minimum before early removal, repair waits for it too;
+    // otherwise (e.g. the abnormal-operation list) the subject may apply once listed
+    Ok(lt.early_removal_from(start).unwrap_or(start))
 }
 
 /// The facts an event records for a step: what changed, as text.
@@ -641,12 +668,13 @@ mod tests {
             };
             let from = listed.start.unwrap();
             assert!(listed.in_force_on(from), "{}", lt.code);
-            let gone = remove(
-                r,
-                &listed,
-                Removal { date: date!(2026 - 01 - 05), kind: RemovalKind::Repair, reason: "信用修复".into() },
-                TODAY,
-            );
+            // a reward list is not repaired; its entry ends by revocation
+            let kind = if lt.kind == crate::lists::ListKind::Reward {
+                RemovalKind::DecisionRevoked
+            } else {
+                RemovalKind::Repair
+            };
+            let gone = remove(r, &listed, Removal { date: date!(2026 - 01 - 05), kind, reason: "信用修复".into() }, TODAY);
             match listed.end {
                 // already expired before the removal date
                 Some(end) if end <= date!(2026 - 01 - 05) => {
