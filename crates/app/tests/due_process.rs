@@ -149,7 +149,8 @@ fn an_objection_marks_the_record_and_an_upheld_one_corrects_it() {
     assert_eq!(e.unwrap_err().code(), "fields_required");
 
     let today = today_shanghai();
-    let mut fields = penalty(ME, "北京测试科技有限公司", "京环罚〔2026〕2号", today - Duration::days(150), "未按规定公开监测数据");
+    let mut fields =
+        penalty(ME, "北京测试科技有限公司", "京环罚〔2026〕2号", today - Duration::days(150), "未按规定公开监测数据");
     fields.remove("罚款金额(万元)");
     fields.insert("罚款金额(万元)".into(), "3".into());
     let mut req = decide(Outcome::Upheld, Some(Remedy::Correct), "经核实，违法事实表述有误");
@@ -305,7 +306,9 @@ fn two_decisions_on_one_case_one_wins() {
 fn a_revocation_is_void_from_the_start_for_everyone_but_the_entity_and_the_centre() {
     let w = world();
     let id = record_id(&w, "京环罚〔2026〕2号");
-    let req = AmendRequest { reason: "行政复议撤销".into(), document: "京环复决〔2026〕7号".into(), fields: None };
+    let req = AmendRequest {
+        reason: "行政复议撤销".into(), document: "京环复决〔2026〕7号".into(), fields: None
+    };
     assert_eq!(w.app.amend_record(&w.tax, id, &req, "test").unwrap_err().code(), "forbidden");
     let e = w.app.amend_record(&w.env, id, &AmendRequest { reason: " ".into(), ..req.clone() }, "test").unwrap_err();
     assert_eq!(e.code(), "reason_required");

@@ -53,7 +53,8 @@ enum Command {
         #[command(subcommand)]
         cmd: CodeCmd,
     },
-    /// Official working-day calendar (2019–2026).
+    /// Working-day calendar: the bundled official years (2019–2026), years added with
+    /// `add-year`, and provisional dates past them.
     Calendar {
         #[command(subcommand)]
         cmd: CalendarCmd,
@@ -74,6 +75,16 @@ enum Command {
     Quarantine {
         #[command(subcommand)]
         cmd: QuarantineCmd,
+    },
+    /// Due process: a provider's correction or revocation of its own record.
+    Record {
+        #[command(subcommand)]
+        cmd: RecordCmd,
+    },
+    /// Due-process cases (objections, repairs, rectifications, interviews).
+    Cases {
+        #[command(subcommand)]
+        cmd: CasesCmd,
     },
     /// The Merkle ledger: verify, proofs, head.
     Ledger {
@@ -118,6 +129,10 @@ enum Command {
         /// Mark session cookies Secure (behind an HTTPS proxy).
         #[arg(long)]
         secure_cookies: bool,
+        /// The due-process rule set (data/due_process/rules.toml): national-2025,
+        /// beijing, shanghai-2017, shenzhen-2022 …; default the file's.
+        #[arg(long)]
+        due_process: Option<String>,
         #[arg(long, default_value_t = 30_000, hide = true)]
         demo_subjects: u64,
         #[arg(long, default_value_t = 150_000, hide = true)]
@@ -245,10 +260,62 @@ enum CodeCmd {
 
 #[derive(Subcommand)]
 enum CalendarCmd {
-    /// The N-th working day after DATE.
+    /// The N-th working day after DATE (past the covered years: provisional, said on stderr).
     AddWorkdays { date: String, n: u32 },
     /// Whether DATE is a working day.
     IsWorkday { date: String },
+    /// Add the next year's State Council notice (a TOML file in the format of
+    /// data/calendar/cn-workdays.toml covering that one year): validated, a ledger event;
+    /// every open provisional deadline is recomputed.
+    AddYear {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// The statutory holidays of YEAR by 《全国年节及纪念日放假办法》: what provisional dates assume.
+    Statutory { year: i32 },
+}
+
+#[derive(Subcommand)]
+enum RecordCmd {
+    /// Revoke a record (void from its start), as the centre for its provider.
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        /// The deciding document (文书编号).
+        #[arg(long)]
+        document: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Correct a record: FIELDS is a JSON object of every field as it should be.
+    Correct {
+        id: i64,
+        #[arg(long)]
+        fields: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        document: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCmd {
+    /// Cases as JSON: all, or by state (open, decided, withdrawn), or the overdue ones.
+    List {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -340,13 +407,54 @@ fn run(cmd: Command) -> Result<ExitCode> {
             let cal = WorkCalendar::official();
             match cmd {
                 CalendarCmd::AddWorkdays { date, n } => {
-                    println!("{}", xinyong_core::record::date_string(cal.add_workdays(parse_date(&date)?, n)?));
+                    let due = cal.deadline(parse_date(&date)?, n)?;
+                    println!("{}", xinyong_core::record::date_string(due.date));
+                    if due.provisional {
+                        eprintln!(
+                            "暂定：超出工作日历覆盖年份，按法定节假日推算，待国务院通知发布后可能调整 / provisional: past the calendar's years, computed from the statutory holidays; may move when the year's notice is added"
+                        );
+                    }
                 }
                 CalendarCmd::IsWorkday { date } => {
                     let d = parse_date(&date)?;
-                    println!("{}", cal.is_workday(d)?);
+                    let (work, provisional) = cal.is_workday_or_provisional(d)?;
+                    println!("{work}");
+                    if provisional {
+                        eprintln!("暂定 / provisional");
+                    }
+                }
+                CalendarCmd::AddYear { file, data } => {
+                    let app = data.open()?;
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                    print_json(&app.add_calendar_year(&Caller::operator(), &text)?)?;
+                }
+                CalendarCmd::Statutory { year } => {
+                    let days: Vec<serde_json::Value> = xinyong_core::calendar::statutory_year(year)
+                        .into_iter()
+                        .map(|(d, name)| serde_json::json!({"date": xinyong_core::record::date_string(d), "holiday": name}))
+                        .collect();
+                    print_json(&days)?;
                 }
             }
+        }
+        Command::Record { cmd } => {
+            let (id, req, data) = match cmd {
+                RecordCmd::Revoke { id, reason, document, data } => {
+                    (id, xinyong_app::cases::AmendRequest { reason, document, fields: None }, data)
+                }
+                RecordCmd::Correct { id, fields, reason, document, data } => {
+                    let fields =
+                        serde_json::from_str(&fields).context("--fields is not a JSON object of text values")?;
+                    (id, xinyong_app::cases::AmendRequest { reason, document, fields: Some(fields) }, data)
+                }
+            };
+            let app = data.open()?;
+            let index = app.amend_record(&Caller::operator(), id, &req, "cli")?;
+            print_json(&serde_json::json!({ "record_id": id, "ledger_index": index }))?;
+        }
+        Command::Cases { cmd: CasesCmd::List { state, overdue, limit, data } } => {
+            let app = data.open()?;
+            print_json(&app.cases(&Caller::operator(), state.as_deref(), overdue, limit)?)?;
         }
         Command::Import { file, item, provider, data } => {
             let app = data.open()?;
@@ -441,8 +549,8 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
             print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
         }
-        Command::Serve { data, listen, demo, secure_cookies, demo_subjects, demo_records } => {
-            serve(&data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies)?
+        Command::Serve { data, listen, demo, secure_cookies, due_process, demo_subjects, demo_records } => {
+            serve(&data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies, due_process.as_deref())?
         }
         Command::User {
             cmd: UserCmd::Add { username, role, provider, subject, display_name, password_stdin, token, data },
@@ -598,7 +706,13 @@ fn create_account(
     Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token: created.token })
 }
 
-fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secure_cookies: bool) -> Result<()> {
+fn serve(
+    data_arg: &DataArg,
+    listen: SocketAddr,
+    demo: Option<(u64, u64)>,
+    secure_cookies: bool,
+    due_process: Option<&str>,
+) -> Result<()> {
     let data = data_arg.data.as_path();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -620,6 +734,9 @@ fn serve(data_arg: &DataArg, listen: SocketAddr, demo: Option<(u64, u64)>, secur
     }
     let mut state = xinyong_web::AppState::open_with(data, data_arg.database.as_deref())?;
     state.secure_cookies = secure_cookies;
+    if let Some(id) = due_process {
+        state.app.use_rule_set(id)?;
+    }
     let state = std::sync::Arc::new(state);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(xinyong_web::serve(state, listen))?;

@@ -95,6 +95,76 @@ fn calendar_adds_working_days_and_refuses_uncovered_years() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("1999"));
 }
 
+/// Past the bundled years a date is computed from the statutory holidays and said to
+/// be provisional; adding the year's notice is validated, a ledger event, and once.
+#[test]
+fn calendar_past_its_years_is_provisional_until_the_year_is_added() {
+    let out = run(&["calendar", "add-workdays", "2026-12-18", "10"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "2027-01-04");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("provisional"));
+    let days = ok_json(&["calendar", "statutory", "2027"]);
+    assert!(days.as_array().unwrap().iter().any(|d| d["date"] == "2027-02-06" && d["holiday"] == "春节"), "{days}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let bad = tmp.path().join("2028.toml");
+    std::fs::write(&bad, "first_year = 2028\nlast_year = 2028\n[[holiday]]\ndate = 2028-01-01\nname = \"元旦\"\n")
+        .unwrap();
+    let out = run(&["calendar", "add-year", s(&bad), "--data", s(&data)]);
+    assert!(!out.status.success(), "a year that is not the next one is refused");
+    let year = tmp.path().join("2027.toml");
+    std::fs::write(
+        &year,
+        "first_year = 2027\nlast_year = 2027\n[[holiday]]\ndate = 2027-01-01\nname = \"元旦\"\n\
+         [[holiday]]\ndate = 2027-02-05\nname = \"春节\"\n[[adjusted_workday]]\ndate = 2027-02-20\n",
+    )
+    .unwrap();
+    let added = ok_json(&["calendar", "add-year", s(&year), "--data", s(&data)]);
+    assert_eq!(added["year"], 2027, "{added}");
+    assert!(data.join("calendar/2027.toml").exists());
+    let out = run(&["calendar", "add-year", s(&year), "--data", s(&data)]);
+    assert!(!out.status.success(), "the same year twice is refused");
+    let verify = run(&["ledger", "verify", "--data", s(&data)]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}
+
+/// A provider's revocation and correction from the command line, each a ledger event.
+#[test]
+fn records_are_revoked_and_corrected_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let data = tmp.path().join("data");
+    let manifest = generate(&input, &[]);
+    let (item, file, _) = files(&manifest).into_iter().find(|(item, _, _)| item == "admin_penalty").unwrap();
+    import(&input.join(&file), &item, &data);
+    let out =
+        run(&["record", "revoke", "1", "--reason", "复议撤销", "--document", "京复〔2026〕1号", "--data", s(&data)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["ledger_index"].as_u64().unwrap() > 0, "{v}");
+    let again = run(&["record", "revoke", "1", "--reason", "x", "--document", "y", "--data", s(&data)]);
+    assert!(!again.status.success(), "revoking twice is refused");
+    let bad = run(&[
+        "record",
+        "correct",
+        "2",
+        "--fields",
+        "{\"违法事实\": \"x\"}",
+        "--reason",
+        "r",
+        "--document",
+        "d",
+        "--data",
+        s(&data),
+    ]);
+    assert!(!bad.status.success(), "a correction with missing required fields is refused");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("必填"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let cases = ok_json(&["cases", "list", "--data", s(&data)]);
+    assert_eq!(cases["cases"].as_array().unwrap().len(), 0);
+    assert!(run(&["ledger", "verify", "--data", s(&data)]).status.success());
+}
+
 /// The issue's acceptance test in small: a dirty file imports with every bad row
 /// quarantined and every good row stored; a second import adds nothing.
 #[test]

@@ -674,7 +674,8 @@ mod tests {
             } else {
                 RemovalKind::Repair
             };
-            let gone = remove(r, &listed, Removal { date: date!(2026 - 01 - 05), kind, reason: "信用修复".into() }, TODAY);
+            let gone =
+                remove(r, &listed, Removal { date: date!(2026 - 01 - 05), kind, reason: "信用修复".into() }, TODAY);
             match listed.end {
                 // already expired before the removal date
                 Some(end) if end <= date!(2026 - 01 - 05) => {
