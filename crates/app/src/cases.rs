@@ -15,7 +15,7 @@ use xinyong_core::case::{
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_core::listing::{self, Listing, ListingStatus, Removal, RemovalKind};
 use xinyong_core::lists::ListRules;
-use xinyong_core::publication::{PublicationRules, check_repair_application, publicity};
+use xinyong_core::publication::{PublicationRules, check_repair_application, publicity_on};
 use xinyong_core::record::{date_string, validate};
 use xinyong_store::{CaseFilter, CaseStep, Change, Effect, NewNotification, NewRecord, RecordRow, Store};
 
@@ -234,7 +234,7 @@ fn repair_allowed(app: &App, store: &dyn Store, t: &Subjectable, today: Date) ->
             let item = app.catalog().item(&r.item).ok_or_else(|| AppError::Internal(format!("item {}", r.item)))?;
             let fields = crate::view::record_fields(store, r)?;
             let facts = crate::view::facts_of(item, r, &fields, None);
-            let p = publicity(PublicationRules::bundled(), &facts, today);
+            let p = publicity_on(PublicationRules::bundled(), &app.calendar(), &facts, today);
             check_repair_application(&p, today).map_err(|e| AppError::Refused(vec![format!("{} / {}", e.zh(), e.en())]))
         }
         Subjectable::Listing(l) => {
@@ -681,7 +681,7 @@ impl App {
                 let fields = self.db().read(|s| crate::view::record_fields(s, r))?;
                 let facts = crate::view::facts_of(item, r, &fields, None);
                 item.disclosure == xinyong_core::catalog::Disclosure::Public
-                    && publicity(PublicationRules::bundled(), &facts, today).public
+                    && publicity_on(PublicationRules::bundled(), &self.calendar(), &facts, today).public
             }
         })
     }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
-use xinyong_core::calendar::WorkCalendar;
 use xinyong_core::codes::mask_id;
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_core::listing::{self, Before, Decision, Listing, ListingStatus, Notice, Removal, RemovalKind};
@@ -60,7 +59,7 @@ fn put(app: &App, l: &Listing, kind: EventKind, actor: &Actor) -> Result<(Listin
 
 /// Prior notice of an intended listing (the first step).
 pub fn notice(app: &App, n: Notice, actor: &Actor, today: Date) -> Result<(Listing, SignedHead)> {
-    let l = listing::notice(ListRules::bundled(), WorkCalendar::official(), n, today).map_err(refused)?;
+    let l = listing::notice(ListRules::bundled(), &app.calendar(), n, today).map_err(refused)?;
     put(app, &l, EventKind::ListingNoticed, actor)
 }
 

@@ -9,7 +9,7 @@ use xinyong_core::SubjectCode;
 use xinyong_core::catalog::{Disclosure, FieldType, Tier};
 use xinyong_core::codes::mask_id;
 use xinyong_core::event::EventBody;
-use xinyong_core::publication::{PublicationRules, Publicity, RecordFacts, publicity};
+use xinyong_core::publication::{PublicationRules, Publicity, RecordFacts, publicity_on};
 use xinyong_core::record::parse_date;
 use xinyong_store::{AccessEntry, RecordRow, Store};
 
@@ -209,7 +209,7 @@ fn subject_view(
         let revoked_on = event_day(store, row.revoked_event)?;
         let repaired_on = event_day(store, row.repaired_event)?;
         let facts = RecordFacts { revoked_on, repaired_on, ..facts_of(item, &row, &fields, None) };
-        let p = publicity(rules, &facts, as_of);
+        let p = publicity_on(rules, &app.calendar(), &facts, as_of);
         let gone = Gone { revoked: revoked_on.is_some(), repaired: repaired_on.is_some_and(|d| d <= as_of) };
         if !viewer.sees(item.disclosure, &row.provider, gone, p.public) {
             withheld += 1;

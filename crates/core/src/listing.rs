@@ -331,8 +331,10 @@ pub fn notice(rules: &ListRules, cal: &WorkCalendar, n: Notice, today: Date) -> 
     let objection_until = if lt.objection_working_days == 0 {
         None
     } else {
-        match cal.add_workdays(n.notice_date, lt.objection_working_days) {
-            Ok(d) => Some(d),
+        // past the calendar's years the window ends on a provisional day (statutory
+        // holidays): the notice goes ahead rather than fail
+        match cal.deadline(n.notice_date, lt.objection_working_days) {
+            Ok(d) => Some(d.date),
             Err(e) => {
                 errors.push(StepError::Calendar(e.to_string()));
                 None

@@ -649,11 +649,14 @@ pub struct Publicity {
     #[serde(serialize_with = "ser_opt_date")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub repair_from: Option<Date>,
-    /// Day by which the record must be published (双公示); `None` when not due or
-    /// the working-day calendar does not cover the dates.
+    /// Day by which the record must be published (双公示); `None` when not due (or
+    /// before the calendar's first year).
     #[serde(serialize_with = "ser_opt_date")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub publish_due: Option<Date>,
+    /// `publish_due` runs past the calendar's years: computed from the statutory
+    /// holidays, it may move when the year's official notice is added.
+    pub publish_due_provisional: bool,
     /// Rule set id that decided, e.g. "ndrc-order-36-2025".
     pub rule: String,
     /// Why (not) public, for people.
@@ -998,8 +1001,15 @@ pub fn publish_due_deadline(rules: &PublicationRules, cal: &WorkCalendar, facts:
     }
 }
 
-/// What the public may see of the record described by `facts` on `as_of`.
+/// What the public may see of the record described by `facts` on `as_of`, with
+/// publication deadlines on the bundled official calendar.
 pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date) -> Publicity {
+    publicity_on(rules, WorkCalendar::official(), facts, as_of)
+}
+
+/// [`publicity`] with deadlines on `cal` (the official calendar and the years a
+/// deployment added since).
+pub fn publicity_on(rules: &PublicationRules, cal: &WorkCalendar, facts: &RecordFacts<'_>, as_of: Date) -> Publicity {
     let (rule, outcome) = outcome(rules, facts);
     let shown = match outcome {
         Outcome::NotPublished { zh, en } => {
@@ -1009,6 +1019,7 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
                 public_until: None,
                 repair_from: None,
                 publish_due: None,
+                publish_due_provisional: false,
                 rule,
                 reason_zh: zh,
                 reason_en: en,
@@ -1026,6 +1037,7 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
             public_until: None,
             repair_from: None,
             publish_due: None,
+            publish_due_provisional: false,
             rule,
             reason_zh: format!("已于 {day} 撤销，自始无效，不予公示（{}）", shown.what_zh),
             reason_en: format!("revoked on {day}: void from the start, not public ({})", shown.what_en),
@@ -1094,14 +1106,15 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
         };
         (format!("公示中：{what_zh}，{span_zh}{repair_zh}"), format!("public: {what_en}; {span_en}{repair_en}"))
     };
+    // past the calendar's years a due date is provisional, never silently missing
+    let due = shown.publish_due.and_then(|(d, n)| cal.deadline(d, n).ok());
     Publicity {
         public: !ended && !not_yet,
         public_from: from,
         public_until: until,
         repair_from,
-        // Strict: a date that only the statutory rule gives would be shown
-        // without its provisional flag; `publish_due_deadline` has it.
-        publish_due: shown.publish_due.and_then(|(d, n)| WorkCalendar::official().add_workdays(d, n).ok()),
+        publish_due: due.map(|d: Deadline| d.date),
+        publish_due_provisional: due.is_some_and(|d| d.provisional),
         rule,
         reason_zh,
         reason_en,
@@ -1473,8 +1486,13 @@ mod tests {
         let f = penalty("2024-09-27", ENV, "罚款", &[]);
         assert_eq!(pen(&f, date!(2024 - 09 - 27)).publish_due, Some(date!(2024 - 10 - 12)));
 
-        // outside the calendar: never guess
-        for decided in ["2026-12-28", "2018-06-01"] {
+        assert!(!p.publish_due_provisional);
+        // past the calendar: a provisional date from the statutory holidays, said so
+        let f = fields(lic, &[("许可决定日期", "2026-12-28")]);
+        let p = eval(lic, &f, d("2026-12-28"));
+        assert!(p.publish_due.is_some_and(|due| due.year() == 2027) && p.publish_due_provisional, "{p:?}");
+        // before it: nothing to compute
+        for decided in ["2018-06-01"] {
             let f = fields(lic, &[("许可决定日期", decided)]);
             assert_eq!(eval(lic, &f, d(decided)).publish_due, None, "{decided}");
             let f = penalty(decided, ENV, "罚款", &[]);
