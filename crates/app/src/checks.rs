@@ -114,7 +114,7 @@ pub struct CheckAnswer {
     pub ledger_head: Option<Arc<SignedHead>>,
 }
 
-fn same_person(id: &str, code: &str) -> bool {
+pub(crate) fn same_person(id: &str, code: &str) -> bool {
     xinyong_core::codes::ResidentId::parse(id).is_ok_and(|r| r.expose() == code)
 }
 
@@ -192,6 +192,17 @@ impl CheckIndex {
             inner.listings.entry(*k).or_default().push(l.clone());
         }
         inner.keys_of.insert(l.id, keys);
+    }
+
+    /// Listings that name `code` as a responsible person (not the entity's own).
+    pub(crate) fn listings_naming(&self, code: &str) -> Vec<Listing> {
+        let Some(k) = key_of(code) else { return vec![] };
+        let inner = self.read();
+        inner
+            .listings
+            .get(&k)
+            .map(|v| v.iter().filter(|l| l.subject != code).map(|l| (**l).clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Replaces which of `listing_ids` are disputed (a subject's, after its cases changed).

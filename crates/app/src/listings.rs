@@ -377,6 +377,10 @@ pub struct ListingView {
     pub ledger_index: u64,
     pub first_event: u64,
     pub last_event: u64,
+    /// On a natural person's own record: the role (法定代表人、主要负责人、实际控制人)
+    /// with which the person is listed with the entity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_as: Option<String>,
     /// The listing as stored (persons unmasked): for the edge's own labels, never serialised.
     #[serde(skip)]
     pub source: Listing,
@@ -459,7 +463,8 @@ impl App {
             list_type: l.list_type.clone(),
             type_name: lt.map(|t| t.name_zh.clone()),
             type_name_en: lt.map(|t| t.name_en.clone()),
-            public: lt.is_some_and(|t| t.public),
+            // published today: a public list's entry in force (not one that ended)
+            public: is_public(l),
             status: l.status,
             department: l.provider.clone(),
             basis: l.basis.clone(),
@@ -482,6 +487,7 @@ impl App {
             ledger_index: l.decided_event.unwrap_or(l.last_event),
             first_event: l.first_event,
             last_event: l.last_event,
+            listed_as: None,
             source: l.clone(),
         }
     }
@@ -590,7 +596,22 @@ impl App {
         let code = parse_code(code)?;
         let all = self.db().read(|s| Ok(s.listings_of(code.key())?))?;
         let entitled = permit(caller, Action::ListingDetail { subject: code.key() }).is_ok();
-        Ok(all.iter().filter(|l| entitled || is_public(l)).map(|l| self.listing_view(l)).collect())
+        let mut views: Vec<ListingView> =
+            all.iter().filter(|l| entitled || is_public(l)).map(|l| self.listing_view(l)).collect();
+        // a person listed with an entity as its responsible person sees that listing on
+        // their own record (others see it on the entity's)
+        if let (xinyong_core::SubjectCode::Resident(_), Some(own)) = (&code, caller.own_subject())
+            && own == code.key()
+            && let Ok(p) = self.projections()
+        {
+            for l in p.checks.listings_naming(code.key()) {
+                let role =
+                    l.persons.iter().find(|p| p.id.as_deref().is_some_and(|id| crate::checks::same_person(id, own)));
+                let role = role.map(|p| p.role.clone());
+                views.push(ListingView { listed_as: role, ..self.listing_view(&l) });
+            }
+        }
+        Ok(views)
     }
 
     /// Active entries of public lists (who is listed, why, until when, how to exit),

@@ -432,3 +432,39 @@ fn a_listing_repair_clears_the_check_answer_in_the_same_commit() {
     let past = rt.block_on(w.app.check(&w.tax, past)).unwrap();
     assert!(past.lists.iter().any(|l| l.id == lid));
 }
+
+#[test]
+fn a_responsible_person_sees_the_listing_on_their_own_record() {
+    let w = world();
+    let person = "11010519491231002X";
+    let today = today_shanghai();
+    let req = ListingRequest {
+        code: ME.into(),
+        list_type: "serious_dishonesty".into(),
+        basis: Some("《严重失信主体名单管理办法》第五条".into()),
+        reason: "拒不履行".into(),
+        notice_date: Some(date_string(today - Duration::days(40))),
+        persons: vec![xinyong_app::listings::ResponsiblePerson {
+            role: "legal_representative".into(),
+            name: "王五".into(),
+            id: Some(person.into()),
+        }],
+        decision: None,
+        department: None,
+    };
+    let lid = w.app.propose_listing(&w.env, req, "test").unwrap().listing.id;
+    let doc = xinyong_app::listings::sample_document("serious_dishonesty", "《环境保护法》");
+    let d = DecisionRequest {
+        decision_date: date_string(today - Duration::days(20)),
+        start: None,
+        end: None,
+        document: doc,
+    };
+    w.app.decide_listing(&w.env, lid, d, "test").unwrap();
+    let me = account(&w.app, "wangwu", "subject", None, Some(person));
+    let mine = w.app.listings_of_subject(&me, person).unwrap();
+    let hit = mine.iter().find(|l| l.id == lid).expect("the person's own record shows the listing");
+    assert_eq!(hit.listed_as.as_deref(), Some("legal_representative"));
+    // someone else looking at the person's code does not get it through this door
+    assert!(w.app.listings_of_subject(&Caller::public(), person).unwrap().is_empty());
+}
