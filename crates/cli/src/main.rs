@@ -81,6 +81,12 @@ enum Command {
         #[command(subcommand)]
         cmd: RecordCmd,
     },
+    /// Webhooks of machine recipients (departments' systems, banks): notifications are
+    /// POSTed to them, signed, with retries.
+    Webhook {
+        #[command(subcommand)]
+        cmd: WebhookCmd,
+    },
     /// Due-process cases (objections, repairs, rectifications, interviews).
     Cases {
         #[command(subcommand)]
@@ -304,6 +310,22 @@ enum RecordCmd {
 }
 
 #[derive(Subcommand)]
+enum WebhookCmd {
+    /// Register (or replace) a recipient's webhook; prints the signing secret once.
+    Add {
+        /// department, account (id) or subject (code).
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        recipient: String,
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
 enum CasesCmd {
     /// Cases as JSON: all, or by state (open, decided, withdrawn), or the overdue ones.
     List {
@@ -451,6 +473,10 @@ fn run(cmd: Command) -> Result<ExitCode> {
             let app = data.open()?;
             let index = app.amend_record(&Caller::operator(), id, &req, "cli")?;
             print_json(&serde_json::json!({ "record_id": id, "ledger_index": index }))?;
+        }
+        Command::Webhook { cmd: WebhookCmd::Add { kind, recipient, url, data } } => {
+            let app = data.open()?;
+            print_json(&app.register_webhook(&Caller::operator(), &kind, &recipient, &url)?)?;
         }
         Command::Cases { cmd: CasesCmd::List { state, overdue, limit, data } } => {
             let app = data.open()?;

@@ -31,6 +31,7 @@ macro_rules! with_checks {
             listing_steps_are_ledger_events_and_guarded,
             checks_feedback_and_department_figures,
             due_process_steps_commit_with_their_effects,
+            webhook_deliveries_retry_then_fail,
             evidence_is_stored_once_by_its_hash,
         ] }
     };
@@ -757,5 +758,56 @@ fn due_process_steps_commit_with_their_effects(s: &mut dyn Store) -> Result<(), 
     ensure!(changed.is_empty(), "{changed:?}");
     let changed = s.cases_changed_since(0).map_err(|e| e.to_string())?;
     ensure!(changed.len() == 1, "{changed:?}");
+    Ok(())
+}
+
+fn webhook_deliveries_retry_then_fail(s: &mut dyn Store) -> Result<(), String> {
+    use crate::due_process::{MAX_ATTEMPTS, retry_after_ms};
+    use crate::{Change, Effect, NewNotification, Webhook};
+    let k = key();
+    let out =
+        s.append(&[Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "x")?))], &k, 1).map_err(|e| e.to_string())?;
+    let Outcome::Accepted { record_id, .. } = out.outcomes[0] else { return Err(format!("{:?}", out.outcomes)) };
+    let note = |who: &str| NewNotification {
+        recipient_kind: "department".into(),
+        recipient: who.into(),
+        subject_code: A.into(),
+        topic: "record_revoked".into(),
+        text_zh: "撤销".into(),
+        text_en: "revoked".into(),
+    };
+    let hook = Webhook {
+        recipient_kind: "department".into(),
+        recipient: "机器".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        secret: "s3cret".into(),
+        created_ms: 1,
+    };
+    s.put_webhook(&hook).map_err(|e| e.to_string())?;
+    s.put_webhook(&Webhook { url: "http://127.0.0.1:9/hook2".into(), ..hook.clone() }).map_err(|e| e.to_string())?;
+    let hooks = s.webhooks().map_err(|e| e.to_string())?;
+    ensure!(hooks.len() == 1 && hooks[0].url.ends_with("hook2"), "replaced, not added: {hooks:?}");
+    let change = Change {
+        effects: vec![Effect::RevokeRecord { record_id, reason: "x".into() }],
+        notifications: vec![note("机器"), note("人")],
+        ..Change::default()
+    };
+    s.apply_change(&change, &prov(0), &k, 100).map_err(|e| e.to_string())?;
+    // only the machine recipient's notification is delivered by webhook
+    let due = s.due_deliveries(100, 10).map_err(|e| e.to_string())?;
+    ensure!(due.len() == 1 && due[0].notification.recipient == "机器" && due[0].secret == "s3cret", "{due:?}");
+    let id = due[0].notification.id;
+    s.record_delivery(id, Some("connection refused"), 100).map_err(|e| e.to_string())?;
+    ensure!(s.due_deliveries(100, 10).map_err(|e| e.to_string())?.is_empty(), "retried at once");
+    let later = 100 + retry_after_ms(1);
+    ensure!(s.due_deliveries(later, 10).map_err(|e| e.to_string())?.len() == 1, "due again after the back-off");
+    let mut now = later;
+    for _ in 1..MAX_ATTEMPTS {
+        s.record_delivery(id, Some("500"), now).map_err(|e| e.to_string())?;
+        now += 7 * 3600 * 1000;
+    }
+    let inbox = s.notifications("department", "机器", 10).map_err(|e| e.to_string())?;
+    ensure!(inbox[0].state == "failed" && inbox[0].attempts == MAX_ATTEMPTS, "{inbox:?}");
+    ensure!(s.due_deliveries(now, 10).map_err(|e| e.to_string())?.is_empty(), "a failed delivery is not retried");
     Ok(())
 }

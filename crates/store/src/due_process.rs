@@ -195,3 +195,43 @@ pub fn topic_of(kind: EventKind) -> &'static str {
         _ => "changed",
     }
 }
+
+/// Where a machine recipient takes its notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Webhook {
+    pub recipient_kind: String,
+    pub recipient: String,
+    pub url: String,
+    /// Signs each delivery (HMAC-SHA256 of the body); shown once when registered.
+    #[serde(skip)]
+    pub secret: String,
+    pub created_ms: i64,
+}
+
+/// A notification due for delivery to its recipient's webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub notification: Notification,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Attempts before a delivery is given up (`failed`; it stays in the inbox).
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// When to try again after `attempts` failures: 30 s doubling, at most 6 h.
+pub fn retry_after_ms(attempts: i64) -> i64 {
+    let exp = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    30_000_i64.saturating_mul(1_i64 << exp).min(6 * 3600 * 1000)
+}
+
+/// The state after an attempt (`attempts` counting it) and when to try next.
+pub(crate) fn after_attempt(attempts: i64, delivered: bool, now_ms: i64) -> (&'static str, Option<i64>) {
+    if delivered {
+        ("delivered", None)
+    } else if attempts >= MAX_ATTEMPTS {
+        ("failed", None)
+    } else {
+        ("pending", Some(now_ms + retry_after_ms(attempts)))
+    }
+}

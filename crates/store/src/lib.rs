@@ -24,7 +24,9 @@ use xinyong_core::listing::{Listing, ListingStatus};
 use xinyong_core::record::{FieldError, ValidRecord};
 use xinyong_ledger::{Hash, LedgerKey, SignedHead};
 
-pub use due_process::{CaseFilter, CaseStep, Change, Changed, Effect, NewNotification, Notification};
+pub use due_process::{
+    CaseFilter, CaseStep, Change, Changed, Delivery, Effect, NewNotification, Notification, Webhook,
+};
 pub use postgres::{PgConn, PgStore};
 pub use sqlite::SqliteStore;
 
@@ -477,6 +479,14 @@ pub trait Store: Send {
     fn notifications(&self, recipient_kind: &str, recipient: &str, limit: u32) -> Result<Vec<Notification>>;
     /// Marks a recipient's notification read; false when it is not theirs or unknown.
     fn mark_notification_read(&mut self, id: i64, recipient_kind: &str, recipient: &str, now_ms: i64) -> Result<bool>;
+    /// Registers (or replaces) a recipient's webhook.
+    fn put_webhook(&mut self, w: &Webhook) -> Result<()>;
+    fn webhooks(&self) -> Result<Vec<Webhook>>;
+    /// Pending notifications of recipients with a webhook, due by `now_ms`, oldest first.
+    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<Delivery>>;
+    /// Records a delivery attempt: delivered, or retried later, or (after
+    /// [`due_process::MAX_ATTEMPTS`]) failed.
+    fn record_delivery(&mut self, id: i64, error: Option<&str>, now_ms: i64) -> Result<()>;
     /// Stores an evidence file under `sha256` (lowercase hex of the content's SHA-256,
     /// computed by the caller from `content`, never taken from a client). Idempotent:
     /// when the hash is stored already nothing changes (the first upload's media type,

@@ -864,6 +864,22 @@ impl Store for PgStore {
             .collect())
     }
 
+    fn put_webhook(&mut self, w: &crate::Webhook) -> Result<()> {
+        postgres_cases::put_webhook(&mut *self.conn()?, w)
+    }
+
+    fn webhooks(&self) -> Result<Vec<crate::Webhook>> {
+        postgres_cases::webhooks(&mut *self.conn()?)
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<crate::Delivery>> {
+        postgres_cases::due_deliveries(&mut *self.conn()?, now_ms, limit)
+    }
+
+    fn record_delivery(&mut self, id: i64, error: Option<&str>, now_ms: i64) -> Result<()> {
+        postgres_cases::record_delivery(&mut *self.conn()?, id, error, now_ms)
+    }
+
     fn put_evidence(
         &mut self,
         sha256: &str,

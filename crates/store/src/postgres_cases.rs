@@ -190,23 +190,24 @@ pub(crate) fn notifications(conn: &mut PgConn, kind: &str, recipient: &str, limi
          FROM notifications WHERE recipient_kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT $3",
         &[&kind, &recipient, &i64::from(limit)],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| Notification {
-            id: r.get(0),
-            recipient_kind: r.get(1),
-            recipient: r.get(2),
-            subject_code: r.get(3),
-            topic: r.get(4),
-            text_zh: r.get(5),
-            text_en: r.get(6),
-            event_index: r.get::<_, i64>(7) as u64,
-            created_ms: r.get(8),
-            state: r.get(9),
-            attempts: r.get::<_, i64>(10),
-            read_ms: r.get(11),
-        })
-        .collect())
+    Ok(rows.iter().map(notification_of).collect())
+}
+
+fn notification_of(r: &postgres::Row) -> Notification {
+    Notification {
+        id: r.get(0),
+        recipient_kind: r.get(1),
+        recipient: r.get(2),
+        subject_code: r.get(3),
+        topic: r.get(4),
+        text_zh: r.get(5),
+        text_en: r.get(6),
+        event_index: r.get::<_, i64>(7) as u64,
+        created_ms: r.get(8),
+        state: r.get(9),
+        attempts: r.get::<_, i64>(10),
+        read_ms: r.get(11),
+    }
 }
 
 pub(crate) fn mark_notification_read(
@@ -222,4 +223,57 @@ pub(crate) fn mark_notification_read(
         &[&id, &kind, &recipient, &now_ms],
     )?;
     Ok(n == 1)
+}
+
+pub(crate) fn put_webhook(conn: &mut PgConn, w: &crate::Webhook) -> Result<()> {
+    conn.execute(
+        "INSERT INTO webhooks (recipient_kind, recipient, url, secret, created_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (recipient_kind, recipient) DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret,
+             created_ms = EXCLUDED.created_ms",
+        &[&w.recipient_kind, &w.recipient, &w.url, &w.secret, &w.created_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn webhooks(conn: &mut PgConn) -> Result<Vec<crate::Webhook>> {
+    let rows = conn.query(
+        "SELECT recipient_kind, recipient, url, secret, created_ms FROM webhooks ORDER BY recipient_kind, recipient",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| crate::Webhook {
+            recipient_kind: r.get(0),
+            recipient: r.get(1),
+            url: r.get(2),
+            secret: r.get(3),
+            created_ms: r.get(4),
+        })
+        .collect())
+}
+
+pub(crate) fn due_deliveries(conn: &mut PgConn, now_ms: i64, limit: u32) -> Result<Vec<crate::Delivery>> {
+    let rows = conn.query(
+        "SELECT n.id, n.recipient_kind, n.recipient, n.subject_code, n.topic, n.text_zh, n.text_en, n.event_idx,
+                n.created_ms, n.state, n.attempts, n.read_ms, w.url, w.secret
+         FROM notifications n
+         JOIN webhooks w ON w.recipient_kind = n.recipient_kind AND w.recipient = n.recipient
+         WHERE n.state = 'pending' AND n.next_attempt_ms <= $1 ORDER BY n.id LIMIT $2",
+        &[&now_ms, &i64::from(limit)],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| crate::Delivery { notification: notification_of(r), url: r.get(12), secret: r.get(13) })
+        .collect())
+}
+
+pub(crate) fn record_delivery(conn: &mut PgConn, id: i64, error: Option<&str>, now_ms: i64) -> Result<()> {
+    let row = conn.query_opt("SELECT attempts FROM notifications WHERE id = $1 AND state = 'pending'", &[&id])?;
+    let Some(attempts) = row.map(|r| r.get::<_, i64>(0) + 1) else { return Ok(()) };
+    let (state, next) = crate::due_process::after_attempt(attempts, error.is_none(), now_ms);
+    conn.execute(
+        "UPDATE notifications SET attempts = $2, state = $3, next_attempt_ms = $4, last_error = $5 WHERE id = $1",
+        &[&id, &attempts, &state, &next, &error],
+    )?;
+    Ok(())
 }

@@ -740,6 +740,22 @@ impl Store for SqliteStore {
         sqlite_cases::mark_notification_read(&mut self.conn, id, recipient_kind, recipient, now_ms)
     }
 
+    fn put_webhook(&mut self, w: &crate::Webhook) -> Result<()> {
+        sqlite_cases::put_webhook(&mut self.conn, w)
+    }
+
+    fn webhooks(&self) -> Result<Vec<crate::Webhook>> {
+        sqlite_cases::webhooks(&self.conn)
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<crate::Delivery>> {
+        sqlite_cases::due_deliveries(&self.conn, now_ms, limit)
+    }
+
+    fn record_delivery(&mut self, id: i64, error: Option<&str>, now_ms: i64) -> Result<()> {
+        sqlite_cases::record_delivery(&mut self.conn, id, error, now_ms)
+    }
+
     fn put_evidence(
         &mut self,
         sha256: &str,

@@ -247,3 +247,55 @@ pub(crate) fn mark_notification_read(
     )?;
     Ok(n == 1)
 }
+
+pub(crate) fn put_webhook(conn: &mut Connection, w: &crate::Webhook) -> Result<()> {
+    conn.execute(
+        "INSERT INTO webhooks (recipient_kind, recipient, url, secret, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (recipient_kind, recipient) DO UPDATE SET url = excluded.url, secret = excluded.secret,
+             created_ms = excluded.created_ms",
+        params![w.recipient_kind, w.recipient, w.url, w.secret, w.created_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn webhooks(conn: &Connection) -> Result<Vec<crate::Webhook>> {
+    let mut st = conn.prepare_cached(
+        "SELECT recipient_kind, recipient, url, secret, created_ms FROM webhooks ORDER BY recipient_kind, recipient",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(crate::Webhook {
+            recipient_kind: r.get(0)?,
+            recipient: r.get(1)?,
+            url: r.get(2)?,
+            secret: r.get(3)?,
+            created_ms: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn due_deliveries(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<crate::Delivery>> {
+    let cols = NOTIFICATION_COLUMNS.split(", ").map(|c| format!("n.{c}")).collect::<Vec<_>>().join(", ");
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {cols}, w.url, w.secret FROM notifications n
+         JOIN webhooks w ON w.recipient_kind = n.recipient_kind AND w.recipient = n.recipient
+         WHERE n.state = 'pending' AND n.next_attempt_ms <= ?1 ORDER BY n.id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![now_ms, limit], |r| {
+        Ok(crate::Delivery { notification: notification_row(r)?, url: r.get(12)?, secret: r.get(13)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn record_delivery(conn: &mut Connection, id: i64, error: Option<&str>, now_ms: i64) -> Result<()> {
+    let attempts: Option<i64> = conn
+        .query_row("SELECT attempts FROM notifications WHERE id = ?1 AND state = 'pending'", [id], |r| r.get(0))
+        .optional()?;
+    let Some(attempts) = attempts.map(|a| a + 1) else { return Ok(()) };
+    let (state, next) = crate::due_process::after_attempt(attempts, error.is_none(), now_ms);
+    conn.execute(
+        "UPDATE notifications SET attempts = ?2, state = ?3, next_attempt_ms = ?4, last_error = ?5 WHERE id = ?1",
+        params![id, attempts, state, next, error],
+    )?;
+    Ok(())
+}

@@ -196,6 +196,11 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "webhooks",
+        key: "id",
+        columns: &["id", "recipient_kind", "recipient", "url", "secret", "created_ms"],
+    },
+    Table {
         name: "evidence",
         key: "sha256",
         columns: &["sha256", "media_type", "size", "content", "stored_ms", "uploaded_by"],
@@ -507,6 +512,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                 ("access_log", "id"),
                 ("checks", "seq"),
                 ("notifications", "id"),
+                ("webhooks", "id"),
             ] {
                 tx.execute(
                     &format!(

@@ -44,3 +44,15 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_recipient ON notifications (recipient_kind, recipient, id);
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (state, next_attempt_ms);
+
+-- Machine recipients: notifications to them are POSTed (JSON, HMAC-SHA256 signed with
+-- `secret`) and retried with back-off; others read their inbox in the portal.
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY,
+    recipient_kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    UNIQUE (recipient_kind, recipient)
+);
