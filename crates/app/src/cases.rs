@@ -980,3 +980,114 @@ mod tests {
         );
     }
 }
+
+/// Demo cases (`serve --demo`): an open objection, a granted and a refused repair, a
+/// rectification notice and an interview, on the first entities found with a public,
+/// repairable penalty, the first of them `prefer` when it has one.
+pub fn seed_demo(app: &App, prefer: Option<&str>, today: Date) -> Result<usize> {
+    let operator = Caller::operator();
+    let found = app.db().read(|s| {
+        let mut found: Vec<(String, i64)> = Vec::new();
+        let consider = |code: &str, found: &mut Vec<(String, i64)>| -> Result<()> {
+            for r in s.records_of(code)? {
+                let Some(item) = app.catalog().item(&r.item) else { continue };
+                if r.item != "admin_penalty" || r.status != "active" {
+                    continue;
+                }
+                let fields = crate::view::record_fields(s, &r)?;
+                let p = publicity_on(
+                    PublicationRules::bundled(),
+                    &app.calendar(),
+                    &crate::view::facts_of(item, &r, &fields, None),
+                    today,
+                );
+                if p.public && p.repair_from.is_some_and(|d| d <= today) {
+                    found.push((code.to_string(), r.id));
+                }
+            }
+            Ok(())
+        };
+        if let Some(code) = prefer {
+            consider(code, &mut found)?;
+        }
+        let mut after = String::new();
+        while found.len() < 6 {
+            let page = s.subjects_after(&after, 2_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.code.clone();
+            for subject in page.iter().filter(|x| x.kind == "enterprise" && Some(x.code.as_str()) != prefer) {
+                if found.len() >= 6 {
+                    break;
+                }
+                consider(&subject.code, &mut found)?;
+            }
+        }
+        Ok(found)
+    })?;
+    let Some((first, _)) = found.first().cloned() else { return Ok(0) };
+    let mut n = 0;
+    let target =
+        |i: usize| found.get(i).map(|(c, id)| (c.clone(), TargetRef { record_id: Some(*id), listing_id: None }));
+    let conditions = vec!["obligations_met".to_string(), "other_requirements".to_string()];
+    // the first entity: an open objection to one penalty
+    if let Some((code, t)) = target(0) {
+        let req = ObjectionRequest {
+            code,
+            target: t,
+            applicant: None,
+            contact: Some("010-8888 0000".into()),
+            reasons: "处罚决定书载明的违法事实与现场检查笔录不一致，已申请行政复议。".into(),
+            evidence: vec![],
+        };
+        app.file_objection(&operator, &req, "demo")?;
+        n += 1;
+    }
+    // a granted repair and a refused one
+    for (i, granted) in [(1, true), (2, false)] {
+        let Some((code, t)) = target(i) else { continue };
+        let req = RepairRequest {
+            code,
+            target: t,
+            applicant: None,
+            contact: Some("010-6666 0000".into()),
+            statement: "罚款已于决定期限内缴清，违法行为已整改完毕，并经现场复查。".into(),
+            conditions: conditions.clone(),
+            commitment_signed: true,
+            evidence: vec![],
+        };
+        let case = app.file_repair(&operator, &req, "demo")?.case.case;
+        let d = if granted {
+            DecideRequest {
+                outcome: Outcome::Granted,
+                remedy: None,
+                reasons: "经核查，修复条件均已满足。".into(),
+                next_possible: None,
+                fields: None,
+            }
+        } else {
+            DecideRequest {
+                outcome: Outcome::Refused,
+                remedy: None,
+                reasons: "未提供罚款缴纳凭证。".into(),
+                next_possible: Some(date_string(today + time::Duration::days(30))),
+                fields: None,
+            }
+        };
+        app.decide_case(&operator, case.id, &d, "demo")?;
+        n += 1;
+    }
+    let department = app.db().read(|s| Ok(s.record(found[0].1)?.map(|r| r.provider).unwrap_or_default()))?;
+    let notice = |text: &str| NoticeRequest {
+        code: first.clone(),
+        department: Some(department.clone()),
+        text: text.into(),
+        deadline: None,
+        interview_type: Some("警示约谈".into()),
+        attendees: Some("法定代表人、执法人员二名".into()),
+        minutes: Some("告知失信后果；企业承诺十五个工作日内完成整改并报送整改报告。".into()),
+        held_on: None,
+    };
+    app.issue_notice(&operator, CaseKind::Rectification, &notice("限期完成污染防治设施整改并报送整改报告。"), "demo")?;
+    app.issue_notice(&operator, CaseKind::Interview, &notice("就多次违法排放进行警示约谈。"), "demo")?;
+    Ok(n + 2)
+}

@@ -826,6 +826,8 @@ fn load_demo(app: &App, subjects: u64, records: u64) -> Result<Vec<intake::Impor
     let entities = demo_entities(app)?;
     let n = xinyong_app::listings::seed_demo(app, &entities, DEMO_PROVIDER, xinyong_app::today_shanghai())?;
     eprintln!("演示名单 / demo listings: {n}");
+    let n = xinyong_app::cases::seed_demo(app, entities.first().map(String::as_str), xinyong_app::today_shanghai())?;
+    eprintln!("演示异议与修复案件 / demo due-process cases: {n}");
     Ok(summaries)
 }
 
