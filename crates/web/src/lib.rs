@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod deliver;
 mod error;
 mod i18n;
 mod lists_api;
@@ -98,6 +99,7 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
     spawn_catch_up(Arc::downgrade(&state));
+    deliver::spawn(Arc::downgrade(&state));
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
