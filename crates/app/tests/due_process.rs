@@ -107,6 +107,30 @@ fn public_docs(w: &World, who: &Caller, c: &str) -> Vec<String> {
     v.records.iter().map(|r| r.key.clone()).collect()
 }
 
+fn objection(code: &str, target: TargetRef, reasons: &str) -> ObjectionRequest {
+    ObjectionRequest {
+        code: code.into(),
+        target,
+        applicant: None,
+        contact: None,
+        reasons: reasons.into(),
+        evidence: vec![],
+    }
+}
+
+fn repair(code: &str, target: TargetRef, statement: &str) -> RepairRequest {
+    RepairRequest {
+        code: code.into(),
+        target,
+        applicant: None,
+        contact: None,
+        statement: statement.into(),
+        conditions: vec!["obligations_met".into(), "other_requirements".into()],
+        commitment_signed: true,
+        evidence: vec![],
+    }
+}
+
 fn decide(outcome: Outcome, remedy: Option<Remedy>, reasons: &str) -> DecideRequest {
     DecideRequest { outcome, remedy, reasons: reasons.into(), next_possible: None, fields: None }
 }
@@ -115,14 +139,7 @@ fn decide(outcome: Outcome, remedy: Option<Remedy>, reasons: &str) -> DecideRequ
 fn an_objection_marks_the_record_and_an_upheld_one_corrects_it() {
     let w = world();
     let id = record_id(&w, "京环罚〔2026〕2号");
-    let req = ObjectionRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: Some(id), listing_id: None },
-        applicant: None,
-        contact: None,
-        reasons: "违法事实有误：已按规定监测".into(),
-        evidence: vec![],
-    };
+    let req = objection(ME, TargetRef { record_id: Some(id), listing_id: None }, "违法事实有误：已按规定监测");
     let receipt = w.app.file_objection(&w.me, &req, "test").unwrap();
     let case = &receipt.case.case;
     assert_eq!(case.state, CaseState::Open);
@@ -254,16 +271,7 @@ fn a_granted_repair_ends_publication_at_once_and_as_of_keeps_the_past() {
 fn a_refused_repair_says_why_and_when_to_come_back() {
     let w = world();
     let id = record_id(&w, "京环罚〔2026〕1号");
-    let req = RepairRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: Some(id), listing_id: None },
-        applicant: None,
-        contact: None,
-        statement: "已整改".into(),
-        conditions: vec!["obligations_met".into(), "other_requirements".into()],
-        commitment_signed: true,
-        evidence: vec![],
-    };
+    let req = repair(ME, TargetRef { record_id: Some(id), listing_id: None }, "已整改");
     let case = w.app.file_repair(&w.me, &req, "test").unwrap().case.case;
     let mut refuse = decide(Outcome::Refused, None, "罚款尚未缴清");
     assert!(matches!(w.app.decide_case(&w.env, case.id, &refuse, "test"), Err(AppError::Refused(_))));
@@ -283,14 +291,7 @@ fn a_refused_repair_says_why_and_when_to_come_back() {
 fn two_decisions_on_one_case_one_wins() {
     let w = world();
     let id = record_id(&w, "京环罚〔2026〕2号");
-    let req = ObjectionRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: Some(id), listing_id: None },
-        applicant: None,
-        contact: None,
-        reasons: "有误".into(),
-        evidence: vec![],
-    };
+    let req = objection(ME, TargetRef { record_id: Some(id), listing_id: None }, "有误");
     let case = w.app.file_objection(&w.me, &req, "test").unwrap().case.case;
     let results: Vec<_> = std::thread::scope(|s| {
         let a = s.spawn(|| w.app.decide_case(&w.env, case.id, &decide(Outcome::Rejected, None, "理由一"), "a"));
@@ -394,29 +395,13 @@ fn a_listing_repair_clears_the_check_answer_in_the_same_commit() {
     assert!(before.lists.iter().any(|l| l.id == lid && !l.disputed), "{:?}", before.lists);
 
     // an objection marks the entry disputed in check answers too
-    let obj = ObjectionRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: None, listing_id: Some(lid) },
-        applicant: None,
-        contact: None,
-        reasons: "已履行".into(),
-        evidence: vec![],
-    };
+    let obj = objection(ME, TargetRef { record_id: None, listing_id: Some(lid) }, "已履行");
     let oc = w.app.file_objection(&w.me, &obj, "test").unwrap().case.case;
     let during = rt.block_on(w.app.check(&w.tax, check())).unwrap();
     assert!(during.lists.iter().any(|l| l.id == lid && l.disputed), "{:?}", during.lists);
     w.app.decide_case(&w.env, oc.id, &decide(Outcome::Rejected, None, "名单认定无误"), "test").unwrap();
 
-    let repair = RepairRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: None, listing_id: Some(lid) },
-        applicant: None,
-        contact: None,
-        statement: "已履行全部义务".into(),
-        conditions: vec!["obligations_met".into(), "other_requirements".into()],
-        commitment_signed: true,
-        evidence: vec![],
-    };
+    let repair = repair(ME, TargetRef { record_id: None, listing_id: Some(lid) }, "已履行全部义务");
     let case = w.app.file_repair(&w.me, &repair, "test").unwrap().case.case;
     w.app.decide_case(&w.env, case.id, &decide(Outcome::Granted, None, ""), "test").unwrap();
     let after = rt.block_on(w.app.check(&w.tax, check())).unwrap();

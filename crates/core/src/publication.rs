@@ -1001,6 +1001,23 @@ pub fn publish_due_deadline(rules: &PublicationRules, cal: &WorkCalendar, facts:
     }
 }
 
+impl Publicity {
+    /// Public on no day, for the reason given.
+    fn never(rule: String, reason_zh: String, reason_en: String) -> Publicity {
+        Publicity {
+            public: false,
+            public_from: None,
+            public_until: None,
+            repair_from: None,
+            publish_due: None,
+            publish_due_provisional: false,
+            rule,
+            reason_zh,
+            reason_en,
+        }
+    }
+}
+
 /// What the public may see of the record described by `facts` on `as_of`, with
 /// publication deadlines on the bundled official calendar.
 pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date) -> Publicity {
@@ -1012,36 +1029,18 @@ pub fn publicity(rules: &PublicationRules, facts: &RecordFacts<'_>, as_of: Date)
 pub fn publicity_on(rules: &PublicationRules, cal: &WorkCalendar, facts: &RecordFacts<'_>, as_of: Date) -> Publicity {
     let (rule, outcome) = outcome(rules, facts);
     let shown = match outcome {
-        Outcome::NotPublished { zh, en } => {
-            return Publicity {
-                public: false,
-                public_from: None,
-                public_until: None,
-                repair_from: None,
-                publish_due: None,
-                publish_due_provisional: false,
-                rule,
-                reason_zh: zh,
-                reason_en: en,
-            };
-        }
+        Outcome::NotPublished { zh, en } => return Publicity::never(rule, zh, en),
         Outcome::Shown(s) => s,
     };
 
     // A revoked decision is void from its start (撤销: 自始无效): it was never rightly
     // public, so no day, past or present, shows it.
     if let Some(day) = facts.revoked_on {
-        return Publicity {
-            public: false,
-            public_from: None,
-            public_until: None,
-            repair_from: None,
-            publish_due: None,
-            publish_due_provisional: false,
+        return Publicity::never(
             rule,
-            reason_zh: format!("已于 {day} 撤销，自始无效，不予公示（{}）", shown.what_zh),
-            reason_en: format!("revoked on {day}: void from the start, not public ({})", shown.what_en),
-        };
+            format!("已于 {day} 撤销，自始无效，不予公示（{}）", shown.what_zh),
+            format!("revoked on {day}: void from the start, not public ({})", shown.what_en),
+        );
     }
     // A repair ends publication the day before it takes effect; earlier days keep
     // what was public then.
