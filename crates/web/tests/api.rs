@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod due_process;
 
 use std::path::Path;
 
@@ -121,9 +122,13 @@ async fn the_api_end_to_end() {
     }
     assert!(saw_window, "some public penalty shows when its window ends");
     let code = &penalised[0];
-    // what was public before any decision: nothing
-    let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01"), None).await;
-    assert!(v["records"].as_array().unwrap().iter().all(|r| r["item"] == "registration"), "{v}");
+    // what was public before any decision: nothing (asked by an account: the public
+    // may not ask about another day)
+    let (st, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01"), None).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("as_of_requires_account")), "{v}");
+    let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01&purpose=复核"), Some(&s.officer)).await;
+    let records = v["records"].as_array().unwrap();
+    assert!(records.iter().all(|r| r["item"] == "registration" || r["publicity"]["public"] == false), "{v}");
     // errors: JSON shape and status
     let (st, v) = get(&s, "/api/v1/subjects/91110108551385082R", None).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
