@@ -51,7 +51,7 @@ use crate::{ApiError, Shared, blocking};
         crate::lists_api::post_decision,
         crate::lists_api::post_removal,
         crate::cases_api::due_process,
-        crate::cases_api::post_objection,
+        crate::cases_api::post_case_objection,
         crate::cases_api::post_repair,
         crate::cases_api::list_cases,
         crate::cases_api::get_case,
@@ -75,7 +75,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::listings::ObjectionRequest, xinyong_app::listings::RemovalRequest,
         crate::cases_api::CaseObjectionRequest, xinyong_app::cases::RepairRequest, xinyong_app::cases::TargetRef,
         xinyong_app::cases::EvidenceCite, xinyong_app::cases::DecideRequest, xinyong_app::cases::NoticeRequest,
-        xinyong_app::cases::AmendRequest, crate::cases_api::EvidenceUpload,
+        xinyong_app::cases::AmendRequest, crate::cases_api::EvidenceUpload, crate::cases_api::EvidenceFile,
         // answers
         ErrorBody, ErrorDetail,
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,

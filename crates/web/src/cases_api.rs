@@ -34,7 +34,7 @@ const DRAIN_LIMIT: usize = 4 * EVIDENCE_BODY_LIMIT;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/v1/due-process", get(due_process))
-        .route("/api/v1/objections", post(post_objection))
+        .route("/api/v1/objections", post(post_case_objection))
         .route("/api/v1/repairs", post(post_repair))
         .route("/api/v1/cases", get(list_cases))
         .route("/api/v1/cases/{id}", get(get_case))
@@ -75,7 +75,7 @@ async fn due_process(State(state): State<Shared>) -> Json<DueProcessInfo> {
               (status = 401), (status = 403), (status = 404, description = "no such subject, record or listing"),
               (status = 422, description = "a missing field, an unknown evidence file, or refused by the rules"),
               (status = 429)))]
-async fn post_objection(
+async fn post_case_objection(
     State(state): State<Shared>,
     caller: Caller,
     Json(req): Json<ObjectionRequest>,
@@ -97,6 +97,8 @@ async fn post_repair(
     caller: Caller,
     Json(req): Json<RepairRequest>,
 ) -> Result<(StatusCode, Json<CaseReceipt>), ApiError> {
+    caller.require()?;
+
     let receipt = blocking(&state, move |app| app.file_repair(&caller, &req, "api")).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
@@ -109,8 +111,9 @@ async fn post_rectification(
     caller: Caller,
     Json(req): Json<NoticeRequest>,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
-    let case =
-        blocking(&state, move |app| app.issue_notice(&caller, CaseKind::Rectification, &req, "api")).await?;
+    caller.require()?;
+
+    let case = blocking(&state, move |app| app.issue_notice(&caller, CaseKind::Rectification, &req, "api")).await?;
     Ok((StatusCode::CREATED, Json(case)))
 }
 
@@ -123,6 +126,8 @@ async fn post_interview(
     caller: Caller,
     Json(req): Json<NoticeRequest>,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    caller.require()?;
+
     let case = blocking(&state, move |app| app.issue_notice(&caller, CaseKind::Interview, &req, "api")).await?;
     Ok((StatusCode::CREATED, Json(case)))
 }
@@ -157,7 +162,13 @@ async fn list_cases(
 /// One case in full: the entity itself, the department that must act, the centre.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseView), (status = 401), (status = 404)))]
-async fn get_case(State(state): State<Shared>, caller: Caller, Path(id): Path<i64>) -> Result<Json<CaseView>, ApiError> {
+async fn get_case(
+    State(state): State<Shared>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<CaseView>, ApiError> {
+    caller.require()?;
+
     Ok(Json(blocking(&state, move |app| app.case(&caller, id)).await?))
 }
 
@@ -194,6 +205,8 @@ async fn decide_case(
     Path(id): Path<i64>,
     Json(req): Json<DecideRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
+    caller.require()?;
+
     Ok(Json(blocking(&state, move |app| app.decide_case(&caller, id, &req, "api")).await?))
 }
 
@@ -206,6 +219,8 @@ async fn withdraw_case(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<CaseView>, ApiError> {
+    caller.require()?;
+
     Ok(Json(blocking(&state, move |app| app.withdraw_case(&caller, id, "api")).await?))
 }
 
@@ -229,6 +244,8 @@ async fn revoke_record(
     Path(id): Path<i64>,
     Json(mut req): Json<AmendRequest>,
 ) -> Result<Json<AmendAnswer>, ApiError> {
+    caller.require()?;
+
     // a revocation never carries a correction
     req.fields = None;
     let ledger_index = blocking(&state, move |app| app.amend_record(&caller, id, &req, "api")).await?;
@@ -247,6 +264,8 @@ async fn correct_record(
     Path(id): Path<i64>,
     Json(req): Json<AmendRequest>,
 ) -> Result<Json<AmendAnswer>, ApiError> {
+    caller.require()?;
+
     if req.fields.is_none() {
         return Err(ApiError::unprocessable(
             "fields_required",
@@ -332,7 +351,13 @@ pub struct MarkedRead {
 /// Marks one of the caller's notifications read.
 #[utoipa::path(post, path = "/api/v1/inbox/{id}/read", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = MarkedRead), (status = 401), (status = 404)))]
-async fn mark_read(State(state): State<Shared>, caller: Caller, Path(id): Path<i64>) -> Result<Json<MarkedRead>, ApiError> {
+async fn mark_read(
+    State(state): State<Shared>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<MarkedRead>, ApiError> {
+    caller.require()?;
+
     blocking(&state, move |app| app.mark_read(&caller, id)).await?;
     Ok(Json(MarkedRead { id, read: true }))
 }
@@ -347,13 +372,16 @@ pub struct EvidenceUpload {
     file: Vec<u8>,
 }
 
+/// An evidence file's bytes, as uploaded.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // describes the answer for the document
+pub struct EvidenceFile(Vec<u8>);
+
 /// The refusal of a body over [`EVIDENCE_BODY_LIMIT`]: 413, in the words of the
 /// evidence rules (`evidence_too_large`).
 pub fn too_large(size: usize) -> ApiError {
-    let e = xinyong_core::evidence::EvidenceError::TooLarge {
-        size: size as u64,
-        limit: MAX_EVIDENCE_BYTES as u64,
-    };
+    let e = xinyong_core::evidence::EvidenceError::TooLarge { size: size as u64, limit: MAX_EVIDENCE_BYTES as u64 };
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "evidence_too_large", e.to_string())
 }
 
@@ -362,10 +390,8 @@ pub fn too_large(size: usize) -> ApiError {
 /// answer, not a connection reset while it is still sending.
 pub async fn read_limited(body: Body, headers: &axum::http::HeaderMap, limit: usize) -> Result<Vec<u8>, ApiError> {
     use http_body_util::BodyExt;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > DRAIN_LIMIT) {
         return Err(too_large(declared.unwrap_or_default()));
     }
@@ -373,7 +399,8 @@ pub async fn read_limited(body: Body, headers: &axum::http::HeaderMap, limit: us
     let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(limit));
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ApiError::bad_request(format!("请求体读取失败 / reading the body failed: {e}")))?;
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("请求体读取失败 / reading the body failed: {e}")))?;
         let Ok(data) = frame.into_data() else { continue };
         seen += data.len();
         if seen > DRAIN_LIMIT {
@@ -401,7 +428,11 @@ pub struct Upload {
 pub async fn multipart_of(parts: axum::http::request::Parts, bytes: Vec<u8>) -> Result<Upload, ApiError> {
     let req = Request::from_parts(parts, Body::from(bytes));
     let mut mp = Multipart::from_request(req, &()).await.map_err(|e| {
-        ApiError::new(e.status(), "bad_request", format!("应为 multipart/form-data 表单 / expected multipart/form-data: {e}"))
+        ApiError::new(
+            e.status(),
+            "bad_request",
+            format!("应为 multipart/form-data 表单 / expected multipart/form-data: {e}"),
+        )
     })?;
     let mut upload = Upload { file: None, fields: Vec::new() };
     loop {
@@ -463,9 +494,13 @@ async fn upload_evidence(
 #[utoipa::path(get, path = "/api/v1/evidence/{sha256}", params(("sha256" = String, Path, description = "64 lowercase hex characters")),
     security(("bearer" = [])),
     responses((status = 200, description = "the file (attachment)", content(
-                  (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+                  (EvidenceFile = "application/pdf"), (EvidenceFile = "image/jpeg"), (EvidenceFile = "image/png"))),
               (status = 401), (status = 403), (status = 404), (status = 422)))]
-async fn get_evidence(State(state): State<Shared>, caller: Caller, Path(sha256): Path<String>) -> Result<Response, ApiError> {
+async fn get_evidence(
+    State(state): State<Shared>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
     let name = sha256.clone();
     let (media_type, bytes) = blocking(&state, move |app| app.evidence(&caller, &sha256)).await?;
     let ext = match media_type.as_str() {
@@ -502,7 +537,9 @@ impl utoipa::Modify for CaseNames {
         use utoipa::PartialSchema;
         let Ok(mut doc) = serde_json::to_value(&*openapi) else { return };
         let schemas = &mut doc["components"]["schemas"];
-        let put = |schemas: &mut serde_json::Value, name: &str, s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+        let put = |schemas: &mut serde_json::Value,
+                   name: &str,
+                   s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
             if let Ok(v) = serde_json::to_value(s) {
                 schemas[name] = v;
             }

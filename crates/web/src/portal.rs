@@ -52,15 +52,18 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
     ] {
         env.add_template(name, text)?;
     }
-    env.add_filter("urlencode", |s: String| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    });
+    env.add_filter("urlencode", |s: String| -> String { urlencode(&s) });
     Ok(env)
+}
+
+/// Percent-encodes everything but the unreserved characters (RFC 3986).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn routes() -> Router<Shared> {

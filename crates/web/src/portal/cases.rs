@@ -65,7 +65,9 @@ fn outcome_label(t: &Strings, o: Outcome) -> String {
 /// natural person has no public page).
 fn subject_display(code: &str) -> (String, Option<String>) {
     match xinyong_core::SubjectCode::parse(code) {
-        Ok(c) if c.kind() != xinyong_core::codes::SubjectKind::NaturalPerson => (c.display(), Some(c.key().to_string())),
+        Ok(c) if c.kind() != xinyong_core::codes::SubjectKind::NaturalPerson => {
+            (c.display(), Some(c.key().to_string()))
+        }
         Ok(c) => (c.display(), None),
         Err(_) => (xinyong_core::codes::mask_id(code), None),
     }
@@ -85,15 +87,17 @@ fn case_json(state: &Shared, c: &CaseView, t: &Strings, lang: Lang) -> Value {
     v["remedy_label"] = json!(case.remedy.map(|r| tr(t, remedy_key(r))));
     v["target_label"] = json!(match &case.target {
         Target::Record { id, item } => {
-            let name = state.app.catalog().item(item).map_or(item.clone(), |i| {
-                if lang == Lang::Zh { i.name_zh.clone() } else { i.name_en.clone() }
-            });
+            let name = state
+                .app
+                .catalog()
+                .item(item)
+                .map_or(item.clone(), |i| if lang == Lang::Zh { i.name_zh.clone() } else { i.name_en.clone() });
             format!("{name} #{id}")
         }
         Target::Listing { id, list_type } => {
-            let name = xinyong_core::lists::ListRules::bundled().list_type(list_type).map_or(list_type.clone(), |lt| {
-                if lang == Lang::Zh { lt.name_zh.clone() } else { lt.name_en.clone() }
-            });
+            let name = xinyong_core::lists::ListRules::bundled()
+                .list_type(list_type)
+                .map_or(list_type.clone(), |lt| if lang == Lang::Zh { lt.name_zh.clone() } else { lt.name_en.clone() });
             format!("{name} #{id}")
         }
         Target::Subject => tr(t, "target_subject"),
@@ -120,6 +124,18 @@ struct TargetParams {
 }
 
 impl TargetParams {
+    /// The query that shows this form again (for the language switch).
+    fn query(&self) -> String {
+        let mut q = format!("code={}", super::urlencode(&self.code));
+        if let Some(id) = self.record_id {
+            q.push_str(&format!("&record_id={id}"));
+        }
+        if let Some(id) = self.listing_id {
+            q.push_str(&format!("&listing_id={id}"));
+        }
+        q
+    }
+
     fn from_fields(f: &Fields) -> TargetParams {
         TargetParams {
             code: f.text("code"),
@@ -192,6 +208,7 @@ async fn render_objection(
         "values": {"applicant": values.text("applicant"), "contact": values.text("contact"), "reasons": values.text("reasons")},
         "errors": errors,
         "days": state.app.due_process_info().objection_decide_working_days,
+        "keep_query": p.query(),
     });
     page.render(&state, &caller, "objection_form.html", ctx, status)
 }
@@ -309,6 +326,7 @@ async fn render_repair(
         "errors": errors,
         "decide_days": info.repair_decide_working_days,
         "answer_days": info.repair_answer_working_days,
+        "keep_query": p.query(),
     });
     page.render(&state, &caller, "repair_form.html", ctx, status)
 }
@@ -366,7 +384,9 @@ async fn follow_form(
     Query(p): Query<FollowParams>,
 ) -> Response {
     let page = Page::new(&headers, &Common { lang: p.lang.clone() });
-    let ctx = json!({"form": {"case": p.case.unwrap_or_default()}});
+    let case = p.case.unwrap_or_default();
+    let keep = (!case.is_empty()).then(|| format!("case={}", super::urlencode(&case)));
+    let ctx = json!({"form": {"case": case}, "keep_query": keep});
     page.render(&state, &caller, "follow.html", ctx, StatusCode::OK)
 }
 
@@ -538,10 +558,7 @@ fn decision_of(f: &Fields) -> Result<DecideRequest, Vec<String>> {
         Some("revoke") => Some(Remedy::Revoke),
         _ => None,
     };
-    let corrects = matches!(
-        (outcome, remedy),
-        (Outcome::PartlyUpheld, _) | (Outcome::Upheld, Some(Remedy::Correct))
-    );
+    let corrects = matches!((outcome, remedy), (Outcome::PartlyUpheld, _) | (Outcome::Upheld, Some(Remedy::Correct)));
     let fields = corrects.then(|| {
         f.0.iter()
             .filter_map(|(k, v)| Some((k.strip_prefix("f:")?.to_string(), v.trim().to_string())))
@@ -611,7 +628,14 @@ async fn withdraw(
 
 // ---- notices, correction and revocation from the subject page ----------------------------------
 
-async fn notice(state: Shared, caller: Caller, headers: HeaderMap, code: String, f: Fields, kind: CaseKind) -> Response {
+async fn notice(
+    state: Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    code: String,
+    f: Fields,
+    kind: CaseKind,
+) -> Response {
     let page = Page::new(&headers, &Common::default());
     let page = match staff_with_csrf(&state, &caller, page, Some(f.get("csrf").unwrap_or_default())) {
         Ok(x) => x,
@@ -736,7 +760,9 @@ async fn render_correction(
     let Some((r, fields)) = correction_fields(&view, id) else {
         return page.error(&state, &caller, StatusCode::NOT_FOUND, tr(&t, "record_not_found"));
     };
-    let ctx = json!({"record": r, "fields": fields, "code": code, "name": view.name, "errors": errors});
+    let keep = format!("code={}", super::urlencode(&code));
+    let ctx = json!({"record": r, "fields": fields, "code": code, "name": view.name, "errors": errors,
+                     "keep_query": keep});
     page.render(&state, &caller, "correction.html", ctx, status)
 }
 
@@ -753,12 +779,11 @@ async fn correct(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let fields = f
-        .0
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("f:")?.to_string(), v.trim().to_string())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let fields =
+        f.0.iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("f:")?.to_string(), v.trim().to_string())))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
     let req = AmendRequest { reason: f.text("reason"), document: f.text("document"), fields: Some(fields) };
     let who = caller.who.clone();
     let app = state.app.clone();
@@ -794,7 +819,12 @@ async fn notifications(state: &Shared, caller: &Caller, limit: u32) -> Result<Ve
     Ok(found.iter().map(|n| json!(n)).collect())
 }
 
-async fn inbox_page(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
+async fn inbox_page(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(c): Query<Common>,
+) -> Response {
     let page = Page::new(&headers, &c);
     if !caller.is_signed_in() {
         return Redirect::to("/login").into_response();
@@ -854,7 +884,8 @@ async fn me(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Que
     let (who, key) = (caller.who.clone(), code.clone());
     let today = xinyong_app::today_shanghai();
     let found = blocking(&state, move |app| {
-        let view = app.subject(&who, &parsed, today, Some("本主体查看自身信用记录 / the entity reads its own record".into()))?;
+        let view =
+            app.subject(&who, &parsed, today, Some("本主体查看自身信用记录 / the entity reads its own record".into()))?;
         Ok((
             view,
             app.cases(&who, None, false, 500)?,

@@ -76,7 +76,12 @@ pub(super) const CSRF_FAILED: &str = "CSRF 校验失败 / CSRF check failed";
 
 /// The signed-in officer or administrator with a matching form token; otherwise the
 /// response to send (sign in, 403, or a CSRF failure).
-pub(super) fn staff_with_csrf(state: &Shared, caller: &Caller, page: Page, csrf: Option<&str>) -> Result<Page, Box<Response>> {
+pub(super) fn staff_with_csrf(
+    state: &Shared,
+    caller: &Caller,
+    page: Page,
+    csrf: Option<&str>,
+) -> Result<Page, Box<Response>> {
     if !caller.is_signed_in() {
         return Err(Box::new(Redirect::to("/login").into_response()));
     }

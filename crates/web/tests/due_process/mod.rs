@@ -15,7 +15,7 @@ fn day(d: time::Date) -> String {
     xinyong_core::record::date_string(d)
 }
 
-fn days_ago(n: i64) -> time::Date {
+pub(super) fn days_ago(n: i64) -> time::Date {
     xinyong_app::today_shanghai() - time::Duration::days(n)
 }
 
@@ -27,7 +27,7 @@ fn dept_code(n: u32) -> String {
 /// An administrative penalty of `code` decided on `decided` by a department outside
 /// market regulation, tier 一般, ordinary procedure: public for a year from its
 /// decision, repairable after three months.
-fn penalty(code: &str, name: &str, doc_no: &str, decided: time::Date) -> serde_json::Map<String, Value> {
+pub(super) fn penalty(code: &str, name: &str, doc_no: &str, decided: time::Date) -> serde_json::Map<String, Value> {
     let authority = "北京市朝阳区城市管理综合行政执法局";
     let v = json!({
         "行政相对人名称": name,
@@ -89,7 +89,7 @@ async fn enterprise(s: &Server, nth: usize) -> (String, String) {
     panic!("fewer than {} enterprises", nth + 1)
 }
 
-fn record<'a>(subject: &'a Value, id: i64) -> Option<&'a Value> {
+fn record(subject: &Value, id: i64) -> Option<&Value> {
     subject["records"].as_array().unwrap().iter().find(|r| r["id"] == id)
 }
 
@@ -103,7 +103,7 @@ async fn page_text(c: &reqwest::Client, s: &Server, path: &str) -> (StatusCode, 
 }
 
 /// A 1×1 PNG.
-fn png() -> Vec<u8> {
+pub(super) fn png() -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
     b.extend_from_slice(b"\0\0\0\x0DIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1F\x15\xC4\x89");
     b.extend_from_slice(b"\0\0\0\x0AIDAT\x78\x9C\x63\0\x01\0\0\x05\0\x01\x0D\x0A\x2D\xB4");
@@ -111,7 +111,7 @@ fn png() -> Vec<u8> {
     b
 }
 
-async fn upload(s: &Server, token: Option<&str>, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub(super) async fn upload(s: &Server, token: Option<&str>, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
     let form = reqwest::multipart::Form::new().part("file", part);
     let mut r = client().post(format!("{}/api/v1/evidence", s.base)).multipart(form);
@@ -218,7 +218,8 @@ async fn due_process_objection_lifecycle() {
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("evidence_type")), "{v}");
     let msg = v["error"]["message"].as_str().unwrap();
     assert!(msg.contains("PDF、JPEG、PNG") && msg.contains(" / ") && msg.contains("PDF, JPEG or PNG"), "{msg}");
-    let (st, v) = upload(&s, Some(&entity), "big.pdf", vec![b'%'; xinyong_app::evidence::MAX_EVIDENCE_BYTES + 100_000]).await;
+    let (st, v) =
+        upload(&s, Some(&entity), "big.pdf", vec![b'%'; xinyong_app::evidence::MAX_EVIDENCE_BYTES + 100_000]).await;
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("evidence_too_large")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains(" / "), "bilingual: {v}");
     let (st, v) = upload(&s, None, "a.png", png()).await;
@@ -242,12 +243,7 @@ async fn due_process_objection_lifecycle() {
     let article = html.split(&format!("id=\"record-{rid}\"")).nth(1).unwrap().split("</article>").next().unwrap();
     assert!(article.contains("异议处理中"), "{article}");
     // the entity reads the file its case cites, as an attachment
-    let res = client()
-        .get(format!("{}/api/v1/evidence/{sha}", s.base))
-        .bearer_auth(&entity)
-        .send()
-        .await
-        .unwrap();
+    let res = client().get(format!("{}/api/v1/evidence/{sha}", s.base)).bearer_auth(&entity).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
@@ -295,7 +291,8 @@ async fn due_process_objection_lifecycle() {
     fields.insert("违法事实".into(), json!("当事人施工工地内部分裸露土方未及时覆盖（经复核更正）"));
     let decision = json!({"outcome": "upheld", "remedy": "correct", "reasons": "经复核，违法事实表述有误，予以更正",
                           "fields": fields});
-    let (st, _) = post(&s, &format!("/api/v1/cases/{case_id}/decision"), Some(&s.other_officer), decision.clone()).await;
+    let (st, _) =
+        post(&s, &format!("/api/v1/cases/{case_id}/decision"), Some(&s.other_officer), decision.clone()).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "only the providing department decides");
     let (st, v) = post(&s, &format!("/api/v1/cases/{case_id}/decision"), Some(&s.officer), decision).await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -407,7 +404,8 @@ async fn due_process_repairs_leave_every_public_surface() {
     let case = receipt["case"]["id"].as_i64().unwrap();
     assert!(receipt["case"]["commitment"].as_str().unwrap().contains(&name), "the commitment names the entity");
     assert!(receipt["case"]["answer_due"].is_string(), "{receipt}");
-    let (st, v) = post(&s, &format!("/api/v1/cases/{case}/decision"), Some(&s.officer), json!({"outcome": "granted"})).await;
+    let (st, v) =
+        post(&s, &format!("/api/v1/cases/{case}/decision"), Some(&s.officer), json!({"outcome": "granted"})).await;
     assert_eq!((st, v["outcome"].as_str()), (StatusCode::OK, Some("granted")), "{v}");
     let (_, v) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
     assert!(record(&v, ids[0]).is_none() && !v.to_string().contains(repaired_no), "{v}");
@@ -472,7 +470,8 @@ async fn due_process_repairs_leave_every_public_surface() {
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409], "one decision wins, the other is told");
     let (_, v) = get(&s, &format!("/api/v1/cases/{raced}"), Some(&s.officer)).await;
-    let (st, again) = post(&s, &format!("/api/v1/cases/{raced}/decision"), Some(&s.officer), json!({"outcome": "granted"})).await;
+    let (st, again) =
+        post(&s, &format!("/api/v1/cases/{raced}/decision"), Some(&s.officer), json!({"outcome": "granted"})).await;
     assert_eq!((st, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{again}");
     if v["outcome"] == "granted" {
         let (_, subject) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
@@ -491,7 +490,8 @@ async fn due_process_repairs_leave_every_public_surface() {
     let (st, receipt) = post(&s, "/api/v1/repairs", Some(&entity), application).await;
     assert_eq!(st, StatusCode::CREATED, "{receipt}");
     let lcase = receipt["case"]["id"].as_i64().unwrap();
-    let (st, v) = post(&s, &format!("/api/v1/cases/{lcase}/decision"), Some(&s.officer), json!({"outcome": "granted"})).await;
+    let (st, v) =
+        post(&s, &format!("/api/v1/cases/{lcase}/decision"), Some(&s.officer), json!({"outcome": "granted"})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let c = check(&s, &s.officer, &code, "government_procurement", &today).await;
     assert!(!c["lists"].as_array().unwrap().iter().any(|l| l["id"] == lid), "lifted at once: {c}");
@@ -499,7 +499,11 @@ async fn due_process_repairs_leave_every_public_surface() {
     assert_eq!(st, StatusCode::NOT_FOUND, "nothing public shows it was there");
 
     // the crawl: no public page or answer names the repaired record
-    let seeds = [format!("/subjects/{code}"), format!("/search?q={}", urlencode(&name)), format!("/lists/serious_dishonesty")];
+    let seeds = [
+        format!("/subjects/{code}"),
+        format!("/search?q={}", urlencode(&name)),
+        "/lists/serious_dishonesty".to_string(),
+    ];
     let api = [
         format!("/api/v1/subjects/{code}"),
         format!("/api/v1/subjects?q={}", urlencode(&name)),
@@ -563,7 +567,9 @@ async fn due_process_public_view_and_revocation() {
     assert_eq!(st, StatusCode::FORBIDDEN, "only the providing department");
     let (st, v) = post(&s, &format!("/api/v1/records/{rid}/correction"), Some(&s.officer), amend.clone()).await;
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("fields_required")), "{v}");
-    let (st, v) = post(&s, &format!("/api/v1/records/{rid}/revocation"), Some(&s.officer), json!({"reason": "", "document": ""})).await;
+    let (st, v) =
+        post(&s, &format!("/api/v1/records/{rid}/revocation"), Some(&s.officer), json!({"reason": "", "document": ""}))
+            .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (st, v) = post(&s, &format!("/api/v1/records/{rid}/revocation"), Some(&s.officer), amend).await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -581,9 +587,10 @@ async fn due_process_public_view_and_revocation() {
     assert!(row.contains(doc_no) && row.contains("已撤销"), "{row}");
     // the department that checked it is told, and so is the entity
     let (_, inbox) = get(&s, "/api/v1/inbox", Some(&s.other_officer)).await;
-    let told = inbox["notifications"].as_array().unwrap().iter().any(|n| {
-        n["topic"] == "record_revoked" && n["subject_code"] == code.as_str() && n["recipient"] == "其他部门"
-    });
+    let told =
+        inbox["notifications"].as_array().unwrap().iter().any(|n| {
+            n["topic"] == "record_revoked" && n["subject_code"] == code.as_str() && n["recipient"] == "其他部门"
+        });
     assert!(told, "{inbox}");
     let (_, inbox) = get(&s, "/api/v1/inbox", Some(&entity)).await;
     assert!(inbox["notifications"].as_array().unwrap().iter().any(|n| n["topic"] == "record_revoked"), "{inbox}");
@@ -595,12 +602,17 @@ async fn due_process_public_view_and_revocation() {
     // rectification notice and interview, to the entity's inbox and its case list
     let notice = json!({"code": code, "text": "限期清理施工扬尘", "deadline": day(days_ago(-20))});
     let (st, v) = post(&s, "/api/v1/rectifications", Some(&s.officer), notice).await;
-    assert_eq!((st, v["kind"].as_str(), v["state"].as_str()), (StatusCode::CREATED, Some("rectification"), Some("open")), "{v}");
+    assert_eq!(
+        (st, v["kind"].as_str(), v["state"].as_str()),
+        (StatusCode::CREATED, Some("rectification"), Some("open")),
+        "{v}"
+    );
     let interview = json!({"code": code, "text": "扬尘治理", "interview_type": "警示约谈", "attendees": "法定代表人",
                            "minutes": "当事人承诺一周内整改完毕"});
     let (st, v) = post(&s, "/api/v1/interviews", Some(&s.officer), interview).await;
     assert_eq!((st, v["outcome"].as_str()), (StatusCode::CREATED, Some("held")), "{v}");
-    let (st, v) = post(&s, "/api/v1/interviews", Some(&entity), json!({"code": code, "text": "x", "minutes": "y"})).await;
+    let (st, v) =
+        post(&s, "/api/v1/interviews", Some(&entity), json!({"code": code, "text": "x", "minutes": "y"})).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
     let (_, mine) = get(&s, "/api/v1/cases", Some(&entity)).await;
     let kinds: BTreeSet<&str> = mine["cases"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
@@ -647,7 +659,12 @@ async fn due_process_portal_forms() {
     let multipart = |pairs: &[(&str, &str)]| {
         pairs.iter().fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k.to_string(), v.to_string()))
     };
-    let fields = [("code", code.as_str()), ("record_id", &ids[1].to_string()), ("applicant", "李四"), ("reasons", "处罚金额有误")];
+    let fields = [
+        ("code", code.as_str()),
+        ("record_id", &ids[1].to_string()),
+        ("applicant", "李四"),
+        ("reasons", "处罚金额有误"),
+    ];
     let res = anon.post(format!("{}/objections", s.base)).multipart(multipart(&fields)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a contact is required");
     let mut with_contact = fields.to_vec();
@@ -670,7 +687,9 @@ async fn due_process_portal_forms() {
     let (st, form) = page_text(&entity, &s, &repair_link.replace("&amp;", "&")).await;
     assert_eq!(st, StatusCode::OK, "{form}");
     assert!(form.contains("id=\"cond-min_period\"") && form.contains("disabled"), "the automatic condition");
-    assert!(form.contains("我已阅读并签署承诺书") && form.contains(&format!("本单位（人）{name}（统一社会信用代码/证件号码 {code}）")));
+    // the commitment with the entity's name and code filled in (`/` is escaped in HTML)
+    let commitment = [format!("本单位（人）{name}（统一社会信用代码"), format!("{code}）郑重承诺")];
+    assert!(form.contains("我已阅读并签署承诺书") && commitment.iter().all(|c| form.contains(c)), "{form}");
     let csrf = csrf_field(&form);
     let id0 = ids[0].to_string();
     let base_fields = vec![
@@ -739,7 +758,11 @@ async fn due_process_portal_forms() {
     assert!(queue.contains("href=\"/cases\""), "the nav offers the queue to staff");
     let (st, page) = page_text(&officer, &s, &format!("/cases/{case_id}")).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(page.contains("id=\"decision-form\"") && page.contains("value=\"granted\"") && !page.contains("value=\"upheld\""));
+    assert!(
+        page.contains("id=\"decision-form\"")
+            && page.contains("value=\"granted\"")
+            && !page.contains("value=\"upheld\"")
+    );
     assert!(page.contains("/api/v1/evidence/"), "the cited file is linked");
     let csrf = csrf_field(&page);
     let res = officer
@@ -762,10 +785,13 @@ async fn due_process_portal_forms() {
     assert!(inbox.contains("已办结") || inbox.contains("已信用修复"), "{inbox}");
     let note: i64 = inbox.split("action=\"/inbox/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
     let csrf = csrf_field(&inbox);
-    let res = entity.post(format!("{}/inbox/{note}/read", s.base)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let res =
+        entity.post(format!("{}/inbox/{note}/read", s.base)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, inbox) = page_text(&entity, &s, "/inbox").await;
-    assert!(inbox.contains(&format!("id=\"note-{note}\"")) && !inbox.contains(&format!("action=\"/inbox/{note}/read\"")));
+    assert!(
+        inbox.contains(&format!("id=\"note-{note}\"")) && !inbox.contains(&format!("action=\"/inbox/{note}/read\""))
+    );
 
     // staff forms on the subject page: a rectification notice becomes a case
     let (_, html) = page_text(&officer, &s, &format!("/subjects/{code}")).await;
