@@ -210,21 +210,35 @@ async fn decide_case(
     Ok(Json(blocking(&state, move |app| app.decide_case(&caller, id, &req, "api")).await?))
 }
 
-/// The applicant withdraws an open objection or repair application.
+/// The applicant withdraws an open objection or repair application. (A session's
+/// caller sends its CSRF token as the header `X-CSRF-Token`.)
 #[utoipa::path(post, path = "/api/v1/cases/{id}/withdrawal", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseView), (status = 401), (status = 403), (status = 404), (status = 409),
               (status = 422)))]
 async fn withdraw_case(
     State(state): State<Shared>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Json<CaseView>, ApiError> {
     caller.require()?;
+    session_csrf(&caller, &headers)?;
 
     Ok(Json(blocking(&state, move |app| app.withdraw_case(&caller, id, "api")).await?))
 }
 
 // ---- the provider's correction and revocation ------------------------------------------------
+
+/// A session's caller posting without a body (nothing a cross-site form could not
+/// send) proves the request is its own with the header `X-CSRF-Token`; token callers
+/// need nothing more.
+fn session_csrf(caller: &Caller, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    if caller.csrf.is_none() {
+        return Ok(());
+    }
+    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if caller.csrf_ok(sent) { Ok(()) } else { Err(ApiError::forbidden("CSRF 校验失败 / CSRF check failed")) }
+}
 
 /// The ledger event a correction or revocation became.
 #[derive(Debug, Serialize, ToSchema)]
@@ -348,16 +362,18 @@ pub struct MarkedRead {
     pub read: bool,
 }
 
-/// Marks one of the caller's notifications read.
+/// Marks one of the caller's notifications read. (A session's caller sends its CSRF
+/// token as the header `X-CSRF-Token`.)
 #[utoipa::path(post, path = "/api/v1/inbox/{id}/read", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = MarkedRead), (status = 401), (status = 404)))]
 async fn mark_read(
     State(state): State<Shared>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Json<MarkedRead>, ApiError> {
     caller.require()?;
-
+    session_csrf(&caller, &headers)?;
     blocking(&state, move |app| app.mark_read(&caller, id)).await?;
     Ok(Json(MarkedRead { id, read: true }))
 }

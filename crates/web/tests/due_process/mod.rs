@@ -724,6 +724,10 @@ async fn due_process_portal_forms() {
     let query_code = receipt.split("id=\"query-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
     assert_eq!(query_code.len(), 12, "{receipt}");
 
+    // the API refuses a session's bodiless post without its form token
+    let res = entity.post(format!("{}/api/v1/cases/{case_id}/withdrawal", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "CSRF");
+
     // following it without signing in
     let (st, html) = page_text(&anon, &s, &format!("/cases/follow?case={case_id}")).await;
     assert_eq!(st, StatusCode::OK);
@@ -807,4 +811,70 @@ async fn due_process_portal_forms() {
     let to = res.headers()["location"].to_str().unwrap().to_string();
     let (_, page) = page_text(&officer, &s, &to).await;
     assert!(page.contains("限期整改") && page.contains("限期清理扬尘"), "{page}");
+    // … and an interview, with its kind and attendees
+    let held = day(days_ago(0));
+    let interview = [
+        ("csrf", csrf.as_str()),
+        ("interview_type", "警示约谈"),
+        ("text", "扬尘治理"),
+        ("attendees", "法定代表人"),
+        ("minutes", "当事人承诺三日内整改"),
+        ("held_on", held.as_str()),
+    ];
+    let res = officer.post(format!("{}/subjects/{code}/interview", s.base)).form(&interview).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    let (st, page) = page_text(&officer, &s, &to).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("警示约谈") && page.contains("约谈已进行") && !page.contains("id=\"decision-form\""),
+        "{page}"
+    );
+
+    // the provider corrects a record from its form, and revokes another from the page
+    let path = format!("/records/{}/correction?code={code}", ids[1]);
+    let (st, form) = page_text(&officer, &s, &path).await;
+    assert_eq!(st, StatusCode::OK, "{form}");
+    assert!(form.contains("name=\"f:违法事实\"") && form.contains(public_no), "the fields as stored");
+    let mut fields: Vec<(String, String)> = penalty(&code, &name, public_no, days_ago(15))
+        .into_iter()
+        .map(|(k, v)| (format!("f:{k}"), v.as_str().unwrap().to_string()))
+        .collect();
+    fields.retain(|(k, _)| k != "f:违法事实");
+    fields.push(("f:违法事实".into(), "经复核更正的违法事实".into()));
+    fields.extend([
+        ("csrf".into(), csrf.clone()),
+        ("code".into(), code.clone()),
+        ("reason".into(), "事实表述有误".into()),
+        ("document".into(), "京朝城管更〔2026〕1号".into()),
+    ]);
+    let res = officer.post(format!("{}/records/{}/correction", s.base, ids[1])).form(&fields).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(&format!("/subjects/{code}?amended=")), "{to}");
+    let (_, html) = page_text(&anon, &s, &format!("/subjects/{code}")).await;
+    assert!(html.contains("经复核更正的违法事实"), "the public page shows the correction");
+    let revoke =
+        [("csrf", csrf.as_str()), ("code", code.as_str()), ("reason", "复议撤销"), ("document", "京朝复决〔2026〕3号")];
+    let res = officer.post(format!("{}/records/{}/revocation", s.base, ids[1])).form(&revoke).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page_text(&anon, &s, &format!("/subjects/{code}")).await;
+    assert!(!html.contains(public_no), "revoked: gone from the public page");
+
+    // a listing: the public's objection form shows it; the language switch keeps the target
+    let listing = json!({"code": code, "list_type": "abnormal_operation", "reason": "未按规定期限公示年度报告",
+        "basis": "《企业信息公示暂行条例》第十七条",
+        "decision": {"decision_date": day(days_ago(5)), "document": document("abnormal_operation")}});
+    let (st, v) = post(&s, "/api/v1/listings", Some(&s.officer), listing).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let lid = v["listing"]["id"].as_i64().unwrap();
+    let (_, html) = page_text(&anon, &s, &format!("/subjects/{code}")).await;
+    assert!(html.contains(&format!("/objections/new?code={code}&amp;listing_id={lid}")), "an object link per listing");
+    let (st, form) = page_text(&anon, &s, &format!("/objections/new?code={code}&listing_id={lid}")).await;
+    assert_eq!(st, StatusCode::OK, "{form}");
+    assert!(
+        form.contains("未按规定期限公示年度报告") && form.contains(&format!("listing_id={lid}\" id=\"lang-switch\""))
+    );
+    let (st, _) = page_text(&anon, &s, &format!("/objections/new?code={code}&listing_id={lid}&lang=en")).await;
+    assert_eq!(st, StatusCode::OK);
 }
