@@ -370,6 +370,7 @@ async fn due_process_repairs_leave_every_public_surface() {
         assert_eq!(record(&v, *id).unwrap()["publicity"]["public"], true, "{v}");
     }
     let repair_from = record(&v, ids[0]).unwrap()["publicity"]["repair_from"].as_str().unwrap().to_string();
+    let repaired_event = record(&v, ids[0]).unwrap()["ledger_index"].as_u64().unwrap();
     assert!(repair_from <= day(days_ago(0)), "{repair_from}");
 
     // the conditions and the commitment the form shows
@@ -501,6 +502,8 @@ async fn due_process_repairs_leave_every_public_surface() {
     // the crawl: no public page or answer names the repaired record
     let seeds = [
         format!("/subjects/{code}"),
+        format!("/objections/new?code={code}&record_id={}", ids[0]),
+        format!("/ledger/{repaired_event}"),
         format!("/search?q={}", urlencode(&name)),
         "/lists/serious_dishonesty".to_string(),
     ];
@@ -509,6 +512,7 @@ async fn due_process_repairs_leave_every_public_surface() {
         format!("/api/v1/subjects?q={}", urlencode(&name)),
         "/api/v1/lists?type=serious_dishonesty".to_string(),
         format!("/api/v1/listings/{lid}"),
+        format!("/api/v1/ledger/proof/{repaired_event}"),
     ];
     let pages = crawl(&s, &seeds, &api, &[repaired_no]).await;
     assert!(pages > 10, "the crawl read {pages} pages");
@@ -561,7 +565,7 @@ async fn due_process_public_view_and_revocation() {
     let checked = check(&s, &s.other_officer, &code, "bidding", &day(days_ago(0))).await;
     assert_eq!(checked["subject"]["code"], code.as_str(), "{checked}");
     let (_, v) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
-    assert!(record(&v, rid).is_some(), "{v}");
+    let revoked_event = record(&v, rid).unwrap_or_else(|| panic!("{v}"))["ledger_index"].as_u64().unwrap();
     let amend = json!({"reason": "决定已被行政复议撤销", "document": "京朝复决〔2026〕9号"});
     let (st, _) = post(&s, &format!("/api/v1/records/{rid}/revocation"), Some(&s.other_officer), amend.clone()).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "only the providing department");
@@ -619,8 +623,17 @@ async fn due_process_public_view_and_revocation() {
     assert_eq!(kinds, BTreeSet::from(["interview", "rectification"]), "{mine}");
 
     // the crawl: no public page or answer names the revoked record
-    let seeds = [format!("/subjects/{code}"), format!("/search?q={}", urlencode(&name))];
-    let api = [format!("/api/v1/subjects/{code}"), format!("/api/v1/subjects?q={}", urlencode(&name))];
+    let seeds = [
+        format!("/subjects/{code}"),
+        format!("/objections/new?code={code}&record_id={rid}"),
+        format!("/ledger/{revoked_event}"),
+        format!("/search?q={}", urlencode(&name)),
+    ];
+    let api = [
+        format!("/api/v1/subjects/{code}"),
+        format!("/api/v1/subjects?q={}", urlencode(&name)),
+        format!("/api/v1/ledger/proof/{revoked_event}"),
+    ];
     let pages = crawl(&s, &seeds, &api, &[doc_no, "京朝复决〔2026〕9号"]).await;
     assert!(pages > 10, "the crawl read {pages} pages");
 
@@ -877,4 +890,23 @@ async fn due_process_portal_forms() {
     );
     let (st, _) = page_text(&anon, &s, &format!("/objections/new?code={code}&listing_id={lid}&lang=en")).await;
     assert_eq!(st, StatusCode::OK);
+    // objected: the officer's check page marks the hit
+    let lid_text = lid.to_string();
+    let fields = [
+        ("code", code.as_str()),
+        ("listing_id", lid_text.as_str()),
+        ("applicant", "王五"),
+        ("contact", "13900000000"),
+        ("reasons", "年度报告已报送"),
+    ];
+    let res = anon.post(format!("{}/objections", s.base)).multipart(multipart(&fields)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (_, form) = page_text(&officer, &s, "/check").await;
+    let csrf = csrf_field(&form);
+    let check = [("csrf", csrf.as_str()), ("code", code.as_str()), ("matter", "bidding"), ("purpose", "招标资格审查")];
+    let res = officer.post(format!("{}/check", s.base)).form(&check).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let lists = html.split("id=\"result-lists\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(lists.contains("异议处理中"), "{lists}");
 }
