@@ -30,9 +30,9 @@ pub fn routes() -> Router<Shared> {
     let upload_limit = DefaultBodyLimit::max(EVIDENCE_BODY_LIMIT);
     Router::new()
         .route("/objections/new", get(objection_form))
-        .route("/objections", get(super::lists::back_to("/")).post(file_objection).layer(upload_limit))
+        .route("/objections", get(super::lists::back_to("/objections/new")).post(file_objection).layer(upload_limit))
         .route("/repairs/new", get(repair_form))
-        .route("/repairs", get(super::lists::back_to("/me")).post(file_repair).layer(upload_limit))
+        .route("/repairs", get(super::lists::back_to("/repairs/new")).post(file_repair).layer(upload_limit))
         .route("/cases", get(queue))
         .route("/cases/follow", get(follow_form).post(follow))
         .route("/cases/{id}", get(case_page))
