@@ -2,7 +2,10 @@
 // check that no personal ID appears unmasked, and save a screenshot of the subject
 // page as an artifact (target/artifacts/subject-page.png); then sign in as the demo
 // officer, check a listed entity before a government procurement, see 禁止 with the
-// measure's legal basis, and give feedback (target/artifacts/check-page.png).
+// measure's legal basis, and give feedback (target/artifacts/check-page.png); finally
+// due process: the demo entity applies for credit repair of a penalty through the
+// form and gets its query code (target/artifacts/repair-receipt.png), the officer
+// grants it from the case queue, and the public page no longer shows the penalty.
 // Usage: node tests/browser/portal.mjs [path/to/xinyong]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
@@ -126,7 +129,66 @@ try {
   await officer.fill('#fb-note', '已按规定取消其供应商资格');
   await Promise.all([officer.waitForNavigation(), officer.click('#feedback-form button[type=submit]')]);
   assert.match(await officer.locator('#feedback-ok').textContent(), /反馈已记录/);
-  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png)');
+
+  // due process: a penalty of the demo entity decided 200 days ago (repairable after
+  // three months, public for a year), stored through the API with the officer's token
+  const entityCode = listed;
+  const subject = await (await fetch(`${base}/api/v1/subjects/${entityCode}`)).json();
+  const day = n => new Date(Date.now() + 8 * 3600e3 - n * 86400e3).toISOString().slice(0, 10);
+  const docNo = '京朝城管罚〔2026〕浏1号';
+  const row = {
+    '行政相对人名称': subject.name, '行政相对人类别': '法人及非法人组织', '统一社会信用代码': entityCode,
+    '行政处罚决定书文号': docNo, '违法行为类型': '施工工地未采取有效防尘降尘措施',
+    '违法事实': '当事人施工工地内裸露土方未采取覆盖措施', '处罚依据': '《中华人民共和国大气污染防治法》第一百一十五条',
+    '处罚类别': '罚款', '处罚内容': '罚款人民币贰万元', '罚款金额(万元)': '2', '处罚决定日期': day(200),
+    '处罚有效期': day(-165), '处罚机关': '北京市朝阳区城市管理综合行政执法局',
+    '处罚机关统一社会信用代码': '91110108551385082Q', '数据来源单位': '北京市朝阳区城市管理综合行政执法局',
+    '数据来源单位统一社会信用代码': '91110108551385082Q', '处罚程序': '普通程序', '失信程度': '一般',
+  };
+  const stored = await (await fetch(`${base}/api/v1/records`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${creds.department_token}` },
+    body: JSON.stringify({ item: 'admin_penalty', rows: [row] }),
+  })).json();
+  const recordId = stored.rows && stored.rows[0].record_id;
+  assert.ok(recordId, `the penalty is stored: ${JSON.stringify(stored)}`);
+
+  // the entity signs in and applies from its subject page
+  const entity = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await entity.goto(base + '/login');
+  await entity.fill('#username', creds.subject.username);
+  await entity.fill('#password', creds.subject.password);
+  await Promise.all([entity.waitForNavigation(), entity.click('form[action="/login"] button[type=submit]')]);
+  await entity.goto(`${base}/subjects/${entityCode}`);
+  assert.ok((await entity.content()).includes(docNo), 'the entity sees its penalty');
+  await Promise.all([entity.waitForNavigation(), entity.click(`a.repair-link[href*="record_id=${recordId}"]`)]);
+  await entity.waitForSelector('#repair-form');
+  assert.ok(await entity.isDisabled('#cond-min_period') && await entity.isChecked('#cond-min_period'), 'automatic condition');
+  assert.match(await entity.locator('#commitment').textContent(), new RegExp(subject.name));
+  for (const c of ['obligations_met', 'commitment', 'other_requirements']) await entity.check(`#cond-${c}`);
+  await entity.fill('#rp-statement', '罚款已缴清，施工工地已全面覆盖防尘网');
+  await entity.check('#commitment-signed');
+  await Promise.all([entity.waitForNavigation(), entity.click('#repair-form button[type=submit]')]);
+  const queryCode = (await entity.locator('#query-code').textContent()).trim();
+  assert.match(queryCode, /^[A-Z2-9]{12}$/, 'the receipt shows the query code');
+  const caseId = (await entity.locator('#case-id').textContent()).trim();
+  await entity.screenshot({ path: 'target/artifacts/repair-receipt.png', fullPage: true });
+
+  // the officer finds it in the queue and grants it
+  await Promise.all([officer.waitForNavigation(), officer.click('nav a[href="/cases"]')]);
+  await Promise.all([officer.waitForNavigation(), officer.click(`#case-${caseId} a[href="/cases/${caseId}"]`)]);
+  await officer.selectOption('#dc-outcome', 'granted');
+  await officer.fill('#dc-reasons', '材料齐全，准予修复');
+  await Promise.all([officer.waitForNavigation(), officer.click('#decision-form button[type=submit]')]);
+  assert.match(await officer.locator('#case-outcome').textContent(), /准予修复/);
+
+  // the public page no longer shows it; the query code follows the case without signing in
+  await page.goto(`${base}/subjects/${entityCode}`);
+  assert.ok(!(await page.content()).includes(docNo), 'the repaired penalty is gone from the public page');
+  await page.goto(`${base}/cases/follow?case=${caseId}`);
+  await page.fill('#fl-code', queryCode);
+  await Promise.all([page.waitForNavigation(), page.click('#follow-form button[type=submit]')]);
+  assert.match(await page.locator('#case-outcome').textContent(), /准予修复/);
+  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png)');
 } catch (e) {
   failed = true;
   console.error('portal browser test FAILED:', e);

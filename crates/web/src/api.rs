@@ -17,6 +17,7 @@ use xinyong_app::view::{AccessLog, SubjectView};
 use xinyong_core::Item;
 
 use crate::auth::Caller;
+use crate::cases_api::CaseNames;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{ApiError, Shared, blocking};
 
@@ -48,7 +49,23 @@ use crate::{ApiError, Shared, blocking};
         crate::lists_api::get_listing,
         crate::lists_api::post_objection,
         crate::lists_api::post_decision,
-        crate::lists_api::post_removal
+        crate::lists_api::post_removal,
+        crate::cases_api::due_process,
+        crate::cases_api::post_case_objection,
+        crate::cases_api::post_repair,
+        crate::cases_api::list_cases,
+        crate::cases_api::get_case,
+        crate::cases_api::follow_case,
+        crate::cases_api::decide_case,
+        crate::cases_api::withdraw_case,
+        crate::cases_api::post_rectification,
+        crate::cases_api::post_interview,
+        crate::cases_api::revoke_record,
+        crate::cases_api::correct_record,
+        crate::cases_api::inbox,
+        crate::cases_api::mark_read,
+        crate::cases_api::upload_evidence,
+        crate::cases_api::get_evidence
     ),
     components(schemas(
         // requests
@@ -56,6 +73,9 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::checks::BatchCheckRequest, xinyong_app::checks::FeedbackRequest,
         xinyong_app::listings::ListingRequest, xinyong_app::listings::DecisionRequest,
         xinyong_app::listings::ObjectionRequest, xinyong_app::listings::RemovalRequest,
+        crate::cases_api::CaseObjectionRequest, xinyong_app::cases::RepairRequest, xinyong_app::cases::TargetRef,
+        xinyong_app::cases::EvidenceCite, xinyong_app::cases::DecideRequest, xinyong_app::cases::NoticeRequest,
+        xinyong_app::cases::AmendRequest, crate::cases_api::EvidenceUpload, crate::cases_api::EvidenceFile,
         // answers
         ErrorBody, ErrorDetail,
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
@@ -76,14 +96,21 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::listings::StepAnswer, xinyong_app::listings::MeasuresAnswer,
         xinyong_app::listings::ResponsiblePerson, xinyong_core::listing::Objection,
         xinyong_core::lists::ListType, xinyong_core::lists::DocumentField, xinyong_core::lists::Measure,
+        xinyong_app::cases::DueProcessInfo, xinyong_core::case::RepairCondition, xinyong_app::cases::CaseView,
+        xinyong_app::cases::CaseReceipt, xinyong_app::cases::CasesPage, xinyong_core::case::Case,
+        xinyong_core::case::Attachment, xinyong_core::case::ConditionState, xinyong_core::case::Target,
+        crate::cases_api::AmendAnswer, crate::cases_api::InboxAnswer, crate::cases_api::InboxItem,
+        crate::cases_api::MarkedRead, xinyong_app::evidence::EvidenceRef,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
         xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,
         xinyong_core::roles::AccountRole, xinyong_core::catalog::Disclosure, xinyong_core::catalog::Tier,
         xinyong_core::catalog::Nature, xinyong_core::catalog::FieldType,
         xinyong_core::publication::Publicity, xinyong_core::record::FieldError,
+        xinyong_core::case::CaseKind, xinyong_core::case::CaseState, xinyong_core::case::Remedy,
+        xinyong_core::evidence::MediaType,
     )),
-    modifiers(&BearerAuth, &StoredVocabularies, &ErrorAnswers)
+    modifiers(&BearerAuth, &StoredVocabularies, &CaseNames, &ErrorAnswers)
 )]
 pub struct ApiDoc;
 
@@ -150,6 +177,7 @@ fn error_description(status: &str) -> &'static str {
         "403" => "this caller may not do this (`forbidden`)",
         "404" => "not found (`not_found`)",
         "409" => "someone acted first (`conflict`)",
+        "413" => "the request body is too large (`evidence_too_large`)",
         "422" => "refused: the code names the rule (`invalid_code`, `refused` …)",
         "429" => "too many anonymous requests (`rate_limited`)",
         "503" => "busy: retry shortly (`overloaded`)",

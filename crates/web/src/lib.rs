@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod cases_api;
 mod deliver;
 mod error;
 mod i18n;
@@ -72,6 +73,7 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(lists_api::routes())
+        .merge(cases_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/metrics", axum::routing::get(metrics::render))

@@ -119,13 +119,52 @@ pub async fn render(State(state): State<Shared>) -> Response {
         }
     }
     out.push_str(&format!("# TYPE xinyong_search_docs gauge\nxinyong_search_docs {}\n", state.app.search_docs()));
+    if let Ok(overdue) = crate::blocking(&state, |app| app.overdue_cases()).await {
+        out.push_str(&overdue_lines(&overdue));
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// Open due-process cases past their due date, one series per department.
+fn overdue_lines(by_department: &BTreeMap<String, u64>) -> String {
+    let mut out = String::from(
+        "# HELP xinyong_cases_overdue Open due-process cases past their due date, by department.\n\
+         # TYPE xinyong_cases_overdue gauge\n",
+    );
+    for (department, n) in by_department {
+        out.push_str(&format!("xinyong_cases_overdue{{department=\"{}\"}} {n}\n", label_value(department)));
+    }
+    out
+}
+
+/// A Prometheus label value: backslash, double quote and line feed escaped.
+fn label_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overdue_cases_per_department_with_escaped_labels() {
+        let by = BTreeMap::from([("朝阳区市场监管局".to_string(), 2), ("a\"b\\c\nd".to_string(), 1)]);
+        let text = overdue_lines(&by);
+        assert!(text.contains("# TYPE xinyong_cases_overdue gauge\n"), "{text}");
+        assert!(text.contains("xinyong_cases_overdue{department=\"朝阳区市场监管局\"} 2\n"), "{text}");
+        assert!(text.contains(r#"xinyong_cases_overdue{department="a\"b\\c\nd"} 1"#), "{text}");
+        assert_eq!(text.lines().count(), 4, "{text}");
+    }
 
     #[test]
     fn series_are_counted_apart_and_listed_in_order() {

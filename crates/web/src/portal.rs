@@ -16,6 +16,7 @@ use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, cookie};
 use crate::i18n::{Lang, strings};
 use crate::{ApiError, Shared, WebError, blocking};
 
+mod cases;
 mod lists;
 
 const LOGIN_CSRF_COOKIE: &str = "xy_login_csrf";
@@ -40,18 +41,29 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("check.html", include_str!("../templates/check.html")),
         ("me.html", include_str!("../templates/me.html")),
         ("stats.html", include_str!("../templates/stats.html")),
+        ("objection_form.html", include_str!("../templates/objection_form.html")),
+        ("repair_form.html", include_str!("../templates/repair_form.html")),
+        ("case_receipt.html", include_str!("../templates/case_receipt.html")),
+        ("follow.html", include_str!("../templates/follow.html")),
+        ("cases.html", include_str!("../templates/cases.html")),
+        ("case.html", include_str!("../templates/case.html")),
+        ("correction.html", include_str!("../templates/correction.html")),
+        ("inbox.html", include_str!("../templates/inbox.html")),
     ] {
         env.add_template(name, text)?;
     }
-    env.add_filter("urlencode", |s: String| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    });
+    env.add_filter("urlencode", |s: String| -> String { urlencode(&s) });
     Ok(env)
+}
+
+/// Percent-encodes everything but the unreserved characters (RFC 3986).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn routes() -> Router<Shared> {
@@ -66,6 +78,7 @@ pub fn routes() -> Router<Shared> {
         .route("/quarantine", get(quarantine_page))
         .route("/quarantine/{id}/resubmit", post(resubmit_form))
         .merge(lists::routes())
+        .merge(cases::routes())
         .route(
             "/static/site.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/site.css")) }),
@@ -205,6 +218,8 @@ struct SubjectParams {
     as_of: Option<String>,
     purpose: Option<String>,
     lang: Option<String>,
+    /// The ledger index of a correction or revocation just made (shown as a confirmation).
+    amended: Option<u64>,
 }
 
 /// Sections of the subject page, in the order 信用中国 prints them.
@@ -236,6 +251,8 @@ async fn subject(
         }
     };
     let key = code.key().to_string();
+    let key_for_own = key.clone();
+    let p_amended = p.amended;
     let who = caller.who.clone();
     let view = blocking(&state, move |app| app.subject(&who, &code, as_of, p.purpose)).await;
     let view = match view {
@@ -258,7 +275,12 @@ async fn subject(
         Ok(l) => l,
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
-    let ctx = json!({"s": view, "sections": sections, "listings": listings});
+    let is_own = caller.own_subject() == Some(key_for_own.as_str());
+    // forms and links name the subject by its code; a natural person's is never printed
+    let code_param = (view.kind != "natural_person").then(|| key_for_own.clone());
+    let ctx = json!({"s": view, "sections": sections, "listings": listings, "is_own": is_own, "code_param": code_param,
+                     "today": xinyong_core::record::date_string(xinyong_app::today_shanghai()),
+                     "is_admin": caller.is_admin(), "amended": p_amended});
     page.render(&state, &caller, "subject.html", ctx, StatusCode::OK)
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod due_process;
 
 use std::path::Path;
 
@@ -121,9 +122,13 @@ async fn the_api_end_to_end() {
     }
     assert!(saw_window, "some public penalty shows when its window ends");
     let code = &penalised[0];
-    // what was public before any decision: nothing
-    let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01"), None).await;
-    assert!(v["records"].as_array().unwrap().iter().all(|r| r["item"] == "registration"), "{v}");
+    // what was public before any decision: nothing (asked by an account: the public
+    // may not ask about another day)
+    let (st, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01"), None).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("as_of_requires_account")), "{v}");
+    let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2018-06-01&purpose=复核"), Some(&s.officer)).await;
+    let records = v["records"].as_array().unwrap();
+    assert!(records.iter().all(|r| r["item"] == "registration" || r["publicity"]["public"] == false), "{v}");
     // errors: JSON shape and status
     let (st, v) = get(&s, "/api/v1/subjects/91110108551385082R", None).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
@@ -297,6 +302,31 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/accounts".into(), None, [401, 403, 200, 401]),
         ("POST", "/api/v1/accounts".into(), Some(json!({"username": "", "role": "officer"})), [401, 403, 422, 401]),
         ("GET", format!("/api/v1/subjects/{code}/access-log"), None, [401, 403, 200, 401]),
+        ("GET", "/api/v1/due-process".into(), None, [200, 200, 200, 200]),
+        ("GET", "/api/v1/cases".into(), None, [401, 200, 200, 401]),
+        ("GET", "/api/v1/cases/999999".into(), None, [401, 404, 404, 401]),
+        ("POST", "/api/v1/cases/999999/decision".into(), Some(json!({"outcome": "granted"})), [401, 404, 404, 401]),
+        ("POST", "/api/v1/cases/999999/withdrawal".into(), Some(json!({})), [401, 404, 404, 401]),
+        ("GET", "/api/v1/inbox".into(), None, [401, 200, 200, 401]),
+        ("GET", format!("/api/v1/evidence/{}", "0".repeat(64)), None, [401, 404, 404, 401]),
+        (
+            "POST",
+            "/api/v1/rectifications".into(),
+            Some(json!({"code": code, "text": "限期整改"})),
+            [401, 201, 422, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/records/999999/revocation".into(),
+            Some(json!({"reason": "r", "document": "d"})),
+            [401, 404, 404, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/repairs".into(),
+            Some(json!({"code": code, "record_id": 999999, "statement": "s", "commitment_signed": true})),
+            [401, 404, 404, 401],
+        ),
     ];
     for (method, path, body, expected) in cases {
         for (who, token, want) in [
@@ -342,10 +372,34 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/accounts", "get"),
         ("/api/v1/accounts", "post"),
         ("/api/v1/subjects/{code}/access-log", "get"),
+        ("/api/v1/due-process", "get"),
+        ("/api/v1/objections", "post"),
+        ("/api/v1/repairs", "post"),
+        ("/api/v1/cases", "get"),
+        ("/api/v1/cases/{id}", "get"),
+        ("/api/v1/cases/{id}/follow", "get"),
+        ("/api/v1/cases/{id}/decision", "post"),
+        ("/api/v1/cases/{id}/withdrawal", "post"),
+        ("/api/v1/rectifications", "post"),
+        ("/api/v1/interviews", "post"),
+        ("/api/v1/records/{id}/revocation", "post"),
+        ("/api/v1/records/{id}/correction", "post"),
+        ("/api/v1/inbox", "get"),
+        ("/api/v1/inbox/{id}/read", "post"),
+        ("/api/v1/evidence", "post"),
+        ("/api/v1/evidence/{sha256}", "get"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // operation ids name one operation each
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(ids.insert(id.clone()), "operation id {id} of {method} {path} is not unique");
+        }
+    }
     // kept for the schema validator run by scripts/test-all (openapi-spec-validator)
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/artifacts");
     std::fs::create_dir_all(&out).unwrap();
@@ -958,6 +1012,16 @@ const VOLATILE: &[&str] = &[
     "token",
     "batch",
     "score",
+    // due process: the clocks run from the day a case is filed, and the texts name them
+    "query_code",
+    "filed_on",
+    "due",
+    "answer_due",
+    "decided_on",
+    "due_provisional",
+    "read_ms",
+    "text_zh",
+    "text_en",
 ];
 
 /// The answer with its volatile values replaced (see [`VOLATILE`]); check ids (`chk_…`)
@@ -1180,11 +1244,19 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let (st, doc) = get(&s, "/api/v1/openapi.json", None).await;
     assert_eq!(st, StatusCode::OK);
     insta::assert_json_snapshot!("openapi", doc);
-    // every operation declares a schema for its answer and for its errors
+    // every operation declares a schema for its answer and for its errors (JSON, but
+    // for a file served as it was uploaded)
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             for (status, r) in op["responses"].as_object().unwrap() {
-                assert!(r["content"]["application/json"]["schema"].is_object(), "{method} {path} {status}: no schema");
+                let content =
+                    r["content"].as_object().unwrap_or_else(|| panic!("{method} {path} {status}: no content"));
+                let json = content.get("application/json").is_some_and(|c| c["schema"].is_object());
+                let file = path == "/api/v1/evidence/{sha256}" && status == "200";
+                assert!(
+                    json || file && content.values().all(|c| c["schema"].is_object()),
+                    "{method} {path} {status}: no schema"
+                );
             }
         }
     }
@@ -1200,18 +1272,25 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     // subjects, search, the catalog
     let codes = codes_in(&s, "registration", "统一社会信用代码");
     let [sd, ao, other]: [String; 3] = codes[..3].to_vec().try_into().unwrap();
-    // the penalised subject with the fewest public records, for a short snapshot
+    // the penalised subject with the fewest public records, for a short snapshot (asked
+    // by the department: the public may not ask about a past day)
     let mut penalised = String::new();
     let mut fewest = usize::MAX;
     for code in codes_in(&s, "admin_penalty", "统一社会信用代码").iter().take(40) {
-        let (_, v) = get(&s, &format!("/api/v1/subjects/{code}?as_of=2025-06-30"), None).await;
-        let records = v["records"].as_array().unwrap();
+        let path = format!("/api/v1/subjects/{code}?as_of=2025-06-30&purpose=选取");
+        let (_, v) = get(&s, &path, Some(officer)).await;
+        let records: Vec<&Value> = v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["publicity"]["public"] == true && r["disclosure"] == "public")
+            .collect();
         if records.len() < fewest && records.iter().any(|r| r["item"] == "admin_penalty") {
             (penalised, fewest) = (code.clone(), records.len());
         }
     }
-    let path = format!("/api/v1/subjects/{penalised}?as_of=2025-06-30");
-    let subject = snap!("get_subject", "get", "/api/v1/subjects/{code}", path, None, None, 200);
+    let path = format!("/api/v1/subjects/{penalised}?as_of=2025-06-30&purpose=行政许可审查");
+    let subject = snap!("get_subject", "get", "/api/v1/subjects/{code}", path, Some(officer), None, 200);
     let name = subject["name"].as_str().unwrap();
     let path = format!("/api/v1/subjects?q={}&limit=1", urlencode(name));
     snap!("search_subjects", "get", "/api/v1/subjects", path, None, None, 200);
@@ -1225,7 +1304,10 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
         {"主体名称": "北京新来的科技有限公司", "统一社会信用代码": new_code.as_str(), "荣誉名称": "守合同重信用企业", "荣誉等级": "市级", "授予日期": "2025-05-06", "授予机关": "北京市市场监督管理局", "表彰决定文号": "京市监发〔2025〕88号"},
         {"主体名称": "坏行", "统一社会信用代码": new_code.as_str(), "荣誉名称": "x", "荣誉等级": "宇宙级", "授予日期": "2025-05-06", "授予机关": "x", "表彰决定文号": "京市监发〔2025〕89号"}
     ]});
-    let v = snap!("post_records", "post", "/api/v1/records", "/api/v1/records", Some(officer), Some(batch), 200);
+    let v =
+        snap!("post_records", "post", "/api/v1/records", "/api/v1/records", Some(officer), Some(batch.clone()), 200);
+    let honour_id = v["rows"][0]["record_id"].as_i64().unwrap();
+    let honour_row = batch["rows"][0].clone();
     let quarantined = v["rows"][1]["quarantine_id"].as_i64().unwrap();
     let path = "/api/v1/quarantine?item=honour&limit=1";
     snap!("list_quarantine", "get", "/api/v1/quarantine", path, Some(officer), None, 200);
@@ -1242,7 +1324,8 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let path = format!("/api/v1/subjects/{penalised}?as_of=2040-01-01&purpose=行政许可审查");
     let (st, _) = get(&s, &path, Some(officer)).await;
     assert_eq!(st, StatusCode::OK);
-    let path = format!("/api/v1/subjects/{penalised}/access-log");
+    // the latest entry: the read just made (the subject was also read to pick it)
+    let path = format!("/api/v1/subjects/{penalised}/access-log?limit=1");
     snap!("access_log", "get", "/api/v1/subjects/{code}/access-log", path, Some(admin), None, 200);
 
     // the listing procedure
@@ -1306,4 +1389,70 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     snap!("ledger_proof", "get", "/api/v1/ledger/proof/{index}", path, None, None, 200);
     let path = "/api/v1/ledger/consistency?from=10";
     snap!("ledger_consistency", "get", "/api/v1/ledger/consistency", path, None, None, 200);
+
+    // due process: the rules, evidence, an objection followed and decided, one withdrawn,
+    // a repair, a notice and an interview, the provider's correction and revocation
+    snap!("due_process", "get", "/api/v1/due-process", "/api/v1/due-process", None, None, 200);
+    let (st, ev) = due_process::upload(&s, Some(&entity), "证明.png", due_process::png()).await;
+    assert_eq!(st, StatusCode::CREATED, "{ev}");
+    let schema = &doc["paths"]["/api/v1/evidence"]["post"]["responses"]["201"]["content"]["application/json"]["schema"];
+    let mut errors = Vec::new();
+    conform(doc, schema, &ev, "$", true, true, &mut errors);
+    assert!(errors.is_empty(), "post /api/v1/evidence departs from its schema:\n{}", errors.join("\n"));
+    insta::assert_json_snapshot!("post_evidence", normalised(&ev));
+    let sha = ev["sha256"].as_str().unwrap();
+    let (_, mine) = get(&s, &format!("/api/v1/subjects/{sd}?as_of=2025-06-30"), Some(&entity)).await;
+    let rid = mine["records"][0]["id"].as_i64().unwrap();
+    let objection = json!({"code": sd, "record_id": rid, "reasons": "登记的住所有误",
+                           "evidence": [{"sha256": sha, "name": "证明.png"}]});
+    let v = snap!(
+        "post_case_objection",
+        "post",
+        "/api/v1/objections",
+        "/api/v1/objections",
+        Some(&entity),
+        Some(objection),
+        201
+    );
+    let case = v["case"]["id"].as_i64().unwrap();
+    let query_code = v["query_code"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/cases/{case}");
+    snap!("get_case", "get", "/api/v1/cases/{id}", path, Some(officer), None, 200);
+    snap!("list_cases", "get", "/api/v1/cases", "/api/v1/cases?state=open", Some(officer), None, 200);
+    let path = format!("/api/v1/cases/{case}/follow?query_code={query_code}");
+    snap!("follow_case", "get", "/api/v1/cases/{id}/follow", path, None, None, 200);
+    let v = snap!("inbox", "get", "/api/v1/inbox", "/api/v1/inbox", Some(officer), None, 200);
+    let path = format!("/api/v1/inbox/{}/read", v["notifications"][0]["id"]);
+    snap!("mark_read", "post", "/api/v1/inbox/{id}/read", path, Some(officer), Some(json!({})), 200);
+    let decision = json!({"outcome": "rejected", "reasons": "经核查，登记信息无误"});
+    let path = format!("/api/v1/cases/{case}/decision");
+    snap!("decide_case", "post", "/api/v1/cases/{id}/decision", path, Some(officer), Some(decision), 200);
+    let objection = json!({"code": sd, "record_id": rid, "reasons": "再次提出"});
+    let (st, v) = post(&s, "/api/v1/objections", Some(&entity), objection).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let path = format!("/api/v1/cases/{}/withdrawal", v["case"]["id"]);
+    snap!("withdraw_case", "post", "/api/v1/cases/{id}/withdrawal", path, Some(&entity), Some(json!({})), 200);
+    // a penalty decided 2025-01-02: public until 2028, repairable from 2025-04-02
+    let name = mine["name"].as_str().unwrap();
+    let row = due_process::penalty(&sd, name, "京朝城管罚〔2025〕快1号", time::macros::date!(2025 - 01 - 02));
+    let (st, v) = post(&s, "/api/v1/records", Some(officer), json!({"item": "admin_penalty", "rows": [row]})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let penalty_id = v["rows"][0]["record_id"].as_i64().unwrap();
+    let repair = json!({"code": sd, "record_id": penalty_id, "statement": "罚款已缴清",
+                        "conditions": ["obligations_met", "commitment", "other_requirements"], "commitment_signed": true});
+    snap!("post_repair", "post", "/api/v1/repairs", "/api/v1/repairs", Some(&entity), Some(repair), 201);
+    let notice = json!({"code": sd, "text": "限期补正登记信息", "deadline": "2030-01-02"});
+    let path = "/api/v1/rectifications";
+    snap!("post_rectification", "post", "/api/v1/rectifications", path, Some(officer), Some(notice), 201);
+    let interview = json!({"code": sd, "text": "登记信息", "interview_type": "提示约谈", "attendees": "法定代表人",
+                           "minutes": "当事人承诺十日内补正", "held_on": "2025-06-30"});
+    snap!("post_interview", "post", "/api/v1/interviews", "/api/v1/interviews", Some(officer), Some(interview), 201);
+    let mut fields = honour_row;
+    fields["荣誉等级"] = json!("区县级");
+    let amend = json!({"reason": "等级录入有误", "document": "京市监更〔2025〕1号", "fields": fields});
+    let path = format!("/api/v1/records/{honour_id}/correction");
+    snap!("correct_record", "post", "/api/v1/records/{id}/correction", path, Some(officer), Some(amend), 200);
+    let amend = json!({"reason": "表彰决定已撤销", "document": "京市监撤〔2025〕1号"});
+    let path = format!("/api/v1/records/{honour_id}/revocation");
+    snap!("revoke_record", "post", "/api/v1/records/{id}/revocation", path, Some(officer), Some(amend), 200);
 }

@@ -151,8 +151,9 @@ async fn lists_procedure_and_checks_in_the_portal() {
     let (_, html) = page(&anon, &s, &format!("/subjects/{}", e[2])).await;
     assert!(html.contains("王建国") && html.contains("法定代表人"));
     assert!(!html.contains("11010519491231002X"), "the responsible person's ID is masked");
+    // once an entry ends, nothing public shows that it was there (departments still see it)
     let (_, html) = page(&anon, &s, &format!("/subjects/{}", e[7])).await;
-    assert!(html.contains("已移出") && html.contains("已全部履行，申请提前移出"), "removed entry with its reason");
+    assert!(!html.contains("已全部履行，申请提前移出"), "a removed entry is not public");
     let (_, html) = page(&anon, &s, &format!("/subjects/{}", e[3])).await;
     assert!(!html.contains("重点关注对象名单"), "shared list entries are not public");
     let (_, html) = page(&anon, &s, &format!("/subjects/{}", e[1])).await;
@@ -160,6 +161,8 @@ async fn lists_procedure_and_checks_in_the_portal() {
 
     // ---- officer pages: the department's listings
     let (officer, csrf) = signed_in(&s, "officer").await;
+    let (_, html) = page(&officer, &s, &format!("/subjects/{}", e[7])).await;
+    assert!(html.contains("已移出") && html.contains("已全部履行，申请提前移出"), "removed entry with its reason");
     let (_, html) = page(&officer, &s, &format!("/subjects/{}", e[3])).await;
     assert!(html.contains("重点关注对象名单"), "officers see shared list entries");
     let (st, html) = page(&officer, &s, "/lists/key_attention").await;
@@ -286,7 +289,10 @@ async fn lists_procedure_and_checks_in_the_portal() {
     .await;
     assert_eq!(st, StatusCode::OK, "{html}");
     assert!(html.contains("已移出"));
+    // the public no longer sees it; the department sees why it ended
     let (_, html) = page(&anon, &s, &format!("/subjects/{}", e[9])).await;
+    assert!(!html.contains("行政复议撤销原决定"), "a revoked decision is not public");
+    let (_, html) = page(&officer, &s, &format!("/subjects/{}", e[9])).await;
     assert!(html.contains("行政复议撤销原决定") && html.contains("决定被撤销"));
 
     // a direct decision where the type needs no notice

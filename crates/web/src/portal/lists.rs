@@ -32,7 +32,7 @@ use crate::{ApiError, Shared, blocking};
 /// Entries per page of a list.
 const PER_PAGE: u32 = 50;
 
-type Strings = BTreeMap<&'static str, &'static str>;
+pub(super) type Strings = BTreeMap<&'static str, &'static str>;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -45,7 +45,6 @@ pub fn routes() -> Router<Shared> {
         .route("/check/batch", get(back_to("/check")).post(check_batch))
         .route("/check/{id}/feedback", get(back_to("/check")).post(feedback))
         .route("/officer/stats", get(stats_page))
-        .route("/me", get(me))
         .route("/me/listings/{id}/objection", get(back_to("/me")).post(object_form))
         .route(
             "/static/check.js",
@@ -57,7 +56,7 @@ pub fn routes() -> Router<Shared> {
 
 /// A GET on a form's target (the language switch on a result page reloads it) goes back
 /// to the form, keeping the query (`?lang=`).
-fn back_to(
+pub(super) fn back_to(
     page: &'static str,
 ) -> impl Fn(axum::extract::RawQuery) -> std::future::Ready<axum::response::Redirect> + Clone + Send + Sync + 'static {
     move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
@@ -69,15 +68,20 @@ fn back_to(
     }
 }
 
-fn tr(t: &Strings, key: &str) -> String {
+pub(super) fn tr(t: &Strings, key: &str) -> String {
     t.get(key).map_or_else(|| key.to_string(), |s| s.to_string())
 }
 
-const CSRF_FAILED: &str = "CSRF 校验失败 / CSRF check failed";
+pub(super) const CSRF_FAILED: &str = "CSRF 校验失败 / CSRF check failed";
 
 /// The signed-in officer or administrator with a matching form token; otherwise the
 /// response to send (sign in, 403, or a CSRF failure).
-fn staff_with_csrf(state: &Shared, caller: &Caller, page: Page, csrf: Option<&str>) -> Result<Page, Box<Response>> {
+pub(super) fn staff_with_csrf(
+    state: &Shared,
+    caller: &Caller,
+    page: Page,
+    csrf: Option<&str>,
+) -> Result<Page, Box<Response>> {
     if !caller.is_signed_in() {
         return Err(Box::new(Redirect::to("/login").into_response()));
     }
@@ -94,7 +98,7 @@ fn staff_with_csrf(state: &Shared, caller: &Caller, page: Page, csrf: Option<&st
 }
 
 /// A refusal as lines for the page: every reason the rules gave, or the one message.
-fn lines_of(e: AppError) -> (StatusCode, Vec<String>) {
+pub(super) fn lines_of(e: AppError) -> (StatusCode, Vec<String>) {
     match e {
         AppError::Refused(reasons) => (StatusCode::UNPROCESSABLE_ENTITY, reasons),
         other => {
@@ -136,7 +140,7 @@ fn exit_route(lt: &ListType, lang: Lang) -> String {
 
 /// A listing as the portal shows it: the app's view (IDs masked) with labels in the
 /// page's language, the decision document in the order its type lists the fields.
-fn entry(view: &ListingView, lang: Lang, t: &Strings) -> Value {
+pub(super) fn entry(view: &ListingView, lang: Lang, t: &Strings) -> Value {
     let rules = ListRules::bundled();
     let l = &view.source;
     let lt = rules.list_type(&l.list_type);
@@ -410,14 +414,14 @@ async fn render_officer(
 }
 
 /// Form fields by name (the last value wins); blank values count as absent.
-struct Fields(Vec<(String, String)>);
+pub(super) struct Fields(pub(super) Vec<(String, String)>);
 
 impl Fields {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 
-    fn text(&self, name: &str) -> String {
+    pub(super) fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().to_string()
     }
 
@@ -874,7 +878,7 @@ async fn feedback(
 
 // ---- an entity's own page -------------------------------------------------------------
 
-fn time_of(at_ms: i64) -> String {
+pub(super) fn time_of(at_ms: i64) -> String {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000) {
         Ok(t) => {
@@ -883,39 +887,6 @@ fn time_of(at_ms: i64) -> String {
         }
         Err(_) => String::new(),
     }
-}
-
-async fn me(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
-    let page = Page::new(&headers, &c);
-    let t = strings(page.lang);
-    if !caller.is_signed_in() {
-        return Redirect::to("/login").into_response();
-    }
-    let Some(code) = caller.own_subject().map(str::to_string) else {
-        return page.render(&state, &caller, "me.html", json!({"not_subject": true}), StatusCode::OK);
-    };
-    let (who, key) = (caller.who.clone(), code.clone());
-    let found = blocking(&state, move |app| {
-        Ok((app.checks_of_subject(&who, &key, 200)?, app.listings_of_subject(&who, &key)?))
-    })
-    .await;
-    let (checks, listings) = match found {
-        Ok(x) => x,
-        Err(e) => return page.error(&state, &caller, e.status, e.message),
-    };
-    let checks: Vec<Value> = checks
-        .iter()
-        .map(|c| {
-            json!({"at": time_of(c.at_ms), "department": c.department, "matter": tr(&t, &format!("matter_{}", c.matter)),
-                   "purpose": c.purpose, "verdict": c.verdict, "verdict_label": tr(&t, &format!("verdict_{}", c.verdict)),
-                   "as_of": c.as_of})
-        })
-        .collect();
-    let listings: Vec<Value> = listings.iter().map(|l| entry(l, page.lang, &t)).collect();
-    let today = date_string(xinyong_app::today_shanghai());
-    let ctx = json!({"code": code, "name": state.app.name_of(&code), "checks": checks, "listings": listings,
-                     "today": today});
-    page.render(&state, &caller, "me.html", ctx, StatusCode::OK)
 }
 
 /// The entity objects to a noticed listing within its window (异议), from its own account.
