@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use xinyong_core::case::{
-    self, Attachment, Case, CaseError, CaseKind, DueProcessRules, Filing, Outcome, Remedy, RuleSet, Target,
+    self, Attachment, Case, CaseError, CaseKind, CaseState, DueProcessRules, Filing, Outcome, Remedy, RuleSet, Target,
 };
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_core::listing::{self, Listing, ListingStatus, Removal, RemovalKind};
@@ -20,7 +20,9 @@ use xinyong_core::record::{date_string, validate};
 use xinyong_store::{CaseFilter, CaseStep, Change, Effect, NewNotification, NewRecord, RecordRow, Store};
 
 use crate::access::{Action, Caller, Role, Scope, permit};
+
 use crate::{App, AppError, Result, now_ms, parse_code, parse_day, today_shanghai};
+pub use xinyong_store::Notification;
 
 /// Where a case's target is: a record or a listing of the subject.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -83,7 +85,7 @@ pub struct DecideRequest {
     pub reasons: String,
     /// A refused repair: the first day a new application may be filed (YYYY-MM-DD).
     pub next_possible: Option<String>,
-    /// A correction: the record's fields as they should be (every field, by name).
+    /// A correction: the fields to change, by name (the others keep their values).
     pub fields: Option<BTreeMap<String, String>>,
 }
 
@@ -113,8 +115,22 @@ pub struct AmendRequest {
     pub reason: String,
     /// The document deciding it (文书编号), recorded in the ledger.
     pub document: String,
-    /// A correction: every field of the record as it should be.
+    /// A correction: the fields to change, by name (the others keep their values).
     pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// An objection shown with what it disputes: open (异议处理中), or one the department
+/// could not confirm (无法核实), shown together with the record.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Dispute {
+    pub case_id: i64,
+    pub state: CaseState,
+    pub outcome: Option<Outcome>,
+    /// The objector's statement.
+    pub objection: String,
+    /// The department's answer, once decided.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reply: String,
 }
 
 /// A case as its reader may see it.
@@ -653,8 +669,9 @@ impl App {
         }
     }
 
-    /// Open objections of a subject, by target (for the 异议处理中 mark).
-    pub(crate) fn disputed_targets(&self, store: &dyn Store, subject: &str) -> Result<BTreeSet<(bool, i64)>> {
+    /// The objections that mark a subject's records and listings (open, or unconfirmed
+    /// and so shown with the record), by target: `(true, record id)`, `(false, listing id)`.
+    pub(crate) fn disputes(&self, store: &dyn Store, subject: &str) -> Result<BTreeMap<(bool, i64), Dispute>> {
         let filter = CaseFilter {
             subject: Some(subject.to_string()),
             kind: Some("objection".into()),
@@ -665,10 +682,15 @@ impl App {
             .cases(&filter)?
             .into_iter()
             .filter(|c| c.disputes_target())
-            .filter_map(|c| match c.target {
-                Target::Record { id, .. } => Some((true, id)),
-                Target::Listing { id, .. } => Some((false, id)),
-                Target::Subject => None,
+            .filter_map(|c| {
+                let key = match c.target {
+                    Target::Record { id, .. } => (true, id),
+                    Target::Listing { id, .. } => (false, id),
+                    Target::Subject => return None,
+                };
+                let d =
+                    Dispute { case_id: c.id, state: c.state, outcome: c.outcome, objection: c.text, reply: c.decision };
+                Some((key, d))
             })
             .collect())
     }
@@ -696,7 +718,13 @@ impl App {
                 format!("unknown fields: {}", unknown.join(", ")),
             ));
         }
-        let values: Vec<Option<&str>> = item.fields.iter().map(|f| fields.get(&f.name).map(String::as_str)).collect();
+        // a correction changes the fields it names; the others (masked IDs among them)
+        // keep their stored values, and a blank value keeps the stored one too
+        let mut merged = self.db().read(|s| crate::view::record_fields(s, rec))?;
+        for (k, v) in fields.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            merged.insert(k.clone(), v.clone());
+        }
+        let values: Vec<Option<&str>> = item.fields.iter().map(|f| merged.get(&f.name).map(String::as_str)).collect();
         let valid = validate(item, &values, today_shanghai()).map_err(|errs| {
             AppError::Refused(errs.iter().map(|e| format!("{}：{} / {}: {}", e.field, e.zh, e.field, e.en)).collect())
         })?;
@@ -736,8 +764,8 @@ impl App {
                 let fields = fields.ok_or_else(|| {
                     AppError::invalid(
                         "fields_required",
-                        "更正须给出记录的全部字段",
-                        "a correction gives every field of the record",
+                        "更正须给出要更正的字段",
+                        "a correction names the fields it changes",
                     )
                 })?;
                 vec![self.correction(r, fields, &why)?]

@@ -381,6 +381,9 @@ pub struct ListingView {
     /// with which the person is listed with the entity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listed_as: Option<String>,
+    /// An objection to this listing is open (异议处理中), or could not be confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<crate::cases::Dispute>,
     /// The listing as stored (persons unmasked): for the edge's own labels, never serialised.
     #[serde(skip)]
     pub source: Listing,
@@ -488,6 +491,7 @@ impl App {
             first_event: l.first_event,
             last_event: l.last_event,
             listed_as: None,
+            dispute: None,
             source: l.clone(),
         }
     }
@@ -587,17 +591,22 @@ impl App {
                 other => other,
             })?;
         }
-        Ok(self.listing_view(&l))
+        let dispute = self.db().read(|s| Ok(self.disputes(s, &l.subject)?.remove(&(false, l.id))))?;
+        Ok(ListingView { dispute, ..self.listing_view(&l) })
     }
 
     /// A subject's listings the caller may see: decided entries of public lists for
     /// everyone; everything for departments, the centre and the entity itself.
     pub fn listings_of_subject(&self, caller: &Caller, code: &str) -> Result<Vec<ListingView>> {
         let code = parse_code(code)?;
-        let all = self.db().read(|s| Ok(s.listings_of(code.key())?))?;
+        let (all, mut disputes) =
+            self.db().read(|s| Ok((s.listings_of(code.key())?, self.disputes(s, code.key())?)))?;
         let entitled = permit(caller, Action::ListingDetail { subject: code.key() }).is_ok();
-        let mut views: Vec<ListingView> =
-            all.iter().filter(|l| entitled || is_public(l)).map(|l| self.listing_view(l)).collect();
+        let mut views: Vec<ListingView> = all
+            .iter()
+            .filter(|l| entitled || is_public(l))
+            .map(|l| ListingView { dispute: disputes.remove(&(false, l.id)), ..self.listing_view(l) })
+            .collect();
         // a person listed with an entity as its responsible person sees that listing on
         // their own record (others see it on the entity's)
         if let (xinyong_core::SubjectCode::Resident(_), Some(own)) = (&code, caller.own_subject())

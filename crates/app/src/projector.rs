@@ -156,7 +156,7 @@ impl App {
                 for c in &cased {
                     let ids: Vec<i64> = s.listings_of(c)?.iter().map(|l| l.id).collect();
                     let open: Vec<i64> =
-                        self.disputed_targets(s, c)?.into_iter().filter(|(rec, _)| !rec).map(|(_, id)| id).collect();
+                        self.disputes(s, c)?.into_keys().filter(|(rec, _)| !rec).map(|(_, id)| id).collect();
                     disputes.push((ids, open));
                 }
                 Ok((rows, listings, disputes))

@@ -92,6 +92,9 @@ pub struct RecordView {
     pub publicity: Publicity,
     /// An objection is open (异议处理中), or could not be confirmed (shown with it).
     pub disputed: bool,
+    /// That objection: its case, statement and (once decided) the department's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<crate::cases::Dispute>,
     /// The day a credit repair was granted (信用修复), if it was.
     #[schema(format = Date)]
     pub repaired_on: Option<String>,
@@ -199,7 +202,7 @@ fn subject_view(
     let mut records = Vec::new();
     let mut withheld = 0;
     let mut non_public_shown = Vec::new();
-    let disputed = app.disputed_targets(store, code.key())?;
+    let mut disputes = app.disputes(store, code.key())?;
     for row in rows {
         let Some(item) = app.catalog().item(&row.item) else {
             withheld += 1;
@@ -219,6 +222,7 @@ fn subject_view(
             non_public_shown.push(format!("{}:{}", row.item, row.id));
         }
         let tier = facts.tier;
+        let dispute = disputes.remove(&(true, row.id));
         let fields = item
             .fields
             .iter()
@@ -248,7 +252,8 @@ fn subject_view(
             disclosure: item.disclosure,
             ledger_index: row.event_index,
             publicity: p,
-            disputed: disputed.contains(&(true, row.id)),
+            disputed: dispute.is_some(),
+            dispute,
             repaired_on: repaired_on.map(xinyong_core::record::date_string),
             fields,
         });

@@ -295,7 +295,7 @@ enum RecordCmd {
         #[command(flatten)]
         data: DataArg,
     },
-    /// Correct a record: FIELDS is a JSON object of every field as it should be.
+    /// Correct a record: FIELDS is a JSON object of the fields to change (the others keep their values).
     Correct {
         id: i64,
         #[arg(long)]

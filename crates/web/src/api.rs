@@ -65,7 +65,8 @@ use crate::{ApiError, Shared, blocking};
         crate::cases_api::inbox,
         crate::cases_api::mark_read,
         crate::cases_api::upload_evidence,
-        crate::cases_api::get_evidence
+        crate::cases_api::get_evidence,
+        crate::cases_api::export_own
     ),
     components(schemas(
         // requests

@@ -46,6 +46,7 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/records/{id}/revocation", post(revoke_record))
         .route("/api/v1/records/{id}/correction", post(correct_record))
         .route("/api/v1/inbox", get(inbox))
+        .route("/api/v1/me/export", get(export_own))
         .route("/api/v1/inbox/{id}/read", post(mark_read))
         .route(
             "/api/v1/evidence",
@@ -266,8 +267,9 @@ async fn revoke_record(
     Ok(Json(AmendAnswer { ledger_index }))
 }
 
-/// The providing department corrects its own record (更正): `fields` gives every field
-/// as it should be; the reason and the document are recorded with it.
+/// The providing department corrects its own record (更正): `fields` names the fields
+/// to change (the others, masked IDs among them, keep their stored values); the
+/// reason and the document are recorded with it.
 #[utoipa::path(post, path = "/api/v1/records/{id}/correction", params(("id" = i64, Path)), request_body = AmendRequest,
     security(("bearer" = [])),
     responses((status = 200, body = AmendAnswer), (status = 401), (status = 403), (status = 404), (status = 409),
@@ -283,7 +285,7 @@ async fn correct_record(
     if req.fields.is_none() {
         return Err(ApiError::unprocessable(
             "fields_required",
-            "更正须给出记录的全部字段（fields） / a correction gives every field of the record (fields)",
+            "更正须给出要更正的字段（fields） / a correction names the fields it changes (fields)",
         ));
     }
     let ledger_index = blocking(&state, move |app| app.amend_record(&caller, id, &req, "api")).await?;
@@ -536,6 +538,39 @@ async fn get_evidence(
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// The subject (the centre only; an entity's account exports its own).
+    code: Option<String>,
+}
+
+/// Everything the platform holds about the signed-in entity (its record, listings,
+/// cases, the checks and non-public reads of its data, its notifications) as one JSON
+/// file: "下载我的数据". The export is itself logged as a read of its data.
+#[utoipa::path(get, path = "/api/v1/me/export", params(ExportQuery), security(("bearer" = [])),
+    responses((status = 200, body = xinyong_app::cases::SubjectExport), (status = 401), (status = 403), (status = 404)))]
+pub(crate) async fn export_own(
+    State(state): State<Shared>,
+    caller: Caller,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let code = match (caller.own_subject(), q.code) {
+        (Some(own), _) => own.to_string(),
+        (None, Some(code)) => code,
+        (None, None) => {
+            return Err(ApiError::unprocessable("code_required", "请指明主体代码（code） / state the subject (code)"));
+        }
+    };
+    let file = format!("xinyong-{code}.json");
+    let export = blocking(&state, move |app| app.export_subject(&caller, &code)).await?;
+    let mut res = Json(export).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
     Ok(res)
 }
 
