@@ -910,3 +910,61 @@ async fn due_process_portal_forms() {
     let lists = html.split("id=\"result-lists\"").nth(1).unwrap().split("</table>").next().unwrap();
     assert!(lists.contains("异议处理中"), "{lists}");
 }
+
+/// Machine recipients get their notifications POSTed, signed with their secret, and
+/// the outbox row says delivered; a recipient that answers 500 is retried later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_process_webhooks_deliver_signed_notifications() {
+    use std::sync::{Arc, Mutex};
+    let s = start().await;
+    let (code, name) = enterprise(&s, 5).await;
+    // a receiver that records what it gets
+    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let sink = got.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                let sig = headers.get("x-xinyong-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                sink.lock().unwrap().push((sig, body.to_vec()));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let app = s._running.app.clone();
+    let operator = xinyong_app::Caller::operator();
+    let hook = app.register_webhook(&operator, "department", PROVIDER, &url).unwrap();
+    assert!(hook.secret.starts_with("whsec_"));
+    assert!(app.register_webhook(&operator, "department", PROVIDER, "ftp://x").is_err());
+
+    // the provider revokes its record: it is one of the recipients told
+    let doc_no = "京朝城管罚〔2026〕钩1号";
+    let rid = ingest(&s, "admin_penalty", vec![penalty(&code, &name, doc_no, days_ago(30))]).await[0];
+    let amend = json!({"reason": "决定已被撤销", "document": "京朝复决〔2026〕11号"});
+    let (st, v) = post(&s, &format!("/api/v1/records/{rid}/revocation"), Some(&s.officer), amend).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut waited = 0;
+    while got.lock().unwrap().is_empty() && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let (sig, body) = got.lock().unwrap().first().cloned().expect("the webhook was called");
+    assert_eq!(sig, xinyong_app::cases::delivery_signature(&hook.secret, &body));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((v["topic"].as_str(), v["subject_code"].as_str()), (Some("record_revoked"), Some(code.as_str())), "{v}");
+    // the outbox row says delivered (the inbox keeps it)
+    let mut delivered = false;
+    for _ in 0..50 {
+        let (_, inbox) = get(&s, "/api/v1/inbox", Some(&s.officer)).await;
+        delivered = inbox["notifications"].as_array().unwrap().iter().any(|n| n["state"] == "delivered");
+        if delivered {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "the delivery was recorded");
+}
