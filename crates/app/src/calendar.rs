@@ -118,3 +118,81 @@ impl App {
         Ok(done)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::date;
+    use xinyong_core::case::{self, CaseKind, DueProcessRules, Filing, Target};
+    use xinyong_core::event::{EventKind, Provenance};
+    use xinyong_store::{CaseStep, Change};
+
+    use crate::{App, Caller};
+
+    /// The issue's case: a clock started in mid-December runs into a year the bundled
+    /// calendar does not cover; it is provisional until the year's notice is added, then
+    /// recomputed (a ledger step), and the added year survives a restart.
+    #[test]
+    fn a_provisional_deadline_is_recomputed_when_the_year_is_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(dir.path()).unwrap();
+        let code = "91110108551385082Q";
+        let rows = vec![
+            [
+                ("主体名称", "北京测试科技有限公司"),
+                ("统一社会信用代码", code),
+                ("荣誉名称", "守合同重信用企业"),
+                ("荣誉等级", "市级"),
+                ("授予日期", "2024-05-06"),
+                ("授予机关", "北京市市场监督管理局"),
+                ("表彰决定文号", "京发〔2024〕1号"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ];
+        crate::intake::ingest_rows(&app, "honour", "北京市市场监督管理局", "test", &rows).unwrap();
+        let rules = DueProcessRules::bundled();
+        let set = rules.rule_set(Some("national-2025")).unwrap();
+        let filed = date!(2026 - 12 - 18);
+        let filing = Filing {
+            kind: CaseKind::Objection,
+            subject: code.into(),
+            target: Target::Record { id: 1, item: "honour".into() },
+            department: "北京市市场监督管理局".into(),
+            applicant: "北京测试科技有限公司".into(),
+            contact: String::new(),
+            text: "有误".into(),
+            attachments: vec![],
+            filed_on: filed,
+        };
+        let c = case::file_objection(set, &app.calendar(), filing, filed).unwrap();
+        // 10 working days from Friday 2026-12-18 by the statutory rule: 2027-01-04
+        assert!(c.due_provisional && c.due == date!(2027 - 01 - 04), "{c:?}");
+        let p = Provenance { at: 1, batch: "t".into(), provider: c.department.clone(), source: "t".into(), row: None };
+        let step = CaseStep { case: c, kind: EventKind::CaseFiled, query_hash: None };
+        let stored = app
+            .db()
+            .write(|s| Ok(s.apply_change(&Change { case: Some(step), ..Change::default() }, &p, app.key(), 1)?))
+            .unwrap()
+            .case
+            .unwrap();
+
+        // the notice for 2027 (as it might read): 1–3 Jan off, Saturday 9 Jan worked
+        let text = "first_year = 2027\nlast_year = 2027\n\
+            [[holiday]]\ndate = 2027-01-01\nname = \"元旦\"\n[[holiday]]\ndate = 2027-01-04\nname = \"元旦\"\n\
+            [[holiday]]\ndate = 2027-02-06\nname = \"春节\"\n[[adjusted_workday]]\ndate = 2027-01-09\n";
+        assert!(app.add_calendar_year(&Caller::public(), text).is_err(), "the centre only");
+        let added = app.add_calendar_year(&Caller::operator(), text).unwrap();
+        assert_eq!((added.year, added.rescheduled.clone()), (2027, vec![stored.id]));
+        let (now, _) = app.db().read(|s| Ok(s.case(stored.id)?)).unwrap().unwrap();
+        // 2027-01-04 is a holiday in the notice: the tenth working day is the 5th
+        assert_eq!((now.due, now.due_provisional), (date!(2027 - 01 - 05), false), "{now:?}");
+        assert!(now.last_event > stored.last_event, "the recomputation is a ledger step");
+        // the year is the deployment's from now on
+        drop(app);
+        let again = App::open(dir.path()).unwrap();
+        assert_eq!(again.calendar().years(), (2019, 2027));
+        assert!(again.add_calendar_year(&Caller::operator(), text).is_err(), "the same year twice");
+    }
+}
