@@ -695,6 +695,19 @@ impl App {
             .collect())
     }
 
+    /// A subject's rectification notices and interviews issued by `as_of`, newest first.
+    pub(crate) fn supervision_of(&self, store: &dyn Store, subject: &str, as_of: Date) -> Result<Vec<CaseView>> {
+        let filter = CaseFilter { subject: Some(subject.to_string()), limit: 10_000, ..CaseFilter::default() };
+        let mut out: Vec<CaseView> = store
+            .cases(&filter)?
+            .into_iter()
+            .filter(|c| matches!(c.kind, CaseKind::Rectification | CaseKind::Interview) && c.filed_on <= as_of)
+            .map(|c| view(c, as_of, false))
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
     fn is_public_target(&self, t: &Subjectable, today: Date) -> Result<bool> {
         Ok(match t {
             Subjectable::Listing(l) => crate::listings::is_public_on(l, today),

@@ -123,6 +123,11 @@ pub struct SubjectView {
     /// public: nothing public hints that a hidden record exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withheld: Option<usize>,
+    /// Rectification notices (限期整改) and interviews (约谈) with their outcome (on
+    /// time, overdue): part of the record for departments, the centre and the entity
+    /// itself, not published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervision: Option<Vec<crate::cases::CaseView>>,
 }
 
 impl App {
@@ -273,6 +278,12 @@ fn subject_view(
         ledger_index: subject.created_event,
         records,
         withheld: (!matches!(viewer, Viewer::Public)).then_some(withheld),
+        supervision: match viewer {
+            Viewer::Entitled { scope: Scope::All | Scope::Department(_) | Scope::Subject(_), .. } => {
+                Some(app.supervision_of(store, code.key(), as_of)?)
+            }
+            _ => None,
+        },
     };
     Ok(Some((view, non_public_shown)))
 }

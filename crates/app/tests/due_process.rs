@@ -453,3 +453,35 @@ fn a_responsible_person_sees_the_listing_on_their_own_record() {
     // someone else looking at the person's code does not get it through this door
     assert!(w.app.listings_of_subject(&Caller::public(), person).unwrap().is_empty());
 }
+
+#[test]
+fn rectifications_and_interviews_are_part_of_the_record_for_departments_not_the_public() {
+    use xinyong_app::cases::NoticeRequest;
+    use xinyong_core::case::CaseKind;
+    let w = world();
+    let notice = NoticeRequest {
+        code: ME.into(),
+        department: None,
+        text: "限期完成整改".into(),
+        deadline: Some(date_string(today_shanghai() + Duration::days(20))),
+        interview_type: None,
+        attendees: None,
+        minutes: None,
+        held_on: None,
+    };
+    let c = w.app.issue_notice(&w.env, CaseKind::Rectification, &notice, "test").unwrap();
+    assert_eq!(c.who_acts, ME, "the subject must act on a rectification notice");
+    // not yet overdue: a department cannot record it as such
+    let overdue = decide(Outcome::Overdue, None, "");
+    assert!(matches!(w.app.decide_case(&w.env, c.case.id, &overdue, "test"), Err(AppError::Refused(_))));
+    let seen = |who: &Caller| {
+        let purpose = (!matches!(who.role(), xinyong_app::Role::Public)).then(|| "核查".to_string());
+        w.app.subject(who, &code(ME), today_shanghai(), purpose).unwrap().unwrap().supervision
+    };
+    assert!(seen(&Caller::public()).is_none());
+    assert!(seen(&w.other).is_none());
+    for who in [&w.tax, &w.me, &w.admin] {
+        let s = seen(who).unwrap();
+        assert!(s.iter().any(|x| x.case.id == c.case.id), "{s:?}");
+    }
+}

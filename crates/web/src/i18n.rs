@@ -358,6 +358,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("remedy", "异议成立时的处理", "If upheld"),
     ("remedy_correct", "更正", "Correct"),
     ("remedy_revoke", "撤销", "Revoke"),
+    ("supervision", "限期整改与约谈", "Rectification notices and interviews"),
     ("export_my_data", "下载我的全部数据（JSON）", "Download all my data (JSON)"),
     (
         "correction_fields",
