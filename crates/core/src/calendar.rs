@@ -375,11 +375,13 @@ pub const STATUTORY_YEARS: (i32, i32) = (lunar::FIRST_YEAR, lunar::LAST_YEAR);
 /// 国庆节 Oct 1–3. A day that is two holidays (中秋节 on Oct 1–3, e.g. 2028-10-03)
 /// is listed under both names. Empty outside [`STATUTORY_YEARS`].
 ///
-/// This is what a provisional deadline assumes. Left out, because only the
-/// year's notice decides them: adjusted working days (调休), and the weekday off
-/// (补假) that article 6 grants for a holiday falling on a weekend without saying
-/// which day. Applied to years before 2025 too (for comparison with the notices),
-/// although the law then gave 春节 and 劳动节 fewer days.
+/// This is what a provisional deadline assumes. Article 6 grants a weekday off
+/// (补假) for each holiday falling on a weekend without saying which: the first
+/// weekday after it that is not already off is taken (listed under the holiday's
+/// name), which can only make a deadline later, never shorten anyone's time.
+/// Adjusted working days (调休) are left out: only the year's notice decides them.
+/// Applied to years before 2025 too (for comparison with the notices), although
+/// the law then gave 春节 and 劳动节 fewer days.
 pub fn statutory_year(year: i32) -> Vec<(Date, &'static str)> {
     statutory(year).unwrap_or_default()
 }
@@ -403,6 +405,23 @@ fn statutory(year: i32) -> Option<Vec<(Date, &'static str)>> {
     let mut days: Vec<(Date, &'static str)> =
         days.into_iter().map(|(d, name)| d.map(|d| (d, name))).collect::<Option<_>>()?;
     days.sort_by_key(|&(d, _)| d); // stable: a shared day keeps article 2's order
+    // Article 6: a holiday that falls on a Saturday or Sunday is made up on a working
+    // day (补假). The law does not say which: take the first weekday after the holiday
+    // that is not already off, which can only move a provisional deadline later.
+    let mut made_up: Vec<(Date, &'static str)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for &(d, name) in &days {
+        if !is_weekend(d) || !seen.insert(d) {
+            continue;
+        }
+        let mut sub = d.next_day()?;
+        while is_weekend(sub) || days.iter().any(|&(x, _)| x == sub) || made_up.iter().any(|&(x, _)| x == sub) {
+            sub = sub.next_day()?;
+        }
+        made_up.push((sub, name));
+    }
+    days.extend(made_up);
+    days.sort_by_key(|&(d, _)| d);
     Some(days)
 }
 
@@ -763,10 +782,18 @@ mod tests {
         ] {
             let eve = new_year.previous_day().unwrap();
             let spring: Vec<Date> = (0..4).map(|k| eve + time::Duration::days(k)).collect();
-            assert_eq!(rule_day(year, "春节"), spring, "{year}");
+            let days = rule_day(year, "春节");
+            assert_eq!(days[..4], spring[..], "{year}");
+            // each of the four that falls on a weekend is made up on a weekday after (补假)
+            let weekend = spring.iter().filter(|d| is_weekend(**d)).count();
+            assert_eq!(days.len(), 4 + weekend, "{year}: {days:?}");
+            assert!(days[4..].iter().all(|d| !is_weekend(*d) && *d > spring[3]), "{year}: {days:?}");
         }
+        // 2027: 初一 and 初二 fall on Saturday and Sunday, made up on Tuesday and Wednesday
+        assert_eq!(rule_day(2027, "春节")[4..], [date!(2027 - 02 - 09), date!(2027 - 02 - 10)]);
         assert_eq!(rule_day(2027, "端午节"), [date!(2027 - 06 - 09)]);
-        assert_eq!(rule_day(2028, "端午节"), [date!(2028 - 05 - 28)]);
+        // a Sunday: made up on Monday
+        assert_eq!(rule_day(2028, "端午节"), [date!(2028 - 05 - 28), date!(2028 - 05 - 29)]);
         assert_eq!(rule_day(2027, "中秋节"), [date!(2027 - 09 - 15)]);
         assert_eq!(rule_day(2028, "中秋节"), [date!(2028 - 10 - 03)]);
         // Qingming: PyEphem and lunar-python agree with these (see `qingming`).
@@ -781,14 +808,21 @@ mod tests {
             (date!(2027 - 02 - 06), "春节"),
             (date!(2027 - 02 - 07), "春节"),
             (date!(2027 - 02 - 08), "春节"),
+            // 补假 for Saturday 6 and Sunday 7 February
+            (date!(2027 - 02 - 09), "春节"),
+            (date!(2027 - 02 - 10), "春节"),
             (date!(2027 - 04 - 05), "清明节"),
             (date!(2027 - 05 - 01), "劳动节"),
             (date!(2027 - 05 - 02), "劳动节"),
+            (date!(2027 - 05 - 03), "劳动节"),
+            (date!(2027 - 05 - 04), "劳动节"),
             (date!(2027 - 06 - 09), "端午节"),
             (date!(2027 - 09 - 15), "中秋节"),
             (date!(2027 - 10 - 01), "国庆节"),
             (date!(2027 - 10 - 02), "国庆节"),
             (date!(2027 - 10 - 03), "国庆节"),
+            (date!(2027 - 10 - 04), "国庆节"),
+            (date!(2027 - 10 - 05), "国庆节"),
         ];
         assert_eq!(statutory_year(2027), year_2027);
         // 2028: 中秋节 is 3 October, listed under both names.
@@ -801,7 +835,10 @@ mod tests {
         assert_eq!(STATUTORY_YEARS, (2019, 2099));
         for year in STATUTORY_YEARS.0..=STATUTORY_YEARS.1 {
             let days = statutory_year(year);
-            assert_eq!(days.len(), 13, "{year}");
+            // the 13 days of article 2, and one working day for each that fell on a weekend
+            let weekend: std::collections::BTreeSet<Date> =
+                days.iter().map(|(d, _)| *d).filter(|d| is_weekend(*d)).collect();
+            assert_eq!(days.len() - 13, weekend.len(), "{year}: {days:?}");
             assert!(days.windows(2).all(|w| w[0].0 <= w[1].0), "{year}");
             assert!(days.iter().all(|(d, _)| d.year() == year), "{year}");
             let qingming = rule_day(year, "清明节")[0];
@@ -948,11 +985,13 @@ mod tests {
         // Ending on 31 Dec steps through no uncovered day: final.
         assert_eq!(c.deadline(date!(2026 - 12 - 17), 10), Ok(final_(date!(2026 - 12 - 31))));
         assert_eq!(c.deadline(date!(2024 - 09 - 27), 7), Ok(final_(date!(2024 - 10 - 12))));
-        // Spring Festival 2027: 除夕 (Fri 5 Feb) to 初三 (Mon 8 Feb) off, so Tuesday.
-        assert_eq!(c.deadline(date!(2027 - 02 - 04), 1), Ok(provisional(date!(2027 - 02 - 09))));
+        // Spring Festival 2027: 除夕 (Fri 5 Feb) to 初三 (Mon 8 Feb) off, and the two
+        // weekend days made up on Tue 9 and Wed 10 Feb (补假), so Thursday.
+        assert_eq!(c.deadline(date!(2027 - 02 - 04), 1), Ok(provisional(date!(2027 - 02 - 11))));
         assert_eq!(c.is_workday_or_provisional(date!(2027 - 02 - 05)), Ok((false, true)));
         assert_eq!(c.is_workday_or_provisional(date!(2027 - 02 - 08)), Ok((false, true)));
-        assert_eq!(c.is_workday_or_provisional(date!(2027 - 02 - 09)), Ok((true, true)));
+        assert_eq!(c.is_workday_or_provisional(date!(2027 - 02 - 10)), Ok((false, true)));
+        assert_eq!(c.is_workday_or_provisional(date!(2027 - 02 - 11)), Ok((true, true)));
         assert_eq!(c.is_workday_or_provisional(date!(2027 - 02 - 13)), Ok((false, true))); // Saturday
         assert_eq!(c.is_workday_or_provisional(date!(2026 - 02 - 14)), Ok((true, false))); // 调休上班
         // Zero days from an uncovered start steps through nothing.
@@ -1015,7 +1054,7 @@ mod tests {
     fn calendar_with_year_makes_provisional_deadlines_final() {
         let c = cal();
         let before = c.deadline(date!(2027 - 02 - 04), 1).unwrap();
-        assert_eq!(before, provisional(date!(2027 - 02 - 09)));
+        assert_eq!(before, provisional(date!(2027 - 02 - 11)));
         let extended = c.with_year(NOTICE_2027).unwrap();
         assert_eq!(extended.years(), (2019, 2027));
         assert_eq!(extended.deadline(date!(2027 - 02 - 04), 1), Ok(final_(date!(2027 - 02 - 15))));
@@ -1024,7 +1063,8 @@ mod tests {
         assert_eq!(extended.holiday_name(date!(2027 - 02 - 10)), Some("春节"));
         // Earlier years are untouched; the next year is provisional again.
         assert_eq!(extended.deadline(date!(2024 - 09 - 27), 7), c.deadline(date!(2024 - 09 - 27), 7));
-        assert_eq!(extended.deadline(date!(2027 - 12 - 30), 2), Ok(provisional(date!(2028 - 01 - 03))));
+        // (1 Jan 2028 is a Saturday: made up on Monday the 3rd)
+        assert_eq!(extended.deadline(date!(2027 - 12 - 30), 2), Ok(provisional(date!(2028 - 01 - 04))));
         // and the year after that can follow
         let next = extended
             .with_year("first_year = 2028\nlast_year = 2028\n[[holiday]]\ndate = 2028-01-01\nname = \"元旦\"\n");
