@@ -1070,12 +1070,14 @@ pub fn seed_demo(app: &App, prefer: Option<&str>, today: Date) -> Result<usize> 
     let target =
         |i: usize| found.get(i).map(|(c, id)| (c.clone(), TargetRef { record_id: Some(*id), listing_id: None }));
     let conditions = vec!["obligations_met".to_string(), "other_requirements".to_string()];
+    // the entity applies (the centre records it on its behalf, as for a paper application)
+    let name_of = |code: &str| app.db().read(|s| Ok(s.subject(code)?.map(|x| x.name)));
     // the first entity: an open objection to one penalty
     if let Some((code, t)) = target(0) {
         let req = ObjectionRequest {
+            applicant: name_of(&code)?,
             code,
             target: t,
-            applicant: None,
             contact: Some("010-8888 0000".into()),
             reasons: "处罚决定书载明的违法事实与现场检查笔录不一致，已申请行政复议。".into(),
             evidence: vec![],
@@ -1087,9 +1089,9 @@ pub fn seed_demo(app: &App, prefer: Option<&str>, today: Date) -> Result<usize> 
     for (i, granted) in [(1, true), (2, false)] {
         let Some((code, t)) = target(i) else { continue };
         let req = RepairRequest {
+            applicant: name_of(&code)?,
             code,
             target: t,
-            applicant: None,
             contact: Some("010-6666 0000".into()),
             statement: "罚款已于决定期限内缴清，违法行为已整改完毕，并经现场复查。".into(),
             conditions: conditions.clone(),
