@@ -1010,18 +1010,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn delivery_signature_is_rfc_4231_hmac_sha256() {
-        // RFC 4231 test case 2
-        assert_eq!(
-            super::delivery_signature("Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
-}
-
 /// Demo cases (`serve --demo`): an open objection, a granted and a refused repair, a
 /// rectification notice and an interview, on the first entities found with a public,
 /// repairable penalty, the first of them `prefer` when it has one.
@@ -1133,4 +1121,16 @@ pub fn seed_demo(app: &App, prefer: Option<&str>, today: Date) -> Result<usize> 
     app.issue_notice(&operator, CaseKind::Rectification, &notice("限期完成污染防治设施整改并报送整改报告。"), "demo")?;
     app.issue_notice(&operator, CaseKind::Interview, &notice("就多次违法排放进行警示约谈。"), "demo")?;
     Ok(n + 2)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn delivery_signature_is_rfc_4231_hmac_sha256() {
+        // RFC 4231 test case 2
+        assert_eq!(
+            super::delivery_signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
 }

@@ -573,64 +573,6 @@ macro_rules! tests_per_check {
     };
 }
 
-#[cfg(test)]
-with_checks!(tests_per_check, sqlite_memory, run_sqlite_memory);
-#[cfg(test)]
-with_checks!(tests_per_check, sqlite_file, run_sqlite_file);
-#[cfg(test)]
-with_checks!(tests_per_check, postgres, run_postgres);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SqliteStore;
-    use crate::testing::{ScratchSchema, server_or_skip};
-
-    fn outcome(name: &str, result: Result<(), String>) {
-        if let Err(e) = result {
-            panic!("conformance check {name} failed: {e}");
-        }
-    }
-
-    pub(super) fn run_sqlite_memory(name: &str, check: Check) {
-        let mut store = SqliteStore::open_in_memory().unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
-        outcome(name, check(&mut store));
-    }
-
-    pub(super) fn run_sqlite_file(name: &str, check: Check) {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut store =
-            SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
-        outcome(name, check(&mut store));
-    }
-
-    /// Skipped with a visible line when no server answers (a failure under `CI`).
-    pub(super) fn run_postgres(name: &str, check: Check) {
-        let Some(base) = server_or_skip(&format!("conformance::postgres::{name}")) else { return };
-        let schema = ScratchSchema::new(&base, "conf").unwrap_or_else(|e| panic!("cannot create a schema: {e}"));
-        let mut store = schema.open().unwrap_or_else(|e| panic!("cannot open PostgreSQL: {e}"));
-        outcome(name, check(&mut store));
-    }
-
-    #[test]
-    fn run_all_runs_every_check_by_name() {
-        let mut made = 0;
-        let failures = run_all(&mut || {
-            made += 1;
-            match SqliteStore::open_in_memory() {
-                Ok(s) => Box::new(s) as Box<dyn Store>,
-                Err(e) => panic!("cannot open SQLite: {e}"),
-            }
-        });
-        assert!(failures.is_empty(), "{failures:#?}");
-        assert_eq!(made, CHECKS.len(), "one fresh store per check");
-        let mut names: Vec<&str> = CHECKS.iter().map(|(n, _)| *n).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), CHECKS.len(), "check names are unique");
-    }
-}
-
 fn due_process_steps_commit_with_their_effects(s: &mut dyn Store) -> Result<(), String> {
     use xinyong_core::case::{self, CaseKind, CaseState, DueProcessRules, Filing, Target};
     use xinyong_core::event::EventKind;
@@ -811,4 +753,62 @@ fn webhook_deliveries_retry_then_fail(s: &mut dyn Store) -> Result<(), String> {
     ensure!(inbox[0].state == "failed" && inbox[0].attempts == MAX_ATTEMPTS, "{inbox:?}");
     ensure!(s.due_deliveries(now, 10).map_err(|e| e.to_string())?.is_empty(), "a failed delivery is not retried");
     Ok(())
+}
+
+#[cfg(test)]
+with_checks!(tests_per_check, sqlite_memory, run_sqlite_memory);
+#[cfg(test)]
+with_checks!(tests_per_check, sqlite_file, run_sqlite_file);
+#[cfg(test)]
+with_checks!(tests_per_check, postgres, run_postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+    use crate::testing::{ScratchSchema, server_or_skip};
+
+    fn outcome(name: &str, result: Result<(), String>) {
+        if let Err(e) = result {
+            panic!("conformance check {name} failed: {e}");
+        }
+    }
+
+    pub(super) fn run_sqlite_memory(name: &str, check: Check) {
+        let mut store = SqliteStore::open_in_memory().unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    pub(super) fn run_sqlite_file(name: &str, check: Check) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut store =
+            SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    /// Skipped with a visible line when no server answers (a failure under `CI`).
+    pub(super) fn run_postgres(name: &str, check: Check) {
+        let Some(base) = server_or_skip(&format!("conformance::postgres::{name}")) else { return };
+        let schema = ScratchSchema::new(&base, "conf").unwrap_or_else(|e| panic!("cannot create a schema: {e}"));
+        let mut store = schema.open().unwrap_or_else(|e| panic!("cannot open PostgreSQL: {e}"));
+        outcome(name, check(&mut store));
+    }
+
+    #[test]
+    fn run_all_runs_every_check_by_name() {
+        let mut made = 0;
+        let failures = run_all(&mut || {
+            made += 1;
+            match SqliteStore::open_in_memory() {
+                Ok(s) => Box::new(s) as Box<dyn Store>,
+                Err(e) => panic!("cannot open SQLite: {e}"),
+            }
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(made, CHECKS.len(), "one fresh store per check");
+        let mut names: Vec<&str> = CHECKS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len(), "check names are unique");
+    }
 }

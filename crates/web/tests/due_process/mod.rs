@@ -919,7 +919,9 @@ async fn due_process_webhooks_deliver_signed_notifications() {
     let s = start().await;
     let (code, name) = enterprise(&s, 5).await;
     // a receiver that records what it gets
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    // (signature, body) of each delivery received
+    type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let got: Received = Arc::default();
     let sink = got.clone();
     let receiver = axum::Router::new().route(
         "/hook",
