@@ -33,6 +33,7 @@ pub struct TargetRef {
 
 /// An objection (异议) to a record or listing.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CaseObjectionRequest)]
 pub struct ObjectionRequest {
     /// The subject's code (USCC or resident ID).
     pub code: String,

@@ -221,7 +221,7 @@ impl CaseState {
 
 /// How a case ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CaseOutcome))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// 异议成立: the record is corrected or revoked (the listing revoked).

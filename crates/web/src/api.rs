@@ -17,7 +17,6 @@ use xinyong_app::view::{AccessLog, SubjectView};
 use xinyong_core::Item;
 
 use crate::auth::Caller;
-use crate::cases_api::CaseNames;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{ApiError, Shared, blocking};
 
@@ -74,7 +73,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::checks::BatchCheckRequest, xinyong_app::checks::FeedbackRequest,
         xinyong_app::listings::ListingRequest, xinyong_app::listings::DecisionRequest,
         xinyong_app::listings::ObjectionRequest, xinyong_app::listings::RemovalRequest,
-        crate::cases_api::CaseObjectionRequest, xinyong_app::cases::RepairRequest, xinyong_app::cases::TargetRef,
+        xinyong_app::cases::ObjectionRequest, xinyong_app::cases::RepairRequest, xinyong_app::cases::TargetRef,
         xinyong_app::cases::EvidenceCite, xinyong_app::cases::DecideRequest, xinyong_app::cases::NoticeRequest,
         xinyong_app::cases::AmendRequest, crate::cases_api::EvidenceUpload, crate::cases_api::EvidenceFile,
         // answers
@@ -111,7 +110,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_core::case::CaseKind, xinyong_core::case::CaseState, xinyong_core::case::Remedy,
         xinyong_core::evidence::MediaType,
     )),
-    modifiers(&BearerAuth, &StoredVocabularies, &CaseNames, &ErrorAnswers)
+    modifiers(&BearerAuth, &StoredVocabularies, &ErrorAnswers)
 )]
 pub struct ApiDoc;
 

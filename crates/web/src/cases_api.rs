@@ -3,8 +3,6 @@
 //! revocation, the inbox, and evidence files. Each handler extracts, calls one use
 //! case of `xinyong_app` and renders; who may do what is the app's to decide.
 
-use std::borrow::Cow;
-
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -71,7 +69,7 @@ async fn due_process(State(state): State<Shared>) -> Json<DueProcessInfo> {
 /// behalf, or — for what the public can see — anyone who leaves a contact. From this
 /// answer on, the target shows 异议处理中 on every surface. The query code (查询码)
 /// follows the case without signing in; it is shown once.
-#[utoipa::path(post, path = "/api/v1/objections", request_body = CaseObjectionRequest,
+#[utoipa::path(post, path = "/api/v1/objections", request_body = ObjectionRequest,
     responses((status = 201, description = "the case and its query code (shown once)", body = CaseReceipt),
               (status = 401), (status = 403), (status = 404, description = "no such subject, record or listing"),
               (status = 422, description = "a missing field, an unknown evidence file, or refused by the rules"),
@@ -572,75 +570,4 @@ pub(crate) async fn export_own(
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
-}
-
-// ---- names in the document ---------------------------------------------------------------------------
-
-/// Two of the app's types share a name with older ones in the document: the case
-/// objection (`xinyong_app::cases::ObjectionRequest`, the listing procedure has its
-/// own) and the case outcome (`xinyong_core::case::Outcome`, intake has its own). They
-/// are named `CaseObjectionRequest` and `CaseOutcome` here, and the references of the
-/// case schemas point to them.
-pub struct CaseNames;
-
-impl utoipa::Modify for CaseNames {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::PartialSchema;
-        let Ok(mut doc) = serde_json::to_value(&*openapi) else { return };
-        let schemas = &mut doc["components"]["schemas"];
-        let put = |schemas: &mut serde_json::Value,
-                   name: &str,
-                   s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
-            if let Ok(v) = serde_json::to_value(s) {
-                schemas[name] = v;
-            }
-        };
-        put(schemas, "CaseOutcome", <xinyong_core::case::Outcome as PartialSchema>::schema());
-        put(schemas, "Outcome", <xinyong_app::quarantine::Outcome as PartialSchema>::schema());
-        put(schemas, "CaseObjectionRequest", <ObjectionRequest as PartialSchema>::schema());
-        put(schemas, "ObjectionRequest", <xinyong_app::listings::ObjectionRequest as PartialSchema>::schema());
-        for name in ["Case", "CaseView", "DecideRequest"] {
-            rename_refs(&mut schemas[name], "Outcome", "CaseOutcome");
-        }
-        rename_refs(&mut doc["paths"]["/api/v1/objections"], "ObjectionRequest", "CaseObjectionRequest");
-        if let Ok(fixed) = serde_json::from_value(doc) {
-            *openapi = fixed;
-        }
-    }
-}
-
-fn rename_refs(v: &mut serde_json::Value, from: &str, to: &str) {
-    let from_ref = format!("#/components/schemas/{from}");
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                if k == "$ref" && x.as_str() == Some(from_ref.as_str()) {
-                    *x = serde_json::Value::String(format!("#/components/schemas/{to}"));
-                } else {
-                    rename_refs(x, from, to);
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| rename_refs(x, from, to)),
-        _ => {}
-    }
-}
-
-/// The request body of `POST /api/v1/objections` in the document (see [`CaseNames`]).
-pub struct CaseObjectionRequest;
-
-impl utoipa::PartialSchema for CaseObjectionRequest {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <ObjectionRequest as utoipa::PartialSchema>::schema()
-    }
-}
-
-impl ToSchema for CaseObjectionRequest {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("CaseObjectionRequest")
-    }
-
-    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
-        <ObjectionRequest as ToSchema>::schemas(schemas);
-    }
 }
