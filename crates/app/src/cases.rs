@@ -13,7 +13,7 @@ use xinyong_core::case::{
     self, Attachment, Case, CaseError, CaseKind, CaseState, DueProcessRules, Filing, Outcome, Remedy, RuleSet, Target,
 };
 use xinyong_core::event::{EventKind, Provenance};
-use xinyong_core::listing::{self, Listing, ListingStatus, Removal, RemovalKind};
+use xinyong_core::listing::{self, Listing, Removal, RemovalKind};
 use xinyong_core::lists::ListRules;
 use xinyong_core::publication::{PublicationRules, check_repair_application, publicity_on};
 use xinyong_core::record::{date_string, validate};
@@ -415,11 +415,6 @@ impl App {
             repair_allowed(self, s, &target, today)?;
             Ok((subject, target))
         })?;
-        if let Subjectable::Listing(l) = &target
-            && l.status != ListingStatus::Listed
-        {
-            return Err(AppError::Conflict("该名单记录不在列入状态 / the listing is not in force".into()));
-        }
         if !req.commitment_signed {
             return Err(AppError::Refused(vec![CaseError::CommitmentMissing.to_string()]));
         }
@@ -851,8 +846,8 @@ impl App {
             .iter()
             .map(|c| {
                 let sha = c.sha256.trim().to_ascii_lowercase();
-                let stored = self.db().read(|s| Ok(s.evidence(&sha)?))?;
-                let (media_type, content) = stored.ok_or_else(|| {
+                let stored = self.db().read(|s| Ok(s.evidence_meta(&sha)?))?;
+                let (media_type, size) = stored.ok_or_else(|| {
                     AppError::invalid(
                         "evidence_unknown",
                         format!("证据材料 {sha} 未上传"),
@@ -868,7 +863,7 @@ impl App {
                     .filter(|c| !c.is_control())
                     .take(120)
                     .collect();
-                Ok(Attachment { sha256: sha, media_type, size: content.len() as u64, name })
+                Ok(Attachment { sha256: sha, media_type, size, name })
             })
             .collect()
     }

@@ -988,19 +988,6 @@ fn outcome(rules: &PublicationRules, facts: &RecordFacts<'_>) -> (String, Outcom
     }
 }
 
-/// The day by which the record must be published (双公示), counted on `cal`;
-/// `None` when no publication is due (or the decision date precedes `cal`).
-///
-/// Unlike [`Publicity::publish_due`], which stays `None` past the official
-/// calendar (it is serialized without a flag), this answers past the last year
-/// `cal` has a notice for, marked provisional.
-pub fn publish_due_deadline(rules: &PublicationRules, cal: &WorkCalendar, facts: &RecordFacts<'_>) -> Option<Deadline> {
-    match outcome(rules, facts).1 {
-        Outcome::Shown(Shown { publish_due: Some((decided, n)), .. }) => cal.deadline(decided, n).ok(),
-        _ => None,
-    }
-}
-
 impl Publicity {
     /// Public on no day, for the reason given.
     fn never(rule: String, reason_zh: String, reason_en: String) -> Publicity {
@@ -1504,8 +1491,10 @@ mod tests {
     fn publish_due_deadline_is_provisional_past_the_calendar() {
         let official = WorkCalendar::official();
         let lic = item("admin_licence");
+        // the deadline does not depend on the day asked about
         let due = |cal: &WorkCalendar, item: &Item, f: &BTreeMap<String, String>| {
-            publish_due_deadline(rules(), cal, &RecordFacts::from_fields(item, f))
+            let p = publicity_on(rules(), cal, &RecordFacts::from_fields(item, f), date!(2024 - 01 - 01));
+            p.publish_due.map(|date| Deadline { date, provisional: p.publish_due_provisional })
         };
         let final_ = |date| Some(Deadline { date, provisional: false });
         let provisional = |date| Some(Deadline { date, provisional: true });

@@ -552,6 +552,9 @@ fn evidence_is_stored_once_by_its_hash(s: &mut dyn Store) -> Result<(), String> 
     ensure!(media == "application/pdf" && content == small, "small file: {media}, {} bytes", content.len());
     let (media, content) = s.evidence(&b).map_err(|e| e.to_string())?.ok_or("big file missing")?;
     ensure!(media == "image/png" && content == big, "big file: {media}, {} bytes", content.len());
+    let meta = s.evidence_meta(&b).map_err(|e| e.to_string())?;
+    ensure!(meta == Some(("image/png".into(), big.len() as u64)), "metadata of the big file: {meta:?}");
+    ensure!(s.evidence_meta(&"0".repeat(64)).map_err(|e| e.to_string())?.is_none(), "metadata of no file");
     ensure!(s.evidence(&sha(b"other")).map_err(|e| e.to_string())?.is_none(), "an unknown hash answered");
     // evidence is not a ledger event: the case that cites it appends that
     ensure!(s.ledger_size().map_err(|e| e.to_string())? == 0, "storing evidence appended to the ledger");

@@ -62,8 +62,6 @@ pub struct Change {
 pub struct Changed {
     /// The case as stored (id and event indexes filled in).
     pub case: Option<Case>,
-    /// Listings as stored after their steps.
-    pub listings: Vec<Listing>,
     /// Every event appended, in order.
     pub events: Vec<u64>,
     pub head: SignedHead,
@@ -83,14 +81,19 @@ pub struct CaseFilter {
     pub limit: u32,
 }
 
-/// A notification as stored, with its delivery state.
+/// A notification as stored, with its delivery state: a case to act on, a decision,
+/// or a change to information the recipient received before (which must no longer be
+/// used).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
+    /// `subject`, `department` or `account`.
     pub recipient_kind: String,
     pub recipient: String,
     pub subject_code: String,
+    /// `case_filed`, `case_decided`, `record_repaired`, `record_revoked`,
+    /// `record_corrected`, `listing_removed`.
     pub topic: String,
     pub text_zh: String,
     pub text_en: String,
@@ -179,20 +182,6 @@ impl Effect {
             | Effect::CorrectRecord { record_id, .. } => Some(*record_id),
             Effect::Listing { .. } | Effect::Event { .. } => None,
         }
-    }
-}
-
-/// The notification topic of an event kind.
-pub fn topic_of(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::RecordRevoked => "record_revoked",
-        EventKind::RecordCorrected => "record_corrected",
-        EventKind::RecordRepaired => "record_repaired",
-        EventKind::ListingRemoved => "listing_removed",
-        EventKind::CaseFiled => "case_filed",
-        EventKind::CaseDecided => "case_decided",
-        EventKind::CaseWithdrawn => "case_withdrawn",
-        _ => "changed",
     }
 }
 

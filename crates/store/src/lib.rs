@@ -501,4 +501,6 @@ pub trait Store: Send {
     ) -> Result<bool>;
     /// An evidence file's media type and exactly the bytes stored.
     fn evidence(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>>;
+    /// An evidence file's media type and size, without its content.
+    fn evidence_meta(&self, sha256: &str) -> Result<Option<(String, u64)>>;
 }

@@ -901,6 +901,11 @@ impl Store for PgStore {
         const SQL: &str = "SELECT media_type, content FROM evidence WHERE sha256 = $1";
         Ok(self.conn()?.query_opt(SQL, &[&sha256])?.map(|row| (row.get(0), row.get(1))))
     }
+
+    fn evidence_meta(&self, sha256: &str) -> Result<Option<(String, u64)>> {
+        const SQL: &str = "SELECT media_type, size FROM evidence WHERE sha256 = $1";
+        Ok(self.conn()?.query_opt(SQL, &[&sha256])?.map(|row| (row.get(0), row.get::<_, i64>(1) as u64)))
+    }
 }
 
 pub(crate) const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event, repaired_event";

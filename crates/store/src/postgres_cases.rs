@@ -99,7 +99,6 @@ pub(crate) fn apply_change(
         )?;
         case_out = Some(case);
     }
-    let mut listings = Vec::new();
     for effect in &change.effects {
         if let Effect::Event { body } = effect {
             let payload = body.canonical_bytes();
@@ -107,7 +106,7 @@ pub(crate) fn apply_change(
             continue;
         }
         if let Effect::Listing { listing, kind } = effect {
-            listings.push(crate::postgres_listings::listing_step(&mut tx, &mut frontier, listing, *kind, p)?);
+            crate::postgres_listings::listing_step(&mut tx, &mut frontier, listing, *kind, p)?;
             events.push(frontier.size() - 1);
             continue;
         }
@@ -124,7 +123,7 @@ pub(crate) fn apply_change(
         )?;
     }
     tx.commit()?;
-    Ok(Changed { case: case_out, listings, events, head })
+    Ok(Changed { case: case_out, events, head })
 }
 
 fn record_step(tx: &mut Transaction<'_>, frontier: &mut Frontier, effect: &Effect, p: &Provenance) -> Result<u64> {

@@ -779,6 +779,14 @@ impl Store for SqliteStore {
             .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
+
+    fn evidence_meta(&self, sha256: &str) -> Result<Option<(String, u64)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT media_type, size FROM evidence WHERE sha256 = ?1")?
+            .query_row([sha256], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .optional()?)
+    }
 }
 
 impl SqliteStore {

@@ -91,7 +91,6 @@ pub(crate) fn apply_change(
         )?;
         case_out = Some(case);
     }
-    let mut listings = Vec::new();
     for effect in &change.effects {
         if let Effect::Event { body } = effect {
             let payload = body.canonical_bytes();
@@ -107,7 +106,7 @@ pub(crate) fn apply_change(
             continue;
         }
         if let Effect::Listing { listing, kind } = effect {
-            listings.push(crate::sqlite_listings::listing_step(&tx, &mut frontier, listing, *kind, p)?);
+            crate::sqlite_listings::listing_step(&tx, &mut frontier, listing, *kind, p)?;
             events.push(frontier.size() - 1);
             continue;
         }
@@ -117,7 +116,7 @@ pub(crate) fn apply_change(
     let last = frontier.size().saturating_sub(1);
     insert_notifications(&tx, change, last, now_ms)?;
     tx.commit()?;
-    Ok(Changed { case: case_out, listings, events, head })
+    Ok(Changed { case: case_out, events, head })
 }
 
 fn record_step(tx: &Transaction<'_>, frontier: &mut Frontier, effect: &Effect, p: &Provenance) -> Result<u64> {

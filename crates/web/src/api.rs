@@ -99,7 +99,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::cases::DueProcessInfo, xinyong_core::case::RepairCondition, xinyong_app::cases::CaseView,
         xinyong_app::cases::CaseReceipt, xinyong_app::cases::CasesPage, xinyong_core::case::Case,
         xinyong_core::case::Attachment, xinyong_core::case::ConditionState, xinyong_core::case::Target,
-        crate::cases_api::AmendAnswer, crate::cases_api::InboxAnswer, crate::cases_api::InboxItem,
+        crate::cases_api::AmendAnswer, crate::cases_api::InboxAnswer, xinyong_app::cases::Notification,
         crate::cases_api::MarkedRead, xinyong_app::evidence::EvidenceRef,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,

@@ -12,8 +12,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use xinyong_app::cases::{
-    AmendRequest, CaseReceipt, CaseView, CasesPage, DecideRequest, DueProcessInfo, NoticeRequest, ObjectionRequest,
-    RepairRequest,
+    AmendRequest, CaseReceipt, CaseView, CasesPage, DecideRequest, DueProcessInfo, NoticeRequest, Notification,
+    ObjectionRequest, RepairRequest,
 };
 use xinyong_app::evidence::{EvidenceRef, MAX_EVIDENCE_BYTES};
 use xinyong_core::case::CaseKind;
@@ -292,31 +292,10 @@ async fn correct_record(
 
 // ---- the inbox ------------------------------------------------------------------------------------
 
-/// One notification: a case to act on, a decision, or a change to information the
-/// recipient received before (which must no longer be used).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InboxItem {
-    pub id: i64,
-    /// `subject`, `department` or `account`.
-    pub recipient_kind: String,
-    pub recipient: String,
-    pub subject_code: String,
-    /// `case_filed`, `case_decided`, `record_repaired`, `record_revoked`, `record_corrected`, `listing_removed`.
-    pub topic: String,
-    pub text_zh: String,
-    pub text_en: String,
-    /// The ledger event it is about.
-    pub event_index: u64,
-    pub created_ms: i64,
-    /// `pending`, `delivered`, `failed` or `read`.
-    pub state: String,
-    pub read_ms: Option<i64>,
-}
-
 /// The caller's notifications, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxAnswer {
-    pub notifications: Vec<InboxItem>,
+    pub notifications: Vec<Notification>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -335,23 +314,7 @@ async fn inbox(
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<InboxAnswer>, ApiError> {
     let limit = q.limit.unwrap_or(100);
-    let found = blocking(&state, move |app| app.inbox(&caller, limit)).await?;
-    let notifications = found
-        .into_iter()
-        .map(|n| InboxItem {
-            id: n.id,
-            recipient_kind: n.recipient_kind,
-            recipient: n.recipient,
-            subject_code: n.subject_code,
-            topic: n.topic,
-            text_zh: n.text_zh,
-            text_en: n.text_en,
-            event_index: n.event_index,
-            created_ms: n.created_ms,
-            state: n.state,
-            read_ms: n.read_ms,
-        })
-        .collect();
+    let notifications = blocking(&state, move |app| app.inbox(&caller, limit)).await?;
     Ok(Json(InboxAnswer { notifications }))
 }
 

@@ -253,10 +253,7 @@ async fn file_objection(State(state): State<Shared>, caller: Caller, headers: He
     let (who, file) = (caller.who.clone(), upload.file);
     let filed = blocking(&state, move |app| {
         let mut req = req;
-        if let Some((name, bytes)) = file {
-            let r = app.upload_evidence(&who, &name, &bytes)?;
-            req.evidence.push(EvidenceCite { sha256: r.sha256, name: r.name });
-        }
+        req.evidence.extend(uploaded(app, &who, file)?);
         app.file_objection(&who, &req, "portal")
     })
     .await;
@@ -265,6 +262,18 @@ async fn file_objection(State(state): State<Shared>, caller: Caller, headers: He
         Err(e) if e.status.is_server_error() => page.error(&state, &caller, e.status, e.message),
         Err(e) => render_objection(state, caller, page, p, f, vec![e.message], e.status).await,
     }
+}
+
+/// The form's file, uploaded first (a form carries the file and the case in one post),
+/// as the case will cite it.
+fn uploaded(
+    app: &xinyong_app::App,
+    who: &xinyong_app::Caller,
+    file: Option<(String, Vec<u8>)>,
+) -> xinyong_app::Result<Option<EvidenceCite>> {
+    let Some((name, bytes)) = file else { return Ok(None) };
+    let r = app.upload_evidence(who, &name, &bytes)?;
+    Ok(Some(EvidenceCite { sha256: r.sha256, name: r.name }))
 }
 
 fn render_receipt(state: &Shared, caller: &Caller, page: Page, case: &CaseView, query_code: &str) -> Response {
@@ -355,10 +364,7 @@ async fn file_repair(State(state): State<Shared>, caller: Caller, headers: Heade
     let (who, file) = (caller.who.clone(), upload.file);
     let filed = blocking(&state, move |app| {
         let mut req = req;
-        if let Some((name, bytes)) = file {
-            let r = app.upload_evidence(&who, &name, &bytes)?;
-            req.evidence.push(EvidenceCite { sha256: r.sha256, name: r.name });
-        }
+        req.evidence.extend(uploaded(app, &who, file)?);
         app.file_repair(&who, &req, "portal")
     })
     .await;
