@@ -85,9 +85,44 @@ pub struct ListHit {
     pub listed_as: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// For a market ban: the domain it covers (`GET /api/v1/lists/scopes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// For an entry of a list that follows from records: the record, the rule, and the
+    /// provider's documents it cites (e.g. the court's 案号).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<HitSource>,
     /// The inclusion proof of the decision event, when asked for (`proof: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proof: Option<crate::ledger::InclusionProof>,
+}
+
+/// The record a derived list entry follows from.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitSource {
+    pub record_id: i64,
+    /// Catalog item of the record (e.g. `dishonest_debtor`).
+    pub item: String,
+    /// Derivation rule, `id@version`.
+    pub rule: String,
+    /// The provider's documents, by field name (案号, 执行依据文号 …).
+    pub documents: std::collections::BTreeMap<String, String>,
+}
+
+impl HitSource {
+    pub(crate) fn of(l: &Listing) -> Option<HitSource> {
+        l.source.as_ref().map(|src| HitSource {
+            record_id: src.record_id,
+            item: src.item.clone(),
+            rule: src.rule.clone(),
+            documents: l
+                .document
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "basis" | "reason"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
 }
 
 /// A measure that applies, with its legal basis.
@@ -242,7 +277,7 @@ impl CheckIndex {
     }
 
     /// The answer for `code` and `matter` as of `on`.
-    pub(crate) fn check(&self, code: &SubjectCode, matter: &str, on: Date) -> CheckAnswer {
+    pub(crate) fn check(&self, code: &SubjectCode, matter: &str, domain: Option<&str>, on: Date) -> CheckAnswer {
         let rules = ListRules::bundled();
         let key = key_of(code.key());
         let inner = self.read();
@@ -261,9 +296,16 @@ impl CheckIndex {
         drop(inner);
         let active: Vec<ActiveListing<'_>> = in_force
             .iter()
-            .filter_map(|l| Some(ActiveListing { list_type: &l.list_type, start: l.start?, end: l.effective_end() }))
+            .filter_map(|l| {
+                Some(ActiveListing {
+                    list_type: &l.list_type,
+                    start: l.start?,
+                    end: l.effective_end(),
+                    scope: l.scope.as_deref(),
+                })
+            })
             .collect();
-        let (measures, verdict) = applicable(rules, &active, matter, on);
+        let (measures, verdict) = applicable(rules, &active, matter, domain, on);
         let lists = in_force
             .iter()
             .zip(disputed)
@@ -283,6 +325,8 @@ impl CheckIndex {
                 }),
                 entity: (l.subject != code.key()).then(|| l.subject.clone()),
                 disputed,
+                scope: l.scope.clone(),
+                source: HitSource::of(l),
                 proof: None,
             })
             .collect();
@@ -297,7 +341,11 @@ impl CheckIndex {
                 basis: m.legal_basis.clone(),
                 implementing_departments: m.implementing_departments.clone(),
                 duration: m.duration.clone(),
-                list_types: active.iter().filter(|a| m.follows(a.list_type)).map(|a| a.list_type.to_string()).collect(),
+                list_types: active
+                    .iter()
+                    .filter(|a| m.follows(a.list_type) && a.bears_on(domain) && m.follows_scope(a.scope))
+                    .map(|a| a.list_type.to_string())
+                    .collect(),
             })
             .collect();
         CheckAnswer { subject, verdict, lists, measures, ledger_head: head }
@@ -318,6 +366,10 @@ pub struct CheckRequest {
     pub department: Option<String>,
     /// Why (e.g. the procurement project): recorded and shown to the subject.
     pub purpose: String,
+    /// The domain of the matter (a ban scope code, e.g. `food`): a market ban of
+    /// another domain does not bear on it. Absent: every ban counts.
+    #[serde(default)]
+    pub domain: Option<String>,
     /// Check as of this day (YYYY-MM-DD); default today (Asia/Shanghai).
     pub as_of: Option<String>,
     /// Attach the inclusion proof of every list entry.
@@ -332,6 +384,8 @@ pub struct BatchCheckRequest {
     pub matter: String,
     pub department: Option<String>,
     pub purpose: String,
+    #[serde(default)]
+    pub domain: Option<String>,
     pub as_of: Option<String>,
 }
 
@@ -342,6 +396,9 @@ pub struct CheckResult {
     #[schema(format = Date)]
     pub as_of: String,
     pub matter: String,
+    /// The domain of the matter, when the check named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     pub department: String,
     pub purpose: String,
     pub subject: Option<SubjectBrief>,
@@ -448,6 +505,7 @@ struct CheckContext {
     matter: String,
     purpose: String,
     as_of: Date,
+    domain: Option<String>,
 }
 
 fn known_matter(matter: &str) -> Result<()> {
@@ -463,15 +521,30 @@ fn known_matter(matter: &str) -> Result<()> {
     ))
 }
 
-fn context(
-    caller: &Caller,
-    department: Option<&str>,
-    matter: &str,
-    purpose: &str,
-    as_of: Option<&str>,
-) -> Result<CheckContext> {
+/// What a single and a batch check have in common.
+struct Asked<'a> {
+    department: Option<&'a str>,
+    matter: &'a str,
+    purpose: &'a str,
+    as_of: Option<&'a str>,
+    domain: Option<&'a str>,
+}
+
+fn context(caller: &Caller, q: Asked<'_>) -> Result<CheckContext> {
+    let Asked { department, matter, purpose, as_of, domain } = q;
     let department = acting_department(caller, department)?;
     known_matter(matter)?;
+    let domain = domain.map(str::trim).filter(|d| !d.is_empty());
+    if let Some(d) = domain
+        && ListRules::bundled().scope(d).is_none()
+    {
+        let known: Vec<&str> = ListRules::bundled().scopes().iter().map(|s| s.code.as_str()).collect();
+        return Err(AppError::invalid(
+            "unknown_domain",
+            format!("未知领域“{d}”"),
+            format!("unknown domain {d:?}; known: {}", known.join(", ")),
+        ));
+    }
     if purpose.trim().is_empty() {
         return Err(AppError::invalid("purpose_required", "请说明核查事由 purpose", "state the purpose"));
     }
@@ -481,6 +554,7 @@ fn context(
         matter: matter.to_string(),
         purpose: purpose.trim().to_string(),
         as_of: day_or_today(as_of)?,
+        domain: domain.map(str::to_string),
     })
 }
 
@@ -512,6 +586,7 @@ fn answer(ctx: &CheckContext, code: &SubjectCode, a: CheckAnswer) -> (CheckRow, 
         check_id: row.id.clone(),
         as_of: row.as_of.clone(),
         matter: row.matter.clone(),
+        domain: ctx.domain.clone(),
         department: row.department.clone(),
         purpose: row.purpose.clone(),
         subject: a.subject,
@@ -565,10 +640,16 @@ impl App {
     /// its legal basis, and the verdict. Answers from the check index; returns once the
     /// check is durably recorded.
     pub async fn check(&self, caller: &Caller, req: CheckRequest) -> Result<CheckResult> {
-        let ctx = context(caller, req.department.as_deref(), &req.matter, &req.purpose, req.as_of.as_deref())?;
+        let ctx = context(caller, Asked {
+            department: req.department.as_deref(),
+            matter: &req.matter,
+            purpose: &req.purpose,
+            as_of: req.as_of.as_deref(),
+            domain: req.domain.as_deref(),
+        })?;
         let code = parse_code(&req.code)?;
         let p = self.projections()?;
-        let (row, mut result) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.as_of));
+        let (row, mut result) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
         if req.proof && !result.lists.is_empty() {
             let app = self.clone();
             let indexes: Vec<u64> = result.lists.iter().map(|l| l.ledger_index).collect();
@@ -590,7 +671,13 @@ impl App {
     /// Checks every code of a list (a bidder list), in order: each gets its own check
     /// id, or the error of its code.
     pub async fn check_batch(&self, caller: &Caller, req: BatchCheckRequest) -> Result<Vec<BatchItem>> {
-        let ctx = context(caller, req.department.as_deref(), &req.matter, &req.purpose, req.as_of.as_deref())?;
+        let ctx = context(caller, Asked {
+            department: req.department.as_deref(),
+            matter: &req.matter,
+            purpose: &req.purpose,
+            as_of: req.as_of.as_deref(),
+            domain: req.domain.as_deref(),
+        })?;
         if req.codes.is_empty() || req.codes.len() > MAX_BATCH_CODES {
             return Err(AppError::invalid(
                 "batch_size",
@@ -609,7 +696,7 @@ impl App {
                     error: RowError { code: e.code(), message: e.to_string() },
                 }),
                 Ok(code) => {
-                    let (row, answer) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.as_of));
+                    let (row, answer) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
                     rows.push(row);
                     items.push(BatchItem::Answer { row: i + 1, code: code.key().to_string(), answer });
                 }

@@ -9,6 +9,7 @@
 //! | a subject and its record, search | [`view`], [`subjects`] |
 //! | listings and their procedure | [`listings`] |
 //! | checks before acting (逢办必查) | [`checks`] |
+//! | lists that follow from records (对象清单) | [`derived`] |
 //! | evidence files of due-process cases | [`evidence`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
 //! | projections following the ledger | [`projector`] |
@@ -23,6 +24,7 @@ pub mod calendar;
 pub mod cases;
 pub mod checks;
 mod db;
+pub mod derived;
 pub mod error;
 pub mod evidence;
 pub mod intake;
@@ -81,6 +83,8 @@ struct Inner {
     calendar: std::sync::RwLock<std::sync::Arc<xinyong_core::calendar::WorkCalendar>>,
     /// The due-process rule set this deployment uses (default: the data file's).
     rule_set: OnceLock<String>,
+    /// One run at a time of the follower that derives list entries from records.
+    deriving: derived::Deriving,
 }
 
 impl App {
@@ -145,6 +149,7 @@ impl App {
                 tokens: accounts::TokenCache::default(),
                 calendar: std::sync::RwLock::new(std::sync::Arc::new(calendar::load(dir)?)),
                 rule_set: OnceLock::new(),
+                deriving: derived::Deriving::default(),
             }),
         })
     }

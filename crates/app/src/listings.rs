@@ -148,6 +148,7 @@ pub fn seed_demo(app: &App, subjects: &[String], own: &str, today: Date) -> Resu
         reason: reason.to_string(),
         notice_date: on,
         persons: Vec::new(),
+        scope: None,
     };
     let days = |n: i64| today - Duration::days(n);
     let decision = |lt: &str, basis: &str, on: Date| Decision {
@@ -186,6 +187,7 @@ pub fn seed_demo(app: &App, subjects: &[String], own: &str, today: Date) -> Resu
         "生产经营致人死亡的食品",
         days(500),
     );
+    ban.scope = Some("food".into());
     ban.persons = vec![listing::ResponsiblePerson {
         role: "legal_representative".into(),
         name: "王建国".into(),
@@ -219,29 +221,29 @@ pub fn seed_demo(app: &App, subjects: &[String], own: &str, today: Date) -> Resu
         today,
     )?;
     n += 1;
-    // 6. abnormal operation, until removed (the demo officer's)
-    let basis_ab = "《企业信息公示暂行条例》第十七条";
+    // 6. key attention, until its term ends (the demo officer's); the abnormal-operation
+    // and dishonest-debtor lists follow from the demo's records (see `derived`)
     decide(
         app,
-        Err(notice_of(&subjects[5], "abnormal_operation", own, basis_ab, "未按规定期限公示年度报告", days(90))),
-        decision("abnormal_operation", basis_ab, days(90)),
+        Err(notice_of(&subjects[5], "key_attention", own, basis_ka, "未按规定期限公示年度报告且逾期未改正", days(90))),
+        decision("key_attention", basis_ka, days(90)),
         &cli(own),
         today,
     )?;
     n += 1;
-    // 7. abnormal operation, removed after the report was filed (信用修复)
-    let (l, _) = decide(
+    // 7. serious dishonesty, removed after a repair (信用修复) once its year had passed
+    let (l, _) = notice(
         app,
-        Err(notice_of(&subjects[6], "abnormal_operation", samr, basis_ab, "通过登记的住所无法联系", days(400))),
-        decision("abnormal_operation", basis_ab, days(400)),
+        notice_of(&subjects[6], "serious_dishonesty", samr, basis_sd, "伪造检验报告", days(530)),
         &cli(samr),
         today,
     )?;
+    let (l, _) = decide(app, Ok(l.id), decision("serious_dishonesty", basis_sd, days(500)), &cli(samr), today)?;
     remove(
         app,
         l.id,
         Removal {
-            date: days(100), kind: RemovalKind::Repair, reason: "已补报年度报告并公示，申请移出".into()
+            date: days(100), kind: RemovalKind::Repair, reason: "已改正违法行为并履行全部义务，申请信用修复".into()
         },
         &cli(samr),
         today,
@@ -311,6 +313,8 @@ pub struct ListingRequest {
     pub notice_date: Option<String>,
     #[serde(default)]
     pub persons: Vec<ResponsiblePerson>,
+    /// For a market ban: the domain it covers (`GET /api/v1/lists/scopes`), required there.
+    pub scope: Option<String>,
     /// Decide in the same request.
     pub decision: Option<DecisionRequest>,
     pub department: Option<String>,
@@ -384,6 +388,15 @@ pub struct ListingView {
     /// An objection to this listing is open (异议处理中), or could not be confirmed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dispute: Option<crate::cases::Dispute>,
+    /// For a market ban: the domain it covers, and its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope_name: Option<String>,
+    /// For an entry of a list that follows from records (对象清单): the record it was
+    /// derived from, the rule, and the provider's documents it cites.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<crate::checks::HitSource>,
     /// The listing as stored (persons unmasked): for the edge's own labels, never serialised.
     #[serde(skip)]
     pub source: Listing,
@@ -492,6 +505,9 @@ impl App {
             last_event: l.last_event,
             listed_as: None,
             dispute: None,
+            scope: l.scope.clone(),
+            scope_name: l.scope.as_deref().and_then(|s| rules.scope(s)).map(|s| s.name_zh.clone()),
+            derived_from: crate::checks::HitSource::of(l),
             source: l.clone(),
         }
     }
@@ -518,6 +534,7 @@ impl App {
             // a direct decision's notice is the decision itself
             notice_date: notice_date.or(decision.as_ref().map(|d| d.decision_date)).unwrap_or(today),
             persons: req.persons.clone(),
+            scope: req.scope.clone(),
         };
         let actor = Actor { department, channel: channel.to_string() };
         let step = match (notice_date, decision) {

@@ -348,6 +348,7 @@ mod tests {
             reason: "拒不履行".into(),
             notice_date: time::macros::date!(2025 - 01 - 02),
             persons: vec![],
+            scope: None,
         };
         let rules = xinyong_core::lists::ListRules::bundled();
         let cal = xinyong_core::calendar::WorkCalendar::official();

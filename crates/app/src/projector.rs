@@ -117,6 +117,11 @@ impl App {
     /// Applies to every projection what the ledger gained since the last look. Cheap
     /// when nothing changed (one query). Does nothing for a tool without projections.
     pub fn catch_up(&self) -> Result<CatchUp> {
+        // list entries that follow from new records are ledger events of their own:
+        // derived first, so this catch-up projects them too
+        if let Err(e) = self.derive_lists() {
+            tracing::warn!(error = %e.chain(), "deriving list entries from records failed; retrying on the next run");
+        }
         let Some(p) = self.inner.projections.get() else { return Ok(CatchUp::default()) };
         let mut seen = p.seen.lock().unwrap_or_else(|e| e.into_inner());
         let size = self.db().read(|s| Ok(s.ledger_size()?))?;

@@ -315,7 +315,7 @@ pub(crate) fn facts_of<'a>(
 }
 
 /// The day (Asia/Shanghai) of a ledger event, e.g. a revocation or a repair.
-fn event_day(store: &dyn Store, index: Option<u64>) -> Result<Option<Date>> {
+pub(crate) fn event_day(store: &dyn Store, index: Option<u64>) -> Result<Option<Date>> {
     let Some(i) = index else { return Ok(None) };
     Ok(store.event(i)?.and_then(|e| EventBody::from_bytes(&e.payload).ok()).map(|b| shanghai_date(b.at)))
 }

@@ -202,6 +202,7 @@ fn a_granted_repair_ends_publication_at_once_and_as_of_keeps_the_past() {
         department: None,
         purpose: "采购项目 2026-01".into(),
         as_of: None,
+        domain: None,
         proof: false,
     };
     rt.block_on(w.app.check(&w.tax, check)).unwrap();
@@ -375,6 +376,7 @@ fn a_listing_repair_clears_the_check_answer_in_the_same_commit() {
         notice_date: Some(date_string(notice)),
         persons: vec![],
         decision: None,
+        scope: None,
         department: None,
     };
     let noticed = w.app.propose_listing(&w.env, req, "test").unwrap();
@@ -389,6 +391,7 @@ fn a_listing_repair_clears_the_check_answer_in_the_same_commit() {
         department: None,
         purpose: "采购".into(),
         as_of: None,
+        domain: None,
         proof: false,
     };
     let before = rt.block_on(w.app.check(&w.tax, check())).unwrap();
@@ -435,6 +438,7 @@ fn a_responsible_person_sees_the_listing_on_their_own_record() {
             id: Some(person.into()),
         }],
         decision: None,
+        scope: None,
         department: None,
     };
     let lid = w.app.propose_listing(&w.env, req, "test").unwrap().listing.id;

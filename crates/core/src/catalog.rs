@@ -181,6 +181,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("admin_penalty.toml", include_str!("../../../data/catalog/admin_penalty.toml")),
     ("abnormal_operation.toml", include_str!("../../../data/catalog/abnormal_operation.toml")),
     ("dishonest_debtor.toml", include_str!("../../../data/catalog/dishonest_debtor.toml")),
+    ("false_litigation.toml", include_str!("../../../data/catalog/false_litigation.toml")),
     ("credit_commitment.toml", include_str!("../../../data/catalog/credit_commitment.toml")),
     ("honour.toml", include_str!("../../../data/catalog/honour.toml")),
 ];
@@ -279,6 +280,7 @@ mod tests {
             "admin_penalty",
             "abnormal_operation",
             "dishonest_debtor",
+            "false_litigation",
             "credit_commitment",
             "honour",
         ] {

@@ -30,6 +30,10 @@ pub enum EventKind {
     /// The listing decision (列入决定).
     #[serde(rename = "listing.decided")]
     ListingDecided,
+    /// An entry of a list that follows from records (对象清单), derived from a record by a
+    /// rule of `data/lists/derivations.toml`.
+    #[serde(rename = "listing.derived")]
+    ListingDerived,
     /// Removal (移出) or withdrawal of a listing.
     #[serde(rename = "listing.removed")]
     ListingRemoved,
@@ -65,6 +69,7 @@ impl EventKind {
             EventKind::ListingObjected => "listing.objected",
             EventKind::ListingDecided => "listing.decided",
             EventKind::ListingRemoved => "listing.removed",
+            EventKind::ListingDerived => "listing.derived",
             EventKind::RecordRepaired => "record.repaired",
             EventKind::CaseFiled => "case.filed",
             EventKind::CaseDecided => "case.decided",

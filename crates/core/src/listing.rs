@@ -60,6 +60,12 @@ pub enum RemovalKind {
     DecisionRevoked,
     /// 撤回: a noticed listing is not pursued (e.g. the objection succeeded).
     Withdrawn,
+    /// 决定机关移出/删除: an entry derived from a record ends with the provider's own
+    /// removal date in the record (e.g. the court deleted the debtor's entry).
+    ProviderRemoved,
+    /// 来源记录被撤销: the record a derived entry follows was revoked. The entry ends on
+    /// the day of revocation; checks as of earlier days still see it.
+    RecordRevoked,
 }
 
 impl RemovalKind {
@@ -69,13 +75,22 @@ impl RemovalKind {
             RemovalKind::Repair => "repair",
             RemovalKind::DecisionRevoked => "decision_revoked",
             RemovalKind::Withdrawn => "withdrawn",
+            RemovalKind::ProviderRemoved => "provider_removed",
+            RemovalKind::RecordRevoked => "record_revoked",
         }
     }
 
     pub fn parse(s: &str) -> Option<RemovalKind> {
-        [RemovalKind::EarlyRemoval, RemovalKind::Repair, RemovalKind::DecisionRevoked, RemovalKind::Withdrawn]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            RemovalKind::EarlyRemoval,
+            RemovalKind::Repair,
+            RemovalKind::DecisionRevoked,
+            RemovalKind::Withdrawn,
+            RemovalKind::ProviderRemoved,
+            RemovalKind::RecordRevoked,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 
@@ -102,6 +117,17 @@ pub struct Objection {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
     pub text: String,
+}
+
+/// The record an entry of a list that follows from records (对象清单) was derived from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListingSource {
+    pub record_id: i64,
+    /// The derivation rule (`data/lists/derivations.toml`) and its version.
+    pub rule: String,
+    /// The catalog item of the record.
+    pub item: String,
 }
 
 /// A listing as it stands after its latest step.
@@ -136,6 +162,10 @@ pub struct Listing {
     /// The decision document (决定书) by field code: reason, basis, measures_notice, removal, remedy …
     pub document: BTreeMap<String, String>,
     pub persons: Vec<ResponsiblePerson>,
+    /// For a market ban: the domain it covers (`data/lists/ban_scopes.toml`).
+    pub scope: Option<String>,
+    /// For an entry derived from a record: which one, by which rule.
+    pub source: Option<ListingSource>,
     /// Ledger index of the first step and of the decision.
     pub first_event: u64,
     pub decided_event: Option<u64>,
@@ -188,6 +218,8 @@ pub struct Notice {
     pub reason: String,
     pub notice_date: Date,
     pub persons: Vec<ResponsiblePerson>,
+    /// The domain a market ban covers (required for scoped list types).
+    pub scope: Option<String>,
 }
 
 /// A listing decision, after notice or (where the type needs none) directly.
@@ -250,6 +282,20 @@ pub enum StepError {
     NoEarlyRemoval { list_code: String, list_zh: String },
     #[error("{0}")]
     Calendar(String),
+    #[error(
+        "“{list_zh}”的条目由提供单位的记录产生，不能在此列入；请报送该记录 / entries of {list_code:?} follow from the provider's records and cannot be proposed here: send the record"
+    )]
+    EntriesFromRecords { list_code: String, list_zh: String },
+    #[error(
+        "该条目由记录 {record_id} 产生，随来源记录的移出、撤销或修复而结束 / this entry follows from record {record_id}: it ends with the record's removal, revocation or repair"
+    )]
+    DerivedEntry { record_id: i64 },
+    #[error("“{list_zh}”须载明禁入领域（scope）/ a listing on {list_code:?} must name the domain it covers (scope)")]
+    MissingScope { list_code: String, list_zh: String },
+    #[error("未知禁入领域“{0}” / unknown ban scope {0:?}")]
+    UnknownScope(String),
+    #[error("“{list_zh}”不分禁入领域 / list {list_code:?} takes no scope")]
+    ScopeNotAllowed { list_code: String, list_zh: String },
 }
 
 fn list_type<'r>(rules: &'r ListRules, code: &str) -> Result<&'r ListType, Vec<StepError>> {
@@ -259,6 +305,21 @@ fn list_type<'r>(rules: &'r ListRules, code: &str) -> Result<&'r ListType, Vec<S
 fn not_future(d: Date, today: Date, errors: &mut Vec<StepError>) {
     if d > today {
         errors.push(StepError::FutureDate { date: date_string(d) });
+    }
+}
+
+/// A list type whose entries a department may propose here, with a scope that fits it.
+fn check_proposable(rules: &ListRules, lt: &ListType, scope: Option<&str>, errors: &mut Vec<StepError>) {
+    if lt.entries_from == crate::lists::EntriesFrom::Records {
+        errors.push(StepError::EntriesFromRecords { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() });
+    }
+    match (lt.scoped, scope) {
+        (true, None) => errors.push(StepError::MissingScope { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() }),
+        (true, Some(s)) if rules.scope(s).is_none() => errors.push(StepError::UnknownScope(s.to_string())),
+        (false, Some(_)) => {
+            errors.push(StepError::ScopeNotAllowed { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() })
+        }
+        _ => {}
     }
 }
 
@@ -308,6 +369,8 @@ impl Listing {
             removal_reason: None,
             document: BTreeMap::new(),
             persons: n.persons,
+            scope: n.scope.filter(|s| !s.trim().is_empty()),
+            source: None,
             first_event: 0,
             decided_event: None,
             last_event: 0,
@@ -320,6 +383,7 @@ impl Listing {
 pub fn notice(rules: &ListRules, cal: &WorkCalendar, n: Notice, today: Date) -> Result<Listing, Vec<StepError>> {
     let lt = list_type(rules, &n.list_type)?;
     let mut errors = Vec::new();
+    check_proposable(rules, lt, n.scope.as_deref().filter(|s| !s.trim().is_empty()), &mut errors);
     if lt.requires_legal_basis && n.basis.as_deref().is_none_or(|b| b.trim().is_empty()) {
         errors.push(ListError::MissingBasis { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() }.into());
     }
@@ -395,6 +459,7 @@ pub fn decide(rules: &ListRules, before: Before<'_>, d: Decision, today: Date) -
         }
         Before::Direct(n) => {
             let lt = list_type(rules, &n.list_type)?;
+            check_proposable(rules, lt, n.scope.as_deref().filter(|s| !s.trim().is_empty()), &mut errors);
             check_persons(lt, &n.persons, &mut errors);
             if n.reason.trim().is_empty() {
                 errors.push(StepError::MissingReason);
@@ -446,6 +511,9 @@ pub fn decide(rules: &ListRules, before: Before<'_>, d: Decision, today: Date) -
 /// Step 4: removal of a listed entry, or withdrawal of a noticed one.
 pub fn remove(rules: &ListRules, listing: &Listing, r: Removal, today: Date) -> Result<Listing, Vec<StepError>> {
     let lt = list_type(rules, &listing.list_type)?;
+    if let Some(src) = &listing.source {
+        return Err(vec![StepError::DerivedEntry { record_id: src.record_id }]);
+    }
     let mut errors = Vec::new();
     if r.reason.trim().is_empty() {
         errors.push(StepError::MissingRemovalReason);
@@ -508,6 +576,9 @@ pub fn remove(rules: &ListRules, listing: &Listing, r: Removal, today: Date) -> 
 /// entry); refused for reward lists and for an entry not in force.
 pub fn repair_from(rules: &ListRules, l: &Listing) -> Result<Date, Vec<StepError>> {
     let lt = list_type(rules, &l.list_type)?;
+    if let Some(src) = &l.source {
+        return Err(vec![StepError::DerivedEntry { record_id: src.record_id }]);
+    }
     if l.status != ListingStatus::Listed {
         return Err(vec![StepError::WrongStatus { status: l.status.as_str(), step: RemovalKind::Repair.as_str() }]);
     }
@@ -527,6 +598,9 @@ pub fn step_facts(kind: crate::event::EventKind, l: &Listing) -> BTreeMap<String
     let date = |d: Option<Date>| d.map(date_string).unwrap_or_default();
     match kind {
         K::ListingNoticed => {
+            if let Some(scope) = &l.scope {
+                f.insert("scope".into(), scope.clone());
+            }
             f.insert("reason".into(), l.reason.clone());
             f.insert("basis".into(), l.basis.clone().unwrap_or_default());
             f.insert("notice_date".into(), date(l.notice_date));
@@ -539,7 +613,15 @@ pub fn step_facts(kind: crate::event::EventKind, l: &Listing) -> BTreeMap<String
                 f.insert("objection".into(), o.text.clone());
             }
         }
-        K::ListingDecided => {
+        K::ListingDecided | K::ListingDerived => {
+            if let Some(src) = &l.source {
+                f.insert("source.record_id".into(), src.record_id.to_string());
+                f.insert("source.rule".into(), src.rule.clone());
+                f.insert("source.item".into(), src.item.clone());
+            }
+            if let Some(scope) = &l.scope {
+                f.insert("scope".into(), scope.clone());
+            }
             f.insert("reason".into(), l.reason.clone());
             f.insert("basis".into(), l.basis.clone().unwrap_or_default());
             f.insert("decision_date".into(), date(l.decision_date));
@@ -600,6 +682,7 @@ mod tests {
             reason: "拒不履行生效判决".into(),
             notice_date: on,
             persons: vec![],
+            scope: None,
         }
     }
 
@@ -752,5 +835,27 @@ mod tests {
             prop_assert_eq!(l.in_force_on(on), start <= on && on < end);
             prop_assert!(end <= start + time::Duration::days(term));
         }
+    }
+
+    #[test]
+    fn lists_that_follow_from_records_cannot_be_proposed_and_bans_name_their_scope() {
+        let r = rules();
+        for lt in ["abnormal_operation", "dishonest_debtor", "false_litigation"] {
+            let errs = notice(r, cal(), notice_of(lt, date!(2025 - 01 - 02)), TODAY).unwrap_err();
+            assert!(errs.iter().any(|e| matches!(e, StepError::EntriesFromRecords { .. })), "{lt}: {errs:?}");
+            let direct = Before::Direct(notice_of(lt, date!(2025 - 01 - 02)));
+            let errs = decide(r, direct, decision(date!(2025 - 01 - 02)), TODAY).unwrap_err();
+            assert!(errs.iter().any(|e| matches!(e, StepError::EntriesFromRecords { .. })), "{lt}: {errs:?}");
+        }
+        let errs = notice(r, cal(), notice_of("market_ban", date!(2025 - 01 - 02)), TODAY).unwrap_err();
+        assert!(errs.iter().any(|e| matches!(e, StepError::MissingScope { .. })), "{errs:?}");
+        let unknown = Notice { scope: Some("space_travel".into()), ..notice_of("market_ban", date!(2025 - 01 - 02)) };
+        let errs = notice(r, cal(), unknown, TODAY).unwrap_err();
+        assert!(errs.contains(&StepError::UnknownScope("space_travel".into())), "{errs:?}");
+        let food = Notice { scope: Some("food".into()), ..notice_of("market_ban", date!(2025 - 01 - 02)) };
+        assert_eq!(notice(r, cal(), food, TODAY).unwrap().scope.as_deref(), Some("food"));
+        let scoped_serious = Notice { scope: Some("food".into()), ..notice_of("serious_dishonesty", date!(2025 - 01 - 02)) };
+        let errs = notice(r, cal(), scoped_serious, TODAY).unwrap_err();
+        assert!(errs.iter().any(|e| matches!(e, StepError::ScopeNotAllowed { .. })), "{errs:?}");
     }
 }

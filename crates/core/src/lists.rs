@@ -20,8 +20,11 @@ use crate::record::date_string;
 
 const LIST_TYPES_TOML: &str = include_str!("../../../data/lists/list_types.toml");
 const MEASURES_TOML: &str = include_str!("../../../data/measures/measures.toml");
+const BAN_SCOPES_TOML: &str = include_str!("../../../data/lists/ban_scopes.toml");
 
-static BUNDLED: LazyLock<ListRules> = LazyLock::new(|| match ListRules::from_toml(LIST_TYPES_TOML, MEASURES_TOML) {
+static BUNDLED: LazyLock<ListRules> = LazyLock::new(|| match ListRules::from_toml(LIST_TYPES_TOML, MEASURES_TOML)
+    .and_then(|r| r.with_scopes(BAN_SCOPES_TOML))
+{
     Ok(rules) => rules,
     // Both files are fixed at compile time and checked by the tests below.
     Err(e) => panic!("bundled data/lists or data/measures is invalid: {e}"),
@@ -143,6 +146,34 @@ fn serialize_period_opt<S: Serializer>(p: &Option<Period>, s: S) -> Result<S::Ok
     }
 }
 
+/// Where a list's entries come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EntriesFrom {
+    /// A department notices, decides and removes each entry on the platform.
+    #[default]
+    Decisions,
+    /// Entries follow from a provider's records (对象清单): derived by the rules of
+    /// `data/lists/derivations.toml`, never proposed by hand.
+    Records,
+}
+
+/// A domain a market ban can cover (禁入领域), from `data/lists/ban_scopes.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BanScope {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The law that provides bans in this domain.
+    pub basis: String,
+}
+
+/// The code of the scope that covers every domain.
+pub const SCOPE_ALL: &str = "all";
+
 /// A field a listing decision must state (e.g. 事由 / grounds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -177,6 +208,10 @@ pub struct ListType {
     /// Whether responsible persons (法定代表人、主要负责人等) may be listed with the entity.
     pub responsible_persons: bool,
     pub decision_document_fields: Vec<DocumentField>,
+    /// Decided here, or derived from records.
+    pub entries_from: EntriesFrom,
+    /// Whether a listing names the domain it covers (market bans).
+    pub scoped: bool,
 }
 
 impl ListType {
@@ -212,6 +247,10 @@ pub struct Measure {
     pub legal_basis: Vec<String>,
     pub implementing_departments: Vec<String>,
     pub duration: String,
+    /// For a scoped list (market bans): the ban domains that trigger the measure;
+    /// empty = a ban of any domain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 impl Measure {
@@ -222,6 +261,14 @@ impl Measure {
     pub fn covers(&self, matter: &str) -> bool {
         self.matters.iter().any(|m| m == matter)
     }
+
+    /// Whether a ban of `scope` (none for unscoped lists) triggers this measure.
+    pub fn follows_scope(&self, scope: Option<&str>) -> bool {
+        match scope {
+            None => true,
+            Some(s) => self.scopes.is_empty() || s == SCOPE_ALL || self.scopes.iter().any(|x| x == s),
+        }
+    }
 }
 
 /// List types and the measures list, validated together.
@@ -229,6 +276,7 @@ impl Measure {
 pub struct ListRules {
     list_types: BTreeMap<String, ListType>,
     measures: Vec<Measure>,
+    scopes: Vec<BanScope>,
 }
 
 // ---- parsing --------------------------------------------------------------------
@@ -255,6 +303,16 @@ struct RawListType {
     responsible_persons: bool,
     #[serde(default)]
     decision_document_fields: Vec<DocumentField>,
+    #[serde(default)]
+    entries_from: EntriesFrom,
+    #[serde(default)]
+    scoped: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScopes {
+    scope: Vec<BanScope>,
 }
 
 #[derive(Deserialize)]
@@ -297,7 +355,10 @@ fn list_type_from_raw(raw: RawListType) -> Result<ListType, String> {
             Some(p)
         }
     };
-    if raw.kind == ListKind::Punishment && raw.decision_document_fields.is_empty() {
+    if raw.kind == ListKind::Punishment
+        && raw.entries_from == EntriesFrom::Decisions
+        && raw.decision_document_fields.is_empty()
+    {
         return Err(format!(
             "惩戒类名单“{code}”未规定决定书应载明事项 / punishment list {code:?} names no decision_document_fields"
         ));
@@ -330,6 +391,8 @@ fn list_type_from_raw(raw: RawListType) -> Result<ListType, String> {
         early_removal_after,
         responsible_persons: raw.responsible_persons,
         decision_document_fields: raw.decision_document_fields,
+        entries_from: raw.entries_from,
+        scoped: raw.scoped,
     })
 }
 
@@ -376,6 +439,11 @@ fn check_measure(m: &Measure, list_types: &BTreeMap<String, ListType>) -> Result
     if blank(&m.duration) {
         return Err(format!("措施“{id}”缺少期限 / measure {id:?} has no duration"));
     }
+    if !m.scopes.is_empty() && !m.list_types.iter().all(|t| list_types.get(t).is_some_and(|lt| lt.scoped)) {
+        return Err(format!(
+            "措施“{id}”限定了禁入领域，但适用的名单不分领域 / measure {id:?} names scopes for a list type without scopes"
+        ));
+    }
     Ok(())
 }
 
@@ -412,7 +480,39 @@ impl ListRules {
         if let Some(t) = types.values().find(|t| !raw.measure.iter().any(|m| m.follows(&t.code))) {
             return Err(format!("名单“{}”没有任何对应措施 / list type {:?} has no measure", t.name_zh, t.code));
         }
-        Ok(ListRules { list_types: types, measures: raw.measure })
+        Ok(ListRules { list_types: types, measures: raw.measure, scopes: Vec::new() })
+    }
+
+    /// Adds the ban domains (`[[scope]]`); refuses duplicates and measures naming an
+    /// unknown domain.
+    pub fn with_scopes(mut self, scopes: &str) -> Result<ListRules, String> {
+        let raw: RawScopes =
+            toml::from_str(scopes).map_err(|e| format!("禁入领域文件无效 / invalid ban scopes file: {e}"))?;
+        let mut seen = BTreeSet::new();
+        for s in &raw.scope {
+            if !is_code(&s.code) || blank(&s.name_zh) || blank(&s.name_en) || blank(&s.basis) {
+                return Err(format!("禁入领域“{}”无效 / invalid ban scope {:?}", s.name_zh, s.code));
+            }
+            if !seen.insert(s.code.as_str()) {
+                return Err(format!("禁入领域“{}”重复 / duplicate ban scope {:?}", s.name_zh, s.code));
+            }
+        }
+        for m in &self.measures {
+            if let Some(bad) = m.scopes.iter().find(|x| !seen.contains(x.as_str())) {
+                return Err(format!("措施“{}”适用未知禁入领域“{bad}” / measure {:?}: unknown scope {bad:?}", m.id, m.id));
+            }
+        }
+        self.scopes = raw.scope;
+        Ok(self)
+    }
+
+    /// The ban domains, in file order.
+    pub fn scopes(&self) -> &[BanScope] {
+        &self.scopes
+    }
+
+    pub fn scope(&self, code: &str) -> Option<&BanScope> {
+        self.scopes.iter().find(|s| s.code == code)
     }
 
     pub fn list_type(&self, code: &str) -> Option<&ListType> {
@@ -458,24 +558,39 @@ pub struct ActiveListing<'a> {
     pub list_type: &'a str,
     pub start: Date,
     pub end: Option<Date>,
+    /// The domain a market ban covers.
+    pub scope: Option<&'a str>,
 }
 
-/// The measures that apply to `matter` for a subject with these listings, counting
-/// only listings in force on `on`, in measures-list order, and the verdict: the
-/// strongest effect among them ([`Verdict::Clear`] when none applies). Listings of
-/// list types the rules do not know are ignored.
+impl ActiveListing<'_> {
+    /// Whether the listing bears on a matter of `domain` (none: the check named no
+    /// domain, so every ban counts).
+    pub fn bears_on(&self, domain: Option<&str>) -> bool {
+        match (self.scope, domain) {
+            (Some(s), Some(d)) => s == SCOPE_ALL || s == d,
+            _ => true,
+        }
+    }
+}
+
+/// The measures that apply to `matter` (in `domain`, when the check names one) for a
+/// subject with these listings, counting only listings in force on `on` that bear on
+/// the domain, in measures-list order, and the verdict: the strongest effect among
+/// them ([`Verdict::Clear`] when none applies). Listings of list types the rules do
+/// not know are ignored.
 pub fn applicable<'r>(
     rules: &'r ListRules,
     listings: &[ActiveListing<'_>],
     matter: &str,
+    domain: Option<&str>,
     on: Date,
 ) -> (Vec<&'r Measure>, Verdict) {
-    let active: BTreeSet<&str> =
-        listings.iter().filter(|l| is_active(l.start, l.end, on)).map(|l| l.list_type).collect();
+    let active: Vec<&ActiveListing<'_>> =
+        listings.iter().filter(|l| is_active(l.start, l.end, on) && l.bears_on(domain)).collect();
     let measures: Vec<&Measure> = rules
         .measures
         .iter()
-        .filter(|m| m.covers(matter) && m.list_types.iter().any(|t| active.contains(t.as_str())))
+        .filter(|m| m.covers(matter) && active.iter().any(|l| m.follows(l.list_type) && m.follows_scope(l.scope)))
         .collect();
     let verdict = measures.iter().map(|m| m.effect.verdict()).max().unwrap_or(Verdict::Clear);
     (measures, verdict)
@@ -578,7 +693,7 @@ mod tests {
     }
 
     fn listing(t: &str, start: Date, end: Option<Date>) -> ActiveListing<'_> {
-        ActiveListing { list_type: t, start, end }
+        ActiveListing { list_type: t, start, end, scope: None }
     }
 
     #[test]
@@ -691,12 +806,12 @@ mod tests {
             ),
         ];
         for (name, listings, matter, verdict, ids) in cases {
-            let (measures, v) = applicable(r, listings, matter, ON);
+            let (measures, v) = applicable(r, listings, matter, None, ON);
             assert_eq!(v, *verdict, "{name}");
             let got: Vec<&str> = measures.iter().map(|m| m.id.as_str()).collect();
             assert_eq!(got, *ids, "{name}");
         }
-        let (m, _) = applicable(r, &[listing("serious_dishonesty", start, None)], "government_procurement", ON);
+        let (m, _) = applicable(r, &[listing("serious_dishonesty", start, None)], "government_procurement", None, ON);
         assert!(m[0].legal_basis.iter().any(|b| b.contains("政府采购法")));
         assert_eq!(serde_json::to_value(Verdict::Prohibit).unwrap(), "prohibit");
         assert_eq!(Verdict::Restrict.as_str(), "restrict");
@@ -843,7 +958,7 @@ mod tests {
     }
 
     fn to_listing((t, s, len): (usize, i32, Option<i32>)) -> ActiveListing<'static> {
-        ActiveListing { list_type: TYPES[t], start: day(s), end: len.map(|l| day(s + l)) }
+        ActiveListing { list_type: TYPES[t], start: day(s), end: len.map(|l| day(s + l)), scope: None }
     }
 
     fn arb_matter() -> impl Strategy<Value = String> {
@@ -863,7 +978,7 @@ mod tests {
             let r = rules();
             let on = day(on);
             let listings: Vec<ActiveListing<'_>> = raw.into_iter().map(to_listing).collect();
-            let (measures, verdict) = applicable(r, &listings, &matter, on);
+            let (measures, verdict) = applicable(r, &listings, &matter, None, on);
 
             let max = measures.iter().map(|m| m.effect).max();
             prop_assert_eq!(verdict, max.map_or(Verdict::Clear, Effect::verdict));
@@ -874,7 +989,7 @@ mod tests {
 
             let mut more = listings.clone();
             more.push(to_listing(extra));
-            let (more_measures, more_verdict) = applicable(r, &more, &matter, on);
+            let (more_measures, more_verdict) = applicable(r, &more, &matter, None, on);
             prop_assert!(more_verdict >= verdict);
             prop_assert!(measures.iter().all(|m| more_measures.contains(m)));
         }
@@ -893,5 +1008,29 @@ mod tests {
             }
             prop_assert!(is_active(start, end, start));
         }
+    }
+
+    #[test]
+    fn a_scoped_ban_bears_only_on_its_own_domain() {
+        let r = rules();
+        let on = date!(2025 - 06 - 01);
+        let food = ActiveListing { scope: Some("food"), ..listing("market_ban", date!(2025 - 01 - 01), None) };
+        // a food-safety ban bars a food licence …
+        let (m, v) = applicable(r, &[food], "administrative_licensing", Some("food"), on);
+        assert_eq!(v, Verdict::Prohibit, "{m:?}");
+        // … not a licence in an unrelated domain
+        let (m, v) = applicable(r, &[food], "administrative_licensing", Some("securities"), on);
+        assert_eq!((m.len(), v), (0, Verdict::Clear));
+        // a check that names no domain sees every ban (the department weighs its scope)
+        assert_eq!(applicable(r, &[food], "administrative_licensing", None, on).1, Verdict::Prohibit);
+        // a measure limited to securities bans does not follow a food ban
+        let (m, _) = applicable(r, &[food], "appointment", Some("food"), on);
+        assert!(m.iter().all(|m| m.id != "M-MB-01"), "{m:?}");
+        let sec = ActiveListing { scope: Some("securities"), ..food };
+        let (m, _) = applicable(r, &[sec], "appointment", Some("securities"), on);
+        assert!(m.iter().any(|m| m.id == "M-MB-01"), "{m:?}");
+        let all = ActiveListing { scope: Some(SCOPE_ALL), ..food };
+        assert_eq!(applicable(r, &[all], "administrative_licensing", Some("drug"), on).1, Verdict::Prohibit);
+        assert!(r.scopes().iter().any(|s| s.code == "food") && r.scope("food").is_some());
     }
 }

@@ -29,6 +29,7 @@ macro_rules! with_checks {
             heads_are_signed_and_match_the_leaves,
             accounts_tokens_sessions_and_access_log,
             listing_steps_are_ledger_events_and_guarded,
+            derived_listings_follow_their_records,
             checks_feedback_and_department_figures,
             due_process_steps_commit_with_their_effects,
             webhook_deliveries_retry_then_fail,
@@ -414,6 +415,7 @@ fn listing_steps_are_ledger_events_and_guarded(s: &mut dyn Store) -> Result<(), 
         reason: "拒不履行".into(),
         notice_date: date!(2025 - 01 - 02),
         persons: vec![],
+        scope: None,
     };
     let noticed = step(listing::notice(rules, cal, n.clone(), today))?;
     let (stored, head) =
@@ -468,6 +470,101 @@ fn listing_steps_are_ledger_events_and_guarded(s: &mut dyn Store) -> Result<(), 
     let created = s.subjects_created_since(0, 10).map_err(|e| e.to_string())?;
     ensure!(created.len() == 1 && created[0].code == A, "{created:?}");
     ensure!(s.subjects_created_since(1, 10).map_err(|e| e.to_string())?.is_empty(), "subjects since 1");
+    Ok(())
+}
+
+/// Entries derived from records: written in one batch with one head, found by their
+/// record, never derived twice; followers keep their cursor; records load by id.
+fn derived_listings_follow_their_records(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::event::EventKind;
+    use xinyong_core::listing::{Listing, ListingSource, ListingStatus, RemovalKind};
+    let k = key();
+    let out = s
+        .append(
+            &[
+                Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)),
+                Entry::Record(Box::new(honour(B, "京发〔2024〕2号", "守合同重信用企业")?)),
+            ],
+            &k,
+            1,
+        )
+        .map_err(|e| e.to_string())?;
+    let ids: Vec<i64> = out
+        .outcomes
+        .iter()
+        .filter_map(|o| match o {
+            crate::Outcome::Accepted { record_id, .. } => Some(*record_id),
+            _ => None,
+        })
+        .collect();
+    ensure!(ids.len() == 2, "{out:?}");
+    let refs = s.event_refs(0, 10).map_err(|e| e.to_string())?;
+    let record_refs: Vec<i64> = refs.iter().filter(|r| r.kind == "record.created").filter_map(|r| r.record_id).collect();
+    ensure!(record_refs == ids, "event refs carry their record: {refs:?}");
+    ensure!(refs.iter().filter(|r| r.kind == "subject.created").all(|r| r.record_id.is_none()), "{refs:?}");
+    let rows = s.records_by_ids(&[ids[1], 999_999, ids[0]]).map_err(|e| e.to_string())?;
+    ensure!(rows.iter().map(|r| r.id).collect::<Vec<_>>() == ids, "records by id: {rows:?}");
+    let derived = |subject: &str, record_id: i64| Listing {
+        id: 0,
+        subject: subject.into(),
+        list_type: "dishonest_debtor".into(),
+        status: ListingStatus::Listed,
+        provider: "朝阳区人民法院".into(),
+        basis: Some("法释〔2017〕7号".into()),
+        reason: "拒不履行".into(),
+        notice_date: None,
+        objection_until: None,
+        objections: vec![],
+        decision_date: Some(date!(2025 - 03 - 01)),
+        start: Some(date!(2025 - 03 - 01)),
+        end: None,
+        removed_date: None,
+        removal_kind: None,
+        removal_reason: None,
+        document: [("案号".to_string(), "（2025）京0105执1号".to_string())].into(),
+        persons: vec![],
+        scope: None,
+        source: Some(ListingSource { record_id, rule: "r@1".into(), item: "honour".into() }),
+        first_event: 0,
+        decided_event: None,
+        last_event: 0,
+    };
+    let before = s.ledger_size().map_err(|e| e.to_string())?;
+    let steps = [(derived(A, ids[0]), EventKind::ListingDerived), (derived(B, ids[1]), EventKind::ListingDerived)];
+    let (stored, head) = s.put_listings(&steps, &prov(1), &k, 2).map_err(|e| e.to_string())?;
+    ensure!(head.head.size == before + 2 && stored.len() == 2, "one head for the batch: {}", head.head.size);
+    ensure!(stored[0].decided_event == Some(before), "a derivation stands for the decision: {:?}", stored[0]);
+    let back = s.listings_from_record(ids[0]).map_err(|e| e.to_string())?;
+    ensure!(back.len() == 1 && back[0] == stored[0], "listing by record: {back:?}");
+    ensure!(back[0].source.as_ref().is_some_and(|src| src.rule == "r@1"), "{back:?}");
+    // the same derivation again (another process got there first): refused, nothing appended
+    let again = s.put_listings(&steps[..1], &prov(1), &k, 3);
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "derived twice: {again:?}");
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == before + 2, "a refused batch appended");
+    // one bad step refuses the whole batch
+    let mut ended = stored[0].clone();
+    ended.status = ListingStatus::Removed;
+    ended.removed_date = Some(date!(2025 - 06 - 01));
+    ended.removal_kind = Some(RemovalKind::RecordRevoked);
+    let mut stale = stored[1].clone();
+    stale.last_event = 0;
+    let mixed = s.put_listings(
+        &[(ended.clone(), EventKind::ListingRemoved), (stale, EventKind::ListingRemoved)],
+        &prov(1),
+        &k,
+        4,
+    );
+    ensure!(matches!(mixed, Err(crate::StoreError::Conflict(_))), "{mixed:?}");
+    ensure!(s.listing(stored[0].id).map_err(|e| e.to_string())?.as_ref() == Some(&stored[0]), "half a batch");
+    let (done, _) = s.put_listings(&[(ended, EventKind::ListingRemoved)], &prov(1), &k, 5).map_err(|e| e.to_string())?;
+    let back = s.listing(done[0].id).map_err(|e| e.to_string())?.ok_or("listing gone")?;
+    ensure!(back.removal_kind == Some(RemovalKind::RecordRevoked), "{back:?}");
+    ensure!(back.in_force_on(date!(2025 - 05 - 31)) && !back.in_force_on(date!(2025 - 06 - 01)), "{back:?}");
+    ensure!(s.cursor("derive").map_err(|e| e.to_string())? == 0, "a new cursor starts at 0");
+    s.set_cursor("derive", 17).map_err(|e| e.to_string())?;
+    s.set_cursor("derive", 42).map_err(|e| e.to_string())?;
+    ensure!(s.cursor("derive").map_err(|e| e.to_string())? == 42, "cursor round trip");
+    ensure!(s.cursor("other").map_err(|e| e.to_string())? == 0, "cursors are per name");
     Ok(())
 }
 

@@ -198,6 +198,8 @@ pub struct EventRef {
     pub index: u64,
     pub subject_code: String,
     pub kind: String,
+    /// The record a `record.*` event is about.
+    pub record_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -427,7 +429,24 @@ pub trait Store: Send {
         key: &LedgerKey,
         now_ms: i64,
     ) -> Result<(Listing, SignedHead)>;
+    /// Several listing steps in one transaction with one signed head (a follower
+    /// deriving entries from a batch of records). Each step as in [`Store::put_listing`];
+    /// one refused step refuses them all.
+    fn put_listings(
+        &mut self,
+        steps: &[(Listing, EventKind)],
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Vec<Listing>, SignedHead)>;
     fn listing(&self, id: i64) -> Result<Option<Listing>>;
+    /// The entries derived from a record (any rule), in id order.
+    fn listings_from_record(&self, record_id: i64) -> Result<Vec<Listing>>;
+    /// Records by id (unknown ids are skipped), in id order.
+    fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>>;
+    /// How far the follower `name` has read the ledger (0 when it never ran).
+    fn cursor(&self, name: &str) -> Result<u64>;
+    fn set_cursor(&mut self, name: &str, position: u64) -> Result<()>;
     fn listings_of(&self, subject_code: &str) -> Result<Vec<Listing>>;
     /// Listings in id order after `filter.after_id`.
     fn listings(&self, filter: &ListingFilter) -> Result<Vec<Listing>>;

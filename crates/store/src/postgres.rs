@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_check_log.sql")),
     (5, include_str!("../migrations/postgres/0005_due_process.sql")),
     (6, include_str!("../migrations/postgres/0006_evidence.sql")),
+    (7, include_str!("../migrations/postgres/0007_derived_lists.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -565,11 +566,17 @@ impl Store for PgStore {
     }
 
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
-        const SQL: &str = "SELECT idx, subject_code, kind FROM events WHERE idx >= $1 ORDER BY idx LIMIT $2";
+        const SQL: &str =
+            "SELECT idx, subject_code, kind, record_id FROM events WHERE idx >= $1 ORDER BY idx LIMIT $2";
         let rows = self.conn()?.query(SQL, &[&(from as i64), &i64::from(limit)])?;
         Ok(rows
             .iter()
-            .map(|r| EventRef { index: r.get::<_, i64>(0) as u64, subject_code: r.get(1), kind: r.get(2) })
+            .map(|r| EventRef {
+                index: r.get::<_, i64>(0) as u64,
+                subject_code: r.get(1),
+                kind: r.get(2),
+                record_id: r.get(3),
+            })
             .collect())
     }
 
@@ -603,6 +610,26 @@ impl Store for PgStore {
         const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
                            event_idx, revoked_event, repaired_event FROM records WHERE subject_code = $1 ORDER BY id";
         Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
+    }
+
+    fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {
+        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
+                           event_idx, revoked_event, repaired_event FROM records WHERE id = ANY($1) ORDER BY id";
+        Ok(self.conn()?.query(SQL, &[&ids])?.iter().map(record_row).collect())
+    }
+
+    fn cursor(&self, name: &str) -> Result<u64> {
+        let row = self.conn()?.query_opt("SELECT position FROM cursors WHERE name = $1", &[&name])?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as u64)
+    }
+
+    fn set_cursor(&mut self, name: &str, position: u64) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO cursors (name, position) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            &[&name, &(position as i64)],
+        )?;
+        Ok(())
     }
 
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
@@ -779,6 +806,20 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> Result<(Listing, SignedHead)> {
         postgres_listings::put_listing(&mut self.conn()?.client, listing, kind, p, key, now_ms)
+    }
+
+    fn put_listings(
+        &mut self,
+        steps: &[(Listing, EventKind)],
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Vec<Listing>, SignedHead)> {
+        postgres_listings::put_listings(&mut self.conn()?.client, steps, p, key, now_ms)
+    }
+
+    fn listings_from_record(&self, record_id: i64) -> Result<Vec<Listing>> {
+        postgres_listings::listings_from_record(&mut *self.conn()?, record_id)
     }
 
     fn listing(&self, id: i64) -> Result<Option<Listing>> {

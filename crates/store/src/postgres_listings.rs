@@ -3,7 +3,7 @@
 
 use postgres::{Client, Row};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
-use xinyong_core::listing::{Listing, ListingStatus, RemovalKind, step_facts};
+use xinyong_core::listing::{Listing, ListingSource, ListingStatus, RemovalKind, step_facts};
 use xinyong_core::record::{date_string, parse_date};
 use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
 
@@ -48,6 +48,11 @@ fn listing_row(row: &Row) -> Result<Listing> {
         first_event: row.get::<_, i64>(18) as u64,
         decided_event: row.get::<_, Option<i64>>(19).map(|v| v as u64),
         last_event: row.get::<_, i64>(20) as u64,
+        scope: row.get(21),
+        source: match (row.get::<_, Option<i64>>(22), row.get::<_, Option<String>>(23), row.get::<_, Option<String>>(24)) {
+            (Some(record_id), Some(rule), Some(item)) => Some(ListingSource { record_id, rule, item }),
+            _ => None,
+        },
     })
 }
 
@@ -91,13 +96,32 @@ pub(crate) fn listing_step(
     let mut stored = listing.clone();
     let d = |d: Option<time::Date>| d.map(date_string);
     if stored.id == 0 {
+        if let Some(src) = &stored.source
+            && let Some(known) = tx.query_opt(
+                "SELECT id FROM listings WHERE source_record = $1 AND source_rule = $2",
+                &[&src.record_id, &src.rule],
+            )?
+        {
+            return Err(crate::sqlite_listings::derived_twice(known.get(0), src));
+        }
         // under the ledger lock: the only writer of listings
         stored.id = tx.query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM listings", &[])?.get(0);
+        let src = stored.source.as_ref();
         tx.execute(
             "INSERT INTO listings (id, subject_code, list_type, status, provider, reason, objections, document,
-                                   persons, first_event, last_event)
-             VALUES ($1, $2, $3, 'noticed', $4, '', '[]', '{}', '[]', $5, $5)",
-            &[&stored.id, &stored.subject, &stored.list_type, &stored.provider, &(idx as i64)],
+                                   persons, first_event, last_event, scope, source_record, source_rule, source_item)
+             VALUES ($1, $2, $3, 'noticed', $4, '', '[]', '{}', '[]', $5, $5, $6, $7, $8, $9)",
+            &[
+                &stored.id,
+                &stored.subject,
+                &stored.list_type,
+                &stored.provider,
+                &(idx as i64),
+                &stored.scope,
+                &src.map(|s| s.record_id),
+                &src.map(|s| s.rule.as_str()),
+                &src.map(|s| s.item.as_str()),
+            ],
         )?;
         stored.first_event = idx;
     } else {
@@ -113,7 +137,8 @@ pub(crate) fn listing_step(
             Some(_) => {}
         }
     }
-    if kind == EventKind::ListingDecided {
+    // a derived entry's first derivation stands for its decision
+    if kind == EventKind::ListingDecided || (kind == EventKind::ListingDerived && stored.decided_event.is_none()) {
         stored.decided_event = Some(idx);
     }
     stored.last_event = idx;
@@ -129,7 +154,7 @@ pub(crate) fn listing_step(
         "UPDATE listings SET status = $2, provider = $3, basis = $4, reason = $5, notice_date = $6,
              objection_until = $7, objections = $8, decision_date = $9, start_date = $10, end_date = $11,
              removed_date = $12, removal_kind = $13, removal_reason = $14, document = $15, persons = $16,
-             decided_event = $17, last_event = $18
+             decided_event = $17, last_event = $18, source_rule = COALESCE($19, source_rule)
          WHERE id = $1",
         &[
             &stored.id,
@@ -150,6 +175,7 @@ pub(crate) fn listing_step(
             &json(&stored.persons)?,
             &stored.decided_event.map(|v| v as i64),
             &(idx as i64),
+            &stored.source.as_ref().map(|src| src.rule.as_str()),
         ],
     )?;
     Ok(stored)
@@ -157,6 +183,28 @@ pub(crate) fn listing_step(
 
 pub(crate) fn listing(conn: &mut PgConn, id: i64) -> Result<Option<Listing>> {
     conn.query_opt(&format!("{LISTING_SELECT} WHERE id = $1"), &[&id])?.map(|r| listing_row(&r)).transpose()
+}
+
+pub(crate) fn listings_from_record(conn: &mut PgConn, record_id: i64) -> Result<Vec<Listing>> {
+    listings_of_rows(conn.query(&format!("{LISTING_SELECT} WHERE source_record = $1 ORDER BY id"), &[&record_id])?)
+}
+
+pub(crate) fn put_listings(
+    client: &mut Client,
+    steps: &[(Listing, EventKind)],
+    p: &Provenance,
+    key: &LedgerKey,
+    now_ms: i64,
+) -> Result<(Vec<Listing>, SignedHead)> {
+    let mut tx = client.transaction()?;
+    let mut frontier = lock_ledger(&mut tx)?;
+    let mut stored = Vec::with_capacity(steps.len());
+    for (listing, kind) in steps {
+        stored.push(listing_step(&mut tx, &mut frontier, listing, *kind, p)?);
+    }
+    let head = sign_head(&mut tx, &frontier, key, now_ms)?;
+    tx.commit()?;
+    Ok((stored, head))
 }
 
 pub(crate) fn listings_of(conn: &mut PgConn, code: &str) -> Result<Vec<Listing>> {

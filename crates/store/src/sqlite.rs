@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_check_log.sql")),
     (5, include_str!("../migrations/sqlite/0005_due_process.sql")),
     (6, include_str!("../migrations/sqlite/0006_evidence.sql")),
+    (7, include_str!("../migrations/sqlite/0007_derived_lists.sql")),
 ];
 
 pub struct SqliteStore {
@@ -427,10 +428,15 @@ impl Store for SqliteStore {
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT idx, subject_code, kind FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+            .prepare_cached("SELECT idx, subject_code, kind, record_id FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
         let rows = st
             .query_map(params![from as i64, limit], |r| {
-                Ok(EventRef { index: r.get::<_, i64>(0)? as u64, subject_code: r.get(1)?, kind: r.get(2)? })
+                Ok(EventRef {
+                    index: r.get::<_, i64>(0)? as u64,
+                    subject_code: r.get(1)?,
+                    kind: r.get(2)?,
+                    record_id: r.get(3)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
@@ -575,6 +581,36 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"))?;
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut out = Vec::with_capacity(sorted.len());
+        for id in sorted {
+            out.extend(st.query_row([id], record_row).optional()?);
+        }
+        Ok(out)
+    }
+
+    fn cursor(&self, name: &str) -> Result<u64> {
+        let pos: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT position FROM cursors WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?;
+        Ok(pos.unwrap_or(0) as u64)
+    }
+
+    fn set_cursor(&mut self, name: &str, position: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO cursors (name, position) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            params![name, position as i64],
+        )?;
+        Ok(())
+    }
+
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
         Ok(self
             .conn
@@ -670,6 +706,20 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<(Listing, SignedHead)> {
         sqlite_listings::put_listing(&mut self.conn, listing, kind, p, key, now_ms)
+    }
+
+    fn put_listings(
+        &mut self,
+        steps: &[(Listing, EventKind)],
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Vec<Listing>, SignedHead)> {
+        sqlite_listings::put_listings(&mut self.conn, steps, p, key, now_ms)
+    }
+
+    fn listings_from_record(&self, record_id: i64) -> Result<Vec<Listing>> {
+        sqlite_listings::listings_from_record(&self.conn, record_id)
     }
 
     fn listing(&self, id: i64) -> Result<Option<Listing>> {

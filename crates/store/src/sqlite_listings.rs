@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
-use xinyong_core::listing::{Listing, ListingStatus, RemovalKind, step_facts};
+use xinyong_core::listing::{Listing, ListingSource, ListingStatus, RemovalKind, step_facts};
 use xinyong_core::record::{date_string, parse_date};
 use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
 
@@ -11,7 +11,7 @@ use crate::{CheckRow, DepartmentStats, Feedback, ListingFilter, Result, StoreErr
 
 const LISTING_COLUMNS: &str = "id, subject_code, list_type, status, provider, basis, reason, notice_date, \
     objection_until, objections, decision_date, start_date, end_date, removed_date, removal_kind, removal_reason, \
-    document, persons, first_event, decided_event, last_event";
+    document, persons, first_event, decided_event, last_event, scope, source_record, source_rule, source_item";
 
 fn date_col(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<time::Date>> {
     Ok(row.get::<_, Option<String>>(i)?.and_then(|s| parse_date(&s)))
@@ -50,7 +50,22 @@ fn listing_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Listing> {
         first_event: row.get::<_, i64>(18)? as u64,
         decided_event: row.get::<_, Option<i64>>(19)?.map(|v| v as u64),
         last_event: row.get::<_, i64>(20)? as u64,
+        scope: row.get(21)?,
+        source: match (row.get::<_, Option<i64>>(22)?, row.get::<_, Option<String>>(23)?, row.get::<_, Option<String>>(24)?)
+        {
+            (Some(record_id), Some(rule), Some(item)) => Some(ListingSource { record_id, rule, item }),
+            _ => None,
+        },
     })
+}
+
+/// A second derivation of the same entry (another process got there first): a
+/// conflict the deriving follower retries from the stored entry.
+pub(crate) fn derived_twice(id: i64, src: &ListingSource) -> StoreError {
+    StoreError::Conflict(format!(
+        "记录 {} 按规则 {} 产生的名单条目已存在（{id}）/ the entry derived from record {} by {} exists (listing {id})",
+        src.record_id, src.rule, src.record_id, src.rule
+    ))
 }
 
 fn json(v: &impl serde::Serialize) -> Result<String> {
@@ -92,11 +107,33 @@ pub(crate) fn listing_step(
     let mut stored = listing.clone();
     let d = |d: Option<time::Date>| d.map(date_string);
     if stored.id == 0 {
+        if let Some(src) = &stored.source {
+            let known: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM listings WHERE source_record = ?1 AND source_rule = ?2",
+                    params![src.record_id, src.rule],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = known {
+                return Err(derived_twice(id, src));
+            }
+        }
+        let src = stored.source.as_ref();
         tx.execute(
             "INSERT INTO listings (subject_code, list_type, status, provider, reason, objections, document, persons,
-                                   first_event, last_event)
-             VALUES (?1, ?2, 'noticed', ?3, '', '[]', '{}', '[]', ?4, ?4)",
-            params![stored.subject, stored.list_type, stored.provider, idx as i64],
+                                   first_event, last_event, scope, source_record, source_rule, source_item)
+             VALUES (?1, ?2, 'noticed', ?3, '', '[]', '{}', '[]', ?4, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                stored.subject,
+                stored.list_type,
+                stored.provider,
+                idx as i64,
+                stored.scope,
+                src.map(|s| s.record_id),
+                src.map(|s| s.rule.as_str()),
+                src.map(|s| s.item.as_str())
+            ],
         )?;
         stored.id = tx.last_insert_rowid();
         stored.first_event = idx;
@@ -114,7 +151,8 @@ pub(crate) fn listing_step(
             Some(_) => {}
         }
     }
-    if kind == EventKind::ListingDecided {
+    // a derived entry's first derivation stands for its decision
+    if kind == EventKind::ListingDecided || (kind == EventKind::ListingDerived && stored.decided_event.is_none()) {
         stored.decided_event = Some(idx);
     }
     stored.last_event = idx;
@@ -125,7 +163,7 @@ pub(crate) fn listing_step(
         "UPDATE listings SET status = ?2, provider = ?3, basis = ?4, reason = ?5, notice_date = ?6, objection_until = ?7,
              objections = ?8, decision_date = ?9, start_date = ?10, end_date = ?11, removed_date = ?12,
              removal_kind = ?13, removal_reason = ?14, document = ?15, persons = ?16, decided_event = ?17,
-             last_event = ?18
+             last_event = ?18, source_rule = COALESCE(?19, source_rule)
          WHERE id = ?1",
         params![
             stored.id,
@@ -146,6 +184,7 @@ pub(crate) fn listing_step(
             json(&stored.persons)?,
             stored.decided_event.map(|v| v as i64),
             idx as i64,
+            stored.source.as_ref().map(|src| src.rule.as_str()),
         ],
     )?;
     Ok(stored)
@@ -156,6 +195,30 @@ pub(crate) fn listing(conn: &Connection, id: i64) -> Result<Option<Listing>> {
         .prepare_cached(&format!("SELECT {LISTING_COLUMNS} FROM listings WHERE id = ?1"))?
         .query_row([id], listing_row)
         .optional()?)
+}
+
+pub(crate) fn listings_from_record(conn: &Connection, record_id: i64) -> Result<Vec<Listing>> {
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {LISTING_COLUMNS} FROM listings WHERE source_record = ?1 ORDER BY id"))?;
+    Ok(st.query_map([record_id], listing_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn put_listings(
+    conn: &mut Connection,
+    steps: &[(Listing, EventKind)],
+    p: &Provenance,
+    key: &LedgerKey,
+    now_ms: i64,
+) -> Result<(Vec<Listing>, SignedHead)> {
+    let tx = crate::sqlite::write_tx(conn)?;
+    let mut frontier = load_frontier(&tx)?;
+    let mut stored = Vec::with_capacity(steps.len());
+    for (listing, kind) in steps {
+        stored.push(listing_step(&tx, &mut frontier, listing, *kind, p)?);
+    }
+    let head = sign_head(&tx, &frontier, key, now_ms)?;
+    tx.commit()?;
+    Ok((stored, head))
 }
 
 pub(crate) fn listings_of(conn: &Connection, code: &str) -> Result<Vec<Listing>> {

@@ -124,8 +124,13 @@ pub const TABLES: &[Table] = &[
             "first_event",
             "decided_event",
             "last_event",
+            "scope",
+            "source_record",
+            "source_rule",
+            "source_item",
         ],
     },
+    Table { name: "cursors", key: "name", columns: &["name", "position"] },
     Table {
         name: "checks",
         key: "seq",

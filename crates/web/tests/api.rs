@@ -792,6 +792,7 @@ async fn listing_lifecycles_and_checks() {
         reason: "诚信纳税".into(),
         notice_date: xinyong_app::today_shanghai(),
         persons: vec![],
+        scope: None,
     };
     let d = xinyong_core::listing::Decision {
         decision_date: xinyong_app::today_shanghai(),

@@ -390,9 +390,11 @@ async fn render_officer(
         })
         .collect();
     let listed: Vec<Value> = listed.iter().map(|l| entry(l, page.lang, &t)).collect();
+    // lists that follow from records are not proposed by hand
     let types: Vec<Value> = rules
         .list_types()
-        .map(|lt| json!({"code": lt.code, "name": type_name(lt, page.lang), "notice": lt.requires_notice}))
+        .filter(|lt| lt.entries_from == xinyong_core::lists::EntriesFrom::Decisions)
+        .map(|lt| json!({"code": lt.code, "name": type_name(lt, page.lang), "notice": lt.requires_notice, "scoped": lt.scoped}))
         .collect();
     let removal_kinds: Vec<Value> = ["early_removal", "repair", "decision_revoked", "withdrawn"]
         .iter()
@@ -405,6 +407,7 @@ async fn render_officer(
         "noticed": noticed,
         "listed": listed,
         "types": types,
+        "scopes": scopes(page.lang),
         "doc_fields": all_document_fields(page.lang),
         "removal_kinds": removal_kinds,
         "today": date_string(xinyong_app::today_shanghai()),
@@ -548,6 +551,7 @@ fn proposal_of(f: &Fields) -> Result<ListingRequest, Vec<String>> {
         reason: f.text("reason"),
         notice_date,
         persons,
+        scope: f.get("scope").map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
         decision,
         department: f.get("department").map(str::to_string),
     })
@@ -650,6 +654,17 @@ struct CheckForm {
     as_of: String,
     #[serde(default)]
     department: String,
+    #[serde(default)]
+    domain: String,
+}
+
+/// The ban domains for a select, labelled in the page's language.
+fn scopes(lang: Lang) -> Vec<Value> {
+    ListRules::bundled()
+        .scopes()
+        .iter()
+        .map(|s| json!({"code": s.code, "label": if lang == Lang::Zh { &s.name_zh } else { &s.name_en }}))
+        .collect()
 }
 
 fn check_page(
@@ -663,8 +678,9 @@ fn check_page(
     let t = strings(page.lang);
     let mut ctx = json!({
         "matters": matters(&t),
+        "scopes": scopes(page.lang),
         "form": {"code": form.code, "codes": form.codes, "matter": if form.matter.is_empty() { "government_procurement" } else { form.matter.as_str() },
-                 "purpose": form.purpose, "as_of": form.as_of, "department": form.department},
+                 "purpose": form.purpose, "as_of": form.as_of, "department": form.department, "domain": form.domain},
         "is_admin": caller.is_admin(),
         "max_batch": MAX_BATCH_CODES,
     });
@@ -738,6 +754,7 @@ async fn run_checks(
         department: Some(form.department.clone()).filter(|d| !d.trim().is_empty()),
         purpose: form.purpose.clone(),
         as_of: Some(form.as_of.clone()).filter(|d| !d.trim().is_empty()),
+        domain: Some(form.domain.clone()).filter(|d| !d.trim().is_empty()),
     };
     let items = state.app.check_batch(caller, req).await?;
     Ok(items.iter().map(|i| json!(i)).collect())
