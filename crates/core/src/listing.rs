@@ -742,9 +742,10 @@ mod tests {
     #[test]
     fn every_list_type_can_be_listed_and_ends() {
         let r = rules();
-        for lt in r.list_types() {
+        // lists fed by records are derived (see `derivation`), never decided here
+        for lt in r.list_types().filter(|lt| lt.entries_from == crate::lists::EntriesFrom::Decisions) {
             let start = date!(2024 - 03 - 01);
-            let n = notice_of(&lt.code, start);
+            let n = Notice { scope: lt.scoped.then(|| "food".to_string()), ..notice_of(&lt.code, start) };
             let listed = if lt.requires_notice {
                 let noticed = notice(r, cal(), n, TODAY).unwrap();
                 decide(r, Before::Noticed(&noticed), decision(date!(2024 - 04 - 01)), TODAY).unwrap()

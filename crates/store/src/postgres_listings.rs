@@ -12,7 +12,8 @@ use crate::{CheckRow, DepartmentStats, Feedback, ListingFilter, Result, StoreErr
 
 const LISTING_SELECT: &str = "SELECT id, subject_code, list_type, status, provider, basis, reason, notice_date, \
     objection_until, objections, decision_date, start_date, end_date, removed_date, removal_kind, removal_reason, \
-    document, persons, first_event, decided_event, last_event FROM listings";
+    document, persons, first_event, decided_event, last_event, scope, source_record, source_rule, source_item \
+    FROM listings";
 
 fn date_col(row: &Row, i: usize) -> Option<time::Date> {
     row.get::<_, Option<String>>(i).and_then(|s| parse_date(&s))
