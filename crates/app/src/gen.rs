@@ -151,14 +151,16 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> Result<GenManifest, GenErr
         (0..subjects.len()).filter(|&i| subjects[i].kind.market_registered()).map(|i| i as u32).collect();
     let world = World { words: &words, auth: &authorities, subjects, market, rec_lo, latest };
 
-    // licence 35 %, penalty 35 %, commitment 10 %, honour 8 %, abnormal 8 %, dishonest 4 %
-    let shares: [(&str, u64, u64); 6] = [
-        ("admin_licence", 35, 2),
+    // licence 34 %, penalty 35 %, commitment 10 %, honour 8 %, abnormal 8 %, dishonest 4 %,
+    // false litigation 1 %
+    let shares: [(&str, u64, u64); 7] = [
+        ("admin_licence", 34, 2),
         ("admin_penalty", 35, 3),
         ("credit_commitment", 10, 4),
         ("honour", 8, 5),
         ("abnormal_operation", 8, 6),
         ("dishonest_debtor", 4, 7),
+        ("false_litigation", 1, 8),
     ];
     let mut cum = 0u64;
     let mut counts = Vec::new();
@@ -218,6 +220,15 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> Result<GenManifest, GenErr
                 let mut make = |rng: &mut ChaCha20Rng, row: &mut Row, _good: bool| -> Result<(), GenError> {
                     seq += 1;
                     world.abnormal_row(rng, row, &c, seq);
+                    Ok(())
+                };
+                run(&mut out, &mut rng, &meta, n, pct, &mut make)?;
+            }
+            "false_litigation" => {
+                let c = FalseLitigationCols::new(it)?;
+                let mut make = |rng: &mut ChaCha20Rng, row: &mut Row, _good: bool| -> Result<(), GenError> {
+                    seq += 1;
+                    world.false_litigation_row(rng, row, &c, seq);
                     Ok(())
                 };
                 run(&mut out, &mut rng, &meta, n, pct, &mut make)?;
@@ -1880,6 +1891,46 @@ impl World<'_> {
         put(&mut row.v[duty_i], format_args!("被执行人于判决生效之日起十日内{}人民币{y}元及利息", pick(rng, &DUTIES)));
         row.v[perf_i].push_str(if chance(rng, 80) { "全部未履行" } else { "部分未履行" });
         row.v[conduct_i].push_str(pick(rng, &CONDUCTS));
+        // some entries the court has since deleted (performed, settled): they end the
+        // derived list entry on that day
+        let deleted = add_days(date, rng.gen_range(30..500i64));
+        if chance(rng, 15) && deleted <= self.latest {
+            put_date(&mut row.v[c.deleted], deleted);
+            row.v[c.deleted_why].push_str(pick(rng, &["已全部履行", "与申请执行人达成和解并已履行", "人民法院决定撤销"]));
+        }
+    }
+
+    /// A party a court found to have brought or joined false litigation (虚假诉讼).
+    fn false_litigation_row(&self, rng: &mut ChaCha20Rng, row: &mut Row, c: &FalseLitigationCols, seq: u64) {
+        let [name_i, code_i, court_i, doc_i, date_i, conduct_i] = c.c;
+        let s = self.subject(rng);
+        row.v[name_i].push_str(&s.name);
+        row.v[code_i].push_str(&s.code);
+        let d = &DISTRICTS[usize::from(s.district)];
+        row.v[court_i].push_str(&format!("北京市{}人民法院", d.name));
+        let date = self.decision(rng, s);
+        put(&mut row.v[doc_i], format_args!("（{}）京01{}民初{}号之一", date.year(), &d.code[4..], seq * 3 + 50));
+        put_date(&mut row.v[date_i], date);
+        row.v[conduct_i].push_str(pick(
+            rng,
+            &[
+                "与他人恶意串通，捏造债权债务关系提起诉讼，企图逃避执行",
+                "伪造借款合同及转账凭证提起民间借贷诉讼",
+                "虚构劳动关系提起劳动争议诉讼，转移财产",
+            ],
+        ));
+    }
+}
+
+struct FalseLitigationCols {
+    c: [usize; 6],
+}
+
+impl FalseLitigationCols {
+    fn new(item: &Item) -> Result<FalseLitigationCols, GenError> {
+        Ok(FalseLitigationCols {
+            c: cols(item, ["当事人名称", "统一社会信用代码/证件号码", "认定法院", "认定文书号", "认定日期", "虚假诉讼行为"])?,
+        })
     }
 }
 
@@ -2243,6 +2294,8 @@ const ABNORMAL_REASONS: [&str; 4] = [
 
 struct DebtorCols {
     c: [usize; 11],
+    deleted: usize,
+    deleted_why: usize,
 }
 
 impl DebtorCols {
@@ -2264,6 +2317,8 @@ impl DebtorCols {
                     "失信被执行人行为具体情形",
                 ],
             )?,
+            deleted: cols(item, ["删除日期"])?[0],
+            deleted_why: cols(item, ["删除原因"])?[0],
         })
     }
 }
@@ -2457,9 +2512,10 @@ mod tests {
         assert_eq!(all["registration"].len() as u64, opts.subjects);
         let records: usize = all.iter().filter(|(k, _)| *k != "registration").map(|(_, v)| v.len()).sum();
         assert_eq!(records as u64, opts.records);
-        assert_eq!(all["admin_licence"].len(), 420);
+        assert_eq!(all["admin_licence"].len(), 408);
         assert_eq!(all["admin_penalty"].len(), 420);
         assert_eq!(all["dishonest_debtor"].len(), 48);
+        assert_eq!(all["false_litigation"].len(), 12);
 
         // registration: Beijing subjects, unique codes, division = the code's division
         let registered: HashSet<String> = all["registration"].iter().map(|r| r.subject.key().to_string()).collect();
@@ -2559,7 +2615,8 @@ mod tests {
             let (b, _) = run_gen(&options(3, 10, format, GenEncoding::Utf8));
             let (c, _) = run_gen(&options(4, 10, format, GenEncoding::Utf8));
             let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
-            assert_eq!(fa.len(), 8);
+            // one file per catalog item, and the manifest
+            assert_eq!(fa.len(), Catalog::bundled().unwrap().items().count() + 1);
             assert_eq!(fa, fb);
             for (name, bytes) in &fa {
                 if name != "manifest.json" {

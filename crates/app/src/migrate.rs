@@ -364,7 +364,8 @@ mod tests {
         app.db().raw().put_listing(&noticed, kind, &p, app.key(), 5).unwrap();
         let before = snapshot(app.db().raw().as_ref());
         assert_eq!(before["subjects"][0]["checks"].as_array().unwrap().len(), 3, "{}", before["subjects"][0]);
-        assert_eq!(before["subjects"][0]["listings"].as_array().unwrap().len(), 1, "{}", before["subjects"][0]);
+        // the noticed listing, and the entry derived from the subject's court record
+        assert_eq!(before["subjects"][0]["listings"].as_array().unwrap().len(), 2, "{}", before["subjects"][0]);
         drop(app);
 
         let schema = ScratchSchema::new(&base, "migrate").unwrap();
