@@ -227,6 +227,15 @@ fn target_of(store: &dyn Store, subject: &str, t: &TargetRef) -> Result<Subjecta
             _ => Err(missing("该主体没有此记录")),
         },
         (None, Some(id)) => match store.listing(id)? {
+            // an entry that follows from a record is disputed, repaired or revoked
+            // through its record: the entry follows whatever the record's case decides
+            Some(l) if l.subject == subject && l.source.is_some() => {
+                let record_id = l.source.as_ref().map_or(0, |src| src.record_id);
+                match store.record(record_id)? {
+                    Some(r) if r.subject_code == subject => Ok(Subjectable::Record(r)),
+                    _ => Err(missing("该名单记录的来源记录不存在")),
+                }
+            }
             Some(l) if l.subject == subject => Ok(Subjectable::Listing(l)),
             _ => Err(missing("该主体没有此名单记录")),
         },

@@ -85,7 +85,7 @@ pub struct ListHit {
     pub listed_as: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
-    /// For a market ban: the domain it covers (`GET /api/v1/lists/scopes`).
+    /// For a market ban: the domain it covers (`scopes` of `GET /api/v1/measures`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// For an entry of a list that follows from records: the record, the rule, and the
@@ -165,7 +165,12 @@ impl CheckIndex {
             after = last.code.clone();
             index.add_subjects(&page);
         }
+        // entries derived from a record, by record: an objection to the record disputes them
+        let mut derived: HashMap<i64, Vec<i64>> = HashMap::new();
         for l in store.listings_changed_since(0)? {
+            if let Some(src) = &l.source {
+                derived.entry(src.record_id).or_default().push(l.id);
+            }
             index.put(l);
         }
         let objections = xinyong_store::CaseFilter {
@@ -173,11 +178,16 @@ impl CheckIndex {
             limit: u32::MAX,
             ..xinyong_store::CaseFilter::default()
         };
-        let disputed =
-            store.cases(&objections)?.into_iter().filter(|c| c.disputes_target()).filter_map(|c| match c.target {
-                xinyong_core::case::Target::Listing { id, .. } => Some(id),
-                _ => None,
-            });
+        let disputed: Vec<i64> = store
+            .cases(&objections)?
+            .into_iter()
+            .filter(|c| c.disputes_target())
+            .flat_map(|c| match c.target {
+                xinyong_core::case::Target::Listing { id, .. } => vec![id],
+                xinyong_core::case::Target::Record { id, .. } => derived.get(&id).cloned().unwrap_or_default(),
+                xinyong_core::case::Target::Subject => vec![],
+            })
+            .collect();
         index.write().disputed.extend(disputed);
         let mut inner = index.write();
         inner.seen = size;

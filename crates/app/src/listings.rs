@@ -313,7 +313,7 @@ pub struct ListingRequest {
     pub notice_date: Option<String>,
     #[serde(default)]
     pub persons: Vec<ResponsiblePerson>,
-    /// For a market ban: the domain it covers (`GET /api/v1/lists/scopes`), required there.
+    /// For a market ban: the domain it covers (`scopes` of `GET /api/v1/measures`), required there.
     pub scope: Option<String>,
     /// Decide in the same request.
     pub decision: Option<DecisionRequest>,
@@ -727,6 +727,11 @@ pub struct MeasuresAnswer {
     pub list_types: Vec<xinyong_core::lists::ListType>,
     pub measures: Vec<xinyong_core::lists::Measure>,
     pub matters: Vec<String>,
+    /// The domains a market ban can cover (the `scope` of a ban, the `domain` of a check).
+    pub scopes: Vec<xinyong_core::lists::BanScope>,
+    /// How the lists that follow from records are derived (对象清单): item, values, list,
+    /// basis, start and end fields.
+    pub derivations: Vec<xinyong_core::derivation::DerivationRule>,
 }
 
 pub fn measures() -> MeasuresAnswer {
@@ -735,5 +740,7 @@ pub fn measures() -> MeasuresAnswer {
         list_types: rules.list_types().cloned().collect(),
         measures: rules.measures().to_vec(),
         matters: rules.matters().into_iter().map(str::to_string).collect(),
+        scopes: rules.scopes().to_vec(),
+        derivations: xinyong_core::derivation::Derivations::bundled().rules().to_vec(),
     }
 }

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use time::Duration;
 use xinyong_app::accounts::NewAccountRequest;
-use xinyong_app::cases::AmendRequest;
+use xinyong_app::cases::{AmendRequest, ObjectionRequest, TargetRef};
 use xinyong_app::checks::{CheckRequest, CheckResult};
 use xinyong_app::listings::{DecisionRequest, ListingRequest, ListsQuery};
 use xinyong_app::{App, Caller, today_shanghai};
@@ -119,6 +119,24 @@ fn a_courts_dishonest_debtor_file_reaches_checks_and_ends_with_the_record() {
     };
     let e = server.propose_listing(&court, by_hand, "test").unwrap_err();
     assert!(e.to_string().contains("follow from the provider's records"), "{e}");
+
+    // objecting to the entry disputes the record it follows from, and the check says so
+    let objection = ObjectionRequest {
+        code: DEBTOR.into(),
+        target: TargetRef { record_id: None, listing_id: Some(entries[0].id) },
+        applicant: Some("张三".into()),
+        contact: Some("13900000000".into()),
+        reasons: "判决已履行完毕".into(),
+        evidence: vec![],
+    };
+    let receipt = server.file_objection(&Caller::public(), &objection, "test").unwrap();
+    assert!(
+        matches!(receipt.case.case.target, xinyong_core::case::Target::Record { id, .. } if id == src.record_id),
+        "{:?}",
+        receipt.case.case.target
+    );
+    let a = check(&server, &fin, DEBTOR, "government_procurement", None);
+    assert!(a.lists.iter().any(|l| l.list_type == "dishonest_debtor" && l.disputed), "{a:?}");
 
     // revoking the record makes the check clear again; a check as of a day in the
     // listed period still sees the entry

@@ -514,8 +514,24 @@ fn measure_ids(v: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_lifecycles_and_checks() {
     let s = start().await;
-    let codes = codes_in(&s, "registration", "统一社会信用代码");
-    let [sd, ka, rl, mb, ao, other]: [String; 6] = codes[..6].to_vec().try_into().unwrap();
+    // subjects no record puts on a list (those lists follow from records: derived_lists)
+    let fed: std::collections::HashSet<String> = [
+        ("abnormal_operation", "统一社会信用代码"),
+        ("dishonest_debtor", "证件号码/统一社会信用代码"),
+        ("false_litigation", "统一社会信用代码/证件号码"),
+    ]
+    .iter()
+    .flat_map(|(item, col)| codes_in(&s, item, col))
+    .collect();
+    let mut codes: Vec<String> = Vec::new();
+    for c in codes_in(&s, "registration", "统一社会信用代码").into_iter().filter(|c| !fed.contains(c)) {
+        // registered (not a quarantined row), and not yet taken
+        if codes.len() < 6 && !codes.contains(&c) && get(&s, &format!("/api/v1/subjects/{c}"), None).await.0 == StatusCode::OK
+        {
+            codes.push(c);
+        }
+    }
+    let [sd, ka, rl, mb, ao, other]: [String; 6] = codes.try_into().unwrap();
     let o = s.officer.as_str();
     let today = xinyong_core::record::date_string(xinyong_app::today_shanghai());
 
@@ -631,8 +647,8 @@ async fn listing_lifecycles_and_checks() {
         &s,
         "/api/v1/listings",
         Some(o),
-        json!({"code": mb, "list_type": "market_ban", "reason": "食品安全", "basis": "《食品安全法》第一百三十五条",
-               "notice_date": "2024-05-06",
+        json!({"code": mb, "list_type": "market_ban", "reason": "内幕交易", "basis": "《证券法》第二百二十一条",
+               "notice_date": "2024-05-06", "scope": "securities",
                "persons": [{"role": "legal_representative", "name": "王建国", "id": "11010519491231002X"}]}),
     )
     .await;
@@ -666,28 +682,36 @@ async fn listing_lifecycles_and_checks() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(check(&s, o, &mb, "market_access", "2025-01-01").await["verdict"], "clear");
 
-    // -- abnormal operation: until removed; removed after repair
+    // -- abnormal operation follows from the registration authority's record: proposing
+    // it is refused; the record lists until its 移出日期
     let (st, v) = post(
         &s,
         "/api/v1/listings",
         Some(o),
         json!({"code": ao, "list_type": "abnormal_operation", "reason": "未报年报", "basis": "《企业信息公示暂行条例》第十七条",
-               "decision": {"decision_date": "2025-07-01", "document": document("abnormal_operation")}}),
+               "decision": {"decision_date": "2025-07-01", "document": document("key_attention")}}),
     )
     .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("follow from the provider's records"), "{v}");
+    let abnormal = |removed: Option<&str>| {
+        let mut row = json!({"企业名称": "测试异常企业", "统一社会信用代码": ao, "列入经营异常名录原因": "未按规定公示年度报告",
+            "列入日期": "2025-07-01", "列入决定书文号": "京市监异〔2025〕7号", "作出决定机关": "北京市市场监督管理局"});
+        if let Some(d) = removed {
+            row["移出日期"] = json!(d);
+            row["移出原因"] = json!("已补报年度报告并公示");
+        }
+        json!({"item": "abnormal_operation", "rows": [row]})
+    };
+    let (st, v) = post(&s, "/api/v1/records", Some(o), abnormal(None)).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let abn = v["listing"]["id"].as_i64().unwrap();
     let c = check(&s, o, &ao, "bidding", &today).await;
-    assert_eq!((c["verdict"].as_str(), measure_ids(&c)), (Some("restrict"), vec!["M-AO-01"]));
-    let (st, _) = post(
-        &s,
-        &format!("/api/v1/listings/{abn}/removal"),
-        Some(o),
-        json!({"date": today, "kind": "repair", "reason": "已补报年报"}),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK);
+    assert_eq!((c["verdict"].as_str(), measure_ids(&c)), (Some("restrict"), vec!["M-AO-01"]), "{c}");
+    assert_eq!(c["lists"][0]["source"]["documents"]["列入决定书文号"], "京市监异〔2025〕7号", "{c}");
+    let (st, v) = post(&s, "/api/v1/records", Some(o), abnormal(Some(&today))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(check(&s, o, &ao, "bidding", &today).await["verdict"], "clear");
+    assert_eq!(check(&s, o, &ao, "bidding", "2025-08-01").await["verdict"], "restrict", "as of the listed period");
 
     // -- public lists: published types only; the shared list is not public
     let (st, v) = get(&s, "/api/v1/lists?type=serious_dishonesty&as_of=2025-06-01", None).await;

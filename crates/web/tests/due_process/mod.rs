@@ -309,9 +309,9 @@ async fn due_process_objection_lifecycle() {
     assert!(topics.contains(&"case_decided") && topics.contains(&"record_corrected"), "{topics:?}");
 
     // a listing target: the check answer marks the hit disputed from acceptance
-    let listing = json!({"code": code, "list_type": "abnormal_operation", "reason": "未按规定期限公示年度报告",
+    let listing = json!({"code": code, "list_type": "key_attention", "reason": "未按规定期限公示年度报告",
         "basis": "《企业信息公示暂行条例》第十七条",
-        "decision": {"decision_date": day(days_ago(20)), "document": document("abnormal_operation")}});
+        "decision": {"decision_date": day(days_ago(20)), "document": document("key_attention")}});
     let (st, v) = post(&s, "/api/v1/listings", Some(&s.officer), listing).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let lid = v["listing"]["id"].as_i64().unwrap();
@@ -875,12 +875,15 @@ async fn due_process_portal_forms() {
     assert!(!html.contains(public_no), "revoked: gone from the public page");
 
     // a listing: the public's objection form shows it; the language switch keeps the target
-    let listing = json!({"code": code, "list_type": "abnormal_operation", "reason": "未按规定期限公示年度报告",
-        "basis": "《企业信息公示暂行条例》第十七条",
-        "decision": {"decision_date": day(days_ago(5)), "document": document("abnormal_operation")}});
+    // (a public list: the serious list, noticed, then decided after its window)
+    let listing = json!({"code": code, "list_type": "serious_dishonesty", "reason": "未按规定期限公示年度报告",
+        "basis": "《严重失信主体名单管理办法》第五条", "notice_date": day(days_ago(20))});
     let (st, v) = post(&s, "/api/v1/listings", Some(&s.officer), listing).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let lid = v["listing"]["id"].as_i64().unwrap();
+    let decision = json!({"decision_date": day(days_ago(5)), "document": document("serious_dishonesty")});
+    let (st, v) = post(&s, &format!("/api/v1/listings/{lid}/decision"), Some(&s.officer), decision).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
     let (_, html) = page_text(&anon, &s, &format!("/subjects/{code}")).await;
     assert!(html.contains(&format!("/objections/new?code={code}&amp;listing_id={lid}")), "an object link per listing");
     let (st, form) = page_text(&anon, &s, &format!("/objections/new?code={code}&listing_id={lid}")).await;
