@@ -89,6 +89,27 @@ fn codes_in(s: &Server, item: &str, col: &str) -> Vec<String> {
     read_column(&path, col)
 }
 
+/// `n` registered subjects that no record puts on a list (those lists follow from
+/// records: see the app's derived_lists tests), in file order.
+async fn unlisted_subjects(s: &Server, n: usize) -> Vec<String> {
+    let fed: std::collections::HashSet<String> = [
+        ("abnormal_operation", "统一社会信用代码"),
+        ("dishonest_debtor", "证件号码/统一社会信用代码"),
+        ("false_litigation", "统一社会信用代码/证件号码"),
+    ]
+    .iter()
+    .flat_map(|(item, col)| codes_in(s, item, col))
+    .collect();
+    let mut codes: Vec<String> = Vec::new();
+    for c in codes_in(s, "registration", "统一社会信用代码").into_iter().filter(|c| !fed.contains(c)) {
+        // registered (not a quarantined row), and not yet taken
+        if codes.len() < n && !codes.contains(&c) && get(s, &format!("/api/v1/subjects/{c}"), None).await.0 == StatusCode::OK {
+            codes.push(c);
+        }
+    }
+    codes
+}
+
 fn read_column(path: &Path, col: &str) -> Vec<String> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path).unwrap();
     let idx = rdr.headers().unwrap().iter().position(|h| h == col).unwrap();
@@ -514,24 +535,7 @@ fn measure_ids(v: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_lifecycles_and_checks() {
     let s = start().await;
-    // subjects no record puts on a list (those lists follow from records: derived_lists)
-    let fed: std::collections::HashSet<String> = [
-        ("abnormal_operation", "统一社会信用代码"),
-        ("dishonest_debtor", "证件号码/统一社会信用代码"),
-        ("false_litigation", "统一社会信用代码/证件号码"),
-    ]
-    .iter()
-    .flat_map(|(item, col)| codes_in(&s, item, col))
-    .collect();
-    let mut codes: Vec<String> = Vec::new();
-    for c in codes_in(&s, "registration", "统一社会信用代码").into_iter().filter(|c| !fed.contains(c)) {
-        // registered (not a quarantined row), and not yet taken
-        if codes.len() < 6 && !codes.contains(&c) && get(&s, &format!("/api/v1/subjects/{c}"), None).await.0 == StatusCode::OK
-        {
-            codes.push(c);
-        }
-    }
-    let [sd, ka, rl, mb, ao, other]: [String; 6] = codes.try_into().unwrap();
+    let [sd, ka, rl, mb, ao, other]: [String; 6] = unlisted_subjects(&s, 6).await.try_into().unwrap();
     let o = s.officer.as_str();
     let today = xinyong_core::record::date_string(xinyong_app::today_shanghai());
 
@@ -722,7 +726,7 @@ async fn listing_lifecycles_and_checks() {
     assert!(entries[0]["removal"].as_str().is_some_and(|r| !r.is_empty()), "how to exit: {v}");
     let (st, _) = get(&s, "/api/v1/lists?type=key_attention", None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (_, v) = get(&s, "/api/v1/lists?as_of=2025-06-01", None).await;
+    let (_, v) = get(&s, "/api/v1/lists?as_of=2025-06-01&limit=500", None).await;
     let types: Vec<&str> = v["entries"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert!(types.contains(&"serious_dishonesty") && !types.contains(&"key_attention"), "{types:?}");
 
@@ -1295,8 +1299,7 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     }
 
     // subjects, search, the catalog
-    let codes = codes_in(&s, "registration", "统一社会信用代码");
-    let [sd, ao, other]: [String; 3] = codes[..3].to_vec().try_into().unwrap();
+    let [sd, ao, other]: [String; 3] = unlisted_subjects(&s, 3).await.try_into().unwrap();
     // the penalised subject with the fewest public records, for a short snapshot (asked
     // by the department: the public may not ask about a past day)
     let mut penalised = String::new();
@@ -1371,9 +1374,9 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let path = "/api/v1/lists?type=serious_dishonesty&as_of=2025-06-01";
     snap!("public_lists", "get", "/api/v1/lists", path, None, None, 200);
     snap!("measures", "get", "/api/v1/measures", "/api/v1/measures", None, None, 200);
-    let direct = json!({"code": ao, "list_type": "abnormal_operation", "reason": "未报年报",
-        "basis": "《企业信息公示暂行条例》第十七条",
-        "decision": {"decision_date": "2025-03-03", "document": document("abnormal_operation")}});
+    let direct = json!({"code": ao, "list_type": "key_attention", "reason": "未报年报",
+        "basis": "《北京市社会信用条例》第三十条",
+        "decision": {"decision_date": "2025-03-03", "document": document("key_attention")}});
     let (st, v) = post(&s, "/api/v1/listings", Some(officer), direct).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let abnormal = v["listing"]["id"].as_i64().unwrap();
