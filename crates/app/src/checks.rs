@@ -650,16 +650,20 @@ impl App {
     /// its legal basis, and the verdict. Answers from the check index; returns once the
     /// check is durably recorded.
     pub async fn check(&self, caller: &Caller, req: CheckRequest) -> Result<CheckResult> {
-        let ctx = context(caller, Asked {
-            department: req.department.as_deref(),
-            matter: &req.matter,
-            purpose: &req.purpose,
-            as_of: req.as_of.as_deref(),
-            domain: req.domain.as_deref(),
-        })?;
+        let ctx = context(
+            caller,
+            Asked {
+                department: req.department.as_deref(),
+                matter: &req.matter,
+                purpose: &req.purpose,
+                as_of: req.as_of.as_deref(),
+                domain: req.domain.as_deref(),
+            },
+        )?;
         let code = parse_code(&req.code)?;
         let p = self.projections()?;
-        let (row, mut result) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
+        let (row, mut result) =
+            answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
         if req.proof && !result.lists.is_empty() {
             let app = self.clone();
             let indexes: Vec<u64> = result.lists.iter().map(|l| l.ledger_index).collect();
@@ -681,13 +685,16 @@ impl App {
     /// Checks every code of a list (a bidder list), in order: each gets its own check
     /// id, or the error of its code.
     pub async fn check_batch(&self, caller: &Caller, req: BatchCheckRequest) -> Result<Vec<BatchItem>> {
-        let ctx = context(caller, Asked {
-            department: req.department.as_deref(),
-            matter: &req.matter,
-            purpose: &req.purpose,
-            as_of: req.as_of.as_deref(),
-            domain: req.domain.as_deref(),
-        })?;
+        let ctx = context(
+            caller,
+            Asked {
+                department: req.department.as_deref(),
+                matter: &req.matter,
+                purpose: &req.purpose,
+                as_of: req.as_of.as_deref(),
+                domain: req.domain.as_deref(),
+            },
+        )?;
         if req.codes.is_empty() || req.codes.len() > MAX_BATCH_CODES {
             return Err(AppError::invalid(
                 "batch_size",
@@ -706,7 +713,8 @@ impl App {
                     error: RowError { code: e.code(), message: e.to_string() },
                 }),
                 Ok(code) => {
-                    let (row, answer) = answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
+                    let (row, answer) =
+                        answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
                     rows.push(row);
                     items.push(BatchItem::Answer { row: i + 1, code: code.key().to_string(), answer });
                 }

@@ -72,9 +72,9 @@ fn steps_for(s: &dyn Store, record_ids: &[i64], run: &mut DerivedRun) -> Result<
         let stored = s.listings_from_record(row.id)?;
         for rule in rules.for_item(&row.item) {
             // an entry of an older version of the rule is the same entry, re-derived
-            let existing = stored.iter().find(|l| {
-                l.source.as_ref().is_some_and(|src| src.rule.split('@').next() == Some(rule.id.as_str()))
-            });
+            let existing = stored
+                .iter()
+                .find(|l| l.source.as_ref().is_some_and(|src| src.rule.split('@').next() == Some(rule.id.as_str())));
             if let Some(next) = step(existing, derive(rule, lists, &rec), today) {
                 steps.push(next);
             }

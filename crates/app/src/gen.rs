@@ -1896,7 +1896,8 @@ impl World<'_> {
         let deleted = add_days(date, rng.gen_range(30..500i64));
         if chance(rng, 15) && deleted <= self.latest {
             put_date(&mut row.v[c.deleted], deleted);
-            row.v[c.deleted_why].push_str(pick(rng, &["已全部履行", "与申请执行人达成和解并已履行", "人民法院决定撤销"]));
+            row.v[c.deleted_why]
+                .push_str(pick(rng, &["已全部履行", "与申请执行人达成和解并已履行", "人民法院决定撤销"]));
         }
     }
 
@@ -1929,7 +1930,10 @@ struct FalseLitigationCols {
 impl FalseLitigationCols {
     fn new(item: &Item) -> Result<FalseLitigationCols, GenError> {
         Ok(FalseLitigationCols {
-            c: cols(item, ["当事人名称", "统一社会信用代码/证件号码", "认定法院", "认定文书号", "认定日期", "虚假诉讼行为"])?,
+            c: cols(
+                item,
+                ["当事人名称", "统一社会信用代码/证件号码", "认定法院", "认定文书号", "认定日期", "虚假诉讼行为"],
+            )?,
         })
     }
 }

@@ -243,7 +243,9 @@ pub fn seed_demo(app: &App, subjects: &[String], own: &str, today: Date) -> Resu
         app,
         l.id,
         Removal {
-            date: days(100), kind: RemovalKind::Repair, reason: "已改正违法行为并履行全部义务，申请信用修复".into()
+            date: days(100),
+            kind: RemovalKind::Repair,
+            reason: "已改正违法行为并履行全部义务，申请信用修复".into(),
         },
         &cli(samr),
         today,

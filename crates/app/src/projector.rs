@@ -163,15 +163,11 @@ impl App {
                     let ids: Vec<i64> = of_subject.iter().map(|l| l.id).collect();
                     let open = self.disputes(s, c)?;
                     // a disputed record disputes the entries derived from it too
-                    let derived = of_subject.iter().filter(|l| {
-                        l.source.as_ref().is_some_and(|src| open.contains_key(&(true, src.record_id)))
-                    });
-                    let open: Vec<i64> = open
-                        .keys()
-                        .filter(|(rec, _)| !rec)
-                        .map(|(_, id)| *id)
-                        .chain(derived.map(|l| l.id))
-                        .collect();
+                    let derived = of_subject
+                        .iter()
+                        .filter(|l| l.source.as_ref().is_some_and(|src| open.contains_key(&(true, src.record_id))));
+                    let open: Vec<i64> =
+                        open.keys().filter(|(rec, _)| !rec).map(|(_, id)| *id).chain(derived.map(|l| l.id)).collect();
                     disputes.push((ids, open));
                 }
                 Ok((rows, listings, disputes))

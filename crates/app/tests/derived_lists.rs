@@ -140,7 +140,10 @@ fn a_courts_dishonest_debtor_file_reaches_checks_and_ends_with_the_record() {
 
     // revoking the record makes the check clear again; a check as of a day in the
     // listed period still sees the entry
-    let amend = AmendRequest { reason: "执行依据被撤销".into(), document: "（2026）京0105执异8号".into(), fields: None };
+    let amend =
+        AmendRequest {
+            reason: "执行依据被撤销".into(), document: "（2026）京0105执异8号".into(), fields: None
+        };
     server.amend_record(&court, src.record_id, &amend, "test").unwrap();
     let a = check(&server, &fin, DEBTOR, "government_procurement", None);
     assert_eq!(a.verdict, Verdict::Clear, "{a:?}");
@@ -267,7 +270,8 @@ fn a_market_ban_bears_only_on_its_domain() {
     let noticed = app.propose_listing(&samr, ban(Some("food")), "test").unwrap().listing;
     assert_eq!(noticed.scope.as_deref(), Some("food"));
     let doc = xinyong_app::listings::sample_document("market_ban", "《中华人民共和国食品安全法》第一百三十五条");
-    let d = DecisionRequest { decision_date: date_string(today - Duration::days(20)), document: doc, ..Default::default() };
+    let d =
+        DecisionRequest { decision_date: date_string(today - Duration::days(20)), document: doc, ..Default::default() };
     app.decide_listing(&samr, noticed.id, d, "test").unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let ask = |domain: Option<&str>| {

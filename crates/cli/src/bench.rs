@@ -253,7 +253,12 @@ pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, samp
     const TYPES: [(&str, &str, &str, &str); 3] = [
         ("key_attention", "北京市发展和改革委员会", "《北京市社会信用条例》第三十条", "一年内两次被列入经营异常名录"),
         ("red_list", "国家税务总局北京市税务局", "《纳税信用管理办法》", "连续三年纳税信用A级"),
-        ("key_attention", "北京市市场监督管理局", "《北京市社会信用条例》第三十条", "未按规定期限公示年度报告且逾期未改正"),
+        (
+            "key_attention",
+            "北京市市场监督管理局",
+            "《北京市社会信用条例》第三十条",
+            "未按规定期限公示年度报告且逾期未改正",
+        ),
     ];
     let mut sample: Vec<String> = Vec::new();
     let mut sample_listed = 0usize;

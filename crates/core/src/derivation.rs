@@ -113,7 +113,10 @@ impl Derivations {
             };
             let start = field(&r.start_field)?;
             if start.ty != FieldType::Date || !start.required {
-                return Err(bad(format!("起始日期字段须为必填日期 / start field {:?} must be a required date", r.start_field)));
+                return Err(bad(format!(
+                    "起始日期字段须为必填日期 / start field {:?} must be a required date",
+                    r.start_field
+                )));
             }
             if let Some(end) = &r.end_field
                 && field(end)?.ty != FieldType::Date
@@ -197,9 +200,9 @@ pub fn derive(rule: &DerivationRule, lists: &ListRules, rec: &SourceRecord<'_>) 
     let revoked = rec.revoked_on.map(|d| {
         (d, RemovalKind::RecordRevoked, format!("来源记录 {} 已撤销 / record {} was revoked", rec.id, rec.id))
     });
-    let repaired = rec.repaired_on.map(|d| {
-        (d, RemovalKind::Repair, format!("来源记录 {} 已信用修复 / record {} was repaired", rec.id, rec.id))
-    });
+    let repaired = rec
+        .repaired_on
+        .map(|d| (d, RemovalKind::Repair, format!("来源记录 {} 已信用修复 / record {} was repaired", rec.id, rec.id)));
     let ended = [provider_end, revoked, repaired]
         .into_iter()
         .flatten()
@@ -400,11 +403,8 @@ mod tests {
         let lists = ListRules::bundled();
         let bad_field = DERIVATIONS_TOML.replace("start_field = \"发布时间\"", "start_field = \"不存在\"");
         assert!(Derivations::from_toml(&bad_field, &catalog, lists).unwrap_err().contains("不存在"));
-        let by_hand = DERIVATIONS_TOML.replacen(
-            "list_type = \"dishonest_debtor\"",
-            "list_type = \"serious_dishonesty\"",
-            1,
-        );
+        let by_hand =
+            DERIVATIONS_TOML.replacen("list_type = \"dishonest_debtor\"", "list_type = \"serious_dishonesty\"", 1);
         let e = Derivations::from_toml(&by_hand, &catalog, lists).unwrap_err();
         assert!(e.contains("entries_from"), "{e}");
         let bad_value = DERIVATIONS_TOML.replace("\"全部未履行\", ", "\"不是取值\", ");

@@ -314,7 +314,9 @@ fn check_proposable(rules: &ListRules, lt: &ListType, scope: Option<&str>, error
         errors.push(StepError::EntriesFromRecords { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() });
     }
     match (lt.scoped, scope) {
-        (true, None) => errors.push(StepError::MissingScope { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() }),
+        (true, None) => {
+            errors.push(StepError::MissingScope { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() })
+        }
         (true, Some(s)) if rules.scope(s).is_none() => errors.push(StepError::UnknownScope(s.to_string())),
         (false, Some(_)) => {
             errors.push(StepError::ScopeNotAllowed { list_code: lt.code.clone(), list_zh: lt.name_zh.clone() })
@@ -855,7 +857,8 @@ mod tests {
         assert!(errs.contains(&StepError::UnknownScope("space_travel".into())), "{errs:?}");
         let food = Notice { scope: Some("food".into()), ..notice_of("market_ban", date!(2025 - 01 - 02)) };
         assert_eq!(notice(r, cal(), food, TODAY).unwrap().scope.as_deref(), Some("food"));
-        let scoped_serious = Notice { scope: Some("food".into()), ..notice_of("serious_dishonesty", date!(2025 - 01 - 02)) };
+        let scoped_serious =
+            Notice { scope: Some("food".into()), ..notice_of("serious_dishonesty", date!(2025 - 01 - 02)) };
         let errs = notice(r, cal(), scoped_serious, TODAY).unwrap_err();
         assert!(errs.iter().any(|e| matches!(e, StepError::ScopeNotAllowed { .. })), "{errs:?}");
     }

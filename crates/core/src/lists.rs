@@ -22,12 +22,12 @@ const LIST_TYPES_TOML: &str = include_str!("../../../data/lists/list_types.toml"
 const MEASURES_TOML: &str = include_str!("../../../data/measures/measures.toml");
 const BAN_SCOPES_TOML: &str = include_str!("../../../data/lists/ban_scopes.toml");
 
-static BUNDLED: LazyLock<ListRules> = LazyLock::new(|| match ListRules::from_toml(LIST_TYPES_TOML, MEASURES_TOML)
-    .and_then(|r| r.with_scopes(BAN_SCOPES_TOML))
-{
-    Ok(rules) => rules,
-    // Both files are fixed at compile time and checked by the tests below.
-    Err(e) => panic!("bundled data/lists or data/measures is invalid: {e}"),
+static BUNDLED: LazyLock<ListRules> = LazyLock::new(|| {
+    match ListRules::from_toml(LIST_TYPES_TOML, MEASURES_TOML).and_then(|r| r.with_scopes(BAN_SCOPES_TOML)) {
+        Ok(rules) => rules,
+        // Both files are fixed at compile time and checked by the tests below.
+        Err(e) => panic!("bundled data/lists or data/measures is invalid: {e}"),
+    }
 });
 
 // ---- model --------------------------------------------------------------------
@@ -499,7 +499,10 @@ impl ListRules {
         }
         for m in &self.measures {
             if let Some(bad) = m.scopes.iter().find(|x| !seen.contains(x.as_str())) {
-                return Err(format!("措施“{}”适用未知禁入领域“{bad}” / measure {:?}: unknown scope {bad:?}", m.id, m.id));
+                return Err(format!(
+                    "措施“{}”适用未知禁入领域“{bad}” / measure {:?}: unknown scope {bad:?}",
+                    m.id, m.id
+                ));
             }
         }
         self.scopes = raw.scope;

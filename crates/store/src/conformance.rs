@@ -499,7 +499,8 @@ fn derived_listings_follow_their_records(s: &mut dyn Store) -> Result<(), String
         .collect();
     ensure!(ids.len() == 2, "{out:?}");
     let refs = s.event_refs(0, 10).map_err(|e| e.to_string())?;
-    let record_refs: Vec<i64> = refs.iter().filter(|r| r.kind == "record.created").filter_map(|r| r.record_id).collect();
+    let record_refs: Vec<i64> =
+        refs.iter().filter(|r| r.kind == "record.created").filter_map(|r| r.record_id).collect();
     ensure!(record_refs == ids, "event refs carry their record: {refs:?}");
     ensure!(refs.iter().filter(|r| r.kind == "subject.created").all(|r| r.record_id.is_none()), "{refs:?}");
     let rows = s.records_by_ids(&[ids[1], 999_999, ids[0]]).map_err(|e| e.to_string())?;
@@ -556,7 +557,8 @@ fn derived_listings_follow_their_records(s: &mut dyn Store) -> Result<(), String
     );
     ensure!(matches!(mixed, Err(crate::StoreError::Conflict(_))), "{mixed:?}");
     ensure!(s.listing(stored[0].id).map_err(|e| e.to_string())?.as_ref() == Some(&stored[0]), "half a batch");
-    let (done, _) = s.put_listings(&[(ended, EventKind::ListingRemoved)], &prov(1), &k, 5).map_err(|e| e.to_string())?;
+    let (done, _) =
+        s.put_listings(&[(ended, EventKind::ListingRemoved)], &prov(1), &k, 5).map_err(|e| e.to_string())?;
     let back = s.listing(done[0].id).map_err(|e| e.to_string())?.ok_or("listing gone")?;
     ensure!(back.removal_kind == Some(RemovalKind::RecordRevoked), "{back:?}");
     ensure!(back.in_force_on(date!(2025 - 05 - 31)) && !back.in_force_on(date!(2025 - 06 - 01)), "{back:?}");

@@ -566,8 +566,7 @@ impl Store for PgStore {
     }
 
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
-        const SQL: &str =
-            "SELECT idx, subject_code, kind, record_id FROM events WHERE idx >= $1 ORDER BY idx LIMIT $2";
+        const SQL: &str = "SELECT idx, subject_code, kind, record_id FROM events WHERE idx >= $1 ORDER BY idx LIMIT $2";
         let rows = self.conn()?.query(SQL, &[&(from as i64), &i64::from(limit)])?;
         Ok(rows
             .iter()

@@ -50,7 +50,11 @@ fn listing_row(row: &Row) -> Result<Listing> {
         decided_event: row.get::<_, Option<i64>>(19).map(|v| v as u64),
         last_event: row.get::<_, i64>(20) as u64,
         scope: row.get(21),
-        source: match (row.get::<_, Option<i64>>(22), row.get::<_, Option<String>>(23), row.get::<_, Option<String>>(24)) {
+        source: match (
+            row.get::<_, Option<i64>>(22),
+            row.get::<_, Option<String>>(23),
+            row.get::<_, Option<String>>(24),
+        ) {
             (Some(record_id), Some(rule), Some(item)) => Some(ListingSource { record_id, rule, item }),
             _ => None,
         },

@@ -426,9 +426,9 @@ impl Store for SqliteStore {
     }
 
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT idx, subject_code, kind, record_id FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, subject_code, kind, record_id FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        )?;
         let rows = st
             .query_map(params![from as i64, limit], |r| {
                 Ok(EventRef {

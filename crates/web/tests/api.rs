@@ -103,7 +103,10 @@ async fn unlisted_subjects(s: &Server, n: usize) -> Vec<String> {
     let mut codes: Vec<String> = Vec::new();
     for c in codes_in(s, "registration", "统一社会信用代码").into_iter().filter(|c| !fed.contains(c)) {
         // registered (not a quarantined row), and not yet taken
-        if codes.len() < n && !codes.contains(&c) && get(s, &format!("/api/v1/subjects/{c}"), None).await.0 == StatusCode::OK {
+        if codes.len() < n
+            && !codes.contains(&c)
+            && get(s, &format!("/api/v1/subjects/{c}"), None).await.0 == StatusCode::OK
+        {
             codes.push(c);
         }
     }

@@ -159,6 +159,12 @@ pub(super) fn entry(view: &ListingView, lang: Lang, t: &Strings) -> Value {
     });
     v["status_label"] = json!(tr(t, &format!("status_{}", l.status.as_str())));
     v["removal_kind_label"] = json!(l.removal_kind.map(|k| tr(t, &format!("removal_{}", k.as_str()))));
+    // an entry that follows from a record: the documents it cites, and how it ends
+    if let Some(src) = &view.derived_from {
+        let cites: Vec<String> = src.documents.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        v["cites"] = json!(cites.join("；"));
+        v["removal"] = json!(tr(t, "exit_with_record"));
+    }
     let mut doc = Vec::new();
     let mut shown = std::collections::BTreeSet::new();
     for f in lt.map(|lt| lt.decision_document_fields.as_slice()).unwrap_or_default() {
