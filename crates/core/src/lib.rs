@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod listing;
 pub mod lists;
 pub mod publication;
+pub mod reference;
 pub mod record;
 pub mod roles;
 
