@@ -11,8 +11,8 @@ pub mod evidence;
 pub mod listing;
 pub mod lists;
 pub mod publication;
-pub mod reference;
 pub mod record;
+pub mod reference;
 pub mod roles;
 
 pub use catalog::{Catalog, Item};

@@ -12,11 +12,12 @@ const DIVISIONS_CSV: &str = include_str!("../../../data/reference/divisions.csv"
 const DIVISIONS_RETIRED_CSV: &str = include_str!("../../../data/reference/divisions_retired.csv");
 const INDUSTRIES_CSV: &str = include_str!("../../../data/reference/industries.csv");
 
-static DIVISIONS: LazyLock<Divisions> = LazyLock::new(|| match Divisions::parse(DIVISIONS_CSV, DIVISIONS_RETIRED_CSV) {
-    Ok(d) => d,
-    // fixed at compile time and parsed by the tests below
-    Err(e) => panic!("bundled data/reference/divisions*.csv is invalid: {e}"),
-});
+static DIVISIONS: LazyLock<Divisions> =
+    LazyLock::new(|| match Divisions::parse(DIVISIONS_CSV, DIVISIONS_RETIRED_CSV) {
+        Ok(d) => d,
+        // fixed at compile time and parsed by the tests below
+        Err(e) => panic!("bundled data/reference/divisions*.csv is invalid: {e}"),
+    });
 
 static INDUSTRIES: LazyLock<Industries> = LazyLock::new(|| match Industries::parse(INDUSTRIES_CSV) {
     Ok(i) => i,
@@ -183,7 +184,9 @@ impl Industries {
                 let parent = if code.len() == 2 { section.to_string() } else { code[..code.len() - 1].to_string() };
                 match by_code.get(&parent) {
                     Some(p) if p.section == section => {}
-                    _ => return Err(format!("industries.csv line {line}: {code} before or outside its parent {parent}")),
+                    _ => {
+                        return Err(format!("industries.csv line {line}: {code} before or outside its parent {parent}"));
+                    }
                 }
             }
             let class = Industry { code: code.to_string(), section, name: name.to_string() };

@@ -48,7 +48,10 @@ async fn the_subject_page_names_divisions_and_industries_and_opens_with_counts()
     let (st, v) = get(&s, &format!("/api/v1/subjects/{code}"), None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!((v["division"].as_str(), v["division_name"].as_str()), (Some("110105"), Some("北京市朝阳区")));
-    assert_eq!((v["industry"].as_str(), v["industry_name"].as_str()), (Some("I"), Some("信息传输、软件和信息技术服务业")));
+    assert_eq!(
+        (v["industry"].as_str(), v["industry_name"].as_str()),
+        (Some("I"), Some("信息传输、软件和信息技术服务业"))
+    );
     let items = v["summary"]["items"].as_array().unwrap();
     let penalties = items.iter().find(|c| c["item"] == "admin_penalty").unwrap();
     assert_eq!((penalties["count"].as_u64(), penalties["name_zh"].as_str()), (Some(2), Some("行政处罚信息")), "{v}");
@@ -57,7 +60,8 @@ async fn the_subject_page_names_divisions_and_industries_and_opens_with_counts()
     // a department sees the old penalty too, and its summary counts it
     let (_, mine) = get(&s, &format!("/api/v1/subjects/{code}?purpose=审查"), Some(&s.officer)).await;
     let count = |v: &Value| {
-        v["summary"]["items"].as_array().unwrap().iter().find(|c| c["item"] == "admin_penalty").unwrap()["count"].clone()
+        v["summary"]["items"].as_array().unwrap().iter().find(|c| c["item"] == "admin_penalty").unwrap()["count"]
+            .clone()
     };
     assert_eq!(count(&mine), 3, "{mine}");
 
@@ -80,7 +84,8 @@ async fn the_subject_page_names_divisions_and_industries_and_opens_with_counts()
     // number, department and the badge; its fields inside the same <details>
     let row = element(&html, &format!("record-{}", ids[1]), "article");
     let line = &row[row.find("<summary>").unwrap()..row.find("</summary>").unwrap()];
-    for part in [xinyong_core::record::date_string(days_ago(10)).as_str(), "行政处罚信息", "京朝城管罚〔2026〕概2号"] {
+    for part in [xinyong_core::record::date_string(days_ago(10)).as_str(), "行政处罚信息", "京朝城管罚〔2026〕概2号"]
+    {
         assert!(line.contains(part), "{part} in {line}");
     }
     assert!(line.contains(PROVIDER) && line.contains("badge disputed"), "{line}");
