@@ -185,7 +185,9 @@ impl Industries {
                 match by_code.get(&parent) {
                     Some(p) if p.section == section => {}
                     _ => {
-                        return Err(format!("industries.csv line {line}: {code} before or outside its parent {parent}"));
+                        return Err(format!(
+                            "industries.csv line {line}: {code} before or outside its parent {parent}"
+                        ));
                     }
                 }
             }
@@ -282,6 +284,29 @@ mod tests {
             }
         }
         assert_eq!(industry_codes().count(), t.by_code.len());
+    }
+
+    proptest::proptest! {
+        // lookups take codes straight from imported rows: any text answers, never panics,
+        // and a name found for a code is found again with spaces around it
+        #[test]
+        fn any_text_looks_up_without_panicking(
+            code in "\\PC{0,8}",
+            digits in proptest::sample::select(division_codes().collect::<Vec<_>>()),
+            class in "[A-Ua-u]?[0-9]{0,4}",
+        ) {
+            let _ = (division_name(&code), industry_name(&code));
+            if let Some(name) = division_name(digits) {
+                proptest::prop_assert_eq!(division_name(&format!(" {digits}\t")), Some(name));
+                let province = division_name(&format!("{}0000", &digits[..2]));
+                let retired = division(digits).is_some_and(|d| d.retired.is_some());
+                proptest::prop_assert!(province.is_some_and(|p| name.starts_with(p)) || retired);
+            }
+            if let Some(i) = industry(&class) {
+                proptest::prop_assert_eq!(industry(&format!(" {class} ")), Some(i));
+                proptest::prop_assert!(class.to_ascii_uppercase().ends_with(&i.code));
+            }
+        }
     }
 
     #[test]
