@@ -114,7 +114,12 @@ pub struct SubjectView {
     pub legal_rep_name: Option<String>,
     pub legal_rep_id: Option<String>,
     pub division: Option<String>,
+    /// The division's GB/T 2260 name, e.g. 北京市海淀区 (`core::reference`), when the
+    /// code is known.
+    pub division_name: Option<String>,
     pub industry: Option<String>,
+    /// The industry's GB/T 4754-2017 name, e.g. 信息传输、软件和信息技术服务业.
+    pub industry_name: Option<String>,
     #[schema(format = Date)]
     pub as_of: String,
     pub ledger_index: u64,
@@ -128,6 +133,58 @@ pub struct SubjectView {
     /// itself, not published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supervision: Option<Vec<crate::cases::CaseView>>,
+    /// Counts of what this view shows (never of what it withholds).
+    pub summary: SubjectSummary,
+}
+
+/// What a subject view holds, counted: records per catalog item (catalog order, items
+/// with none left out), and how many are disputed, revoked or repaired.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct SubjectSummary {
+    pub records: usize,
+    pub items: Vec<ItemCount>,
+    /// Records with an open objection (异议处理中).
+    pub disputed: usize,
+    pub revoked: usize,
+    pub repaired: usize,
+}
+
+/// The number of records of one catalog item in a view.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemCount {
+    pub item: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub category: String,
+    pub category_en: String,
+    pub count: usize,
+}
+
+impl SubjectSummary {
+    /// Counted from the records a viewer is shown.
+    fn of(catalog: &xinyong_core::Catalog, records: &[RecordView]) -> SubjectSummary {
+        let items = catalog
+            .items()
+            .filter_map(|item| {
+                let count = records.iter().filter(|r| r.item == item.code).count();
+                (count > 0).then(|| ItemCount {
+                    item: item.code.clone(),
+                    name_zh: item.name_zh.clone(),
+                    name_en: item.name_en.clone(),
+                    category: item.category.clone(),
+                    category_en: item.category_en.clone(),
+                    count,
+                })
+            })
+            .collect();
+        SubjectSummary {
+            records: records.len(),
+            items,
+            disputed: records.iter().filter(|r| r.disputed).count(),
+            revoked: records.iter().filter(|r| r.status == "revoked").count(),
+            repaired: records.iter().filter(|r| r.repaired_on.is_some()).count(),
+        }
+    }
 }
 
 impl App {
@@ -264,6 +321,8 @@ fn subject_view(
         });
     }
     let kind = xinyong_core::SubjectKind::parse(&subject.kind);
+    let summary = SubjectSummary::of(app.catalog(), &records);
+    let reference = |name: Option<&'static str>| name.map(str::to_string);
     let view = SubjectView {
         code: code.display(),
         kind: subject.kind.clone(),
@@ -272,7 +331,9 @@ fn subject_view(
         former_names: subject.former_names,
         legal_rep_name: subject.legal_rep_name,
         legal_rep_id: subject.legal_rep_id.as_deref().map(mask_id),
+        division_name: reference(subject.division.as_deref().and_then(xinyong_core::reference::division_name)),
         division: subject.division,
+        industry_name: reference(subject.industry.as_deref().and_then(xinyong_core::reference::industry_name)),
         industry: subject.industry,
         as_of: xinyong_core::record::date_string(as_of),
         ledger_index: subject.created_event,
@@ -284,6 +345,7 @@ fn subject_view(
             }
             _ => None,
         },
+        summary,
     };
     Ok(Some((view, non_public_shown)))
 }

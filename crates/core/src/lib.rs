@@ -13,6 +13,7 @@ pub mod listing;
 pub mod lists;
 pub mod publication;
 pub mod record;
+pub mod reference;
 pub mod roles;
 
 pub use catalog::{Catalog, Item};

@@ -79,6 +79,7 @@ use crate::{ApiError, Shared, blocking};
         // answers
         ErrorBody, ErrorDetail,
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
+        xinyong_app::view::SubjectSummary, xinyong_app::view::ItemCount,
         SearchPage, xinyong_app::subjects::Hit,
         BatchResult, xinyong_app::intake::RowResult, xinyong_app::quarantine::Outcome,
         QuarantinePage, xinyong_app::quarantine::QuarantineRow, xinyong_app::quarantine::QuarantineStatus, Resubmitted,

@@ -48,7 +48,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("kind", "主体类型", "Kind"),
     ("legal_rep", "法定代表人", "Legal representative"),
     ("division", "行政区划", "Administrative division"),
-    ("industry", "行业门类", "Industry"),
+    ("industry", "所属行业", "Industry"),
     ("as_of", "查询日期", "As of"),
     ("licences", "行政许可", "Administrative licences"),
     ("penalties", "行政处罚", "Administrative penalties"),
@@ -422,6 +422,9 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("outcome_rectified", "按期整改", "Rectified"),
     ("outcome_overdue", "逾期未整改", "Not rectified in time"),
     ("outcome_held", "约谈已进行", "Held"),
+    ("summary", "概览", "Summary"),
+    ("lists_in_force", "信用名单在列", "List entries in force"),
+    ("open_supervision", "整改与约谈办理中", "Open rectifications and interviews"),
 ];
 
 pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {

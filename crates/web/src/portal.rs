@@ -200,6 +200,12 @@ async fn search(
             let mut v = json!(h);
             // natural persons have no public link: their key is their ID
             v["code_link"] = if h.kind == "natural_person" { Value::Null } else { json!(h.code) };
+            // a USCC names the division that registered it (positions 3-8)
+            v["division_name"] = json!(
+                xinyong_core::Uscc::parse(&h.code)
+                    .ok()
+                    .and_then(|u| xinyong_core::reference::division_name(u.division()))
+            );
             v
         })
         .collect();
@@ -264,24 +270,69 @@ async fn subject(
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     let t = strings(page.lang);
-    let sections: Vec<Value> = SECTIONS
-        .iter()
-        .map(|(id, title, items, repairable)| {
-            let records: Vec<&xinyong_app::view::RecordView> = view.records.iter().filter(|r| items.contains(&r.item.as_str())).collect();
-            json!({"id": id, "title": t.get(title).copied().unwrap_or(title), "records": records, "repairable": repairable})
-        })
-        .collect();
+    let sections = subject_sections(&view, &t);
     let listings = match lists::subject_listings(&state, &caller, key, page.lang).await {
         Ok(l) => l,
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
+    let summary = subject_summary(&view, &sections, &listings);
     let is_own = caller.own_subject() == Some(key_for_own.as_str());
     // forms and links name the subject by its code; a natural person's is never printed
     let code_param = (view.kind != "natural_person").then(|| key_for_own.clone());
-    let ctx = json!({"s": view, "sections": sections, "listings": listings, "is_own": is_own, "code_param": code_param,
+    let ctx = json!({"s": view, "sections": sections, "summary": summary, "listings": listings, "is_own": is_own, "code_param": code_param,
                      "today": xinyong_core::record::date_string(xinyong_app::today_shanghai()),
                      "is_admin": caller.is_admin(), "amended": p_amended});
     page.render(&state, &caller, "subject.html", ctx, StatusCode::OK)
+}
+
+/// The record sections of a subject page: the fixed ones, then one for items no
+/// section names (so a new catalog item shows before the page learns its place);
+/// newest decision first within each.
+fn subject_sections(view: &xinyong_app::view::SubjectView, t: &lists::Strings) -> Vec<Value> {
+    use xinyong_app::view::RecordView;
+    fn newest_first(mut records: Vec<&RecordView>) -> Vec<&RecordView> {
+        records.sort_by(|a, b| b.decision_date.cmp(&a.decision_date));
+        records
+    }
+    let mut sections: Vec<Value> = SECTIONS
+        .iter()
+        .map(|(id, title, items, repairable)| {
+            let records = newest_first(view.records.iter().filter(|r| items.contains(&r.item.as_str())).collect());
+            json!({"id": id, "title": t.get(title).copied().unwrap_or(title), "items": items, "records": records, "repairable": repairable})
+        })
+        .collect();
+    let known = |item: &str| item == "registration" || SECTIONS.iter().any(|s| s.2.contains(&item));
+    let other = newest_first(view.records.iter().filter(|r| !known(&r.item)).collect());
+    if !other.is_empty() {
+        let items: std::collections::BTreeSet<&str> = other.iter().map(|r| r.item.as_str()).collect();
+        sections.push(json!({"id": "other", "title": t.get("other").copied().unwrap_or("other"), "items": items,
+                             "records": other, "repairable": false}));
+    }
+    sections
+}
+
+/// The summary a subject page opens with, counted from what the page shows: records
+/// per section (and per catalog item where a section holds several), lists in force,
+/// open objections, open rectifications and interviews.
+fn subject_summary(view: &xinyong_app::view::SubjectView, sections: &[Value], listings: &[Value]) -> Value {
+    let s = &view.summary;
+    let tiles: Vec<Value> = sections
+        .iter()
+        .map(|sec| {
+            let items: Vec<&xinyong_app::view::ItemCount> = s
+                .items
+                .iter()
+                .filter(|c| sec["items"].as_array().is_some_and(|a| a.iter().any(|i| i.as_str() == Some(c.item.as_str()))))
+                .collect();
+            let count: usize = items.iter().map(|c| c.count).sum();
+            json!({"id": sec["id"], "title": sec["title"], "count": count, "items": if items.len() > 1 { items } else { vec![] }})
+        })
+        .collect();
+    let listed = listings.iter().filter(|l| l["status"] == "listed").count();
+    let listing_disputes = listings.iter().filter(|l| !l["dispute"].is_null()).count();
+    let open_cases = view.supervision.as_ref().map(|c| c.iter().filter(|c| c.outcome_zh.is_none()).count());
+    json!({"tiles": tiles, "lists_in_force": listed, "disputed": s.disputed + listing_disputes,
+           "revoked": s.revoked, "repaired": s.repaired, "open_cases": open_cases})
 }
 
 async fn catalog(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
