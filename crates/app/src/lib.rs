@@ -26,6 +26,7 @@ mod db;
 pub mod error;
 pub mod evidence;
 pub mod intake;
+pub mod item_records;
 pub mod ledger;
 pub mod listings;
 pub mod migrate;

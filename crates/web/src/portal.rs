@@ -223,11 +223,28 @@ struct SubjectParams {
 }
 
 /// Sections of the subject page, in the order 信用中国 prints them.
+/// Records of an item in no section are shown under "other" (其他信息), never dropped.
 const SECTIONS: &[(&str, &str, &[&str], bool)] = &[
     ("licences", "licences", &["admin_licence"], false),
     ("penalties", "penalties", &["admin_penalty"], true),
+    ("enforcement", "enforcement", &["admin_enforcement"], false),
+    ("inspections", "inspections", &["admin_inspection", "product_quality_failure"], false),
+    (
+        "admin_other",
+        "admin_other",
+        &[
+            "admin_confirmation",
+            "admin_levy",
+            "admin_benefit",
+            "admin_adjudication",
+            "admin_compensation",
+            "admin_reward",
+        ],
+        false,
+    ),
     ("lists", "lists", &["abnormal_operation", "dishonest_debtor"], false),
     ("commitments", "commitments", &["credit_commitment"], false),
+    ("evaluations", "evaluations", &["tax_credit_rating"], false),
     ("honours", "honours", &["honour"], false),
 ];
 
@@ -264,13 +281,18 @@ async fn subject(
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     let t = strings(page.lang);
-    let sections: Vec<Value> = SECTIONS
+    let mut sections: Vec<Value> = SECTIONS
         .iter()
         .map(|(id, title, items, repairable)| {
             let records: Vec<&xinyong_app::view::RecordView> = view.records.iter().filter(|r| items.contains(&r.item.as_str())).collect();
             json!({"id": id, "title": t.get(title).copied().unwrap_or(title), "records": records, "repairable": repairable})
         })
         .collect();
+    let other: Vec<&xinyong_app::view::RecordView> =
+        view.records.iter().filter(|r| !SECTIONS.iter().any(|s| s.2.contains(&r.item.as_str()))).collect();
+    if !other.is_empty() {
+        sections.push(json!({"id": "other", "title": t.get("other").copied().unwrap_or("other"), "records": other, "repairable": false}));
+    }
     let listings = match lists::subject_listings(&state, &caller, key, page.lang).await {
         Ok(l) => l,
         Err(e) => return page.error(&state, &caller, e.status, e.message),
