@@ -4,6 +4,7 @@
 
 mod common;
 mod due_process;
+mod items;
 
 use std::path::Path;
 
