@@ -1015,9 +1015,13 @@ impl SimpleRule {
 
     /// The fields this rule reads (each must exist in every item that names the rule).
     fn fields(&self) -> impl Iterator<Item = &str> {
-        [self.hidden_from_field.as_deref(), self.last_day_field.as_deref(), self.public_if.as_ref().map(|p| p.field.as_str())]
-            .into_iter()
-            .flatten()
+        [
+            self.hidden_from_field.as_deref(),
+            self.last_day_field.as_deref(),
+            self.public_if.as_ref().map(|p| p.field.as_str()),
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 

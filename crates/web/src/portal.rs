@@ -288,8 +288,12 @@ async fn subject(
             json!({"id": id, "title": t.get(title).copied().unwrap_or(title), "records": records, "repairable": repairable})
         })
         .collect();
-    let other: Vec<&xinyong_app::view::RecordView> =
-        view.records.iter().filter(|r| !SECTIONS.iter().any(|s| s.2.contains(&r.item.as_str()))).collect();
+    // the registration record is the basic information above
+    let other: Vec<&xinyong_app::view::RecordView> = view
+        .records
+        .iter()
+        .filter(|r| r.item != "registration" && !SECTIONS.iter().any(|s| s.2.contains(&r.item.as_str())))
+        .collect();
     if !other.is_empty() {
         sections.push(json!({"id": "other", "title": t.get("other").copied().unwrap_or("other"), "records": other, "repairable": false}));
     }

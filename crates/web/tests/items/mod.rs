@@ -81,7 +81,11 @@ fn cases(day: &str) -> Vec<Case> {
             "admin_confirmation",
             with(
                 confirmation,
-                &[("确认类别", "登记"), ("确认事项名称", "增值税一般纳税人登记"), ("确认内容", "登记为增值税一般纳税人")],
+                &[
+                    ("确认类别", "登记"),
+                    ("确认事项名称", "增值税一般纳税人登记"),
+                    ("确认内容", "登记为增值税一般纳税人"),
+                ],
             ),
             "确认决定日期",
             Some("3 years"),
@@ -297,7 +301,8 @@ async fn every_administrative_action_imports_publishes_and_shows() {
     let b = all_taxes.iter().find(|r| r["publicity"]["public"] == false).unwrap();
     assert!(b["publicity"]["reason_zh"].as_str().unwrap().contains("仅“A”"), "{b}");
     // the stale enforcement is past its window: the public does not see it, the department does
-    let enforcements = |v: &Value| v["records"].as_array().unwrap().iter().filter(|r| r["item"] == "admin_enforcement").count();
+    let enforcements =
+        |v: &Value| v["records"].as_array().unwrap().iter().filter(|r| r["item"] == "admin_enforcement").count();
     assert_eq!((enforcements(&v), enforcements(&mine)), (1, 2));
 
     // the A-level list (银税互动): the item filtered by level
@@ -317,7 +322,8 @@ async fn every_administrative_action_imports_publishes_and_shows() {
     let (_, p2) = get(&s, &format!("/api/v1/records?item=admin_levy&after={next}"), None).await;
     assert_eq!((p1["records"].as_array().unwrap().len(), p2["records"].as_array().unwrap().len()), (1, 0));
     assert!(p2["next_after"].is_null());
-    for bad in ["item=nope", "item=tax_credit_rating&field=等级&value=A", "item=tax_credit_rating&field=纳税信用级别"] {
+    for bad in ["item=nope", "item=tax_credit_rating&field=等级&value=A", "item=tax_credit_rating&field=纳税信用级别"]
+    {
         let (st, v) = get(&s, &format!("/api/v1/records?{bad}"), None).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
     }
@@ -338,4 +344,5 @@ async fn every_administrative_action_imports_publishes_and_shows() {
         assert!(html.contains(needle), "{needle} missing from the subject page");
     }
     assert!(!html.contains("京海市监强〔2024〕9号"), "the stale enforcement is not public");
+    assert!(!html.contains("sec-other"), "every item has its section");
 }
