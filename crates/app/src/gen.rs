@@ -33,6 +33,9 @@ use xinyong_core::catalog::{FieldType, Item};
 use xinyong_core::codes::USCC_ALPHABET;
 use xinyong_core::{Catalog, ResidentId, SubjectCode, Uscc};
 
+#[path = "gen/actions.rs"]
+mod actions;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GenFormat {
     Csv,
@@ -151,17 +154,18 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> Result<GenManifest, GenErr
         (0..subjects.len()).filter(|&i| subjects[i].kind.market_registered()).map(|i| i as u32).collect();
     let world = World { words: &words, auth: &authorities, subjects, market, rec_lo, latest };
 
-    // licence 34 %, penalty 35 %, commitment 10 %, honour 8 %, abnormal 8 %, dishonest 4 %,
-    // false litigation 1 %
-    let shares: [(&str, u64, u64); 7] = [
-        ("admin_licence", 34, 2),
-        ("admin_penalty", 35, 3),
-        ("credit_commitment", 10, 4),
-        ("honour", 8, 5),
-        ("abnormal_operation", 8, 6),
-        ("dishonest_debtor", 4, 7),
+    // licence 29 %, penalty 30 %, commitment 8 %, honour 6 %, abnormal 6 %, dishonest 3 %, false litigation 1 %,
+    // the other administrative actions, tax ratings and quality failures 17 %
+    let mut shares: Vec<(&str, u64, u64)> = vec![
+        ("admin_licence", 29, 2),
+        ("admin_penalty", 30, 3),
+        ("credit_commitment", 8, 4),
+        ("honour", 6, 5),
+        ("abnormal_operation", 6, 6),
+        ("dishonest_debtor", 3, 7),
         ("false_litigation", 1, 8),
     ];
+    shares.extend(actions::SHARES);
     let mut cum = 0u64;
     let mut counts = Vec::new();
     for (code, share, stream_id) in shares {
@@ -233,6 +237,7 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> Result<GenManifest, GenErr
                 };
                 run(&mut out, &mut rng, &meta, n, pct, &mut make)?;
             }
+            _ if actions::handles(code) => actions::write(&world, it, &mut out, &mut rng, &meta, n, pct)?,
             _ => {
                 let c = DebtorCols::new(it)?;
                 let mut persons: Vec<(String, String)> = Vec::new();
@@ -2516,9 +2521,9 @@ mod tests {
         assert_eq!(all["registration"].len() as u64, opts.subjects);
         let records: usize = all.iter().filter(|(k, _)| *k != "registration").map(|(_, v)| v.len()).sum();
         assert_eq!(records as u64, opts.records);
-        assert_eq!(all["admin_licence"].len(), 408);
-        assert_eq!(all["admin_penalty"].len(), 420);
-        assert_eq!(all["dishonest_debtor"].len(), 48);
+        assert_eq!(all["admin_licence"].len(), 348);
+        assert_eq!(all["admin_penalty"].len(), 360);
+        assert_eq!(all["dishonest_debtor"].len(), 36);
         assert_eq!(all["false_litigation"].len(), 12);
 
         // registration: Beijing subjects, unique codes, division = the code's division
@@ -2577,6 +2582,42 @@ mod tests {
             *per_subject.entry(r.subject.key()).or_default() += 1;
         }
         assert!(per_subject.values().max().copied().unwrap_or(0) >= 30);
+    }
+
+    /// Every catalog item gets its share of rows, the new administrative actions with
+    /// the values that make them worth showing.
+    #[test]
+    fn gen_every_item_gets_rows() {
+        let opts = GenOptions { records: 4000, ..options(21, 0, GenFormat::Csv, GenEncoding::Utf8) };
+        let (dir, m) = run_gen(&opts);
+        let (_, all) = check_against_manifest(dir.path(), &m, GenFormat::Csv);
+        for item in Catalog::bundled().unwrap().items() {
+            assert!(!all[&item.code].is_empty(), "{}: no rows", item.code);
+        }
+        for (code, share, _) in actions::SHARES {
+            let n = all[code].len() as u64;
+            assert!(n + 1 >= opts.records * share / 100 && n <= opts.records * share / 100 + 1, "{code}: {n}");
+        }
+        let values = |item: &str, field: &str| -> HashSet<String> {
+            all[item].iter().filter_map(|r| r.fields.get(field).cloned()).collect()
+        };
+        assert_eq!(values("tax_credit_rating", "纳税信用级别").len(), 5, "every level A/B/M/C/D");
+        assert_eq!(values("admin_enforcement", "行政强制类别").len(), 2);
+        assert!(values("admin_inspection", "检查结果").len() >= 4);
+        assert!(values("admin_inspection", "检查结果").contains("未发现问题"));
+        // ratings are settled in April for the year before, one per subject and year
+        let april = all["tax_credit_rating"].iter().filter(|r| r.decision_date.unwrap().month() == Month::April);
+        assert!(april.count() * 2 > all["tax_credit_rating"].len());
+        for r in &all["tax_credit_rating"] {
+            let year: i32 = r.fields["评价年度"].parse().unwrap();
+            assert!(year < r.decision_date.unwrap().year(), "{year} rated on {:?}", r.decision_date);
+        }
+        // amounts, validity and lifting appear where the item has them
+        assert!(all["admin_benefit"].iter().any(|r| r.fields.contains_key("给付金额(万元)")));
+        assert!(all["admin_reward"].iter().any(|r| r.fields.contains_key("有效期至")));
+        assert!(all["admin_enforcement"].iter().any(|r| r.fields.contains_key("解除日期")));
+        // quality failures concern market-registered producers
+        assert!(all["product_quality_failure"].iter().all(|r| r.subject.key().starts_with('9')));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod derived;
 pub mod error;
 pub mod evidence;
 pub mod intake;
+pub mod item_records;
 pub mod ledger;
 pub mod listings;
 pub mod migrate;

@@ -285,21 +285,7 @@ fn subject_view(
         }
         let tier = facts.tier;
         let dispute = disputes.remove(&(true, row.id));
-        let fields = item
-            .fields
-            .iter()
-            .filter_map(|f| {
-                let v = fields.get(&f.name)?;
-                let value = if matches!(f.ty, FieldType::ResidentId | FieldType::PersonalId)
-                    || (f.name == item.subject_code_field && matches!(code, SubjectCode::Resident(_)))
-                {
-                    mask_id(v)
-                } else {
-                    v.clone()
-                };
-                Some(FieldView { name: f.name.clone(), en: f.en.clone(), value })
-            })
-            .collect();
+        let fields = field_views(item, &fields, matches!(code, SubjectCode::Resident(_)));
         records.push(RecordView {
             id: row.id,
             item: row.item.clone(),
@@ -348,6 +334,29 @@ fn subject_view(
         summary,
     };
     Ok(Some((view, non_public_shown)))
+}
+
+/// A record's fields in catalog order as anyone shown the record sees them: personal
+/// IDs masked, and the subject code too when the subject is a natural person.
+pub(crate) fn field_views(
+    item: &xinyong_core::Item,
+    fields: &BTreeMap<String, String>,
+    resident_subject: bool,
+) -> Vec<FieldView> {
+    item.fields
+        .iter()
+        .filter_map(|f| {
+            let v = fields.get(&f.name)?;
+            let value = if matches!(f.ty, FieldType::ResidentId | FieldType::PersonalId)
+                || (f.name == item.subject_code_field && resident_subject)
+            {
+                mask_id(v)
+            } else {
+                v.clone()
+            };
+            Some(FieldView { name: f.name.clone(), en: f.en.clone(), value })
+        })
+        .collect()
 }
 
 /// The record's current fields (from its content event).

@@ -184,6 +184,16 @@ const BUNDLED: &[(&str, &str)] = &[
     ("false_litigation.toml", include_str!("../../../data/catalog/false_litigation.toml")),
     ("credit_commitment.toml", include_str!("../../../data/catalog/credit_commitment.toml")),
     ("honour.toml", include_str!("../../../data/catalog/honour.toml")),
+    ("admin_enforcement.toml", include_str!("../../../data/catalog/admin_enforcement.toml")),
+    ("admin_confirmation.toml", include_str!("../../../data/catalog/admin_confirmation.toml")),
+    ("admin_levy.toml", include_str!("../../../data/catalog/admin_levy.toml")),
+    ("admin_benefit.toml", include_str!("../../../data/catalog/admin_benefit.toml")),
+    ("admin_adjudication.toml", include_str!("../../../data/catalog/admin_adjudication.toml")),
+    ("admin_compensation.toml", include_str!("../../../data/catalog/admin_compensation.toml")),
+    ("admin_reward.toml", include_str!("../../../data/catalog/admin_reward.toml")),
+    ("admin_inspection.toml", include_str!("../../../data/catalog/admin_inspection.toml")),
+    ("tax_credit_rating.toml", include_str!("../../../data/catalog/tax_credit_rating.toml")),
+    ("product_quality_failure.toml", include_str!("../../../data/catalog/product_quality_failure.toml")),
 ];
 
 impl Catalog {
@@ -286,6 +296,8 @@ mod tests {
         ] {
             assert!(c.item(code).is_some(), "{code}");
         }
+        assert_eq!(c.items().count(), BUNDLED.len(), "every bundled file is one item");
+
         let p = c.item("admin_penalty").unwrap();
         for f in [
             "行政相对人名称",
@@ -305,6 +317,40 @@ mod tests {
         ] {
             assert!(p.field(f).unwrap().required, "{f} must be required");
         }
+    }
+
+    /// Every administrative action that must be public (issue 11): an item each, with a
+    /// decision date, a tier when negative, and a category of the base catalogue.
+    #[test]
+    fn every_administrative_action_is_an_item() {
+        let c = Catalog::bundled().unwrap();
+        let table = [
+            ("admin_enforcement", "行政强制信息", Nature::Negative, "行政管理信息"),
+            ("admin_confirmation", "行政确认信息", Nature::Neutral, "行政管理信息"),
+            ("admin_levy", "行政征收信息", Nature::Neutral, "行政管理信息"),
+            ("admin_benefit", "行政给付信息", Nature::Neutral, "行政管理信息"),
+            ("admin_adjudication", "行政裁决信息", Nature::Neutral, "行政管理信息"),
+            ("admin_compensation", "行政补偿信息", Nature::Neutral, "行政管理信息"),
+            ("admin_reward", "行政奖励信息", Nature::Positive, "行政管理信息"),
+            ("admin_inspection", "行政检查信息", Nature::Neutral, "行政管理信息"),
+            ("tax_credit_rating", "纳税信用等级信息", Nature::Neutral, "信用评价信息"),
+            ("product_quality_failure", "产品质量监督抽查不合格信息", Nature::Negative, "行政管理信息"),
+        ];
+        for (code, name, nature, category) in table {
+            let it = c.item(code).unwrap_or_else(|| panic!("{code}"));
+            assert_eq!((it.name_zh.as_str(), it.nature, it.category.as_str()), (name, nature, category), "{code}");
+            assert_eq!(it.disclosure, Disclosure::Public, "{code}");
+            assert_eq!(it.publication, code, "{code}: its own publication rule");
+            let date = it.decision_date_field.as_deref().unwrap_or_else(|| panic!("{code}: decision date"));
+            assert!(it.field(date).unwrap().required, "{code}: {date}");
+            assert_eq!(nature == Nature::Negative, it.default_tier.is_some(), "{code}: a tier iff negative");
+            assert_eq!(it.field(&it.subject_code_field).unwrap().ty, FieldType::SubjectCode, "{code}");
+            for f in ["法定代表人", "数据来源单位", "数据来源单位统一社会信用代码"] {
+                assert!(it.field(f).is_some(), "{code}: {f}");
+            }
+        }
+        let levels = &c.item("tax_credit_rating").unwrap().field("纳税信用级别").unwrap().values;
+        assert_eq!(levels, &["A", "B", "M", "C", "D"]);
     }
 
     #[test]

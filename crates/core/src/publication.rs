@@ -202,7 +202,7 @@ struct PenaltyRules {
 }
 
 /// A rule for a non-penalty item: public from the decision date, with an optional
-/// end read from a field; never repairable here.
+/// end read from a field or a maximum window; never repairable here.
 #[derive(Debug, Clone)]
 struct SimpleRule {
     id: String,
@@ -211,6 +211,17 @@ struct SimpleRule {
     publish_due_workdays: Option<u32>,
     hidden_from_field: Option<String>,
     last_day_field: Option<String>,
+    /// Longest publication window from the decision date.
+    max: Option<Period>,
+    /// Only records whose field holds one of these values are published (e.g. only
+    /// A-level tax credit ratings).
+    public_if: Option<PublicIf>,
+}
+
+#[derive(Debug, Clone)]
+struct PublicIf {
+    field: String,
+    values: Vec<String>,
 }
 
 /// The publication rules (parsed `data/publication/rules.toml`).
@@ -324,6 +335,17 @@ struct RawRule {
     hidden_from_field: Option<String>,
     #[serde(default)]
     last_day_field: Option<String>,
+    #[serde(default)]
+    max: Option<String>,
+    #[serde(default)]
+    public_if: Option<RawPublicIf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublicIf {
+    field: String,
+    values: Vec<String>,
 }
 
 /// Accepts a TOML local date (`2023-05-01`) or a string `"2023-05-01"`.
@@ -531,6 +553,17 @@ impl PublicationRules {
                     .map(|f| non_empty(&at("hidden_from_field"), f))
                     .transpose()?,
                 last_day_field: r.last_day_field.as_deref().map(|f| non_empty(&at("last_day_field"), f)).transpose()?,
+                max: r.max.as_deref().map(|m| period(&at("max"), m)).transpose()?,
+                public_if: r
+                    .public_if
+                    .as_ref()
+                    .map(|p| -> Result<PublicIf, String> {
+                        Ok(PublicIf {
+                            field: non_empty(&at("public_if.field"), &p.field)?,
+                            values: non_empty_list(&at("public_if.values"), &p.values)?,
+                        })
+                    })
+                    .transpose()?,
                 id: id.clone(),
             };
             rules.insert(id, rule);
@@ -555,6 +588,12 @@ impl PublicationRules {
         let mut ids = vec![NEVER_PUBLISHED, self.penalty.id.as_str()];
         ids.extend(self.rules.keys().map(String::as_str));
         ids
+    }
+
+    /// The fields the (non-penalty) rule `id` reads: an item naming the rule must
+    /// define them, or the rule silently never applies.
+    pub fn rule_fields(&self, id: &str) -> Vec<&str> {
+        self.rules.get(id).map(|r| r.fields().collect()).unwrap_or_default()
     }
 
     /// The NDRC penalty rule set for a decision on `decided` (ignoring SAMR).
@@ -935,13 +974,33 @@ fn set_window(set: &PenaltyRuleSet, facts: &RecordFacts<'_>, decided: Date) -> O
 
 impl SimpleRule {
     fn evaluate(&self, facts: &RecordFacts<'_>) -> Outcome {
+        if let Some(p) = &self.public_if {
+            let value = field(facts.fields, &p.field).unwrap_or_default();
+            if !p.values.iter().any(|v| v == value) {
+                let shown = p.values.join("、");
+                return Outcome::NotPublished {
+                    zh: format!("{}为“{value}”，仅“{shown}”向社会公开（{}）", p.field, self.name_zh),
+                    en: format!("{} is {value:?}: only {shown} is published ({})", p.field, self.name_en),
+                };
+            }
+        }
         let decided = facts.decision();
         let removed = self.hidden_from_field.as_deref().and_then(|f| field(facts.fields, f)).and_then(parse_date);
         let valid_until = self.last_day_field.as_deref().and_then(|f| field(facts.fields, f)).and_then(parse_date);
-        let (until, end) = match (removed.map(|r| (r, r.previous_day())), valid_until) {
-            (Some((r, Some(last))), v) if v.is_none_or(|v| last < v) => (Some(last), NaturalEnd::Removed(r)),
-            (_, Some(v)) => (Some(v), NaturalEnd::Validity),
-            _ => (None, NaturalEnd::Window),
+        let window = self.max.zip(decided).and_then(|(m, d)| last_day(d, m));
+        // the earliest end wins; on a tie a removal or a validity says more than the window
+        let ends = [
+            removed.and_then(|r| r.previous_day().map(|last| (last, NaturalEnd::Removed(r)))),
+            valid_until.map(|v| (v, NaturalEnd::Validity)),
+            window.map(|w| (w, NaturalEnd::Window)),
+        ];
+        let first = ends.into_iter().flatten().fold(None::<(Date, NaturalEnd)>, |best, e| match best {
+            Some(b) if b.0 <= e.0 => Some(b),
+            _ => Some(e),
+        });
+        let (until, end) = match first {
+            Some((u, e)) => (Some(u), e),
+            None => (None, NaturalEnd::Window),
         };
         Outcome::Shown(Shown {
             from: decided,
@@ -952,6 +1011,17 @@ impl SimpleRule {
             what_zh: self.name_zh.clone(),
             what_en: self.name_en.clone(),
         })
+    }
+
+    /// The fields this rule reads (each must exist in every item that names the rule).
+    fn fields(&self) -> impl Iterator<Item = &str> {
+        [
+            self.hidden_from_field.as_deref(),
+            self.last_day_field.as_deref(),
+            self.public_if.as_ref().map(|p| p.field.as_str()),
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -1561,6 +1631,75 @@ mod tests {
         assert!(eval(it, &open, date!(2040 - 01 - 01)).public);
     }
 
+    /// The administrative actions besides licences and penalties: public from the
+    /// decision, due within 7 working days, for their window (or until 有效期至).
+    #[test]
+    fn other_administrative_actions_have_windows_and_deadlines() {
+        // (item, decision date field, last public day for a decision on 2024-03-15, due days)
+        let table = [
+            ("admin_enforcement", "行政强制决定日期", date!(2025 - 03 - 14), 7),
+            ("admin_confirmation", "确认决定日期", date!(2027 - 03 - 14), 7),
+            ("admin_levy", "征收决定日期", date!(2027 - 03 - 14), 7),
+            ("admin_benefit", "给付决定日期", date!(2027 - 03 - 14), 7),
+            ("admin_adjudication", "裁决决定日期", date!(2027 - 03 - 14), 7),
+            ("admin_compensation", "补偿决定日期", date!(2027 - 03 - 14), 7),
+            ("admin_reward", "奖励决定日期", date!(2027 - 03 - 14), 7),
+            ("admin_inspection", "检查日期", date!(2027 - 03 - 14), 7),
+            ("product_quality_failure", "公告日期", date!(2025 - 03 - 14), 20),
+        ];
+        for (code, date_field, last, due) in table {
+            let it = item(code);
+            let f = fields(it, &[(date_field, "2024-03-15")]);
+            let p = eval(it, &f, last);
+            assert!(p.public, "{code}: {}", p.reason_zh);
+            assert_eq!((p.public_from, p.public_until, p.repair_from), (Some(date!(2024 - 03 - 15)), Some(last), None));
+            assert_eq!(p.rule, code);
+            let expected = WorkCalendar::official().deadline(date!(2024 - 03 - 15), due).unwrap().date;
+            assert_eq!(p.publish_due, Some(expected), "{code}");
+            let after = eval(it, &f, last.next_day().unwrap());
+            assert!(!after.public && after.reason_zh.contains("届满"), "{code}: {}", after.reason_zh);
+            assert!(!eval(it, &f, date!(2024 - 03 - 14)).public, "{code}: not before the decision");
+        }
+        // 2024-03-15 is a Friday: 7 working days later is Tuesday 2024-03-26
+        let it = item("admin_levy");
+        let p = eval(it, &fields(it, &[("征收决定日期", "2024-03-15")]), date!(2024 - 04 - 01));
+        assert_eq!(p.publish_due, Some(date!(2024 - 03 - 26)));
+        // an end date in the record ends the window earlier, never later
+        let it = item("admin_reward");
+        let short = fields(it, &[("奖励决定日期", "2024-03-15"), ("有效期至", "2024-12-31")]);
+        assert_eq!(eval(it, &short, date!(2024 - 06 - 01)).public_until, Some(date!(2024 - 12 - 31)));
+        let p = eval(it, &short, date!(2025 - 01 - 01));
+        assert!(!p.public && p.reason_zh.contains("有效期"), "{}", p.reason_zh);
+        let long = fields(it, &[("奖励决定日期", "2024-03-15"), ("有效期至", "2030-12-31")]);
+        assert_eq!(eval(it, &long, date!(2024 - 06 - 01)).public_until, Some(date!(2027 - 03 - 14)));
+    }
+
+    #[test]
+    fn only_a_level_tax_ratings_are_published() {
+        let it = item("tax_credit_rating");
+        for (level, public) in [("A", true), ("B", false), ("M", false), ("C", false), ("D", false)] {
+            let f = fields(it, &[("评价年度", "2024"), ("纳税信用级别", level), ("评价日期", "2025-04-20")]);
+            let p = eval(it, &f, date!(2025 - 05 - 01));
+            assert_eq!(p.public, public, "{level}: {}", p.reason_zh);
+            if public {
+                assert_eq!(p.public_until, Some(date!(2026 - 04 - 19)), "a rating stands one year");
+                assert!(!eval(it, &f, date!(2026 - 04 - 20)).public);
+            } else {
+                assert_eq!((p.public_from, p.public_until), (None, None));
+                assert!(p.reason_zh.contains("仅“A”") && p.reason_en.contains("only A"), "{}", p.reason_zh);
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_a_rule_reads_exists_in_the_items_naming_it() {
+        for it in CATALOG.items() {
+            for f in rules().rule_fields(&it.publication) {
+                assert!(it.field(f).is_some(), "{}: rule {} reads {f}, which the item lacks", it.code, it.publication);
+            }
+        }
+    }
+
     #[test]
     fn open_ended_items_stay_public() {
         for (code, date_field, rule) in [
@@ -1652,6 +1791,8 @@ mod tests {
             ("id = \"honour\"", "id = \"commitment\"", "duplicate"),
             ("schema = 1", "schema = 1\ncolour = \"red\"", "colour"),
             ("repair_after = \"3 months\"", "repair_after = \"6 months\"", "repair_after"),
+            ("publish_due_workdays = 7\nmax = \"1 year\"", "publish_due_workdays = 7\nmax = \"1 decade\"", "max"),
+            ("values = [\"A\"] }", "values = [] }", "public_if.values"),
         ];
         for (from, to, needle) in cases {
             assert!(BUNDLED_TOML.contains(from), "{from}");

@@ -130,6 +130,12 @@ fn append_creates_subjects_records_and_events(s: &mut dyn Store) -> Result<(), S
     let first = s.subjects_after("", 1).map_err(|e| e.to_string())?;
     let rest = s.subjects_after(&first[0].code, 10).map_err(|e| e.to_string())?;
     ensure!(first.len() == 1 && rest.len() == 1 && first[0].code < rest[0].code, "paging {first:?} {rest:?}");
+    // an item's records, paged by id
+    let page = s.records_of_item("honour", 0, 2).map_err(|e| e.to_string())?;
+    ensure!(page.len() == 2 && page[0].id < page[1].id && page.iter().all(|r| r.item == "honour"), "{page:?}");
+    let rest = s.records_of_item("honour", page[1].id, 10).map_err(|e| e.to_string())?;
+    ensure!(rest.len() == 1 && rest[0].subject_code == B, "{rest:?}");
+    ensure!(s.records_of_item("admin_penalty", 0, 10).map_err(|e| e.to_string())?.is_empty(), "other item");
     Ok(())
 }
 

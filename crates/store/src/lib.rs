@@ -390,6 +390,9 @@ pub trait Store: Send {
     /// Subjects in code order after `after` (exclusive): for rebuilding derived indexes.
     fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>>;
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>>;
+    /// Records of one catalog item with id above `after`, in id order (a page of an
+    /// item's records, e.g. the tax ratings behind the A-level list).
+    fn records_of_item(&self, item: &str, after: i64, limit: u32) -> Result<Vec<RecordRow>>;
     fn record(&self, id: i64) -> Result<Option<RecordRow>>;
     fn event(&self, index: u64) -> Result<Option<EventRow>>;
     /// Events with index in `[from, from + limit)`, in order.

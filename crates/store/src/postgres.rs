@@ -631,6 +631,13 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn records_of_item(&self, item: &str, after: i64, limit: u32) -> Result<Vec<RecordRow>> {
+        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
+                           event_idx, revoked_event, repaired_event FROM records WHERE item = $1 AND id > $2 \
+                           ORDER BY id LIMIT $3";
+        Ok(self.conn()?.query(SQL, &[&item, &after, &i64::from(limit)])?.iter().map(record_row).collect())
+    }
+
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
         const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
                            event_idx, revoked_event, repaired_event FROM records WHERE id = $1";

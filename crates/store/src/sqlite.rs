@@ -611,6 +611,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn records_of_item(&self, item: &str, after: i64, limit: u32) -> Result<Vec<RecordRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE item = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![item, after, limit], record_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
         Ok(self
             .conn

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use xinyong_app::accounts::{AccountList, CreatedAccount, NewAccountRequest};
 use xinyong_app::intake::{BatchResult, RecordBatch};
+use xinyong_app::item_records::ItemRecords;
 use xinyong_app::ledger::{ConsistencyProof, HeadAnswer, InclusionProof};
 use xinyong_app::quarantine::{QuarantinePage, QuarantineQuery, Resubmitted};
 use xinyong_app::subjects::SearchPage;
@@ -27,6 +28,7 @@ use crate::{ApiError, Shared, blocking};
         get_subject,
         search_subjects,
         post_records,
+        list_item_records,
         list_quarantine,
         resubmit_quarantine,
         ledger_head,
@@ -81,7 +83,8 @@ use crate::{ApiError, Shared, blocking};
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
         xinyong_app::view::SubjectSummary, xinyong_app::view::ItemCount,
         SearchPage, xinyong_app::subjects::Hit,
-        BatchResult, xinyong_app::intake::RowResult, xinyong_app::quarantine::Outcome,
+        BatchResult, xinyong_app::intake::RowResult,
+        ItemRecords, xinyong_app::item_records::ItemRecord, xinyong_app::quarantine::Outcome,
         QuarantinePage, xinyong_app::quarantine::QuarantineRow, xinyong_app::quarantine::QuarantineStatus, Resubmitted,
         HeadAnswer, InclusionProof, ConsistencyProof,
         xinyong_app::ledger::schema::SignedHead, xinyong_app::ledger::schema::TreeHead,
@@ -191,7 +194,7 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/v1/subjects", get(search_subjects))
         .route("/api/v1/subjects/{code}", get(get_subject))
-        .route("/api/v1/records", post(post_records))
+        .route("/api/v1/records", get(list_item_records).post(post_records))
         .route("/api/v1/quarantine", get(list_quarantine))
         .route("/api/v1/quarantine/{id}/resubmit", post(resubmit_quarantine))
         .route("/api/v1/ledger/head", get(ledger_head))
@@ -297,6 +300,40 @@ async fn post_records(
 ) -> Result<Json<BatchResult>, ApiError> {
     caller.require()?;
     Ok(Json(blocking(&state, move |app| app.ingest(&caller, &batch, "api")).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ItemRecordsQuery {
+    /// Catalog item code, e.g. `tax_credit_rating`.
+    item: String,
+    /// Keep records whose field (Chinese column name) equals `value`, e.g. `纳税信用级别`.
+    field: Option<String>,
+    value: Option<String>,
+    /// The previous page's `next_after`.
+    #[serde(default)]
+    after: i64,
+    /// At most 500; default 100.
+    limit: Option<u32>,
+}
+
+/// One item's records public today, across subjects, optionally filtered by a field
+/// value: the A-level taxpayer list (银税互动) is
+/// `?item=tax_credit_rating&field=纳税信用级别&value=A`.
+#[utoipa::path(get, path = "/api/v1/records", params(ItemRecordsQuery),
+    responses((status = 200, description = "a page of public records", body = ItemRecords), (status = 401), (status = 422), (status = 429)))]
+async fn list_item_records(
+    State(state): State<Shared>,
+    _caller: Caller,
+    Query(q): Query<ItemRecordsQuery>,
+) -> Result<Json<ItemRecords>, ApiError> {
+    let query = xinyong_app::item_records::ItemQuery {
+        item: q.item,
+        field: q.field,
+        value: q.value,
+        after: q.after,
+        limit: q.limit.unwrap_or(100),
+    };
+    Ok(Json(blocking(&state, move |app| app.item_records(&query)).await?))
 }
 
 /// Rows refused at intake: an officer sees their department's, an administrator all.

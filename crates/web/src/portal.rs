@@ -229,11 +229,28 @@ struct SubjectParams {
 }
 
 /// Sections of the subject page, in the order 信用中国 prints them.
+/// Records of an item in no section are shown under "other" (其他信息), never dropped.
 const SECTIONS: &[(&str, &str, &[&str], bool)] = &[
     ("licences", "licences", &["admin_licence"], false),
     ("penalties", "penalties", &["admin_penalty"], true),
-    ("lists", "lists", &["abnormal_operation", "dishonest_debtor"], false),
+    ("enforcement", "enforcement", &["admin_enforcement"], false),
+    ("inspections", "inspections", &["admin_inspection", "product_quality_failure"], false),
+    (
+        "admin_other",
+        "admin_other",
+        &[
+            "admin_confirmation",
+            "admin_levy",
+            "admin_benefit",
+            "admin_adjudication",
+            "admin_compensation",
+            "admin_reward",
+        ],
+        false,
+    ),
+    ("lists", "lists", &["abnormal_operation", "dishonest_debtor", "false_litigation"], false),
     ("commitments", "commitments", &["credit_commitment"], false),
+    ("evaluations", "evaluations", &["tax_credit_rating"], false),
     ("honours", "honours", &["honour"], false),
 ];
 

@@ -4,6 +4,7 @@
 
 mod common;
 mod due_process;
+mod items;
 mod subject_page;
 
 use std::path::Path;
