@@ -428,7 +428,11 @@ mod tests {
                 Quarantine { department: OTHER },
                 ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
             ),
-            ("quality, own", QualityReport { department: None }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            (
+                "quality, own",
+                QualityReport { department: None },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
             (
                 "quality, named own",
                 QualityReport { department: Some(OWN) },

@@ -283,10 +283,8 @@ impl App {
         };
         let stored = self.db().read(|s| Ok(s.intake_batches(&filter)?))?;
         let calendar = self.calendar();
-        let timed: Vec<(&BatchStats, Timeliness)> = stored
-            .iter()
-            .map(|b| (b, timeliness(&calendar, shanghai_day(b.received_ms), &b.decided)))
-            .collect();
+        let timed: Vec<(&BatchStats, Timeliness)> =
+            stored.iter().map(|b| (b, timeliness(&calendar, shanghai_day(b.received_ms), &b.decided))).collect();
         let mut by_provider: BTreeMap<&str, Vec<(&BatchStats, Timeliness)>> = BTreeMap::new();
         for (b, t) in &timed {
             by_provider.entry(b.provider.as_str()).or_default().push((b, t.clone()));

@@ -116,8 +116,7 @@ impl App {
     /// works through, largest group first, each reason in words.
     pub fn quarantine_reasons(&self, caller: &Caller, q: &QuarantineQuery) -> Result<QuarantineReasons> {
         let filter = self.quarantine_filter(caller, q)?;
-        let (total, groups) =
-            self.db().read(|s| Ok((s.quarantine_count(&filter)?, s.quarantine_reasons(&filter)?)))?;
+        let (total, groups) = self.db().read(|s| Ok((s.quarantine_count(&filter)?, s.quarantine_reasons(&filter)?)))?;
         let reasons = groups
             .into_iter()
             .map(|g| {

@@ -108,7 +108,13 @@ fn original_values(item: &Item, raw: &str) -> BTreeMap<String, String> {
 pub fn reasons_cell(errors: &[FieldError]) -> String {
     errors
         .iter()
-        .map(|e| if e.field.is_empty() { format!("{} / {}", e.zh, e.en) } else { format!("【{}】{} / {}", e.field, e.zh, e.en) })
+        .map(|e| {
+            if e.field.is_empty() {
+                format!("{} / {}", e.zh, e.en)
+            } else {
+                format!("【{}】{} / {}", e.field, e.zh, e.en)
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -137,7 +143,11 @@ impl App {
                     self.quarantine_reasons(caller, &q)?.reasons.into_iter().map(|r| r.item).collect();
                 match items.len() {
                     0 => {
-                        return Err(AppError::invalid("nothing_to_download", "没有待更正的隔离数据", "no refused rows to download"));
+                        return Err(AppError::invalid(
+                            "nothing_to_download",
+                            "没有待更正的隔离数据",
+                            "no refused rows to download",
+                        ));
                     }
                     1 => items.into_iter().next().unwrap_or_default(),
                     _ => {
@@ -152,7 +162,10 @@ impl App {
             }
         };
         let item = self.catalog().item(&item_code).cloned().ok_or_else(|| {
-            AppError::input(format!("目录中没有信息项“{item_code}”"), format!("item '{item_code}' is not in the catalog"))
+            AppError::input(
+                format!("目录中没有信息项“{item_code}”"),
+                format!("item '{item_code}' is not in the catalog"),
+            )
         })?;
         q.item = Some(item_code.clone());
         let mut filter = self.quarantine_filter(caller, &q)?;
@@ -350,8 +363,7 @@ impl App {
                 continue;
             }
             let batch = batch_ids.entry(entry.provider.clone()).or_insert_with(|| new_batch_id(at_ms)).clone();
-            let ctx =
-                RowContext { item, provider: &entry.provider, batch: &batch, source: &source, at_ms, today };
+            let ctx = RowContext { item, provider: &entry.provider, batch: &batch, source: &source, at_ms, today };
             let e = match ctx.entry(entry.row, &values, None) {
                 Entry::Record(mut r) => {
                     r.resolves = Some(id);

@@ -83,7 +83,8 @@ fn the_report_counts_a_hand_built_batch() {
     // (1 duplicate + 1 wrong code) × 1000 / 5 rows
     assert_eq!(f.duplicate_or_wrong_per_mille, 400.0);
     assert!(!f.meets_target);
-    let reasons: Vec<(&str, &str, u64)> = f.refused.iter().map(|r| (r.field.as_str(), r.rule.as_str(), r.rows)).collect();
+    let reasons: Vec<(&str, &str, u64)> =
+        f.refused.iter().map(|r| (r.field.as_str(), r.rule.as_str(), r.rows)).collect();
     assert_eq!(reasons, [("统一社会信用代码", "code.check_char", 1), ("荣誉名称", "required", 1)]);
     assert!(f.refused[0].zh.contains("统一社会信用代码") && f.refused[0].en.contains("check character"));
     let t = &f.timeliness;
@@ -181,8 +182,7 @@ fn refused_rows_round_trip_through_a_spreadsheet() {
     let before = open_entries(&app, &env);
     assert_eq!(before.len(), 4);
     let id_of = |doc: &str| before.iter().find(|e| e.raw.contains(doc)).unwrap().id;
-    let (bad_code, no_title, bad_date, bad_level) =
-        (id_of("11号"), id_of("12号"), id_of("13号"), id_of("14号"));
+    let (bad_code, no_title, bad_date, bad_level) = (id_of("11号"), id_of("12号"), id_of("13号"), id_of("14号"));
     let counts0 = app.counts().unwrap();
 
     // grouped by reason, and filtered
@@ -229,7 +229,8 @@ fn refused_rows_round_trip_through_a_spreadsheet() {
     assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    let mut rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    let mut rows: Vec<Vec<String>> =
+        reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
     assert_eq!(rows.len(), 3);
     set(&mut rows, bad_date, "授予日期", "2026-02-30");
     set(&mut rows, bad_level, "荣誉等级", "区县级");
