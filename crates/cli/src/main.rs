@@ -350,6 +350,15 @@ enum QuarantineCmd {
         /// open, resolved or all.
         #[arg(long, default_value = "open")]
         status: String,
+        /// Entries of one intake batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Entries refused for one rule (e.g. code.check_char).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Entries with an error in one field (its Chinese name).
+        #[arg(long)]
+        field: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
         #[arg(long, default_value_t = 0)]
@@ -488,9 +497,18 @@ fn run(cmd: Command) -> Result<ExitCode> {
             print_json(&summary)?;
         }
         Command::Quarantine { cmd } => match cmd {
-            QuarantineCmd::List { item, provider, status, limit, after, data } => {
+            QuarantineCmd::List { item, provider, status, batch, reason, field, limit, after, data } => {
                 let app = data.open()?;
-                let q = QuarantineQuery { item, provider, status: Some(status), after, limit: Some(limit) };
+                let q = QuarantineQuery {
+                    item,
+                    provider,
+                    status: Some(status),
+                    batch,
+                    reason,
+                    field,
+                    after,
+                    limit: Some(limit),
+                };
                 let rows = app.quarantine(&Caller::operator(), &q)?;
                 let mut out = std::io::stdout().lock();
                 for r in rows {

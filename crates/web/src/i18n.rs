@@ -136,6 +136,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("q_misses", "未达标", "above target"),
     ("q_on_time", "按时", "On time"),
     ("q_late", "超期", "Late"),
+    ("q_workdays", "个工作日", "working days"),
     ("q_mean_days", "平均用时（天）", "Mean days"),
     ("q_max_days", "最长（天）", "Max days"),
     ("q_by_provider", "各部门", "By department"),
