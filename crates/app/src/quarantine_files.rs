@@ -413,8 +413,11 @@ impl App {
     }
 }
 
-/// The headers and non-blank rows (row number, cells) of an uploaded file.
-fn read_upload(path: &std::path::Path) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>)> {
+/// An uploaded file's non-blank rows: row number (the header is row 1) and cells.
+type FileRows = Vec<(u64, Vec<String>)>;
+
+/// The headers and non-blank rows of an uploaded file.
+fn read_upload(path: &std::path::Path) -> Result<(Vec<String>, FileRows)> {
     let mut source = RowSource::open(path)?;
     let mut rows = Vec::new();
     while let Some(raw) = source.next_row()? {
