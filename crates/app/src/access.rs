@@ -108,6 +108,9 @@ pub enum Action<'a> {
     Quarantine { department: &'a str },
     /// See the quarantine at all (a department's own rows, or all for the centre).
     QuarantineList,
+    /// The data quality report (重错码率, timeliness): a department's own batches, or
+    /// the one the centre names (every department's when it names none).
+    QualityReport { department: Option<&'a str> },
     /// Read a check and give its feedback.
     CheckOf { department: &'a str },
     /// Per-department check figures.
@@ -219,6 +222,18 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
             Err(no("forbidden", "只能处理本部门的隔离数据", "not your department's entry"))
         }
         (Quarantine { .. }, _) => Err(staff_only()),
+
+        (QualityReport { department }, Admin) => match department.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Ok(Scope::Department(d.to_string())),
+            None => Ok(Scope::All),
+        },
+        (QualityReport { department }, Officer { department: own }) => match department.map(str::trim) {
+            Some(d) if !d.is_empty() && d != own => {
+                Err(no("forbidden", "只能查看本部门的数据质量", "you see your own department's data quality only"))
+            }
+            _ => Ok(Scope::Department(own.clone())),
+        },
+        (QualityReport { .. }, _) => Err(staff_only()),
 
         (CheckOf { .. }, Admin) => Ok(Scope::All),
         (CheckOf { department }, Officer { department: own }) if own == department => {
@@ -413,6 +428,21 @@ mod tests {
                 Quarantine { department: OTHER },
                 ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
             ),
+            (
+                "quality, own",
+                QualityReport { department: None },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
+            (
+                "quality, named own",
+                QualityReport { department: Some(OWN) },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
+            (
+                "quality, other dept",
+                QualityReport { department: Some(OTHER) },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
             ("check of own", CheckOf { department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             (
                 "check of other",
@@ -519,6 +549,10 @@ mod tests {
         assert_eq!(acting_department(&admin, Some(OTHER)).unwrap(), OTHER);
         assert_eq!(permit(&officer, Action::QuarantineList).unwrap(), Scope::Department(OWN.into()));
         assert_eq!(permit(&admin, Action::QuarantineList).unwrap(), Scope::All);
+        let quality = |c: &Caller, d: Option<&str>| permit(c, Action::QualityReport { department: d }).unwrap();
+        assert_eq!(quality(&officer, None), Scope::Department(OWN.into()));
+        assert_eq!(quality(&admin, None), Scope::All);
+        assert_eq!(quality(&admin, Some(OTHER)), Scope::Department(OTHER.into()));
     }
 
     #[test]

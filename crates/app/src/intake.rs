@@ -68,7 +68,7 @@ struct ColumnMap {
     headers: Vec<String>,
 }
 
-fn header_key(h: &str) -> String {
+pub(crate) fn header_key(h: &str) -> String {
     h.chars().map(xinyong_core::codes::fullwidth_to_ascii).filter(|c| !c.is_whitespace() && *c != '\u{feff}').collect()
 }
 

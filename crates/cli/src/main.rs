@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
 use xinyong_app::accounts::{NewAccountRequest, new_secret};
 use xinyong_app::quarantine::{Outcome, QuarantineQuery};
+use xinyong_app::quarantine_files::SheetFormat;
 use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
 use xinyong_app::{App, Caller, intake, ledger};
 use xinyong_core::calendar::WorkCalendar;
@@ -350,10 +351,44 @@ enum QuarantineCmd {
         /// open, resolved or all.
         #[arg(long, default_value = "open")]
         status: String,
+        /// Entries of one intake batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Entries refused for one rule (e.g. code.check_char).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Entries with an error in one field (its Chinese name).
+        #[arg(long)]
+        field: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
         #[arg(long, default_value_t = 0)]
         after: i64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Write open refused rows of one item to a spreadsheet (.xlsx or .csv, by the
+    /// name given to --out): 隔离编号, reasons, batch, row, then the item's fields.
+    Export {
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        batch: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        field: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Read a corrected spreadsheet written by `quarantine export`: changed rows go
+    /// through intake (resolved, or refused again with new reasons); unchanged rows stay.
+    Upload {
+        file: std::path::PathBuf,
         #[command(flatten)]
         data: DataArg,
     },
@@ -488,15 +523,39 @@ fn run(cmd: Command) -> Result<ExitCode> {
             print_json(&summary)?;
         }
         Command::Quarantine { cmd } => match cmd {
-            QuarantineCmd::List { item, provider, status, limit, after, data } => {
+            QuarantineCmd::List { item, provider, status, batch, reason, field, limit, after, data } => {
                 let app = data.open()?;
-                let q = QuarantineQuery { item, provider, status: Some(status), after, limit: Some(limit) };
+                let q = QuarantineQuery {
+                    item,
+                    provider,
+                    status: Some(status),
+                    batch,
+                    reason,
+                    field,
+                    after,
+                    limit: Some(limit),
+                };
                 let rows = app.quarantine(&Caller::operator(), &q)?;
                 let mut out = std::io::stdout().lock();
                 for r in rows {
                     serde_json::to_writer(&mut out, &r)?;
                     writeln!(out)?;
                 }
+            }
+            QuarantineCmd::Export { out, item, provider, batch, reason, field, data } => {
+                let app = data.open()?;
+                let csv = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+                let format = if csv { SheetFormat::Csv } else { SheetFormat::Xlsx };
+                let q = QuarantineQuery { item, provider, batch, reason, field, ..Default::default() };
+                let d = app.quarantine_download(&Caller::operator(), &q, format)?;
+                std::fs::write(&out, &d.bytes)?;
+                print_json(&serde_json::json!({"file": out.display().to_string(), "rows": d.rows}))?;
+            }
+            QuarantineCmd::Upload { file, data } => {
+                let app = data.open()?;
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let done = app.quarantine_upload(&Caller::operator(), &name, &std::fs::read(&file)?)?;
+                print_json(&done)?;
             }
             QuarantineCmd::Resubmit { id, set, data } => {
                 let app = data.open()?;

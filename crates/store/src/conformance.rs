@@ -34,6 +34,7 @@ macro_rules! with_checks {
             due_process_steps_commit_with_their_effects,
             webhook_deliveries_retry_then_fail,
             evidence_is_stored_once_by_its_hash,
+            intake_figures_and_quarantine_reasons,
         ] }
     };
 }
@@ -663,6 +664,117 @@ fn evidence_is_stored_once_by_its_hash(s: &mut dyn Store) -> Result<(), String> 
     ensure!(s.evidence(&sha(b"other")).map_err(|e| e.to_string())?.is_none(), "an unknown hash answered");
     // evidence is not a ledger event: the case that cites it appends that
     ensure!(s.ledger_size().map_err(|e| e.to_string())? == 0, "storing evidence appended to the ledger");
+    Ok(())
+}
+
+/// A refused row of batch `batch` with one error per (field, rule).
+fn refused_row(batch: &str, raw: &str, errors: &[(&str, &str)]) -> Entry {
+    let mut q = quarantine_entry(raw, None);
+    q.batch = batch.into();
+    q.errors = errors.iter().map(|(f, r)| FieldError::new(f, r, "理由", "reason")).collect();
+    Entry::Quarantine(Box::new(q))
+}
+
+/// Every append writes its batch's figures in the same transaction; chunks of one
+/// batch add up; the quarantine counts, groups and filters its rows by reason.
+fn intake_figures_and_quarantine_reasons(s: &mut dyn Store) -> Result<(), String> {
+    use crate::{BatchFilter, ReasonCount};
+    let k = key();
+    let err = |e: crate::StoreError| e.to_string();
+    let code = "统一社会信用代码";
+    let chunk1 = vec![
+        Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)),
+        Entry::Record(Box::new(honour(A, "京发〔2024〕2号", "守合同重信用企业")?)),
+        Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)), // duplicate
+        Entry::Record(Box::new(honour(B, "京发〔2024〕2号", "守合同重信用企业")?)), // identity conflict
+        refused_row("b1", "{\"r\":1}", &[(code, "code.check_char")]),
+        refused_row("b1", "{\"r\":2}", &[("荣誉名称", "required"), ("授予日期", "date")]),
+    ];
+    s.append(&chunk1, &k, 1_700_000_000_500).map_err(err)?;
+    // a second chunk of the same batch: the first bad row again, and another bad code
+    let chunk2 = vec![
+        refused_row("b1", "{\"r\":1}", &[(code, "code.check_char")]),
+        refused_row("b1", "{\"r\":3}", &[(code, "code.length"), ("荣誉名称", "required")]),
+    ];
+    s.append(&chunk2, &k, 1_700_000_000_900).map_err(err)?;
+    // another department's batch with nothing but a refused row
+    let mut other = quarantine_entry("{\"r\":4}", None);
+    other.provider = "北京市税务局".into();
+    other.batch = "b2".into();
+    s.append(&[Entry::Quarantine(Box::new(other))], &k, 1_800_000_000_000).map_err(err)?;
+
+    let all = s.intake_batches(&BatchFilter::default()).map_err(err)?;
+    ensure!(all.iter().map(|b| b.batch.as_str()).collect::<Vec<_>>() == ["b2", "b1"], "newest first: {all:?}");
+    let b = s.intake_batches(&BatchFilter { batch: Some("b1".into()), ..Default::default() }).map_err(err)?;
+    let [b] = &b[..] else { return Err(format!("{b:?}")) };
+    ensure!(
+        (b.provider.as_str(), b.item.as_str(), b.source.as_str(), b.received_ms)
+            == ("海淀区市场监管局", "honour", "t.csv", 1_700_000_000_000),
+        "{b:?}"
+    );
+    let counts = (b.rows, b.accepted, b.corrected, b.duplicates, b.quarantined, b.quarantined_known, b.wrong_code);
+    ensure!(
+        counts == (8, 2, 0, 1, 5, 1, 4),
+        "rows, accepted, corrected, duplicates, quarantined, known, wrong code: {counts:?}"
+    );
+    let reason = |field: &str, rule: &str, rows: u64| ReasonCount {
+        item: String::new(),
+        field: field.into(),
+        rule: rule.into(),
+        rows,
+    };
+    ensure!(
+        b.refused
+            == [
+                reason(code, "code.check_char", 2),
+                reason("荣誉名称", "required", 2),
+                reason("", "identity.conflict", 1),
+                reason("授予日期", "date", 1),
+                reason(code, "code.length", 1),
+            ],
+        "{:?}",
+        b.refused
+    );
+    ensure!(b.decided.iter().collect::<Vec<_>>() == [(&"2024-05-06".to_string(), &2)], "{:?}", b.decided);
+    let b2 =
+        s.intake_batches(&BatchFilter { provider: Some("北京市税务局".into()), ..Default::default() }).map_err(err)?;
+    ensure!(b2.len() == 1 && b2[0].received_ms == 1_800_000_000_000 && b2[0].rows == 1, "{b2:?}");
+
+    // the quarantine: 5 entries (the known row is one), grouped and filtered by reason
+    let mine = QuarantineFilter { provider: Some("海淀区市场监管局".into()), ..Default::default() };
+    ensure!(s.quarantine_count(&mine).map_err(err)? == 4, "entries of b1");
+    let groups = s.quarantine_reasons(&mine).map_err(err)?;
+    let group = |field: &str, rule: &str, rows: u64| ReasonCount {
+        item: "honour".into(),
+        field: field.into(),
+        rule: rule.into(),
+        rows,
+    };
+    ensure!(
+        groups
+            == [
+                group("荣誉名称", "required", 2),
+                group("", "identity.conflict", 1),
+                group("授予日期", "date", 1),
+                group(code, "code.check_char", 1),
+                group(code, "code.length", 1),
+            ],
+        "{groups:?}"
+    );
+    let by_rule = QuarantineFilter { rule: Some("required".into()), ..mine.clone() };
+    let rows = s.quarantine(&by_rule).map_err(err)?;
+    ensure!(rows.len() == 2 && s.quarantine_count(&by_rule).map_err(err)? == 2, "{rows:?}");
+    let by_field = QuarantineFilter { field: Some(code.into()), ..Default::default() };
+    ensure!(s.quarantine_count(&by_field).map_err(err)? == 3, "two of b1 and b2's");
+    let rule_in_field =
+        QuarantineFilter { field: Some(code.into()), rule: Some("required".into()), ..Default::default() };
+    ensure!(s.quarantine_count(&rule_in_field).map_err(err)? == 0, "rule and field must hold in one error");
+    let by_batch = QuarantineFilter { batch: Some("b2".into()), ..Default::default() };
+    let rows = s.quarantine(&by_batch).map_err(err)?;
+    ensure!(rows.len() == 1 && rows[0].provider == "北京市税务局", "{rows:?}");
+    let paged = s.quarantine(&QuarantineFilter { limit: 2, ..mine.clone() }).map_err(err)?;
+    let next = s.quarantine(&QuarantineFilter { limit: 2, after_id: paged[1].id, ..mine.clone() }).map_err(err)?;
+    ensure!(paged.len() == 2 && next.len() == 2 && next[0].id > paged[1].id, "paging");
     Ok(())
 }
 

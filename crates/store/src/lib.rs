@@ -11,9 +11,12 @@ pub mod plan;
 mod postgres;
 mod postgres_cases;
 mod postgres_listings;
+mod postgres_quality;
+pub mod quality;
 mod sqlite;
 mod sqlite_cases;
 mod sqlite_listings;
+mod sqlite_quality;
 pub mod testing;
 pub mod transfer;
 
@@ -28,6 +31,7 @@ pub use due_process::{
     CaseFilter, CaseStep, Change, Changed, Delivery, Effect, NewNotification, Notification, Webhook,
 };
 pub use postgres::{PgConn, PgStore};
+pub use quality::{BatchFilter, BatchStats, ReasonCount};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +240,12 @@ pub struct QuarantineFilter {
     pub item: Option<String>,
     /// `open` or `resolved`; `None` for both.
     pub status: Option<String>,
+    /// Entries whose latest submission came in this batch.
+    pub batch: Option<String>,
+    /// Entries with at least one error of this rule (and, with `field`, in that field).
+    pub rule: Option<String>,
+    /// Entries with at least one error in this field (the catalog's Chinese name).
+    pub field: Option<String>,
     pub after_id: i64,
     pub limit: u32,
 }
@@ -405,6 +415,14 @@ pub trait Store: Send {
     fn heads(&self) -> Result<Vec<SignedHead>>;
     fn quarantine(&self, filter: &QuarantineFilter) -> Result<Vec<QuarantineRow>>;
     fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>>;
+    /// How many quarantined rows match `filter` (its paging ignored).
+    fn quarantine_count(&self, filter: &QuarantineFilter) -> Result<u64>;
+    /// The quarantined rows matching `filter` (its paging ignored) counted by reason:
+    /// item, field and rule; most frequent first (ties by item, field, rule in byte order).
+    fn quarantine_reasons(&self, filter: &QuarantineFilter) -> Result<Vec<ReasonCount>>;
+    /// Intake batches with their figures (written by [`Store::append`] in the batch's
+    /// own transaction), the most recently received first.
+    fn intake_batches(&self, filter: &BatchFilter) -> Result<Vec<BatchStats>>;
     fn counts(&self) -> Result<Counts>;
 
     fn create_account(&mut self, a: &NewAccount, now_ms: i64) -> Result<i64>;

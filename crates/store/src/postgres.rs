@@ -29,6 +29,7 @@ use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 use crate::plan;
 use crate::postgres_cases;
 use crate::postgres_listings;
+use crate::postgres_quality;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
     ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,
@@ -46,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_due_process.sql")),
     (6, include_str!("../migrations/postgres/0006_evidence.sql")),
     (7, include_str!("../migrations/postgres/0007_derived_lists.sql")),
+    (9, include_str!("../migrations/postgres/0009_intake_batches.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -588,6 +590,7 @@ impl Store for PgStore {
         let stored = look_up(&mut tx, &touched)?;
         let mut plan = plan::plan(entries, &stored, frontier.size())?;
         execute(&mut tx, statements, &mut plan, &mut frontier, now_ms)?;
+        postgres_quality::write_batches(&mut tx, &crate::quality::tally(entries, &plan.outcomes, now_ms))?;
         let head = if plan.events.is_empty() { None } else { Some(sign_head(&mut tx, &frontier, key, now_ms)?) };
         tx.commit()?;
         plan.outcome(head)
@@ -698,18 +701,32 @@ impl Store for PgStore {
     }
 
     fn quarantine(&self, f: &QuarantineFilter) -> Result<Vec<QuarantineRow>> {
-        const SQL: &str = "SELECT id, subject_code, provider, item, batch, source, row_no, raw, errors, status, \
-             created_ms, resolved_ms, resolved_record FROM quarantine
-             WHERE id > $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR item = $3)
-               AND ($4::text IS NULL OR status = $4)
-             ORDER BY id LIMIT $5";
+        let sql = format!(
+            "SELECT q.id, q.subject_code, q.provider, q.item, q.batch, q.source, q.row_no, q.raw, q.errors, q.status, \
+             q.created_ms, q.resolved_ms, q.resolved_record FROM quarantine q
+             WHERE q.id > $7 AND {} ORDER BY q.id LIMIT $8",
+            postgres_quality::QUARANTINE_WHERE
+        );
         let limit = i64::from(if f.limit == 0 { 100 } else { f.limit });
+        let [p1, p2, p3, p4, p5, p6] = postgres_quality::filter_params(f);
         Ok(self
             .conn()?
-            .query(SQL, &[&f.after_id, &f.provider, &f.item, &f.status, &limit])?
+            .query(&sql, &[p1, p2, p3, p4, p5, p6, &f.after_id, &limit])?
             .iter()
             .map(quarantine_row)
             .collect())
+    }
+
+    fn quarantine_count(&self, f: &QuarantineFilter) -> Result<u64> {
+        postgres_quality::quarantine_count(&mut *self.conn()?, f)
+    }
+
+    fn quarantine_reasons(&self, f: &QuarantineFilter) -> Result<Vec<crate::ReasonCount>> {
+        postgres_quality::quarantine_reasons(&mut *self.conn()?, f)
+    }
+
+    fn intake_batches(&self, f: &crate::BatchFilter) -> Result<Vec<crate::BatchStats>> {
+        postgres_quality::intake_batches(&mut *self.conn()?, f)
     }
 
     fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>> {

@@ -10,6 +10,7 @@ use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 use crate::plan;
 use crate::sqlite_cases;
 use crate::sqlite_listings;
+use crate::sqlite_quality;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
     ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,
@@ -27,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_due_process.sql")),
     (6, include_str!("../migrations/sqlite/0006_evidence.sql")),
     (7, include_str!("../migrations/sqlite/0007_derived_lists.sql")),
+    (9, include_str!("../migrations/sqlite/0009_intake_batches.sql")),
 ];
 
 pub struct SqliteStore {
@@ -675,16 +677,31 @@ impl Store for SqliteStore {
     }
 
     fn quarantine(&self, f: &QuarantineFilter) -> Result<Vec<QuarantineRow>> {
+        let cols = QUARANTINE_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ");
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {QUARANTINE_COLUMNS} FROM quarantine
-             WHERE id > ?1 AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR item = ?3) AND (?4 IS NULL OR status = ?4)
-             ORDER BY id LIMIT ?5"
+            "SELECT {cols} FROM quarantine q WHERE q.id > ?7 AND {} ORDER BY q.id LIMIT ?8",
+            sqlite_quality::QUARANTINE_WHERE
         ))?;
         let limit = if f.limit == 0 { 100 } else { f.limit };
         let rows = st
-            .query_map(params![f.after_id, f.provider, f.item, f.status, limit], quarantine_row)?
+            .query_map(
+                params![f.provider, f.item, f.status, f.batch, f.rule, f.field, f.after_id, limit],
+                quarantine_row,
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn quarantine_count(&self, f: &QuarantineFilter) -> Result<u64> {
+        sqlite_quality::quarantine_count(&self.conn, f)
+    }
+
+    fn quarantine_reasons(&self, f: &QuarantineFilter) -> Result<Vec<crate::ReasonCount>> {
+        sqlite_quality::quarantine_reasons(&self.conn, f)
+    }
+
+    fn intake_batches(&self, f: &crate::BatchFilter) -> Result<Vec<crate::BatchStats>> {
+        sqlite_quality::intake_batches(&self.conn, f)
     }
 
     fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRow>> {
@@ -855,6 +872,7 @@ impl SqliteStore {
         let stored = look_up(&tx, &touched, &self.known_subjects)?;
         let mut plan = plan::plan(entries, &stored, frontier.size())?;
         execute(&tx, &mut plan, &mut frontier, now_ms)?;
+        sqlite_quality::write_batches(&tx, &crate::quality::tally(entries, &plan.outcomes, now_ms))?;
         let head = if plan.events.is_empty() { None } else { Some(sign_head(&tx, &frontier, key, now_ms)?) };
         tx.commit()?;
         // every touched subject exists now

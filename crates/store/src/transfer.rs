@@ -79,6 +79,26 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "intake_batches",
+        key: "batch",
+        columns: &[
+            "batch",
+            "provider",
+            "item",
+            "source",
+            "received_ms",
+            "rows_received",
+            "accepted",
+            "corrected",
+            "duplicates",
+            "quarantined",
+            "quarantined_known",
+            "wrong_code",
+            "refused",
+            "decided",
+        ],
+    },
+    Table {
         name: "accounts",
         key: "id",
         columns: &[

@@ -67,7 +67,11 @@ use crate::{ApiError, Shared, blocking};
         crate::cases_api::mark_read,
         crate::cases_api::upload_evidence,
         crate::cases_api::get_evidence,
-        crate::cases_api::export_own
+        crate::cases_api::export_own,
+        crate::quality_api::quality,
+        crate::quality_api::quarantine_reasons,
+        crate::quality_api::quarantine_export,
+        crate::quality_api::quarantine_corrections
     ),
     components(schemas(
         // requests
@@ -105,6 +109,12 @@ use crate::{ApiError, Shared, blocking};
         xinyong_core::case::Attachment, xinyong_core::case::ConditionState, xinyong_core::case::Target,
         crate::cases_api::AmendAnswer, crate::cases_api::InboxAnswer, xinyong_app::cases::Notification,
         crate::cases_api::MarkedRead, xinyong_app::evidence::EvidenceRef,
+        xinyong_app::quality::QualityReport, xinyong_app::quality::Figures, xinyong_app::quality::RefusedReason,
+        xinyong_app::quality::Timeliness, xinyong_app::quality::BatchQuality, xinyong_app::quality::ProviderQuality,
+        xinyong_app::quarantine::QuarantineReasons, xinyong_app::quarantine::ReasonGroup,
+        xinyong_app::quarantine_files::CorrectionResult, xinyong_app::quarantine_files::CorrectionRow,
+        xinyong_app::quarantine_files::CorrectionStatus, xinyong_app::quarantine_files::SheetFormat,
+        crate::quality_api::CorrectionUpload, crate::quality_api::Spreadsheet,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
         xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,

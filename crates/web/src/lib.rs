@@ -13,6 +13,7 @@ mod i18n;
 mod lists_api;
 mod metrics;
 mod portal;
+mod quality_api;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -74,6 +75,7 @@ pub fn router(state: Shared) -> Router {
         .merge(api::routes())
         .merge(lists_api::routes())
         .merge(cases_api::routes())
+        .merge(quality_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/metrics", axum::routing::get(metrics::render))

@@ -18,6 +18,7 @@ use crate::{ApiError, Shared, WebError, blocking};
 
 mod cases;
 mod lists;
+mod quality;
 
 const LOGIN_CSRF_COOKIE: &str = "xy_login_csrf";
 
@@ -49,6 +50,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("case.html", include_str!("../templates/case.html")),
         ("correction.html", include_str!("../templates/correction.html")),
         ("inbox.html", include_str!("../templates/inbox.html")),
+        ("quality.html", include_str!("../templates/quality.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -79,6 +81,7 @@ pub fn routes() -> Router<Shared> {
         .route("/quarantine/{id}/resubmit", post(resubmit_form))
         .merge(lists::routes())
         .merge(cases::routes())
+        .merge(quality::routes())
         .route(
             "/static/site.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/site.css")) }),
@@ -461,30 +464,20 @@ async fn logout(State(state): State<Shared>, caller: Caller, headers: HeaderMap,
     res
 }
 
-/// Open quarantine entries for the signed-in account: an officer's department, or all.
+/// The quarantine for the signed-in account (an officer's department, or all): grouped
+/// by reason, filtered and paged (`portal/quality.rs`).
 async fn quarantine_page(
     State(state): State<Shared>,
     caller: Caller,
     headers: HeaderMap,
-    Query(c): Query<Common>,
+    Query(p): Query<quality::QuarantineParams>,
 ) -> Response {
-    let page = Page::new(&headers, &c);
-    render_quarantine(state, caller, page, None).await
+    let page = Page::new(&headers, &Common { lang: p.lang.clone() });
+    quality::render_quarantine(state, caller, page, None, p, None).await
 }
 
 async fn render_quarantine(state: Shared, caller: Caller, page: Page, message: Option<(bool, String)>) -> Response {
-    if !caller.is_signed_in() {
-        return Redirect::to("/login").into_response();
-    }
-    let who = caller.who.clone();
-    let q = xinyong_app::quarantine::QuarantineQuery { limit: Some(200), ..Default::default() };
-    match blocking(&state, move |app| app.quarantine(&who, &q)).await {
-        Ok(entries) => {
-            let ctx = json!({"entries": entries, "message": message.as_ref().map(|m| &m.1), "ok": message.as_ref().is_some_and(|m| m.0)});
-            page.render(&state, &caller, "quarantine.html", ctx, StatusCode::OK)
-        }
-        Err(e) => page.error(&state, &caller, e.status, e.message),
-    }
+    quality::render_quarantine(state, caller, page, message, quality::QuarantineParams::default(), None).await
 }
 
 #[derive(Debug, Deserialize)]

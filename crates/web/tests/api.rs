@@ -319,6 +319,8 @@ async fn authorisation_matrix() {
         ("POST", "/api/v1/records".into(), Some(batch.clone()), [401, 200, 422, 401]),
         ("POST", "/api/v1/records".into(), Some(admin_batch), [401, 200, 200, 401]),
         ("GET", "/api/v1/quarantine".into(), None, [401, 200, 200, 401]),
+        ("GET", "/api/v1/quality".into(), None, [401, 200, 200, 401]),
+        ("GET", "/api/v1/quarantine/reasons".into(), None, [401, 200, 200, 401]),
         ("POST", "/api/v1/quarantine/999999/resubmit".into(), Some(json!({"set": {}})), [401, 404, 404, 401]),
         ("GET", "/api/v1/ledger/head".into(), None, [200, 200, 200, 401]),
         ("GET", "/api/v1/ledger/proof/0".into(), None, [200, 200, 200, 401]),
@@ -414,6 +416,10 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/inbox/{id}/read", "post"),
         ("/api/v1/evidence", "post"),
         ("/api/v1/evidence/{sha256}", "get"),
+        ("/api/v1/quality", "get"),
+        ("/api/v1/quarantine/reasons", "get"),
+        ("/api/v1/quarantine/export", "get"),
+        ("/api/v1/quarantine/corrections", "post"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
     }
@@ -517,6 +523,140 @@ async fn portal_pages() {
     assert!(again.text().await.unwrap().contains("仍未通过校验"), "an uncorrected row stays refused");
     let anonymous = client().get(format!("{}/quarantine", s.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "the public is sent to sign in");
+}
+
+/// The quality report, the quarantine's reasons, its download and the upload of a
+/// corrected file over HTTP (token and session), each department seeing its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_report_and_quarantine_files() {
+    let s = start().await;
+    // the generated import: the department's batches with their refused rows
+    let (st, q) = get(&s, "/api/v1/quality", Some(&s.officer)).await;
+    assert_eq!(st, StatusCode::OK, "{q}");
+    let batches = q["batches"].as_array().unwrap();
+    assert!(!batches.is_empty() && batches.iter().all(|b| b["provider"] == PROVIDER), "{q}");
+    let total = &q["total"];
+    let rows = total["rows"].as_u64().unwrap();
+    let sum =
+        ["accepted", "corrected", "duplicates", "quarantined"].iter().map(|k| total[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(rows, sum, "every row received is accounted for: {total}");
+    assert!(total["quarantined"].as_u64().unwrap() > 0 && !total["refused"].as_array().unwrap().is_empty());
+    let rate = total["duplicate_or_wrong_per_mille"].as_f64().unwrap();
+    let expected =
+        (total["duplicates"].as_u64().unwrap() + total["wrong_codes"].as_u64().unwrap()) as f64 * 1000.0 / rows as f64;
+    assert!((rate - expected).abs() < 1e-9, "{total}");
+    assert_eq!(q["providers"][0]["provider"], PROVIDER);
+    let batch = batches[0]["batch"].as_str().unwrap().to_string();
+    let (_, one) = get(&s, &format!("/api/v1/quality?batch={batch}"), Some(&s.officer)).await;
+    assert_eq!(one["batches"].as_array().unwrap().len(), 1);
+    let (_, other) = get(&s, "/api/v1/quality", Some(&s.other_officer)).await;
+    assert!(other["batches"].as_array().unwrap().is_empty(), "another department's figures leaked: {other}");
+    let (st, _) = get(&s, &format!("/api/v1/quality?provider={}", urlencode(PROVIDER)), Some(&s.other_officer)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = get(&s, "/api/v1/quality", None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, all) = get(&s, "/api/v1/quality", Some(&s.admin)).await;
+    assert_eq!((st, all["total"]["rows"].as_u64()), (StatusCode::OK, Some(rows)));
+
+    // reasons with counts, and the rows of one reason
+    let (st, r) = get(&s, "/api/v1/quarantine/reasons", Some(&s.officer)).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let open = r["total"].as_u64().unwrap();
+    let top = r["reasons"][0].clone();
+    assert!(open > 0 && top["rows"].as_u64().unwrap() > 0 && top["zh"].is_string(), "{r}");
+    let (item, rule, field) =
+        (top["item"].as_str().unwrap(), top["rule"].as_str().unwrap(), top["field"].as_str().unwrap());
+    let path =
+        format!("/api/v1/quarantine?item={item}&reason={}&field={}&limit=1000", urlencode(rule), urlencode(field));
+    let (_, v) = get(&s, &path, Some(&s.officer)).await;
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len() as u64, top["rows"].as_u64().unwrap(), "the group's count is its rows");
+    assert!(
+        entries.iter().all(|e| e["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["rule"] == rule && x["field"] == field))
+    );
+
+    // download: CSV with a BOM and the id column; XLSX is a zip
+    let csv = client()
+        .get(format!("{}/api/v1/quarantine/export?format=csv&item={item}", s.base))
+        .bearer_auth(&s.officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains(".csv"));
+    let body = csv.bytes().await.unwrap().to_vec();
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF") && text.starts_with("隔离编号,"), "{text}");
+    let xlsx = client()
+        .get(format!("{}/api/v1/quarantine/export?item={item}", s.base))
+        .bearer_auth(&s.officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let (st, v) = get(&s, "/api/v1/quarantine/export", Some(&s.other_officer)).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "nothing of theirs to download: {v}");
+
+    // upload: the file unchanged changes nothing; another department's upload of it is refused row by row
+    let upload = |token: &str, bytes: Vec<u8>| {
+        let form =
+            reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name("fixed.csv"));
+        client().post(format!("{}/api/v1/quarantine/corrections", s.base)).bearer_auth(token).multipart(form).send()
+    };
+    let res = upload(&s.officer, body.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    let n = text.lines().count() as u64 - 1;
+    assert_eq!(
+        (v["unchanged"].as_u64(), v["resolved"].as_u64(), v["refused"].as_u64()),
+        (Some(n), Some(0), Some(0)),
+        "{v}"
+    );
+    let v: Value = upload(&s.other_officer, body.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(v["refused"].as_u64(), Some(n), "{v}");
+    assert!(v["rows"][0]["errors"][0]["en"].as_str().unwrap().contains("another department"));
+    let (_, after) = get(&s, "/api/v1/quarantine/reasons", Some(&s.officer)).await;
+    assert_eq!(after["total"].as_u64(), Some(open), "nothing changed");
+    let res = upload(&s.officer, "主体名称\n北京\n".as_bytes().to_vec()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // the portal: the report with its bars, the grouped quarantine, the upload form
+    let officer = cookie_client();
+    assert_eq!(sign_in(&officer, &s, "officer", common::PASSWORD).await, StatusCode::SEE_OTHER);
+    let page = officer.get(format!("{}/quality", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"quality-providers\"") && page.contains("class=\"qbar\"") && page.contains("重错码率"),
+        "{page}"
+    );
+    let page = officer.get(format!("{}/quarantine", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"reasons\"") && page.contains("/api/v1/quarantine/export?format=xlsx"), "{page}");
+    assert!(page.contains(&format!("{open} 条待更正")), "the total is shown");
+    assert!(page.matches("<article class=\"record\"").count() <= 50, "one page at a time");
+    let filtered = officer
+        .get(format!("{}/quarantine?item={item}&reason={}&field={}", s.base, urlencode(rule), urlencode(field)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(filtered.contains(&format!("{} 行数", top["rows"])), "{filtered}");
+    let csrf = csrf_field(&page);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .part("file", reqwest::multipart::Part::bytes(body).file_name("fixed.csv"));
+    let res = officer.post(format!("{}/quarantine/corrections", s.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"upload-result\"") && html.contains(&format!("未改动 {n}")), "{html}");
+    let en = officer.get(format!("{}/quality?lang=en", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("Duplicate or wrong codes"), "{en}");
 }
 
 fn document(list_type: &str) -> Value {
@@ -1054,6 +1194,11 @@ const VOLATILE: &[&str] = &[
     "decided_on",
     "due_provisional",
     "read_ms",
+    // data quality: when intake received a batch, and the days since its decisions
+    "received_ms",
+    "received_on",
+    "mean_days",
+    "max_days",
     "text_zh",
     "text_en",
 ];
@@ -1286,7 +1431,8 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
                 let content =
                     r["content"].as_object().unwrap_or_else(|| panic!("{method} {path} {status}: no content"));
                 let json = content.get("application/json").is_some_and(|c| c["schema"].is_object());
-                let file = path == "/api/v1/evidence/{sha256}" && status == "200";
+                let file = matches!(path.as_str(), "/api/v1/evidence/{sha256}" | "/api/v1/quarantine/export")
+                    && status == "200";
                 assert!(
                     json || file && content.values().all(|c| c["schema"].is_object()),
                     "{method} {path} {status}: no schema"
@@ -1344,6 +1490,10 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let quarantined = v["rows"][1]["quarantine_id"].as_i64().unwrap();
     let path = "/api/v1/quarantine?item=honour&limit=1";
     snap!("list_quarantine", "get", "/api/v1/quarantine", path, Some(officer), None, 200);
+    let path = "/api/v1/quarantine/reasons?item=honour";
+    snap!("quarantine_reasons", "get", "/api/v1/quarantine/reasons", path, Some(officer), None, 200);
+    // the latest batch: the one just posted
+    snap!("quality", "get", "/api/v1/quality", "/api/v1/quality?limit=1", Some(officer), None, 200);
     let fix = json!({"set": {"荣誉等级": "市级", "表彰决定文号": "京市监发〔2025〕90号"}});
     let path = format!("/api/v1/quarantine/{quarantined}/resubmit");
     snap!("resubmit_quarantine", "post", "/api/v1/quarantine/{id}/resubmit", path, Some(officer), Some(fix), 200);

@@ -215,7 +215,12 @@ async fn render_objection(
 
 /// Reads a multipart form of the portal (with an optional evidence file), checking the
 /// session's form token when there is a session.
-async fn form_of(state: &Shared, caller: &Caller, page: Page, req: Request) -> Result<(Page, Upload), Box<Response>> {
+pub(super) async fn form_of(
+    state: &Shared,
+    caller: &Caller,
+    page: Page,
+    req: Request,
+) -> Result<(Page, Upload), Box<Response>> {
     let (parts, body) = req.into_parts();
     let read = match read_limited(body, &parts.headers, EVIDENCE_BODY_LIMIT).await {
         Ok(b) => multipart_of(parts, b).await,
