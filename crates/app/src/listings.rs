@@ -709,9 +709,11 @@ impl App {
             Err(AppError::Invalid { code: "department_required", .. }) => None,
             Err(e) => return Err(e),
         };
+        // the steps an officer can take: entries derived from records end with them
         let of = |status| ListingFilter {
             status: Some(status),
             provider: provider.clone(),
+            decided_here: true,
             limit: 200,
             ..Default::default()
         };

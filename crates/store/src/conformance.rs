@@ -542,6 +542,10 @@ fn derived_listings_follow_their_records(s: &mut dyn Store) -> Result<(), String
     let (stored, head) = s.put_listings(&steps, &prov(1), &k, 2).map_err(|e| e.to_string())?;
     ensure!(head.head.size == before + 2 && stored.len() == 2, "one head for the batch: {}", head.head.size);
     ensure!(stored[0].decided_event == Some(before), "a derivation stands for the decision: {:?}", stored[0]);
+    let all = s.listings(&crate::ListingFilter { limit: 10, ..Default::default() }).map_err(|e| e.to_string())?;
+    let here = crate::ListingFilter { limit: 10, decided_here: true, ..Default::default() };
+    ensure!(all.len() == 2, "{all:?}");
+    ensure!(s.listings(&here).map_err(|e| e.to_string())?.is_empty(), "derived entries are not decided here");
     let back = s.listings_from_record(ids[0]).map_err(|e| e.to_string())?;
     ensure!(back.len() == 1 && back[0] == stored[0], "listing by record: {back:?}");
     ensure!(back[0].source.as_ref().is_some_and(|src| src.rule == "r@1"), "{back:?}");

@@ -320,6 +320,8 @@ pub struct ListingFilter {
     /// not yet removed (a revoked decision never was in force).
     pub active_on: Option<String>,
     pub provider: Option<String>,
+    /// Only listings decided on the platform (not derived from records).
+    pub decided_here: bool,
     pub after_id: i64,
     pub limit: u32,
 }

@@ -224,11 +224,20 @@ pub(crate) fn listings(conn: &mut PgConn, f: &ListingFilter) -> Result<Vec<Listi
                 AND (end_date IS NULL OR end_date > $4)
                 AND (removal_kind IS NULL OR (removal_kind <> 'decision_revoked' AND removed_date > $4))))
            AND ($5::text IS NULL OR provider = $5)
+           AND (NOT $7 OR source_record IS NULL)
          ORDER BY id LIMIT $6"
     );
     let rows = conn.query(
         &sql,
-        &[&f.after_id, &f.list_type, &f.status.map(|s| s.as_str()), &f.active_on, &f.provider, &i64::from(f.limit)],
+        &[
+            &f.after_id,
+            &f.list_type,
+            &f.status.map(|s| s.as_str()),
+            &f.active_on,
+            &f.provider,
+            &i64::from(f.limit),
+            &f.decided_here,
+        ],
     )?;
     listings_of_rows(rows)
 }

@@ -238,10 +238,19 @@ pub(crate) fn listings(conn: &Connection, f: &ListingFilter) -> Result<Vec<Listi
                 AND (end_date IS NULL OR end_date > ?4)
                 AND (removal_kind IS NULL OR (removal_kind <> 'decision_revoked' AND removed_date > ?4))))
            AND (?5 IS NULL OR provider = ?5)
+           AND (?7 = 0 OR source_record IS NULL)
          ORDER BY id LIMIT ?6"
     ))?;
     let rows = st.query_map(
-        params![f.after_id, f.list_type, f.status.map(|s| s.as_str()), f.active_on, f.provider, f.limit],
+        params![
+            f.after_id,
+            f.list_type,
+            f.status.map(|s| s.as_str()),
+            f.active_on,
+            f.provider,
+            f.limit,
+            f.decided_here
+        ],
         listing_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
