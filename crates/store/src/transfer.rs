@@ -201,6 +201,11 @@ pub const TABLES: &[Table] = &[
         columns: &["id", "recipient_kind", "recipient", "url", "secret", "created_ms"],
     },
     Table {
+        name: "subject_identifiers",
+        key: "id",
+        columns: &["id", "scheme", "value", "subject_code", "record_id"],
+    },
+    Table {
         name: "evidence",
         key: "sha256",
         columns: &["sha256", "media_type", "size", "content", "stored_ms", "uploaded_by"],
@@ -513,6 +518,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                 ("checks", "seq"),
                 ("notifications", "id"),
                 ("webhooks", "id"),
+                ("subject_identifiers", "id"),
             ] {
                 tx.execute(
                     &format!(
