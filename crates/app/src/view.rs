@@ -8,6 +8,7 @@ use time::Date;
 use xinyong_core::SubjectCode;
 use xinyong_core::catalog::{Disclosure, FieldType, Tier};
 use xinyong_core::codes::mask_id;
+use xinyong_core::documents::{DocType, mask_number};
 use xinyong_core::event::EventBody;
 use xinyong_core::publication::{PublicationRules, Publicity, RecordFacts, publicity_on};
 use xinyong_core::record::parse_date;
@@ -233,10 +234,18 @@ fn subject_view(
             .iter()
             .filter_map(|f| {
                 let v = fields.get(&f.name)?;
-                let value = if matches!(f.ty, FieldType::ResidentId | FieldType::PersonalId)
-                    || (f.name == item.subject_code_field && matches!(code, SubjectCode::Resident(_)))
+                let value = if f.ty == FieldType::ResidentId || (f.name == item.subject_code_field && code.is_person())
                 {
                     mask_id(v)
+                } else if f.ty == FieldType::PersonalId {
+                    // 证件号码: by its 证件类型 (an organisation's old number is public)
+                    let doc = item
+                        .document
+                        .as_ref()
+                        .filter(|d| d.number_field == f.name)
+                        .and_then(|d| fields.get(&d.type_field))
+                        .and_then(|t| DocType::from_zh(t));
+                    mask_number(doc, v)
                 } else {
                     v.clone()
                 };

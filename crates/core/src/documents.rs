@@ -559,6 +559,20 @@ impl fmt::Debug for DocKey {
     }
 }
 
+/// A personal number as it may be shown: a document of an organisation (工商注册号,
+/// 组织机构代码, 税务登记号, a foreign registration) is public and shown in full; a GB
+/// 11643-format number (resident ID, residence permit, 2023 permanent residence) like
+/// a resident ID; any other person's number by [`mask_document`]; a number of unknown
+/// type like a resident ID.
+pub fn mask_number(doc: Option<DocType>, value: &str) -> String {
+    match doc {
+        Some(d) if !d.is_person() => value.to_string(),
+        Some(DocType::Passport | DocType::HkMacaoPermit | DocType::TaiwanPermit) => mask_document(value),
+        Some(DocType::ForeignPermanentResident) if value.len() != 18 => mask_document(value),
+        _ => crate::codes::mask_id(value),
+    }
+}
+
 /// Masks a document number the way a resident ID is masked (its middle hidden): a
 /// quarter of the characters kept at each end, at most 6 and 4, all hidden up to 4.
 pub fn mask_document(s: &str) -> String {
@@ -677,6 +691,10 @@ mod tests {
 
     #[test]
     fn masks() {
+        assert_eq!(mask_number(Some(DocType::OrgCode), "551385082"), "551385082", "an organisation's code is public");
+        assert_eq!(mask_number(Some(DocType::Passport), "E12345678"), "E1*****78");
+        assert_eq!(mask_number(Some(DocType::ResidentId), "11010519491231002X"), "110105********002X");
+        assert_eq!(mask_number(None, "11010519491231002X"), "110105********002X");
         assert_eq!(mask_document("E12345678"), "E1*****78");
         assert_eq!(mask_document("1234"), "****");
         assert_eq!(mask_document("USA118501010011"), "USA*********011");
