@@ -580,6 +580,75 @@ mod tests {
         assert!(e.iter().all(|e| !e.zh.is_empty() && !e.en.is_empty()));
     }
 
+    /// 证件类型 + 证件号码 name the subject when 统一社会信用代码 is empty (issue 11).
+    #[test]
+    fn documents_name_the_subject() {
+        let c = Catalog::bundled().unwrap();
+        let authority = Uscc::complete("1111010800000000").unwrap();
+        let authority: &'static str = Box::leak(authority.as_str().to_string().into_boxed_str());
+        let for_identity = |identity: &[(&'static str, &'static str)]| {
+            let mut pairs = penalty_pairs();
+            pairs.retain(|p| p.0 != "统一社会信用代码");
+            for p in pairs.iter_mut().filter(|p| p.0.ends_with("统一社会信用代码")) {
+                p.1 = authority;
+            }
+            pairs.extend_from_slice(identity);
+            pairs
+        };
+        for item in ["admin_penalty", "admin_licence"] {
+            let item = c.item(item).unwrap();
+            let d = item.document.as_ref().unwrap();
+            assert_eq!((d.type_field.as_str(), d.number_field.as_str()), ("证件类型", "证件号码"));
+            assert!(!item.field("统一社会信用代码").unwrap().required);
+        }
+        let item = c.item("admin_penalty").unwrap();
+        let today = date!(2026 - 01 - 01);
+        let pairs = for_identity(&[("证件类型", "护照"), ("证件号码", "ｅ１２３４５６７８")]);
+        let Validated::Record(r) = validate_row(item, &row(item, &pairs), today).unwrap() else { panic!() };
+        assert_eq!(r.subject.key(), "P-PP-E12345678");
+        assert_eq!(r.fields["证件号码"], "E12345678", "stored normalised");
+        let pairs = for_identity(&[("证件类型", "组织机构代码"), ("证件号码", "55138508-2")]);
+        let Validated::Unattached(u) = validate_row(item, &row(item, &pairs), today).unwrap() else { panic!() };
+        assert_eq!(u.legacy.value, "551385082");
+        let e = validate(item, &row(item, &pairs), today).unwrap_err();
+        assert_eq!(e[0].rule, "identity.legacy_only", "validate alone cannot attach it");
+        let attached = u.attach(item, SubjectCode::parse("91110108551385082Q").unwrap());
+        assert_eq!((attached.subject.key(), attached.key.as_str()), ("91110108551385082Q", "京海市监罚〔2024〕12号"));
+        // a code given wins; the document is still validated
+        let mut pairs = for_identity(&[("证件类型", "护照"), ("证件号码", "E1")]);
+        pairs.push(("统一社会信用代码", "91110108551385082Q"));
+        let e = validate(item, &row(item, &pairs), today).unwrap_err();
+        assert_eq!((e.len(), e[0].field.as_str(), e[0].rule.as_str()), (1, "证件号码", "code.format"), "{e:?}");
+        assert!(e[0].zh.starts_with("“证件号码”（护照）：护照号码应为"), "{}", e[0].zh);
+        let e = validate_row(item, &row(item, &for_identity(&[])), today).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].rule.as_str()), ("统一社会信用代码", "required"));
+    }
+
+    #[test]
+    fn a_registration_carries_its_old_identifiers() {
+        let c = Catalog::bundled().unwrap();
+        let item = c.item("registration").unwrap();
+        let pairs = [
+            ("统一社会信用代码", "91110108551385082Q"),
+            ("主体名称", "甲公司"),
+            ("成立日期", "2001-02-03"),
+            ("注册号", "110108000000016"),
+            ("组织机构代码", "55138508-2"),
+            ("税务登记号", "110108551385082"),
+        ];
+        let r = validate(item, &row(item, &pairs), date!(2026 - 01 - 01)).unwrap();
+        let ids: Vec<(&str, &str)> =
+            r.subject_info.as_ref().unwrap().identifiers.iter().map(|l| (l.scheme.as_str(), l.value.as_str())).collect();
+        assert_eq!(
+            ids,
+            [("registration_number", "110108000000016"), ("org_code", "551385082"), ("tax_number", "110108551385082")]
+        );
+        let mut bad = pairs;
+        bad[3].1 = "110108000000017";
+        let e = validate(item, &row(item, &bad), date!(2026 - 01 - 01)).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].rule.as_str()), ("注册号", "code.check_char"));
+    }
+
     #[test]
     fn future_decisions_are_refused() {
         let c = Catalog::bundled().unwrap();
