@@ -8,10 +8,10 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
 use time::Date;
 use xinyong_core::Item;
 use xinyong_core::event::Provenance;
-use std::collections::{BTreeSet, HashMap};
 
 use xinyong_core::SubjectCode;
 use xinyong_core::record::{FieldError, Unattached, ValidRecord, Validated, ambiguous, unregistered, validate_row};
@@ -249,7 +249,13 @@ impl RowContext<'_> {
         Entry::Record(Box::new(NewRecord::prepare(record, self.provider, p, None)))
     }
 
-    fn quarantine_entry(&self, row: Option<u64>, cells: &[Option<&str>], raw: String, mut errors: Vec<FieldError>) -> Entry {
+    fn quarantine_entry(
+        &self,
+        row: Option<u64>,
+        cells: &[Option<&str>],
+        raw: String,
+        mut errors: Vec<FieldError>,
+    ) -> Entry {
         with_row(row, &mut errors);
         let code_col = self.item.fields.iter().position(|f| f.name == self.item.subject_code_field);
         let subject_hint = code_col.and_then(|i| cells.get(i).copied().flatten()).map(|s| s.trim().to_string());

@@ -119,7 +119,12 @@ fn a_bad_document_number_is_refused_naming_row_field_and_rule() {
         penalty("李四", "自然人", &[("证件类型", "港澳居民来往内地通行证"), ("证件号码", "X1234567")], "罚〔1〕"),
         penalty("王五", "自然人", &[("证件类型", "护照")], "罚〔2〕"),
         penalty("某公司", "法人及非法人组织", &[], "罚〔3〕"),
-        penalty("旧公司", "法人及非法人组织", &[("证件类型", "工商注册号"), ("证件号码", "110108000000017")], "罚〔4〕"),
+        penalty(
+            "旧公司",
+            "法人及非法人组织",
+            &[("证件类型", "工商注册号"), ("证件号码", "110108000000017")],
+            "罚〔4〕",
+        ),
     ];
     let out = ingest_rows(&app, "admin_penalty", DEPT, "test", &rows).unwrap();
     assert_eq!(out.quarantined, 4, "{out:?}");
@@ -153,7 +158,11 @@ fn a_record_with_only_a_registration_number_attaches_to_its_registered_subject()
     std::fs::write(&path, format!("{}\n{}\n", headers.join(","), cells.join(","))).unwrap();
     let summary = import_file(&app, &path, "admin_penalty", DEPT, &mut |_| {}).unwrap();
     assert_eq!((summary.accepted, summary.quarantined, summary.subjects_created), (1, 0, 0), "{summary:?}");
-    assert_eq!(record_docs(&app, REGISTERED), [REGISTERED, "京朝市监罚〔2026〕201号"], "its registration and the penalty");
+    assert_eq!(
+        record_docs(&app, REGISTERED),
+        [REGISTERED, "京朝市监罚〔2026〕201号"],
+        "its registration and the penalty"
+    );
 }
 
 #[test]
@@ -178,7 +187,11 @@ fn without_such_a_registration_the_record_is_quarantined_until_there_is_one() {
     registration(&app, REGISTERED, "北京老字号商贸有限公司", &[("注册号", REG_NO)]);
     let done = app.resubmit(&Caller::operator(), quarantine_id, &BTreeMap::new()).unwrap();
     assert!(matches!(done.outcome, Outcome::Accepted { .. }), "{:?}", done.outcome);
-    assert_eq!(record_docs(&app, REGISTERED), [REGISTERED, "京朝市监罚〔2026〕202号"], "its registration and the penalty");
+    assert_eq!(
+        record_docs(&app, REGISTERED),
+        [REGISTERED, "京朝市监罚〔2026〕202号"],
+        "its registration and the penalty"
+    );
     let open = app.quarantine(&Caller::operator(), &QuarantineQuery::default()).unwrap();
     assert!(open.is_empty(), "{open:?}");
 }
@@ -192,8 +205,18 @@ fn an_organisation_code_finds_the_uscc_that_embeds_it() {
     let rows = [penalty("北京测试科技有限公司", "法人及非法人组织", &[("统一社会信用代码", uscc)], "罚〔1〕")];
     assert_eq!(ingest_rows(&app, "admin_penalty", DEPT, "test", &rows).unwrap().accepted, 1);
     let rows = [
-        penalty("北京测试科技有限公司", "法人及非法人组织", &[("证件类型", "组织机构代码"), ("证件号码", "55138508-2")], "罚〔2〕"),
-        penalty("北京测试科技有限公司", "法人及非法人组织", &[("证件类型", "税务登记号"), ("证件号码", "110108551385082")], "罚〔3〕"),
+        penalty(
+            "北京测试科技有限公司",
+            "法人及非法人组织",
+            &[("证件类型", "组织机构代码"), ("证件号码", "55138508-2")],
+            "罚〔2〕",
+        ),
+        penalty(
+            "北京测试科技有限公司",
+            "法人及非法人组织",
+            &[("证件类型", "税务登记号"), ("证件号码", "110108551385082")],
+            "罚〔3〕",
+        ),
         // a code of no stored subject
         penalty("别的公司", "法人及非法人组织", &[("证件类型", "组织机构代码"), ("证件号码", "80210043-3")], "罚〔4〕"),
     ];

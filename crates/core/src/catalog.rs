@@ -144,7 +144,7 @@ pub struct SubjectProjection {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentFields {
-    /// An enum field whose values are document types ([`crate::documents::DocType::from_zh`]).
+    /// An enum field whose values are document types (证件类型 as `documents::DocType` reads them).
     pub type_field: String,
     /// A `personal_id` field.
     pub number_field: String,
@@ -254,8 +254,7 @@ fn check_item(item: &Item) -> Result<(), CatalogError> {
         item.field(name).ok_or_else(|| bad(format!("{role} field '{name}' is not defined")))
     };
     let code = must_exist(&item.subject_code_field, "subject code")?;
-    if !matches!(code.ty, FieldType::Uscc | FieldType::SubjectCode) || !(code.required || item.document.is_some())
-    {
+    if !matches!(code.ty, FieldType::Uscc | FieldType::SubjectCode) || !(code.required || item.document.is_some()) {
         return Err(bad(
             "the subject code field must be a uscc or subject_code, required unless the item names a document".into(),
         ));

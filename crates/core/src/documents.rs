@@ -160,7 +160,9 @@ impl DocType {
     }
 
     fn from_tag(class: &str, tag: &str) -> Option<DocType> {
-        ALL_DOCS.into_iter().find(|d| d.tag().is_some_and(|(c, t)| class.len() == 1 && class.starts_with(c) && t == tag))
+        ALL_DOCS
+            .into_iter()
+            .find(|d| d.tag().is_some_and(|(c, t)| class.len() == 1 && class.starts_with(c) && t == tag))
     }
 
     /// Validates a number of this type and says how it finds its subject.
@@ -205,7 +207,10 @@ impl DocType {
                 if (5..=20).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric()) {
                     keyed(n)
                 } else {
-                    Err(vec![format_error("护照号码应为 5–20 位字母或数字", "a passport number is 5–20 letters or digits")])
+                    Err(vec![format_error(
+                        "护照号码应为 5–20 位字母或数字",
+                        "a passport number is 5–20 letters or digits",
+                    )])
                 }
             }
             DocType::HkMacaoPermit => {
@@ -289,7 +294,11 @@ fn format_error(zh: &'static str, en: &'static str) -> CodeError {
 
 fn format_error_len(len: usize) -> CodeError {
     CodeError::Format {
-        zh: if len < 15 { "税务登记号应为 15、18 或 20 位（位数过少）" } else { "税务登记号应为 15、18 或 20 位" },
+        zh: if len < 15 {
+            "税务登记号应为 15、18 或 20 位（位数过少）"
+        } else {
+            "税务登记号应为 15、18 或 20 位"
+        },
         en: "a tax registration number has 15, 18 or 20 characters",
     }
 }
@@ -423,7 +432,11 @@ pub fn check_registration_number(n: &str) -> Result<(), Vec<CodeError>> {
     }
     let expected = registration_check_digit(&b[..14]);
     if expected != b[14] {
-        return Err(vec![CodeError::CheckAt { position: 15, expected: char::from(expected), found: char::from(b[14]) }]);
+        return Err(vec![CodeError::CheckAt {
+            position: 15,
+            expected: char::from(expected),
+            found: char::from(b[14]),
+        }]);
     }
     Ok(())
 }
@@ -736,7 +749,7 @@ mod tests {
             let old = b[pos];
             b[pos] = c;
             let changed = String::from_utf8(b).unwrap();
-            let undetectable = pos < 8 && org_value(old).abs_diff(org_value(c)) % 11 == 0;
+            let undetectable = pos < 8 && org_value(old).abs_diff(org_value(c)).is_multiple_of(11);
             prop_assert_eq!(check_org_code(&changed).is_ok(), undetectable, "{}", changed);
         }
 

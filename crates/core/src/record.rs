@@ -98,6 +98,8 @@ impl Unattached {
 
 /// A validated row: a record with its subject, or one still to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// the large variant is nearly every row: boxing it would add an allocation per row
+#[allow(clippy::large_enum_variant)]
 pub enum Validated {
     Record(ValidRecord),
     Unattached(Unattached),
@@ -189,7 +191,9 @@ pub fn validate_row(item: &Item, values: &[Option<&str>], today: Date) -> Result
         Some(Identified::Legacy(legacy)) => Ok(Validated::Unattached(Unattached { legacy, fields })),
         // unreachable for a checked catalog (the code field is required or a document
         // names the subject), kept as an error, not a panic
-        None => Err(vec![FieldError::new(&item.subject_code_field, "required", "缺少主体代码", "missing subject code")]),
+        None => {
+            Err(vec![FieldError::new(&item.subject_code_field, "required", "缺少主体代码", "missing subject code")])
+        }
     }
 }
 
@@ -216,7 +220,12 @@ fn document_of(
         (Some(t), Some(n)) => {
             let Some(doc) = DocType::from_zh(t) else {
                 // the catalog only lists known types; kept as an error, not a panic
-                errors.push(FieldError::new(tf, "enum", format!("未知证件类型“{t}”"), format!("unknown document type '{t}'")));
+                errors.push(FieldError::new(
+                    tf,
+                    "enum",
+                    format!("未知证件类型“{t}”"),
+                    format!("unknown document type '{t}'"),
+                ));
                 return None;
             };
             match doc.identify(n) {
@@ -637,8 +646,14 @@ mod tests {
             ("税务登记号", "110108551385082"),
         ];
         let r = validate(item, &row(item, &pairs), date!(2026 - 01 - 01)).unwrap();
-        let ids: Vec<(&str, &str)> =
-            r.subject_info.as_ref().unwrap().identifiers.iter().map(|l| (l.scheme.as_str(), l.value.as_str())).collect();
+        let ids: Vec<(&str, &str)> = r
+            .subject_info
+            .as_ref()
+            .unwrap()
+            .identifiers
+            .iter()
+            .map(|l| (l.scheme.as_str(), l.value.as_str()))
+            .collect();
         assert_eq!(
             ids,
             [("registration_number", "110108000000016"), ("org_code", "551385082"), ("tax_number", "110108551385082")]

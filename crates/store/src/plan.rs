@@ -522,11 +522,20 @@ impl<'a> Planner<'a, '_> {
                 Outcome::Corrected { record_id: id, ledger_index: event_index }
             }
         };
-        if let (Some(info), Outcome::Accepted { record_id, .. } | Outcome::Corrected { record_id, .. } | Outcome::Duplicate { record_id }) =
-            (&rec.subject_info, &outcome)
+        if let (
+            Some(info),
+            Outcome::Accepted { record_id, .. }
+            | Outcome::Corrected { record_id, .. }
+            | Outcome::Duplicate { record_id },
+        ) = (&rec.subject_info, &outcome)
         {
             for l in &info.identifiers {
-                let i = IdentifierInsert { scheme: l.scheme.as_str(), value: &l.value, subject: code, record_id: *record_id };
+                let i = IdentifierInsert {
+                    scheme: l.scheme.as_str(),
+                    value: &l.value,
+                    subject: code,
+                    record_id: *record_id,
+                };
                 self.plan.identifiers.push(i);
             }
         }

@@ -26,10 +26,10 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
+use crate::IdentifierMatch;
 use crate::plan;
 use crate::postgres_cases;
 use crate::postgres_listings;
-use crate::IdentifierMatch;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
     ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,
@@ -632,9 +632,11 @@ impl Store for PgStore {
                  WHERE substr(code, 9, 9) = ANY($1::text[]) AND length(code) = 18 AND kind <> 'natural_person'",
                 &[&org],
             )?;
-            found.extend(
-                rows.iter().map(|r| IdentifierMatch { scheme: "org_code".into(), value: r.get(0), subject: r.get(1) }),
-            );
+            found.extend(rows.iter().map(|r| IdentifierMatch {
+                scheme: "org_code".into(),
+                value: r.get(0),
+                subject: r.get(1),
+            }));
         }
         Ok(found)
     }

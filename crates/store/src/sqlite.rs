@@ -7,10 +7,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
+use crate::IdentifierMatch;
 use crate::plan;
 use crate::sqlite_cases;
 use crate::sqlite_listings;
-use crate::IdentifierMatch;
 use crate::{
     AccessEntry, Account, BatchOutcome, CheckRow, Counts, DepartmentStats, Entry, EventRef, EventRow, Feedback,
     ListingFilter, NewAccount, NewQuarantine, Outcome, QuarantineFilter, QuarantineRow, RecordRow, Result, Session,

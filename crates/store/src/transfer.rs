@@ -200,11 +200,7 @@ pub const TABLES: &[Table] = &[
         key: "id",
         columns: &["id", "recipient_kind", "recipient", "url", "secret", "created_ms"],
     },
-    Table {
-        name: "subject_identifiers",
-        key: "id",
-        columns: &["id", "scheme", "value", "subject_code", "record_id"],
-    },
+    Table { name: "subject_identifiers", key: "id", columns: &["id", "scheme", "value", "subject_code", "record_id"] },
     Table {
         name: "evidence",
         key: "sha256",
