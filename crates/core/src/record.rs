@@ -134,9 +134,15 @@ pub fn validate_row(item: &Item, values: &[Option<&str>], today: Date) -> Result
     let mut errors = Vec::new();
     let mut fields = BTreeMap::new();
     let mut subject = None;
+    // the code cell is filled (valid or not): then it, not a document, names the subject
+    let mut code_given = false;
     for (i, def) in item.fields.iter().enumerate() {
         let raw = values.get(i).copied().flatten().unwrap_or("");
-        match normalize_value(def, raw) {
+        let value = normalize_value(def, raw);
+        if def.name == item.subject_code_field {
+            code_given = !matches!(value, Ok(None));
+        }
+        match value {
             Ok(None) if def.required => errors.push(FieldError::new(
                 &def.name,
                 "required",
@@ -165,7 +171,6 @@ pub fn validate_row(item: &Item, values: &[Option<&str>], today: Date) -> Result
         }
     }
     let document = item.document.as_ref().and_then(|d| document_of(d, &mut fields, &mut errors));
-    let code_given = fields.contains_key(&item.subject_code_field);
     let source = match (subject, document) {
         (Some(c), _) => Some(Identified::Subject(c)),
         (None, Some(d)) if !code_given => Some(d),
@@ -631,6 +636,11 @@ mod tests {
         assert!(e[0].zh.starts_with("“证件号码”（护照）：护照号码应为"), "{}", e[0].zh);
         let e = validate_row(item, &row(item, &for_identity(&[])), today).unwrap_err();
         assert_eq!((e[0].field.as_str(), e[0].rule.as_str()), ("统一社会信用代码", "required"));
+        // a wrong code is that one error (not also "no document given")
+        let mut pairs = for_identity(&[]);
+        pairs.push(("统一社会信用代码", "91110108551385082R"));
+        let e = validate_row(item, &row(item, &pairs), today).unwrap_err();
+        assert_eq!(e.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(), ["code.check_char"]);
     }
 
     #[test]
