@@ -23,11 +23,22 @@ pub use xinyong_store::{CheckRow, DepartmentStats, Feedback, NotApplied};
 use crate::access::{Action, Caller, Scope, acting_department, permit};
 use crate::{App, AppError, Result, day_or_today, now_ms, parse_code};
 
-/// Subject codes are 18 ASCII characters (USCC and resident ID alike).
-type Key = [u8; 18];
+/// A subject key in the index. USCCs and resident IDs (nearly every key) are 18 ASCII
+/// bytes held inline: building one to look up costs no allocation. Typed document keys
+/// (`P-PP-E12345678`, `F-RN-…`: persons and foreign organisations known by another
+/// document, see `xinyong_core::documents`) vary in length and are boxed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Code([u8; 18]),
+    Other(Box<str>),
+}
 
 fn key_of(code: &str) -> Option<Key> {
-    code.as_bytes().try_into().ok()
+    match <[u8; 18]>::try_from(code.as_bytes()) {
+        Ok(b) => Some(Key::Code(b)),
+        Err(_) if !code.is_empty() => Some(Key::Other(code.into())),
+        Err(_) => None,
+    }
 }
 
 #[derive(Default)]
@@ -150,7 +161,7 @@ pub struct CheckAnswer {
 }
 
 pub(crate) fn same_person(id: &str, code: &str) -> bool {
-    xinyong_core::codes::ResidentId::parse(id).is_ok_and(|r| r.expose() == code)
+    SubjectCode::parse(id).is_ok_and(|c| c.is_person() && c.key() == code)
 }
 
 impl CheckIndex {
@@ -230,11 +241,12 @@ impl CheckIndex {
             .persons
             .iter()
             .filter_map(|p| p.id.as_deref())
-            .filter_map(|id| xinyong_core::codes::ResidentId::parse(id).ok().and_then(|r| key_of(r.expose())));
+            .filter_map(|id| SubjectCode::parse(id).ok().filter(SubjectCode::is_person))
+            .filter_map(|c| key_of(c.key()));
         let keys: Vec<Key> = key_of(&l.subject).into_iter().chain(persons).collect();
         let l = Arc::new(l);
         for k in &keys {
-            inner.listings.entry(*k).or_default().push(l.clone());
+            inner.listings.entry(k.clone()).or_default().push(l.clone());
         }
         inner.keys_of.insert(l.id, keys);
     }
@@ -291,14 +303,15 @@ impl CheckIndex {
         let rules = ListRules::bundled();
         let key = key_of(code.key());
         let inner = self.read();
-        let name = key.and_then(|k| inner.names.get(&k));
+        let name = key.as_ref().and_then(|k| inner.names.get(k));
         let subject = name.map(|n| SubjectBrief {
             code: code.key().to_string(),
             name: n.to_string(),
             kind: code.kind().as_str(),
         });
         let in_force: Vec<Arc<Listing>> = key
-            .and_then(|k| inner.listings.get(&k))
+            .as_ref()
+            .and_then(|k| inner.listings.get(k))
             .map(|v| v.iter().filter(|l| l.in_force_on(on)).cloned().collect())
             .unwrap_or_default();
         let head = inner.head.clone();

@@ -2548,6 +2548,7 @@ mod tests {
                         assert_eq!(item, "dishonest_debtor");
                         persons += 1;
                     }
+                    SubjectCode::Document(d) => panic!("{item}: gen makes no document keys: {d:?}"),
                 }
                 let d = r.decision_date.unwrap();
                 assert!(d <= LATEST);

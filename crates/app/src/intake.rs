@@ -8,10 +8,13 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
 use time::Date;
 use xinyong_core::Item;
 use xinyong_core::event::Provenance;
-use xinyong_core::record::{FieldError, validate};
+
+use xinyong_core::SubjectCode;
+use xinyong_core::record::{FieldError, Unattached, ValidRecord, Validated, ambiguous, unregistered, validate_row};
 use xinyong_ledger::{hex, leaf_hash};
 use xinyong_store::{Entry, NewQuarantine, NewRecord, Outcome};
 
@@ -110,60 +113,172 @@ pub struct RowContext<'a> {
     pub today: Date,
 }
 
-impl RowContext<'_> {
-    /// Validates one row given as field name → text and prepares its entry.
-    pub fn entry(&self, row: Option<u64>, values: &BTreeMap<String, String>, problem: Option<FieldError>) -> Entry {
-        let cells: Vec<Option<&str>> =
-            self.item.fields.iter().map(|f| values.get(&f.name).map(String::as_str)).collect();
-        self.entry_from_cells(row, &cells, || serde_json::to_string(values).unwrap_or_default(), problem)
+/// A row that names its subject only by an old identifier (工商注册号, 组织机构代码,
+/// 税务登记号), waiting for its batch's lookup. Its entry meanwhile is the quarantine
+/// entry it stays when no registered subject carries the identifier.
+struct Pending {
+    at: usize,
+    unattached: Unattached,
+    row: Option<u64>,
+}
+
+/// The entries of a batch as rows are validated, with the rows still to attach.
+#[derive(Default)]
+pub(crate) struct Rows {
+    entries: Vec<Entry>,
+    pending: Vec<Pending>,
+}
+
+impl Rows {
+    fn with_capacity(n: usize) -> Rows {
+        Rows { entries: Vec::with_capacity(n), pending: Vec::new() }
     }
 
-    fn entry_from_cells(
+    /// Attaches the pending rows to the subjects whose registrations carry their
+    /// identifiers (or whose USCC embeds the organisation code): one store lookup for
+    /// the batch's distinct identifiers, nothing at all for a batch without any. A row
+    /// no subject carries keeps its quarantine entry ("import its registration first");
+    /// one several subjects carry is quarantined as ambiguous.
+    fn attach(&mut self, app: &App, ctx: &RowContext<'_>) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut ids: Vec<(&str, &str)> = self
+            .pending
+            .iter()
+            .flat_map(|p| {
+                let l = &p.unattached.legacy;
+                [Some((l.scheme.as_str(), l.value.as_str())), l.org_code().map(|o| ("org_code", o))]
+            })
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let found = app.db().read(|s| Ok(s.subjects_by_identifiers(&ids)?))?;
+        let mut carriers: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
+        for m in found {
+            carriers.entry((m.scheme, m.value)).or_default().insert(m.subject);
+        }
+        for p in std::mem::take(&mut self.pending) {
+            let l = &p.unattached.legacy;
+            let of = |scheme: &str, value: &str| carriers.get(&(scheme.to_string(), value.to_string()));
+            // what a registration declared first; a tax number's embedded organisation code after
+            let subjects = of(l.scheme.as_str(), &l.value)
+                .or_else(|| l.org_code().and_then(|o| of("org_code", o)))
+                .cloned()
+                .unwrap_or_default();
+            let mut first = subjects.iter();
+            match (first.next(), first.next()) {
+                (Some(code), None) => match SubjectCode::parse(code) {
+                    Ok(code) => {
+                        let record = p.unattached.attach(ctx.item, code);
+                        self.entries[p.at] = ctx.record_entry(p.row, record);
+                    }
+                    Err(_) => tracing::warn!(code = %code, "a stored subject code does not parse"),
+                },
+                (None, _) => {} // the quarantine entry stands
+                (Some(_), Some(_)) => {
+                    if let Entry::Quarantine(q) = &mut self.entries[p.at] {
+                        let all: Vec<String> = subjects.into_iter().collect();
+                        q.errors = vec![ambiguous(ctx.item, l, &all)];
+                        with_row(p.row, &mut q.errors);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prefixes each error with its row ("第 3 行：…" / "row 3: …").
+fn with_row(row: Option<u64>, errors: &mut [FieldError]) {
+    if let Some(r) = row {
+        for e in errors {
+            e.zh = format!("第 {r} 行：{}", e.zh);
+            e.en = format!("row {r}: {}", e.en);
+        }
+    }
+}
+
+impl RowContext<'_> {
+    /// One row's entry, attached to its subject where it names it by an old identifier.
+    pub(crate) fn entry(&self, app: &App, row: Option<u64>, values: &BTreeMap<String, String>) -> Result<Entry> {
+        let mut rows = Rows::with_capacity(1);
+        self.push(&mut rows, row, values, None);
+        rows.attach(app, self)?;
+        rows.entries.pop().ok_or_else(|| AppError::input("未生成记录", "no entry was made"))
+    }
+
+    /// Validates one row given as field name → text and adds its entry.
+    pub(crate) fn push(
         &self,
+        rows: &mut Rows,
+        row: Option<u64>,
+        values: &BTreeMap<String, String>,
+        problem: Option<FieldError>,
+    ) {
+        let cells: Vec<Option<&str>> =
+            self.item.fields.iter().map(|f| values.get(&f.name).map(String::as_str)).collect();
+        self.push_cells(rows, row, &cells, || serde_json::to_string(values).unwrap_or_default(), problem)
+    }
+
+    fn push_cells(
+        &self,
+        rows: &mut Rows,
         row: Option<u64>,
         cells: &[Option<&str>],
         raw: impl FnOnce() -> String,
         problem: Option<FieldError>,
-    ) -> Entry {
+    ) {
         let result = match problem {
             Some(p) => Err(vec![p]),
-            None => validate(self.item, cells, self.today),
+            None => validate_row(self.item, cells, self.today),
         };
-        match result {
-            Ok(record) => {
-                let p = Provenance {
-                    at: self.at_ms,
-                    batch: self.batch.to_string(),
-                    provider: self.provider.to_string(),
-                    source: self.source.to_string(),
-                    row,
-                };
-                Entry::Record(Box::new(NewRecord::prepare(record, self.provider, p, None)))
+        let entry = match result {
+            Ok(Validated::Record(record)) => self.record_entry(row, record),
+            Ok(Validated::Unattached(unattached)) => {
+                let errors = vec![unregistered(self.item, &unattached.legacy)];
+                rows.pending.push(Pending { at: rows.entries.len(), unattached, row });
+                self.quarantine_entry(row, cells, raw(), errors)
             }
-            Err(mut errors) => {
-                let raw = raw();
-                if let Some(r) = row {
-                    for e in &mut errors {
-                        e.zh = format!("第 {r} 行：{}", e.zh);
-                        e.en = format!("row {r}: {}", e.en);
-                    }
-                }
-                let code_col = self.item.fields.iter().position(|f| f.name == self.item.subject_code_field);
-                let subject_hint = code_col.and_then(|i| cells.get(i).copied().flatten()).map(|s| s.trim().to_string());
-                Entry::Quarantine(Box::new(NewQuarantine {
-                    provider: self.provider.to_string(),
-                    item: self.item.code.clone(),
-                    batch: self.batch.to_string(),
-                    source: self.source.to_string(),
-                    row,
-                    raw_hash: leaf_hash(raw.as_bytes()),
-                    raw,
-                    subject_hint,
-                    errors,
-                    replaces: None,
-                }))
-            }
-        }
+            Err(errors) => self.quarantine_entry(row, cells, raw(), errors),
+        };
+        rows.entries.push(entry);
+    }
+
+    fn record_entry(&self, row: Option<u64>, record: ValidRecord) -> Entry {
+        let p = Provenance {
+            at: self.at_ms,
+            batch: self.batch.to_string(),
+            provider: self.provider.to_string(),
+            source: self.source.to_string(),
+            row,
+        };
+        Entry::Record(Box::new(NewRecord::prepare(record, self.provider, p, None)))
+    }
+
+    fn quarantine_entry(
+        &self,
+        row: Option<u64>,
+        cells: &[Option<&str>],
+        raw: String,
+        mut errors: Vec<FieldError>,
+    ) -> Entry {
+        with_row(row, &mut errors);
+        let code_col = self.item.fields.iter().position(|f| f.name == self.item.subject_code_field);
+        let subject_hint = code_col.and_then(|i| cells.get(i).copied().flatten()).map(|s| s.trim().to_string());
+        Entry::Quarantine(Box::new(NewQuarantine {
+            provider: self.provider.to_string(),
+            item: self.item.code.clone(),
+            batch: self.batch.to_string(),
+            source: self.source.to_string(),
+            row,
+            raw_hash: leaf_hash(raw.as_bytes()),
+            raw,
+            subject_hint,
+            errors,
+            replaces: None,
+        }))
     }
 }
 
@@ -216,7 +331,7 @@ pub fn import_file(
     let (parse_result, write_result) = std::thread::scope(|s| {
         let parser = s.spawn(|| {
             let mut ignored = std::collections::BTreeSet::new();
-            let counts = parse_rows(&ctx, &mut source, columns.as_ref(), &tx, &mut ignored);
+            let counts = parse_rows(app, &ctx, &mut source, columns.as_ref(), &tx, &mut ignored);
             drop(tx);
             counts.map(|c| (c, ignored))
         });
@@ -302,6 +417,7 @@ fn write_chunks(
 /// Reads, validates and prepares rows, sending full chunks to the writer. Returns
 /// (data rows read, blank rows skipped) and the time spent not waiting on the writer.
 fn parse_rows(
+    app: &App,
     ctx: &RowContext<'_>,
     source: &mut RowSource,
     columns: Option<&ColumnMap>,
@@ -310,7 +426,7 @@ fn parse_rows(
 ) -> Result<((u64, u64), std::time::Duration)> {
     let mut rows = 0u64;
     let mut blank = 0u64;
-    let mut entries = Vec::with_capacity(BATCH_ROWS);
+    let mut rows_out = Rows::with_capacity(BATCH_ROWS);
     let mut busy_since = std::time::Instant::now();
     let mut busy = std::time::Duration::ZERO;
     while let Some(raw) = source.next_row()? {
@@ -320,18 +436,18 @@ fn parse_rows(
             blank += 1;
             continue;
         }
-        let entry = match columns {
+        match columns {
             Some(map) => {
                 let cells: Vec<Option<&str>> =
                     map.field_cols.iter().map(|c| c.and_then(|i| raw.cells.get(i)).map(String::as_str)).collect();
                 let problem = raw.problem.clone().or_else(|| extra_cells_problem(&raw, map));
-                ctx.entry_from_cells(Some(raw.row), &cells, || raw_json(&map.headers, &raw), problem)
+                ctx.push_cells(&mut rows_out, Some(raw.row), &cells, || raw_json(&map.headers, &raw), problem)
             }
-            None => jsonl_entry(ctx, &raw, ignored_json),
-        };
-        entries.push(entry);
-        if entries.len() == BATCH_ROWS {
-            let chunk = Chunk { entries: std::mem::take(&mut entries), rows, bytes: source.position() };
+            None => jsonl_entry(ctx, &mut rows_out, &raw, ignored_json),
+        }
+        if rows_out.entries.len() == BATCH_ROWS {
+            rows_out.attach(app, ctx)?;
+            let chunk = Chunk { entries: std::mem::take(&mut rows_out.entries), rows, bytes: source.position() };
             busy += busy_since.elapsed();
             let sent = tx.send(chunk);
             busy_since = std::time::Instant::now();
@@ -339,14 +455,15 @@ fn parse_rows(
                 // the writer stopped on an error; it reports it
                 return Ok(((rows, blank), busy));
             }
-            entries.reserve(BATCH_ROWS);
+            rows_out.entries.reserve(BATCH_ROWS);
         }
     }
     rows += source.trailing_blank;
     blank += source.trailing_blank;
     busy += busy_since.elapsed();
-    if !entries.is_empty() {
-        let _ = tx.send(Chunk { entries, rows, bytes: source.position() });
+    if !rows_out.entries.is_empty() {
+        rows_out.attach(app, ctx)?;
+        let _ = tx.send(Chunk { entries: rows_out.entries, rows, bytes: source.position() });
     }
     Ok(((rows, blank), busy))
 }
@@ -377,7 +494,7 @@ fn extra_cells_problem(raw: &RawRow, map: &ColumnMap) -> Option<FieldError> {
     None
 }
 
-fn jsonl_entry(ctx: &RowContext<'_>, raw: &RawRow, ignored: &mut std::collections::BTreeSet<String>) -> Entry {
+fn jsonl_entry(ctx: &RowContext<'_>, out: &mut Rows, raw: &RawRow, ignored: &mut std::collections::BTreeSet<String>) {
     let text = raw.cells.first().map(String::as_str).unwrap_or("");
     let mut values = BTreeMap::new();
     let problem = match raw.problem.clone() {
@@ -423,7 +540,7 @@ fn jsonl_entry(ctx: &RowContext<'_>, raw: &RawRow, ignored: &mut std::collection
         // keep the line as received so it can be corrected and resubmitted
         values.insert("_raw".to_string(), text.to_string());
     }
-    ctx.entry(Some(raw.row), &values, problem)
+    ctx.push(out, Some(raw.row), &values, problem)
 }
 
 /// Resubmits a quarantined row after correction: `set` replaces field values (by the
@@ -477,7 +594,7 @@ pub fn resubmit(app: &App, id: i64, set: &[(String, String)]) -> Result<Outcome>
         at_ms,
         today: today_shanghai(),
     };
-    let e = match ctx.entry(entry.row, &values, None) {
+    let e = match ctx.entry(app, entry.row, &values)? {
         Entry::Record(mut r) => {
             r.resolves = Some(id);
             Entry::Record(r)
@@ -544,9 +661,7 @@ pub fn ingest_rows(
     let at_ms = now_ms();
     let batch = new_batch_id(at_ms);
     let ctx = RowContext { item: &item, provider, batch: &batch, source, at_ms, today: today_shanghai() };
-    let mut entries = Vec::with_capacity(rows.len());
-    let mut errors = Vec::with_capacity(rows.len());
-    let mut touched = Vec::new();
+    let mut out = Rows::with_capacity(rows.len());
     for (i, values) in rows.iter().enumerate() {
         // API rows carry field names; unknown names are not silently dropped
         let unknown: Vec<&String> = values.keys().filter(|k| item.field(k).is_none()).collect();
@@ -559,15 +674,20 @@ pub fn ingest_rows(
                 format!("item {} has no field(s): {names}", item.code),
             )
         });
-        let e = ctx.entry(Some(i as u64 + 1), values, problem);
-        match &e {
+        ctx.push(&mut out, Some(i as u64 + 1), values, problem);
+    }
+    out.attach(app, &ctx)?;
+    let entries = out.entries;
+    let mut errors = Vec::with_capacity(entries.len());
+    let mut touched = Vec::new();
+    for e in &entries {
+        match e {
             Entry::Record(r) => {
                 errors.push(Vec::new());
                 touched.push(r.record.subject.key().to_string());
             }
             Entry::Quarantine(q) => errors.push(q.errors.clone()),
         }
-        entries.push(e);
     }
     let out = app.db().write(|s| Ok(s.append(&entries, app.key(), at_ms)?))?;
     app.after_write();

@@ -112,7 +112,8 @@ impl App {
                     if !p.public {
                         continue;
                     }
-                    let resident = matches!(SubjectCode::parse(&row.subject_code), Ok(SubjectCode::Resident(_)));
+                    let code = SubjectCode::parse(&row.subject_code);
+                    let person = code.as_ref().is_ok_and(SubjectCode::is_person);
                     let dispute = self.disputes(s, &row.subject_code)?.remove(&(true, row.id));
                     let record = RecordView {
                         id: row.id,
@@ -131,10 +132,14 @@ impl App {
                         disputed: dispute.is_some(),
                         dispute,
                         repaired_on: None,
-                        fields: field_views(item, &fields, resident),
+                        fields: field_views(item, &fields, person),
                     };
                     out.push(ItemRecord {
-                        subject_code: if resident { mask_id(&row.subject_code) } else { row.subject_code.clone() },
+                        // a person's number is never shown in full
+                        subject_code: match &code {
+                            Ok(c) => c.display(),
+                            Err(_) => mask_id(&row.subject_code),
+                        },
                         subject_name: fields.get(&item.subject_name_field).cloned().unwrap_or_default(),
                         record,
                     });

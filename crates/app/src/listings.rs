@@ -628,7 +628,7 @@ impl App {
             .collect();
         // a person listed with an entity as its responsible person sees that listing on
         // their own record (others see it on the entity's)
-        if let (xinyong_core::SubjectCode::Resident(_), Some(own)) = (&code, caller.own_subject())
+        if let (true, Some(own)) = (code.is_person(), caller.own_subject())
             && own == code.key()
             && let Ok(p) = self.projections()
         {

@@ -364,7 +364,7 @@ impl App {
             }
             let batch = batch_ids.entry(entry.provider.clone()).or_insert_with(|| new_batch_id(at_ms)).clone();
             let ctx = RowContext { item, provider: &entry.provider, batch: &batch, source: &source, at_ms, today };
-            let e = match ctx.entry(entry.row, &values, None) {
+            let e = match ctx.entry(self, entry.row, &values)? {
                 Entry::Record(mut r) => {
                     r.resolves = Some(id);
                     Entry::Record(r)

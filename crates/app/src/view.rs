@@ -8,6 +8,7 @@ use time::Date;
 use xinyong_core::SubjectCode;
 use xinyong_core::catalog::{Disclosure, FieldType, Tier};
 use xinyong_core::codes::mask_id;
+use xinyong_core::documents::{DocType, mask_number};
 use xinyong_core::event::EventBody;
 use xinyong_core::publication::{PublicationRules, Publicity, RecordFacts, publicity_on};
 use xinyong_core::record::parse_date;
@@ -285,7 +286,7 @@ fn subject_view(
         }
         let tier = facts.tier;
         let dispute = disputes.remove(&(true, row.id));
-        let fields = field_views(item, &fields, matches!(code, SubjectCode::Resident(_)));
+        let fields = field_views(item, &fields, code.is_person());
         records.push(RecordView {
             id: row.id,
             item: row.item.clone(),
@@ -338,19 +339,27 @@ fn subject_view(
 
 /// A record's fields in catalog order as anyone shown the record sees them: personal
 /// IDs masked, and the subject code too when the subject is a natural person.
+/// A record's fields as shown: personal numbers masked (the subject code of a person,
+/// resident IDs, and a 证件号码 by its 证件类型: an organisation's old number is public).
 pub(crate) fn field_views(
     item: &xinyong_core::Item,
     fields: &BTreeMap<String, String>,
-    resident_subject: bool,
+    person_subject: bool,
 ) -> Vec<FieldView> {
     item.fields
         .iter()
         .filter_map(|f| {
             let v = fields.get(&f.name)?;
-            let value = if matches!(f.ty, FieldType::ResidentId | FieldType::PersonalId)
-                || (f.name == item.subject_code_field && resident_subject)
-            {
+            let value = if f.ty == FieldType::ResidentId || (f.name == item.subject_code_field && person_subject) {
                 mask_id(v)
+            } else if f.ty == FieldType::PersonalId {
+                let doc = item
+                    .document
+                    .as_ref()
+                    .filter(|d| d.number_field == f.name)
+                    .and_then(|d| fields.get(&d.type_field))
+                    .and_then(|t| DocType::from_zh(t));
+                mask_number(doc, v)
             } else {
                 v.clone()
             };

@@ -583,7 +583,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
             v["code"] = code.display().into();
             v["legal_rep_id"] = subject.legal_rep_id.as_deref().map(mask_id).into();
             v["records"] = serde_json::to_value(&records)?;
-            if let SubjectCode::Resident(_) = code {
+            if code.is_person() {
                 for r in v["records"].as_array_mut().into_iter().flatten() {
                     r["subject_code"] = code.display().into();
                 }

@@ -70,8 +70,15 @@ pub enum FieldType {
     SubjectCode,
     /// A resident ID: personal information, stored for matching, shown masked.
     ResidentId,
-    /// Any identity document number (type given by another field); shown masked.
+    /// Any identity document number (type given by another field, see [`Item::document`]);
+    /// a natural person's shown masked.
     PersonalId,
+    /// 工商注册号: 15 digits with the GS 15-2006 check digit.
+    RegistrationNumber,
+    /// 组织机构代码: GB 11714.
+    OrgCode,
+    /// 税务登记号: 15, 18 or 20 characters.
+    TaxNumber,
     Date,
     /// Non-negative decimal, e.g. amounts in 万元 (never a float).
     Decimal,
@@ -120,6 +127,27 @@ pub struct SubjectProjection {
     pub division: Option<String>,
     #[serde(default)]
     pub industry: Option<String>,
+    /// Old identifiers the subject is also known by: records carrying only one of them
+    /// attach to this subject.
+    #[serde(default)]
+    pub registration_number: Option<String>,
+    #[serde(default)]
+    pub org_code: Option<String>,
+    #[serde(default)]
+    pub tax_number: Option<String>,
+}
+
+/// The fields naming the subject by a document (证件类型 + 证件号码) when the subject
+/// code field is empty: persons with a passport or permit, foreign organisations, old
+/// registrations.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DocumentFields {
+    /// An enum field whose values are document types (证件类型 as `documents::DocType` reads them).
+    pub type_field: String,
+    /// A `personal_id` field.
+    pub number_field: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,8 +172,12 @@ pub struct Item {
     pub publication: String,
     /// Fields whose values identify a record within provider + item.
     pub key: Vec<String>,
+    /// The subject's USCC or resident ID; may be optional when `document` is set.
     pub subject_code_field: String,
     pub subject_name_field: String,
+    /// 证件类型 + 证件号码: the subject named by a document when the code field is empty.
+    #[serde(default)]
+    pub document: Option<DocumentFields>,
     #[serde(default)]
     pub decision_date_field: Option<String>,
     /// Set on the registration item: its rows describe the subject itself.
@@ -233,8 +265,22 @@ fn check_item(item: &Item) -> Result<(), CatalogError> {
         item.field(name).ok_or_else(|| bad(format!("{role} field '{name}' is not defined")))
     };
     let code = must_exist(&item.subject_code_field, "subject code")?;
-    if !matches!(code.ty, FieldType::Uscc | FieldType::SubjectCode) || !code.required {
-        return Err(bad("the subject code field must be a required uscc or subject_code".into()));
+    if !matches!(code.ty, FieldType::Uscc | FieldType::SubjectCode) || !(code.required || item.document.is_some()) {
+        return Err(bad(
+            "the subject code field must be a uscc or subject_code, required unless the item names a document".into(),
+        ));
+    }
+    if let Some(d) = &item.document {
+        let t = must_exist(&d.type_field, "document type")?;
+        if t.ty != FieldType::Enum {
+            return Err(bad(format!("document type field '{}' must be an enum", t.name)));
+        }
+        if let Some(v) = t.values.iter().find(|v| crate::documents::DocType::from_zh(v).is_none()) {
+            return Err(bad(format!("document type '{v}' is not a known document type")));
+        }
+        if must_exist(&d.number_field, "document number")?.ty != FieldType::PersonalId {
+            return Err(bad(format!("document number field '{}' must have type personal_id", d.number_field)));
+        }
     }
     must_exist(&item.subject_name_field, "subject name")?;
     if let Some(d) = &item.decision_date_field
@@ -261,6 +307,17 @@ fn check_item(item: &Item) -> Result<(), CatalogError> {
             [&p.former_names, &p.legal_rep_name, &p.legal_rep_id, &p.division, &p.industry].into_iter().flatten()
         {
             must_exist(name, "projection")?;
+        }
+        for (name, ty) in [
+            (&p.registration_number, FieldType::RegistrationNumber),
+            (&p.org_code, FieldType::OrgCode),
+            (&p.tax_number, FieldType::TaxNumber),
+        ] {
+            if let Some(name) = name
+                && must_exist(name, "projection")?.ty != ty
+            {
+                return Err(bad(format!("projection field '{name}' must have type {ty:?}")));
+            }
         }
     }
     for f in &item.fields {

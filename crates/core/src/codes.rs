@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::documents::DocKey;
+
 /// The 31 characters of GB 32100 (no I, O, Z, S, V), in value order.
 pub const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
@@ -44,6 +46,14 @@ pub enum CodeError {
     IdBirthDate { date: String },
     #[error("代码为空 / the code is empty")]
     Empty,
+    /// A document number of the wrong shape (passports, permits, old identifiers).
+    #[error("{zh} / {en}")]
+    Format { zh: &'static str, en: &'static str },
+    /// The check character of a document other than the USCC (its position varies).
+    #[error(
+        "第 {position} 位校验码应为 '{expected}'，实为 '{found}' / check character (position {position}) should be '{expected}', found '{found}'"
+    )]
+    CheckAt { position: usize, expected: char, found: char },
 }
 
 impl CodeError {
@@ -59,6 +69,8 @@ impl CodeError {
             CodeError::IdDigits => "id_digits",
             CodeError::IdBirthDate { .. } => "id_birth_date",
             CodeError::Empty => "empty",
+            CodeError::Format { .. } => "format",
+            CodeError::CheckAt { .. } => "check_char",
         }
     }
 }
@@ -97,7 +109,7 @@ fn uscc_check_char(first17: &[u8]) -> Option<u8> {
 }
 
 /// GB 11714 check character of the 8-character organisation code body.
-fn org_check_char(body: &[u8]) -> Option<u8> {
+pub(crate) fn org_check_char(body: &[u8]) -> Option<u8> {
     let mut sum = 0u32;
     for (b, w) in body.iter().zip(ORG_WEIGHTS) {
         let v = match b {
@@ -143,6 +155,8 @@ pub enum SubjectKind {
     OtherOrganisation,
     /// 自然人
     NaturalPerson,
+    /// 境外组织: known by a foreign registration number, without a USCC.
+    ForeignOrganisation,
 }
 
 impl SubjectKind {
@@ -160,6 +174,7 @@ impl SubjectKind {
             SubjectKind::RuralCollective => "rural_collective",
             SubjectKind::OtherOrganisation => "other_organisation",
             SubjectKind::NaturalPerson => "natural_person",
+            SubjectKind::ForeignOrganisation => "foreign_organisation",
         }
     }
 
@@ -181,6 +196,7 @@ impl SubjectKind {
             SubjectKind::RuralCollective => "农村集体经济组织",
             SubjectKind::OtherOrganisation => "其他组织",
             SubjectKind::NaturalPerson => "自然人",
+            SubjectKind::ForeignOrganisation => "境外组织",
         }
     }
 
@@ -201,7 +217,7 @@ impl SubjectKind {
     }
 }
 
-const ALL_KINDS: [SubjectKind; 12] = [
+const ALL_KINDS: [SubjectKind; 13] = [
     SubjectKind::Organ,
     SubjectKind::PublicInstitution,
     SubjectKind::MassOrganisation,
@@ -214,6 +230,7 @@ const ALL_KINDS: [SubjectKind; 12] = [
     SubjectKind::RuralCollective,
     SubjectKind::OtherOrganisation,
     SubjectKind::NaturalPerson,
+    SubjectKind::ForeignOrganisation,
 ];
 
 /// A unified social credit code that passed every GB 32100 rule.
@@ -285,6 +302,12 @@ impl Uscc {
     /// GB/T 2260 administrative division (positions 3–8).
     pub fn division(&self) -> &str {
         &self.0[2..8]
+    }
+
+    /// The GB 11714 organisation code it embeds (positions 9–17): an old record that
+    /// names the organisation code finds this subject by it.
+    pub fn org_code(&self) -> &str {
+        &self.0[8..17]
     }
 }
 
@@ -388,17 +411,26 @@ impl fmt::Debug for ResidentId {
     }
 }
 
-/// The key of a subject: a USCC for organisations, a resident ID for natural persons.
+/// The key of a subject: a USCC for organisations, a resident ID for natural persons
+/// (also the GB 11643-format numbers of 港澳台居民居住证 and the 2023 外国人永久居留身份证),
+/// and a typed key (`P-PP-E12345678`, `F-RN-…`, see [`crate::documents`]) for persons
+/// and foreign organisations known by another document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectCode {
     Uscc(Uscc),
     Resident(ResidentId),
+    Document(DocKey),
 }
 
 impl SubjectCode {
-    /// Tries USCC first, then resident ID. When both fail, the errors reported are those
-    /// of the reading the input resembles (digits with a real birth date → resident ID).
+    /// Tries a typed key (`P-…`/`F-…`: no USCC or resident ID starts so), then USCC,
+    /// then resident ID. When both fail, the errors reported are those of the reading
+    /// the input resembles (digits with a real birth date → resident ID).
     pub fn parse(input: &str) -> Result<SubjectCode, Vec<CodeError>> {
+        let head: String = input.trim_start().chars().take(2).map(fullwidth_to_ascii).collect();
+        if matches!(head.as_str(), "P-" | "p-" | "F-" | "f-") {
+            return DocKey::parse(input).map(SubjectCode::Document);
+        }
         let uscc = match Uscc::parse(input) {
             Ok(u) => return Ok(SubjectCode::Uscc(u)),
             Err(e) => e,
@@ -415,19 +447,21 @@ impl SubjectCode {
         Err(if looks_like_id { id } else { uscc })
     }
 
-    /// The stored key (full value, also for resident IDs).
+    /// The stored key (full value, also for personal documents).
     pub fn key(&self) -> &str {
         match self {
             SubjectCode::Uscc(u) => u.as_str(),
             SubjectCode::Resident(r) => r.expose(),
+            SubjectCode::Document(d) => d.key(),
         }
     }
 
-    /// What may be shown publicly.
+    /// What may be shown publicly: every natural person's number masked.
     pub fn display(&self) -> String {
         match self {
             SubjectCode::Uscc(u) => u.as_str().to_string(),
             SubjectCode::Resident(r) => r.masked(),
+            SubjectCode::Document(d) => d.display(),
         }
     }
 
@@ -435,14 +469,31 @@ impl SubjectCode {
         match self {
             SubjectCode::Uscc(u) => u.kind(),
             SubjectCode::Resident(_) => SubjectKind::NaturalPerson,
+            SubjectCode::Document(d) if d.is_person() => SubjectKind::NaturalPerson,
+            SubjectCode::Document(_) => SubjectKind::ForeignOrganisation,
         }
     }
 
-    /// `"uscc"` or `"resident_id"` (the `code check` contract).
+    /// Whether the key is personal information (shown masked, never in full publicly).
+    pub fn is_person(&self) -> bool {
+        self.kind() == SubjectKind::NaturalPerson
+    }
+
+    /// The division a USCC names (positions 3–8); none for other keys.
+    pub fn division(&self) -> Option<&str> {
+        match self {
+            SubjectCode::Uscc(u) => Some(u.division()),
+            _ => None,
+        }
+    }
+
+    /// `"uscc"`, `"resident_id"` (the `code check` contract) or the document type
+    /// (`"passport"`, `"hk_macao_permit"`, …).
     pub fn scheme(&self) -> &'static str {
         match self {
             SubjectCode::Uscc(_) => "uscc",
             SubjectCode::Resident(_) => "resident_id",
+            SubjectCode::Document(d) => d.doc().as_str(),
         }
     }
 }

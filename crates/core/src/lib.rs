@@ -7,6 +7,7 @@ pub mod case;
 pub mod catalog;
 pub mod codes;
 pub mod derivation;
+pub mod documents;
 pub mod event;
 pub mod evidence;
 pub mod listing;

@@ -9,6 +9,7 @@ use time::Date;
 
 use crate::catalog::{FieldDef, FieldType, Item, Tier};
 use crate::codes::{CodeError, ResidentId, SubjectCode, SubjectKind, Uscc, fullwidth_to_ascii, normalize_code};
+use crate::documents::{DocType, Identified, LegacyId, LegacyScheme};
 
 /// One refused field (or the row as a whole when `field` is empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -30,6 +31,18 @@ impl FieldError {
         let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
         FieldError::new(field, &format!("code.{}", e.rule()), zh, en)
     }
+
+    /// A document number refused by its type's rule; the message names field and type.
+    fn document(field: &str, doc: DocType, e: &CodeError) -> Self {
+        let text = e.to_string();
+        let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+        FieldError::new(
+            field,
+            &format!("code.{}", e.rule()),
+            format!("“{field}”（{}）：{zh}", doc.name_zh()),
+            format!("'{field}' ({}): {en}", doc.name_en()),
+        )
+    }
 }
 
 /// What a registration row says about its subject.
@@ -41,6 +54,8 @@ pub struct SubjectInfo {
     pub legal_rep_id: Option<String>,
     pub division: Option<String>,
     pub industry: Option<String>,
+    /// Old identifiers (工商注册号, 组织机构代码, 税务登记号) the registration carries.
+    pub identifiers: Vec<LegacyId>,
 }
 
 /// A row that passed every rule of its item, with normalised values.
@@ -65,16 +80,69 @@ impl ValidRecord {
     }
 }
 
+/// A row that passed every rule but names its subject only by an old identifier
+/// (工商注册号, 组织机构代码, 税务登记号): intake looks up the subject whose registration
+/// carries it ([`Unattached::attach`]) or quarantines the row ([`unregistered`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unattached {
+    pub legacy: LegacyId,
+    fields: BTreeMap<String, String>,
+}
+
+impl Unattached {
+    /// The record, attached to `subject` (found by the identifier).
+    pub fn attach(self, item: &Item, subject: SubjectCode) -> ValidRecord {
+        finish(item, self.fields, subject)
+    }
+}
+
+/// A validated row: a record with its subject, or one still to attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+// the large variant is nearly every row: boxing it would add an allocation per row
+#[allow(clippy::large_enum_variant)]
+pub enum Validated {
+    Record(ValidRecord),
+    Unattached(Unattached),
+}
+
 /// Validates one row. `values[i]` is the raw text of `item.fields[i]` (`None` when the
 /// file has no such column). `today` bounds decision dates: a decision cannot lie in
-/// the future.
+/// the future. A row naming its subject only by an old identifier is refused here (it
+/// needs the store): intake uses [`validate_row`].
 pub fn validate(item: &Item, values: &[Option<&str>], today: Date) -> Result<ValidRecord, Vec<FieldError>> {
+    match validate_row(item, values, today)? {
+        Validated::Record(r) => Ok(r),
+        Validated::Unattached(u) => {
+            let field = item.document.as_ref().map_or(item.subject_code_field.as_str(), |d| d.number_field.as_str());
+            Err(vec![FieldError::new(
+                field,
+                "identity.legacy_only",
+                format!("仅载有{}的记录须经归集匹配其登记主体，请填写统一社会信用代码", u.legacy),
+                format!(
+                    "a record carrying only a {} ({}) is attached by intake; give the unified social credit code",
+                    u.legacy.scheme.name_en(),
+                    u.legacy.value
+                ),
+            )])
+        }
+    }
+}
+
+/// Validates one row like [`validate`]; a row naming its subject only by an old
+/// identifier comes back [`Validated::Unattached`].
+pub fn validate_row(item: &Item, values: &[Option<&str>], today: Date) -> Result<Validated, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut fields = BTreeMap::new();
     let mut subject = None;
+    // the code cell is filled (valid or not): then it, not a document, names the subject
+    let mut code_given = false;
     for (i, def) in item.fields.iter().enumerate() {
         let raw = values.get(i).copied().flatten().unwrap_or("");
-        match normalize_value(def, raw) {
+        let value = normalize_value(def, raw);
+        if def.name == item.subject_code_field {
+            code_given = !matches!(value, Ok(None));
+        }
+        match value {
             Ok(None) if def.required => errors.push(FieldError::new(
                 &def.name,
                 "required",
@@ -102,18 +170,122 @@ pub fn validate(item: &Item, values: &[Option<&str>], today: Date) -> Result<Val
             Err(e) => errors.extend(e),
         }
     }
+    let document = item.document.as_ref().and_then(|d| document_of(d, &mut fields, &mut errors));
+    let source = match (subject, document) {
+        (Some(c), _) => Some(Identified::Subject(c)),
+        (None, Some(d)) if !code_given => Some(d),
+        _ => None,
+    };
+    if source.is_none() && !code_given && item.document.is_some() {
+        let (code, doc) = (&item.subject_code_field, item.document.as_ref());
+        let (t, n) = doc.map_or(("", ""), |d| (d.type_field.as_str(), d.number_field.as_str()));
+        if !errors.iter().any(|e| e.field == *t || e.field == *n) {
+            errors.push(FieldError::new(
+                code,
+                "required",
+                format!("“{code}”为空，且未填写“{t}”和“{n}”：须其一指明主体"),
+                format!("'{code}' is empty and no '{t}' + '{n}' are given: one of them must name the subject"),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let Some(subject) = subject else {
-        // unreachable for a checked catalog (the code field is required), kept as an error, not a panic
-        return Err(vec![FieldError::new(
-            &item.subject_code_field,
-            "required",
-            "缺少主体代码",
-            "missing subject code",
-        )]);
-    };
+    match source {
+        Some(Identified::Subject(subject)) => Ok(Validated::Record(finish(item, fields, subject))),
+        Some(Identified::Legacy(legacy)) => Ok(Validated::Unattached(Unattached { legacy, fields })),
+        // unreachable for a checked catalog (the code field is required or a document
+        // names the subject), kept as an error, not a panic
+        None => {
+            Err(vec![FieldError::new(&item.subject_code_field, "required", "缺少主体代码", "missing subject code")])
+        }
+    }
+}
+
+/// The subject a row's 证件类型 + 证件号码 name, validating the number by its type and
+/// storing it normalised; `None` when the row gives neither (or an error was pushed).
+fn document_of(
+    d: &crate::catalog::DocumentFields,
+    fields: &mut BTreeMap<String, String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Identified> {
+    let (tf, nf) = (&d.type_field, &d.number_field);
+    match (fields.get(tf), fields.get(nf)) {
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => {
+            let missing = if fields.contains_key(tf) { nf } else { tf };
+            errors.push(FieldError::new(
+                missing,
+                "document.pair",
+                format!("“{tf}”与“{nf}”须同时填写：缺少“{missing}”"),
+                format!("'{tf}' and '{nf}' go together: '{missing}' is missing"),
+            ));
+            None
+        }
+        (Some(t), Some(n)) => {
+            let Some(doc) = DocType::from_zh(t) else {
+                // the catalog only lists known types; kept as an error, not a panic
+                errors.push(FieldError::new(
+                    tf,
+                    "enum",
+                    format!("未知证件类型“{t}”"),
+                    format!("unknown document type '{t}'"),
+                ));
+                return None;
+            };
+            match doc.identify(n) {
+                Ok(id) => {
+                    let canonical = match &id {
+                        Identified::Subject(SubjectCode::Document(k)) => k.number().to_string(),
+                        Identified::Subject(c) => c.key().to_string(),
+                        Identified::Legacy(l) => l.value.clone(),
+                    };
+                    fields.insert(nf.clone(), canonical);
+                    Some(id)
+                }
+                Err(e) => {
+                    errors.extend(e.iter().map(|e| FieldError::document(nf, doc, e)));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// The quarantine reason of a record whose old identifier no registered subject carries.
+pub fn unregistered(item: &Item, legacy: &LegacyId) -> FieldError {
+    let field = item.document.as_ref().map_or(item.subject_code_field.as_str(), |d| d.number_field.as_str());
+    FieldError::new(
+        field,
+        "identity.unregistered",
+        format!("没有已登记的主体载有{}：请先导入其登记信息", legacy),
+        format!(
+            "no registered subject carries {} {} ({}); import its registration first",
+            legacy.scheme.name_zh(),
+            legacy.value,
+            legacy.scheme.name_en()
+        ),
+    )
+}
+
+/// The quarantine reason of a record whose old identifier several subjects carry.
+pub fn ambiguous(item: &Item, legacy: &LegacyId, subjects: &[String]) -> FieldError {
+    let field = item.document.as_ref().map_or(item.subject_code_field.as_str(), |d| d.number_field.as_str());
+    FieldError::new(
+        field,
+        "identity.ambiguous",
+        format!("{}同时属于多个主体（{}）：请填写统一社会信用代码", legacy, subjects.join("、")),
+        format!(
+            "{} {} is carried by several subjects ({}); give the unified social credit code",
+            legacy.scheme.name_zh(),
+            legacy.value,
+            subjects.join(", ")
+        ),
+    )
+}
+
+/// The record of a row that passed validation, for `subject`.
+fn finish(item: &Item, fields: BTreeMap<String, String>, subject: SubjectCode) -> ValidRecord {
     let get = |name: &str| fields.get(name).cloned();
     let key =
         item.key.iter().map(|k| fields.get(k).map(String::as_str).unwrap_or("")).collect::<Vec<_>>().join("\u{1f}");
@@ -129,13 +301,18 @@ pub fn validate(item: &Item, values: &[Option<&str>], today: Date) -> Result<Val
             .unwrap_or_default(),
         legal_rep_name: p.legal_rep_name.as_deref().and_then(get),
         legal_rep_id: p.legal_rep_id.as_deref().and_then(get),
-        division: p.division.as_deref().and_then(get).or_else(|| match &subject {
-            SubjectCode::Uscc(u) => Some(u.division().to_string()),
-            SubjectCode::Resident(_) => None,
-        }),
+        division: p.division.as_deref().and_then(get).or_else(|| subject.division().map(str::to_string)),
         industry: p.industry.as_deref().and_then(get),
+        identifiers: [
+            (&p.registration_number, LegacyScheme::RegistrationNumber),
+            (&p.org_code, LegacyScheme::OrgCode),
+            (&p.tax_number, LegacyScheme::TaxNumber),
+        ]
+        .into_iter()
+        .filter_map(|(f, scheme)| Some(LegacyId { scheme, value: get(f.as_deref()?)? }))
+        .collect(),
     });
-    Ok(ValidRecord {
+    ValidRecord {
         subject_name: get(&item.subject_name_field).unwrap_or_default(),
         subject,
         item: item.code.clone(),
@@ -144,7 +321,7 @@ pub fn validate(item: &Item, values: &[Option<&str>], today: Date) -> Result<Val
         tier,
         fields,
         subject_info,
-    })
+    }
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
@@ -204,6 +381,16 @@ pub fn normalize_value(def: &FieldDef, raw: &str) -> Result<Option<String>, Vec<
             .expose()
             .to_string(),
         FieldType::PersonalId => normalize_code(&text),
+        FieldType::RegistrationNumber | FieldType::OrgCode | FieldType::TaxNumber => {
+            let scheme = match def.ty {
+                FieldType::RegistrationNumber => LegacyScheme::RegistrationNumber,
+                FieldType::OrgCode => LegacyScheme::OrgCode,
+                _ => LegacyScheme::TaxNumber,
+            };
+            LegacyId::parse(scheme, &text)
+                .map_err(|e| e.iter().map(|e| FieldError::code(name, e)).collect::<Vec<_>>())?
+                .value
+        }
         FieldType::Date => match parse_date(&text) {
             Some(d) => date_string(d),
             None => {
@@ -405,6 +592,86 @@ mod tests {
         assert!(rules.contains(&("处罚决定日期", "date")), "{rules:?}");
         assert!(rules.contains(&("统一社会信用代码", "code.check_char")), "{rules:?}");
         assert!(e.iter().all(|e| !e.zh.is_empty() && !e.en.is_empty()));
+    }
+
+    /// 证件类型 + 证件号码 name the subject when 统一社会信用代码 is empty (issue 11).
+    #[test]
+    fn documents_name_the_subject() {
+        let c = Catalog::bundled().unwrap();
+        let authority = Uscc::complete("1111010800000000").unwrap();
+        let authority: &'static str = Box::leak(authority.as_str().to_string().into_boxed_str());
+        let for_identity = |identity: &[(&'static str, &'static str)]| {
+            let mut pairs = penalty_pairs();
+            pairs.retain(|p| p.0 != "统一社会信用代码");
+            for p in pairs.iter_mut().filter(|p| p.0.ends_with("统一社会信用代码")) {
+                p.1 = authority;
+            }
+            pairs.extend_from_slice(identity);
+            pairs
+        };
+        for item in ["admin_penalty", "admin_licence"] {
+            let item = c.item(item).unwrap();
+            let d = item.document.as_ref().unwrap();
+            assert_eq!((d.type_field.as_str(), d.number_field.as_str()), ("证件类型", "证件号码"));
+            assert!(!item.field("统一社会信用代码").unwrap().required);
+        }
+        let item = c.item("admin_penalty").unwrap();
+        let today = date!(2026 - 01 - 01);
+        let pairs = for_identity(&[("证件类型", "护照"), ("证件号码", "ｅ１２３４５６７８")]);
+        let Validated::Record(r) = validate_row(item, &row(item, &pairs), today).unwrap() else { panic!() };
+        assert_eq!(r.subject.key(), "P-PP-E12345678");
+        assert_eq!(r.fields["证件号码"], "E12345678", "stored normalised");
+        let pairs = for_identity(&[("证件类型", "组织机构代码"), ("证件号码", "55138508-2")]);
+        let Validated::Unattached(u) = validate_row(item, &row(item, &pairs), today).unwrap() else { panic!() };
+        assert_eq!(u.legacy.value, "551385082");
+        let e = validate(item, &row(item, &pairs), today).unwrap_err();
+        assert_eq!(e[0].rule, "identity.legacy_only", "validate alone cannot attach it");
+        let attached = u.attach(item, SubjectCode::parse("91110108551385082Q").unwrap());
+        assert_eq!((attached.subject.key(), attached.key.as_str()), ("91110108551385082Q", "京海市监罚〔2024〕12号"));
+        // a code given wins; the document is still validated
+        let mut pairs = for_identity(&[("证件类型", "护照"), ("证件号码", "E1")]);
+        pairs.push(("统一社会信用代码", "91110108551385082Q"));
+        let e = validate(item, &row(item, &pairs), today).unwrap_err();
+        assert_eq!((e.len(), e[0].field.as_str(), e[0].rule.as_str()), (1, "证件号码", "code.format"), "{e:?}");
+        assert!(e[0].zh.starts_with("“证件号码”（护照）：护照号码应为"), "{}", e[0].zh);
+        let e = validate_row(item, &row(item, &for_identity(&[])), today).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].rule.as_str()), ("统一社会信用代码", "required"));
+        // a wrong code is that one error (not also "no document given")
+        let mut pairs = for_identity(&[]);
+        pairs.push(("统一社会信用代码", "91110108551385082R"));
+        let e = validate_row(item, &row(item, &pairs), today).unwrap_err();
+        assert_eq!(e.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(), ["code.check_char"]);
+    }
+
+    #[test]
+    fn a_registration_carries_its_old_identifiers() {
+        let c = Catalog::bundled().unwrap();
+        let item = c.item("registration").unwrap();
+        let pairs = [
+            ("统一社会信用代码", "91110108551385082Q"),
+            ("主体名称", "甲公司"),
+            ("成立日期", "2001-02-03"),
+            ("注册号", "110108000000016"),
+            ("组织机构代码", "55138508-2"),
+            ("税务登记号", "110108551385082"),
+        ];
+        let r = validate(item, &row(item, &pairs), date!(2026 - 01 - 01)).unwrap();
+        let ids: Vec<(&str, &str)> = r
+            .subject_info
+            .as_ref()
+            .unwrap()
+            .identifiers
+            .iter()
+            .map(|l| (l.scheme.as_str(), l.value.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [("registration_number", "110108000000016"), ("org_code", "551385082"), ("tax_number", "110108551385082")]
+        );
+        let mut bad = pairs;
+        bad[3].1 = "110108000000017";
+        let e = validate(item, &row(item, &bad), date!(2026 - 01 - 01)).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].rule.as_str()), ("注册号", "code.check_char"));
     }
 
     #[test]

@@ -500,6 +500,9 @@ struct Plan {
     pinyin: bool,
     /// Normalised code prefix, when the query looks like one.
     code: Option<String>,
+    /// A foreign organisation's whole typed key (`F-RN-…`), found exactly; a person's
+    /// typed key finds nothing (like a resident ID, it is not searchable).
+    typed_key: Option<String>,
 }
 
 impl Plan {
@@ -529,7 +532,11 @@ impl Plan {
             && code.bytes().all(|b| USCC_ALPHABET.contains(&b))
             && code.bytes().any(|b| b.is_ascii_digit()))
         .then_some(code);
-        Some(Plan { norm, words, pinyin, code })
+        let typed_key = match SubjectCode::parse(&raw) {
+            Ok(SubjectCode::Document(d)) if !d.is_person() => Some(d.key().to_string()),
+            _ => None,
+        };
+        Some(Plan { norm, words, pinyin, code, typed_key })
     }
 
     /// The query words that are common words of names in this index.
@@ -571,6 +578,9 @@ impl Plan {
             } else {
                 konst(prefix_range(f.key, code), PREFIX_CURRENT)
             });
+        }
+        if let Some(key) = &self.typed_key {
+            should.push(konst(term(f.key, key), EXACT_CURRENT));
         }
         BooleanQuery::union(should)
     }

@@ -612,3 +612,31 @@ fn bench_synthetic() {
     all.sort();
     println!("all queries: p50 {:?}, p99 {:?}", all[all.len() / 2], all[all.len() * 99 / 100]);
 }
+
+/// Typed keys (issue 11): a foreign organisation is found by its whole key and by its
+/// name; a person known by a passport only by name, with the masked key shown.
+#[test]
+fn typed_document_keys() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let org = SubjectCode::parse("F-RN-HRB12345").unwrap();
+    let person = SubjectCode::parse("P-PP-E12345678").unwrap();
+    let docs: Vec<SubjectDoc> = [(&org, "Muster Handels GmbH"), (&person, "JOHN SMITH")]
+        .into_iter()
+        .map(|(c, name)| SubjectDoc {
+            code: c.key().to_string(),
+            display_code: c.display(),
+            name: name.to_string(),
+            former_names: vec![],
+            kind: c.kind().as_str().to_string(),
+            division: None,
+        })
+        .collect();
+    idx.upsert(&docs).unwrap();
+    idx.commit().unwrap();
+    let page = idx.search("f-rn-hrb12345", 0, 10).unwrap();
+    assert_eq!(names(&page), ["Muster Handels GmbH"]);
+    assert!(idx.search("P-PP-E12345678", 0, 10).unwrap().hits.is_empty(), "a person's number is not searchable");
+    assert!(idx.search("E12345678", 0, 10).unwrap().hits.is_empty());
+    let page = idx.search("JOHN SMITH", 0, 10).unwrap();
+    assert_eq!(page.hits[0].display_code, "P-PP-E1*****78");
+}

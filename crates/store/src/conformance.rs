@@ -35,6 +35,7 @@ macro_rules! with_checks {
             webhook_deliveries_retry_then_fail,
             evidence_is_stored_once_by_its_hash,
             intake_figures_and_quarantine_reasons,
+            old_identifiers_find_their_subjects,
         ] }
     };
 }
@@ -251,6 +252,69 @@ fn registration(code: &str, name: &str, former: &str) -> Result<NewRecord, Strin
         item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
     let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
     Ok(NewRecord::prepare(rec, "市场监管局", prov(2), None))
+}
+
+/// Old identifiers (issue 11): what a registration declares, and the organisation code a
+/// USCC embeds, find the subject, for a whole batch in one call; a resident ID whose
+/// digits 9–17 happen to form a valid organisation code finds nothing.
+fn old_identifiers_find_their_subjects(s: &mut dyn Store) -> Result<(), String> {
+    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
+    let item = catalog.item("registration").ok_or("no registration item")?;
+    let pairs = [
+        ("统一社会信用代码", B),
+        ("主体名称", "北京旧号科技有限公司"),
+        ("成立日期", "2001-01-02"),
+        ("注册号", "110108000000016"),
+        ("组织机构代码", "80210043-3"),
+        ("税务登记号", "110000802100433"),
+    ];
+    let values: Vec<Option<&str>> =
+        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+    let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
+    let reg = Entry::Record(Box::new(NewRecord::prepare(rec, "市场监管局", prov(1), None)));
+    // a person whose ID's positions 9–17 are a valid organisation code
+    let person = (0..100)
+        .find_map(|n| {
+            let body = format!("491231{n:02}");
+            let org = xinyong_core::documents::complete_org_code(&body)?;
+            let check = org.chars().last().filter(char::is_ascii_digit)?;
+            xinyong_core::ResidentId::complete(&format!("11010519{body}{check}"))
+        })
+        .ok_or("no person code")?;
+    let fake_org = person.expose()[8..17].to_string();
+    let entries = vec![
+        reg.clone(),
+        Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)),
+        Entry::Record(Box::new(honour(person.expose(), "京发〔2024〕2号", "优秀个人")?)),
+    ];
+    s.append(&entries, &key(), 1).map_err(|e| e.to_string())?;
+    s.append(&[reg], &key(), 2).map_err(|e| e.to_string())?; // again: nothing new
+    let ids = [
+        ("registration_number", "110108000000016"),
+        ("org_code", "551385082"),
+        ("org_code", "802100433"),
+        ("org_code", fake_org.as_str()),
+        ("tax_number", "110000802100433"),
+        ("registration_number", "110108000000024"),
+    ];
+    let mut found: Vec<(String, String, String)> = s
+        .subjects_by_identifiers(&ids)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|m| (m.scheme, m.value, m.subject))
+        .collect();
+    found.sort();
+    found.dedup();
+    let t = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    let expected = vec![
+        t("org_code", "551385082", A),
+        t("org_code", "802100433", B),
+        t("registration_number", "110108000000016", B),
+        t("tax_number", "110000802100433", B),
+    ];
+    ensure!(found == expected, "found {found:?}");
+    ensure!(s.subjects_by_identifiers(&[]).map_err(|e| e.to_string())?.is_empty(), "empty lookup");
+    Ok(())
 }
 
 fn registration_projects_onto_subject(s: &mut dyn Store) -> Result<(), String> {

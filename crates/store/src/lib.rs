@@ -163,6 +163,14 @@ pub struct BatchOutcome {
     pub head: Option<SignedHead>,
 }
 
+/// A subject found by an old identifier ([`Store::subjects_by_identifiers`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IdentifierMatch {
+    pub scheme: String,
+    pub value: String,
+    pub subject: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectRow {
     pub code: String,
@@ -399,6 +407,10 @@ pub trait Store: Send {
         Ok((done.events.first().copied().unwrap_or_default(), done.head))
     }
     fn subject(&self, code: &str) -> Result<Option<SubjectRow>>;
+    /// The subjects carrying old identifiers, for a whole batch in one round trip per
+    /// table: every `(scheme, value)` a registration declared (`subject_identifiers`),
+    /// and for `org_code` every USCC holder embedding it (positions 9–17). In no order.
+    fn subjects_by_identifiers(&self, ids: &[(&str, &str)]) -> Result<Vec<IdentifierMatch>>;
     /// Subjects in code order after `after` (exclusive): for rebuilding derived indexes.
     fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>>;
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>>;

@@ -17,7 +17,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use xinyong_core::SubjectCode;
 use xinyong_core::catalog::Tier;
 use xinyong_core::event::{EventBody, EventKind};
 use xinyong_core::record::{FieldError, SubjectInfo};
@@ -186,6 +185,17 @@ pub struct RecordUpdate {
     pub event_index: u64,
 }
 
+/// An old identifier a registration row declares for its subject (written once: the
+/// back end ignores one already stored).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IdentifierInsert<'a> {
+    pub scheme: &'static str,
+    pub value: &'a str,
+    pub subject: &'a str,
+    /// The registration record that declared it.
+    pub record_id: i64,
+}
+
 /// A write to the quarantine table. Executed in order: they depend on each other (a
 /// row inserted then known again; an entry resolved, then no longer open).
 #[derive(Debug, Clone)]
@@ -217,6 +227,8 @@ pub struct Plan<'a> {
     pub record_updates: Vec<RecordUpdate>,
     /// In input order.
     pub quarantine: Vec<QuarantineWrite<'a>>,
+    /// Old identifiers declared by the batch's registration rows, sorted, distinct.
+    pub identifiers: Vec<IdentifierInsert<'a>>,
     /// Per entry; `None` until the back end executed the entry's quarantine insert.
     pub outcomes: Vec<Option<Outcome>>,
     pub subjects_created: u64,
@@ -321,6 +333,8 @@ pub fn plan<'a>(entries: &'a [Entry], stored: &Stored<'a>, start: u64) -> Result
     let mut plan = p.plan;
     plan.subject_updates.sort_unstable_by(|a, b| a.code.cmp(b.code));
     plan.record_updates.sort_unstable_by_key(|u| u.id);
+    plan.identifiers.sort_unstable();
+    plan.identifiers.dedup_by(|a, b| (a.scheme, a.value, a.subject) == (b.scheme, b.value, b.subject));
     Ok(plan)
 }
 
@@ -375,10 +389,7 @@ impl<'a> Planner<'a, '_> {
                     former_names: Vec::new(),
                     legal_rep_name: None,
                     legal_rep_id: None,
-                    division: match &rec.subject {
-                        SubjectCode::Uscc(u) => Some(u.division()),
-                        SubjectCode::Resident(_) => None,
-                    },
+                    division: rec.subject.division(),
                     industry: None,
                 },
             });
@@ -511,6 +522,23 @@ impl<'a> Planner<'a, '_> {
                 Outcome::Corrected { record_id: id, ledger_index: event_index }
             }
         };
+        if let (
+            Some(info),
+            Outcome::Accepted { record_id, .. }
+            | Outcome::Corrected { record_id, .. }
+            | Outcome::Duplicate { record_id },
+        ) = (&rec.subject_info, &outcome)
+        {
+            for l in &info.identifiers {
+                let i = IdentifierInsert {
+                    scheme: l.scheme.as_str(),
+                    value: &l.value,
+                    subject: code,
+                    record_id: *record_id,
+                };
+                self.plan.identifiers.push(i);
+            }
+        }
         if let Some(q) = r.resolves {
             let record_id = match outcome {
                 Outcome::Accepted { record_id, .. }

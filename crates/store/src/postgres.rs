@@ -26,6 +26,7 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
+use crate::IdentifierMatch;
 use crate::plan;
 use crate::postgres_cases;
 use crate::postgres_listings;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_due_process.sql")),
     (6, include_str!("../migrations/postgres/0006_evidence.sql")),
     (7, include_str!("../migrations/postgres/0007_derived_lists.sql")),
+    (8, include_str!("../migrations/postgres/0008_subject_identifiers.sql")),
     (9, include_str!("../migrations/postgres/0009_intake_batches.sql")),
 ];
 
@@ -400,6 +402,19 @@ fn execute(
         }
         w.finish()?;
     }
+    if !plan.identifiers.is_empty() {
+        let i = &plan.identifiers;
+        let schemes: Vec<&str> = i.iter().map(|i| i.scheme).collect();
+        let values: Vec<&str> = i.iter().map(|i| i.value).collect();
+        let subjects: Vec<&str> = i.iter().map(|i| i.subject).collect();
+        let records: Vec<i64> = i.iter().map(|i| i.record_id).collect();
+        tx.execute(
+            "INSERT INTO subject_identifiers (scheme, value, subject_code, record_id)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
+             ON CONFLICT (scheme, value, subject_code) DO NOTHING",
+            &[&schemes, &values, &subjects, &records],
+        )?;
+    }
     let mut q = QuarantineWriter { tx, statements };
     plan.run_quarantine(|w| q.write(w, now_ms))
 }
@@ -600,6 +615,39 @@ impl Store for PgStore {
         const SQL: &str = "SELECT code, kind, name, former_names, legal_rep_name, legal_rep_id, division, industry, \
                            created_event FROM subjects WHERE code = $1";
         Ok(self.conn()?.query_opt(SQL, &[&code])?.map(|r| subject_row(&r)))
+    }
+
+    fn subjects_by_identifiers(&self, ids: &[(&str, &str)]) -> Result<Vec<IdentifierMatch>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let schemes: Vec<&str> = ids.iter().map(|(s, _)| *s).collect();
+        let values: Vec<&str> = ids.iter().map(|(_, v)| *v).collect();
+        let org: Vec<&str> = ids.iter().filter(|(s, _)| *s == "org_code").map(|(_, v)| *v).collect();
+        let mut conn = self.conn()?;
+        let mut found: Vec<IdentifierMatch> = conn
+            .query(
+                "SELECT i.scheme, i.value, i.subject_code FROM unnest($1::text[], $2::text[]) AS q(scheme, value)
+                 JOIN subject_identifiers i ON i.scheme = q.scheme AND i.value = q.value",
+                &[&schemes, &values],
+            )?
+            .iter()
+            .map(|r| IdentifierMatch { scheme: r.get(0), value: r.get(1), subject: r.get(2) })
+            .collect();
+        if !org.is_empty() {
+            // the same terms as the partial index subjects_org_code, so it is used
+            let rows = conn.query(
+                "SELECT substr(code, 9, 9), code FROM subjects
+                 WHERE substr(code, 9, 9) = ANY($1::text[]) AND length(code) = 18 AND kind <> 'natural_person'",
+                &[&org],
+            )?;
+            found.extend(rows.iter().map(|r| IdentifierMatch {
+                scheme: "org_code".into(),
+                value: r.get(0),
+                subject: r.get(1),
+            }));
+        }
+        Ok(found)
     }
 
     fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>> {

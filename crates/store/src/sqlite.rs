@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use xinyong_core::event::{EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
+use crate::IdentifierMatch;
 use crate::plan;
 use crate::sqlite_cases;
 use crate::sqlite_listings;
@@ -28,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_due_process.sql")),
     (6, include_str!("../migrations/sqlite/0006_evidence.sql")),
     (7, include_str!("../migrations/sqlite/0007_derived_lists.sql")),
+    (8, include_str!("../migrations/sqlite/0008_subject_identifiers.sql")),
     (9, include_str!("../migrations/sqlite/0009_intake_batches.sql")),
 ];
 
@@ -257,6 +259,15 @@ fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Front
         for e in &plan.events {
             st.execute(params![e.index as i64, e.subject, e.kind.as_str(), e.record_id, &e.payload[..], &e.leaf[..]])?;
             frontier.push(e.leaf);
+        }
+    }
+    if !plan.identifiers.is_empty() {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO subject_identifiers (scheme, value, subject_code, record_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (scheme, value, subject_code) DO NOTHING",
+        )?;
+        for i in &plan.identifiers {
+            st.execute(params![i.scheme, i.value, i.subject, i.record_id])?;
         }
     }
     plan.run_quarantine(|w| write_quarantine(tx, w, now_ms))
@@ -565,6 +576,40 @@ impl Store for SqliteStore {
             .prepare_cached(&format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE code = ?1"))?
             .query_row([code], subject_row)
             .optional()?)
+    }
+
+    fn subjects_by_identifiers(&self, ids: &[(&str, &str)]) -> Result<Vec<IdentifierMatch>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pairs = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        let org: Vec<&str> = ids.iter().filter(|(s, _)| *s == "org_code").map(|(_, v)| *v).collect();
+        let mut found = self
+            .conn
+            .prepare_cached(
+                "SELECT i.scheme, i.value, i.subject_code FROM json_each(?1) j
+                 JOIN subject_identifiers i
+                   ON i.scheme = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
+            )?
+            .query_map([pairs], |r| Ok(IdentifierMatch { scheme: r.get(0)?, value: r.get(1)?, subject: r.get(2)? }))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if !org.is_empty() {
+            let codes = serde_json::to_string(&org).unwrap_or_else(|_| "[]".into());
+            // the same terms as the partial index subjects_org_code, so it is used
+            let embedded = self
+                .conn
+                .prepare_cached(
+                    "SELECT substr(s.code, 9, 9), s.code FROM json_each(?1) j
+                     JOIN subjects s ON substr(s.code, 9, 9) = j.value
+                     WHERE length(s.code) = 18 AND s.kind <> 'natural_person'",
+                )?
+                .query_map([codes], |r| {
+                    Ok(IdentifierMatch { scheme: "org_code".into(), value: r.get(0)?, subject: r.get(1)? })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            found.extend(embedded);
+        }
+        Ok(found)
     }
 
     fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>> {

@@ -225,6 +225,7 @@ pub const TABLES: &[Table] = &[
         key: "id",
         columns: &["id", "recipient_kind", "recipient", "url", "secret", "created_ms"],
     },
+    Table { name: "subject_identifiers", key: "id", columns: &["id", "scheme", "value", "subject_code", "record_id"] },
     Table {
         name: "evidence",
         key: "sha256",
@@ -538,6 +539,7 @@ pub fn copy(src: &Endpoint, dst: &mut Endpoint, progress: &mut dyn FnMut(&str, u
                 ("checks", "seq"),
                 ("notifications", "id"),
                 ("webhooks", "id"),
+                ("subject_identifiers", "id"),
             ] {
                 tx.execute(
                     &format!(
