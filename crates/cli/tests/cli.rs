@@ -451,3 +451,136 @@ fn tampering_behind_the_applications_back_is_detected() {
     db3.execute("DELETE FROM events WHERE idx = (SELECT MAX(idx) FROM events)", []).unwrap();
     assert_eq!(run(&["ledger", "verify", "--data", s(&data3)]).status.code(), Some(1));
 }
+
+/// One HTTP/1.1 request over a fresh connection; the status and the JSON body.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    conn.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let json = text.split("\r\n\r\n").nth(1).and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// The server child, stopped when the test ends (also on a failed assertion).
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A court's 失信被执行人 file imported with `xinyong import` while the server runs: the
+/// server's check answers `prohibit` for government procurement within a second, citing
+/// the measure's basis and the court's case number; revoking the record from the command
+/// line makes it clear again, while a check as of the listed period still sees it.
+#[test]
+fn a_court_file_imported_beside_a_running_server_reaches_its_checks_within_a_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let user = ok_json(&[
+        "user",
+        "add",
+        "--username",
+        "fin",
+        "--role",
+        "officer",
+        "--provider",
+        "北京市财政局",
+        "--token",
+        "--data",
+        s(&data),
+    ]);
+    let token = user["token"].as_str().expect("a token").to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = bin()
+        .args(["serve", "--data", s(&data), "--listen", &listen])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Serving(child);
+    let up = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed().as_secs() < 60, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let debtor = "91110108551385082Q";
+    let header = "被执行人姓名/名称,证件号码/统一社会信用代码,执行法院,执行依据文号,案号,发布时间,生效法律文书确定的义务,被执行人的履行情况,失信被执行人行为具体情形";
+    let row = format!(
+        "北京拖欠科技有限公司,{debtor},北京市朝阳区人民法院,（2024）京0105民初567号,（2025）京0105执1234号,2026-03-02,支付货款120万元,全部未履行,有履行能力而拒不履行生效法律文书确定义务"
+    );
+    let text = format!("{header}\r\n{row}\r\n");
+    let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
+    let file = tmp.path().join("court.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    let check = |as_of: Option<&str>| {
+        let mut body =
+            serde_json::json!({"code": debtor, "matter": "government_procurement", "purpose": "政府采购项目 2026-117"});
+        if let Some(d) = as_of {
+            body["as_of"] = Value::from(d);
+        }
+        let (status, v) = http(port, "POST", "/api/v1/checks", Some(&token), Some(&body));
+        assert_eq!(status, 200, "{v}");
+        v
+    };
+    assert_eq!(check(None)["verdict"], "clear", "before the court's file");
+
+    let out = run(&[
+        "import",
+        s(&file),
+        "--item",
+        "dishonest_debtor",
+        "--provider",
+        "北京市朝阳区人民法院",
+        "--data",
+        s(&data),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported = std::time::Instant::now();
+    let answer = loop {
+        let v = check(None);
+        if v["verdict"] == "prohibit" {
+            break v;
+        }
+        assert!(imported.elapsed().as_millis() < 1000, "not prohibited within a second of the import: {v}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let measure = answer["measures"].as_array().unwrap().iter().find(|m| m["id"] == "M-DD-01").expect("M-DD-01");
+    assert!(measure["basis"].to_string().contains("政府采购法"), "{measure}");
+    let hit = &answer["lists"][0];
+    assert_eq!(hit["type"], "dishonest_debtor", "{answer}");
+    assert_eq!(hit["source"]["documents"]["案号"], "（2025）京0105执1234号", "{answer}");
+    let record = hit["source"]["record_id"].as_i64().unwrap().to_string();
+
+    let out = run(&[
+        "record",
+        "revoke",
+        &record,
+        "--reason",
+        "执行依据被撤销",
+        "--document",
+        "（2026）京0105执异8号",
+        "--data",
+        s(&data),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let revoked = std::time::Instant::now();
+    while check(None)["verdict"] != "clear" {
+        assert!(revoked.elapsed().as_millis() < 1000, "still prohibited a second after the revocation");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(check(Some("2026-04-01"))["verdict"], "prohibit", "as of the listed period");
+}
