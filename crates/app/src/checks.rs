@@ -553,6 +553,18 @@ struct Asked<'a> {
     domain: Option<&'a str>,
 }
 
+impl<'a> Asked<'a> {
+    fn of(
+        department: &'a Option<String>,
+        matter: &'a str,
+        purpose: &'a str,
+        as_of: &'a Option<String>,
+        domain: &'a Option<String>,
+    ) -> Asked<'a> {
+        Asked { department: department.as_deref(), matter, purpose, as_of: as_of.as_deref(), domain: domain.as_deref() }
+    }
+}
+
 fn context(caller: &Caller, q: Asked<'_>) -> Result<CheckContext> {
     let Asked { department, matter, purpose, as_of, domain } = q;
     let department = acting_department(caller, department)?;
@@ -663,16 +675,7 @@ impl App {
     /// its legal basis, and the verdict. Answers from the check index; returns once the
     /// check is durably recorded.
     pub async fn check(&self, caller: &Caller, req: CheckRequest) -> Result<CheckResult> {
-        let ctx = context(
-            caller,
-            Asked {
-                department: req.department.as_deref(),
-                matter: &req.matter,
-                purpose: &req.purpose,
-                as_of: req.as_of.as_deref(),
-                domain: req.domain.as_deref(),
-            },
-        )?;
+        let ctx = context(caller, Asked::of(&req.department, &req.matter, &req.purpose, &req.as_of, &req.domain))?;
         let code = parse_code(&req.code)?;
         let p = self.projections()?;
         let (row, mut result) =
@@ -698,16 +701,7 @@ impl App {
     /// Checks every code of a list (a bidder list), in order: each gets its own check
     /// id, or the error of its code.
     pub async fn check_batch(&self, caller: &Caller, req: BatchCheckRequest) -> Result<Vec<BatchItem>> {
-        let ctx = context(
-            caller,
-            Asked {
-                department: req.department.as_deref(),
-                matter: &req.matter,
-                purpose: &req.purpose,
-                as_of: req.as_of.as_deref(),
-                domain: req.domain.as_deref(),
-            },
-        )?;
+        let ctx = context(caller, Asked::of(&req.department, &req.matter, &req.purpose, &req.as_of, &req.domain))?;
         if req.codes.is_empty() || req.codes.len() > MAX_BATCH_CODES {
             return Err(AppError::invalid(
                 "batch_size",

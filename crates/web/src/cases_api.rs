@@ -436,6 +436,22 @@ pub async fn multipart_of(parts: axum::http::request::Parts, bytes: Vec<u8>) -> 
     Ok(upload)
 }
 
+/// The multipart field `file` of an upload (name and bytes), within the body limit; a
+/// session's caller must send its CSRF token (header `X-CSRF-Token` or field `csrf`).
+pub(crate) async fn uploaded_file(caller: &Caller, req: Request) -> Result<(String, Vec<u8>), ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = read_limited(body, &parts.headers, EVIDENCE_BODY_LIMIT).await?;
+    let header_csrf = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let upload = multipart_of(parts, bytes).await?;
+    if caller.csrf.is_some() {
+        let sent = header_csrf.or_else(|| upload.fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.clone()));
+        if !caller.csrf_ok(sent.as_deref().unwrap_or_default()) {
+            return Err(ApiError::forbidden("CSRF 校验失败 / CSRF check failed"));
+        }
+    }
+    upload.file.ok_or_else(|| ApiError::bad_request("缺少文件字段 file / the multipart field `file` is missing"))
+}
+
 /// Upload an evidence file (证据材料) for an objection or repair application, as the
 /// multipart field `file`: PDF, JPEG or PNG of at most 10 MiB, recognised from its
 /// content. The answer names it by its SHA-256; cases cite it by that. A session's
@@ -451,19 +467,7 @@ async fn upload_evidence(
     caller: Caller,
     req: Request,
 ) -> Result<(StatusCode, Json<EvidenceRef>), ApiError> {
-    let (parts, body) = req.into_parts();
-    let bytes = read_limited(body, &parts.headers, EVIDENCE_BODY_LIMIT).await?;
-    let header_csrf = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let upload = multipart_of(parts, bytes).await?;
-    if caller.csrf.is_some() {
-        let sent = header_csrf.or_else(|| upload.fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.clone()));
-        if !caller.csrf_ok(sent.as_deref().unwrap_or_default()) {
-            return Err(ApiError::forbidden("CSRF 校验失败 / CSRF check failed"));
-        }
-    }
-    let Some((name, data)) = upload.file else {
-        return Err(ApiError::bad_request("缺少文件字段 file / the multipart field `file` is missing"));
-    };
+    let (name, data) = uploaded_file(&caller, req).await?;
     let r = blocking(&state, move |app| app.upload_evidence(&caller, &name, &data)).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }

@@ -15,7 +15,7 @@ use xinyong_app::quarantine::{QuarantineQuery, QuarantineReasons};
 use xinyong_app::quarantine_files::{CorrectionResult, Download, SheetFormat};
 
 use crate::auth::Caller;
-use crate::cases_api::{EVIDENCE_BODY_LIMIT, multipart_of, read_limited};
+use crate::cases_api::{EVIDENCE_BODY_LIMIT, uploaded_file};
 use crate::{ApiError, Shared, blocking};
 
 pub fn routes() -> Router<Shared> {
@@ -141,18 +141,6 @@ pub async fn quarantine_corrections(
     req: Request,
 ) -> Result<Json<CorrectionResult>, ApiError> {
     caller.require()?;
-    let (parts, body) = req.into_parts();
-    let bytes = read_limited(body, &parts.headers, EVIDENCE_BODY_LIMIT).await?;
-    let header_csrf = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let upload = multipart_of(parts, bytes).await?;
-    if caller.csrf.is_some() {
-        let sent = header_csrf.or_else(|| upload.fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.clone()));
-        if !caller.csrf_ok(sent.as_deref().unwrap_or_default()) {
-            return Err(ApiError::forbidden("CSRF 校验失败 / CSRF check failed"));
-        }
-    }
-    let Some((name, data)) = upload.file else {
-        return Err(ApiError::bad_request("缺少文件字段 file / the multipart field `file` is missing"));
-    };
+    let (name, data) = uploaded_file(&caller, req).await?;
     Ok(Json(blocking(&state, move |app| app.quarantine_upload(&caller, &name, &data)).await?))
 }
