@@ -857,6 +857,11 @@ async fn listing_lifecycles_and_checks() {
     let c = check(&s, o, &ao, "bidding", &today).await;
     assert_eq!((c["verdict"].as_str(), measure_ids(&c)), (Some("restrict"), vec!["M-AO-01"]), "{c}");
     assert_eq!(c["lists"][0]["source"]["documents"]["列入决定书文号"], "京市监异〔2025〕7号", "{c}");
+    // the subject page shows the entry with the record it came from and how it ends
+    let html = reqwest::get(format!("{}/subjects/{ao}", s.base)).await.unwrap().text().await.unwrap();
+    let lists = html.split("id=\"credit-lists\"").nth(1).unwrap();
+    assert!(lists.contains("来源记录") && lists.contains("列入决定书文号 京市监异〔2025〕7号"), "{lists}");
+    assert!(lists.contains("随来源记录的移出"), "how it ends");
     let (st, v) = post(&s, "/api/v1/records", Some(o), abnormal(Some(&today))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(check(&s, o, &ao, "bidding", &today).await["verdict"], "clear");

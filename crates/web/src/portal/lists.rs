@@ -268,7 +268,15 @@ pub(super) async fn subject_listings(
     let who = caller.who.clone();
     let listings = blocking(state, move |app| app.listings_of_subject(&who, &code)).await?;
     let t = strings(lang);
-    Ok(listings.iter().map(|l| entry(l, lang, &t)).collect())
+    Ok(listings
+        .iter()
+        .map(|l| {
+            let mut v = entry(l, lang, &t);
+            // the record an entry follows from is on the same page
+            v["record_anchor"] = Value::Bool(true);
+            v
+        })
+        .collect())
 }
 
 // ---- the listing procedure ------------------------------------------------------------
