@@ -11,10 +11,11 @@ use std::io::Write;
 
 use time::Duration;
 use xinyong_app::accounts::NewAccountRequest;
-use xinyong_app::cases::{AmendRequest, ObjectionRequest, TargetRef};
+use xinyong_app::cases::{AmendRequest, DecideRequest, ObjectionRequest, RepairRequest, TargetRef};
 use xinyong_app::checks::{CheckRequest, CheckResult};
 use xinyong_app::listings::{DecisionRequest, ListingRequest, ListsQuery};
 use xinyong_app::{App, Caller, today_shanghai};
+use xinyong_core::case::Outcome;
 use xinyong_core::lists::Verdict;
 use xinyong_core::record::date_string;
 
@@ -232,6 +233,61 @@ fn abnormal_operation_is_one_thing_a_record_that_lists_until_removed() {
     assert_eq!(before.verdict, Verdict::Restrict);
     // one entry, changed in place, not two
     assert_eq!(app.listings_of_subject(&Caller::operator(), SHOP).unwrap().len(), 1);
+}
+
+#[test]
+fn a_repair_granted_on_the_record_ends_its_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path()).unwrap();
+    app.start_projections().unwrap();
+    let fin = account(&app, "fin", "officer", Some(FIN));
+    let samr = account(&app, "samr", "officer", Some(SAMR));
+    let listed_on = today_shanghai() - Duration::days(50);
+    let row: BTreeMap<String, String> = [
+        ("企业名称", "北京失联商贸有限公司"),
+        ("统一社会信用代码", SHOP),
+        ("列入经营异常名录原因", "未按规定公示年度报告"),
+        ("列入决定书文号", "京朝市监异〔2026〕89号"),
+        ("作出决定机关", "北京市朝阳区市场监督管理局"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .chain([("列入日期".to_string(), date_string(listed_on))])
+    .collect();
+    xinyong_app::intake::ingest_rows(&app, "abnormal_operation", SAMR, "test", &[row]).unwrap();
+    let entry = app.listings_of_subject(&Caller::operator(), SHOP).unwrap().remove(0);
+    let req = NewAccountRequest {
+        username: "shop".into(),
+        role: "subject".into(),
+        subject_code: Some(SHOP.into()),
+        ..Default::default()
+    };
+    let shop = Caller::of_account(app.create_account(&Caller::operator(), &req).unwrap().account.unwrap()).unwrap();
+    // the entity applies to repair the entry: the application is about the record
+    let repair = RepairRequest {
+        code: SHOP.into(),
+        target: TargetRef { record_id: None, listing_id: Some(entry.id) },
+        applicant: None,
+        contact: Some("010-12345678".into()),
+        statement: "已补报并公示年度报告".into(),
+        conditions: vec!["obligations_met".into(), "other_requirements".into()],
+        commitment_signed: true,
+        evidence: vec![],
+    };
+    let case = app.file_repair(&shop, &repair, "test").unwrap().case.case;
+    let decide = DecideRequest {
+        outcome: Outcome::Granted,
+        remedy: None,
+        reasons: "已补报年度报告，符合移出条件".into(),
+        next_possible: None,
+        fields: None,
+    };
+    app.decide_case(&samr, case.id, &decide, "test").unwrap();
+    assert_eq!(check(&app, &fin, SHOP, "bidding", None).verdict, Verdict::Clear);
+    let yesterday = today_shanghai() - Duration::days(1);
+    assert_eq!(check(&app, &fin, SHOP, "bidding", Some(yesterday)).verdict, Verdict::Restrict);
+    let ended = app.listing(&Caller::operator(), entry.id).unwrap();
+    assert_eq!(ended.removal_kind, Some(xinyong_core::listing::RemovalKind::Repair), "{ended:?}");
 }
 
 #[test]

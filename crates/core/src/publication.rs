@@ -216,6 +216,10 @@ struct SimpleRule {
     /// Only records whose field holds one of these values are published (e.g. only
     /// A-level tax credit ratings).
     public_if: Option<PublicIf>,
+    /// The subject may apply for repair (信用修复) from the decision date on, e.g. to
+    /// leave the abnormal-operation list once it has corrected the cause (国办发〔2025〕22号:
+    /// one window for every kind of repair).
+    repairable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +343,8 @@ struct RawRule {
     max: Option<String>,
     #[serde(default)]
     public_if: Option<RawPublicIf>,
+    #[serde(default)]
+    repairable: bool,
 }
 
 #[derive(Deserialize)]
@@ -564,6 +570,7 @@ impl PublicationRules {
                         })
                     })
                     .transpose()?,
+                repairable: r.repairable,
                 id: id.clone(),
             };
             rules.insert(id, rule);
@@ -1006,7 +1013,7 @@ impl SimpleRule {
             from: decided,
             until,
             end,
-            repair_from: None,
+            repair_from: if self.repairable { decided } else { None },
             publish_due: decided.zip(self.publish_due_workdays),
             what_zh: self.name_zh.clone(),
             what_en: self.name_en.clone(),
@@ -1604,8 +1611,14 @@ mod tests {
         let listed = fields(it, &[("列入日期", "2024-01-10")]);
         let p = eval(it, &listed, date!(2030 - 01 - 01));
         assert!(p.public);
-        assert_eq!((p.public_from, p.public_until, p.repair_from), (Some(date!(2024 - 01 - 10)), None, None));
+        // leaving the list is a repair the subject may apply for from the day it was listed
+        let listed_on = Some(date!(2024 - 01 - 10));
+        assert_eq!((p.public_from, p.public_until, p.repair_from), (listed_on, None, listed_on));
         assert!(!eval(it, &listed, date!(2024 - 01 - 09)).public);
+        // an honour (another simple rule) is not repairable
+        let h = item("honour");
+        let honoured = fields(h, &[("授予日期", "2024-05-06")]);
+        assert_eq!(eval(h, &honoured, date!(2025 - 01 - 01)).repair_from, None);
 
         let removed = fields(it, &[("列入日期", "2024-01-10"), ("移出日期", "2024-05-20")]);
         let p = eval(it, &removed, date!(2024 - 05 - 19));
@@ -1937,7 +1950,8 @@ mod tests {
             let p = eval(it, &f, as_of);
             let expected = as_of >= listed && removed.is_none_or(|o| as_of < listed + time::Duration::days(o));
             prop_assert_eq!(p.public, expected, "{:?}", p);
-            prop_assert_eq!(p.repair_from, None);
+            // leaving the list may be applied for from the day of listing
+            prop_assert_eq!(p.repair_from, Some(listed));
         }
     }
 }
