@@ -74,12 +74,85 @@ pub struct RowSource {
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<BufReader<File>>, encoding: Encoding, record: csv::ByteRecord, next_line: u64 },
+    Csv { reader: csv::Reader<BufReader<CrlfToLf<File>>>, encoding: Encoding, record: csv::ByteRecord, next_line: u64 },
     Jsonl { lines: BufReader<File>, line: u64, buf: Vec<u8>, bytes: u64 },
     Xlsx { rows: std::vec::IntoIter<(u64, Vec<String>)> },
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads a file with every CRLF line end as LF. Excel and department systems write CRLF;
+/// the CSV parser then ends a record at the CR and counts lines at the LF, which put
+/// every row number one line off. Neither UTF-8 nor GB18030 has a CR byte inside a
+/// character, so dropping the CR of each CRLF changes line ends only (a cell spanning
+/// lines keeps LF, as spreadsheets store it).
+struct CrlfToLf<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// CR bytes dropped so far (for the byte position reported as progress).
+    dropped: u64,
+}
+
+impl<R: Read> CrlfToLf<R> {
+    fn new(inner: R) -> CrlfToLf<R> {
+        CrlfToLf { inner, buf: vec![0; 64 * 1024].into_boxed_slice(), start: 0, end: 0, eof: false, dropped: 0 }
+    }
+}
+
+impl<R: Read> Read for CrlfToLf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.start == self.end {
+                if self.eof {
+                    return Ok(0);
+                }
+                self.start = 0;
+                self.end = self.inner.read(&mut self.buf)?;
+                if self.end == 0 {
+                    self.eof = true;
+                    return Ok(0);
+                }
+            }
+            let mut written = 0;
+            while self.start < self.end && written < out.len() {
+                let b = self.buf[self.start];
+                if b == b'\r' {
+                    if self.start + 1 < self.end {
+                        if self.buf[self.start + 1] == b'\n' {
+                            self.start += 1;
+                            self.dropped += 1;
+                            continue;
+                        }
+                    } else if !self.eof {
+                        // a CR at the end of what was read: whether an LF follows is in
+                        // the next read; hand over what is ready first
+                        if written > 0 {
+                            return Ok(written);
+                        }
+                        self.buf[0] = b'\r';
+                        let got = self.inner.read(&mut self.buf[1..])?;
+                        self.start = 0;
+                        self.end = 1 + got;
+                        self.eof = got == 0;
+                        continue;
+                    }
+                }
+                out[written] = b;
+                written += 1;
+                self.start += 1;
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+        }
+    }
+}
 
 /// Detects the encoding from the first 64 KiB: BOM → UTF-8; valid UTF-8 → UTF-8;
 /// otherwise GB18030 (a superset of GBK and GB2312, what Chinese Excel writes).
@@ -140,7 +213,7 @@ impl RowSource {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 20)
-            .from_reader(BufReader::with_capacity(1 << 20, file));
+            .from_reader(BufReader::with_capacity(1 << 20, CrlfToLf::new(file)));
         let mut record = csv::ByteRecord::new();
         if !reader.read_byte_record(&mut record).map_err(csv_error)? {
             return Err(AppError::input("文件为空，没有表头行", "the file is empty: no header row"));
@@ -202,10 +275,11 @@ impl RowSource {
         })
     }
 
-    /// Bytes consumed so far (for progress); exact for CSV and JSONL.
+    /// Bytes consumed so far (for progress); exact for JSONL and LF-ended CSV, within
+    /// the read-ahead for CRLF-ended CSV.
     pub fn position(&self) -> u64 {
         match &self.inner {
-            Inner::Csv { reader, .. } => reader.position().byte(),
+            Inner::Csv { reader, .. } => reader.position().byte() + reader.get_ref().get_ref().dropped,
             Inner::Jsonl { bytes, .. } => *bytes,
             Inner::Xlsx { .. } => 0,
         }
@@ -348,5 +422,81 @@ mod row_number_tests {
             ]
         );
         assert_eq!(src.trailing_blank, 1);
+    }
+
+    /// The spreadsheet row (header = row 1) whatever the line ends, byte-order mark and
+    /// encoding departments' systems write: LF or CRLF, with or without a BOM, UTF-8 or
+    /// GB18030 — all eight, with an empty line and a quoted cell spanning lines.
+    #[test]
+    fn row_numbers_hold_for_every_line_end_bom_and_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        for crlf in [false, true] {
+            for bom in [false, true] {
+                for gb in [false, true] {
+                    let nl = if crlf { "\r\n" } else { "\n" };
+                    let text = ["名称,代码", "甲,1", "", "\"多\n行\",2", "乙,3", ""].join(nl);
+                    let mut bytes = Vec::new();
+                    if gb {
+                        if bom {
+                            bytes.extend_from_slice(&[0x84, 0x31, 0x95, 0x33]);
+                        }
+                        bytes.extend_from_slice(&encoding_rs::GB18030.encode(&text).0);
+                    } else {
+                        if bom {
+                            bytes.extend_from_slice(&[0xef, 0xbb, 0xbf]);
+                        }
+                        bytes.extend_from_slice(text.as_bytes());
+                    }
+                    let path = dir.path().join(format!("t{crlf}{bom}{gb}.csv"));
+                    std::fs::write(&path, &bytes).unwrap();
+                    let mut src = RowSource::open(&path).unwrap();
+                    assert_eq!(src.headers, ["名称", "代码"], "crlf {crlf} bom {bom} gb {gb}");
+                    let mut seen = Vec::new();
+                    while let Some(r) = src.next_row().unwrap() {
+                        seen.push((r.row, r.blank_lines_before, r.cells[1].clone()));
+                    }
+                    let expected: Vec<(u64, u64, String)> =
+                        vec![(2, 0, "1".into()), (4, 1, "2".into()), (6, 0, "3".into())];
+                    assert_eq!(seen, expected, "crlf {crlf} bom {bom} gb {gb}");
+                    assert_eq!(src.trailing_blank, 0, "crlf {crlf} bom {bom} gb {gb}");
+                }
+            }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The adapter gives exactly the input with each CRLF made LF, whatever the
+        /// sizes of the reads that carve it up.
+        #[test]
+        fn crlf_becomes_lf_and_nothing_else_changes(
+            bytes in proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'a'), any::<u8>()], 0..400),
+            chunk in 1usize..7,
+        ) {
+            struct Trickle<'a>(&'a [u8], usize);
+            impl Read for Trickle<'_> {
+                fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                    let n = self.0.len().min(self.1).min(out.len());
+                    out[..n].copy_from_slice(&self.0[..n]);
+                    self.0 = &self.0[n..];
+                    Ok(n)
+                }
+            }
+            let mut got = Vec::new();
+            let mut r = CrlfToLf::new(Trickle(&bytes, chunk));
+            let mut small = [0u8; 3];
+            loop {
+                let n = r.read(&mut small).unwrap();
+                if n == 0 { break; }
+                got.extend_from_slice(&small[..n]);
+            }
+            let mut expected = Vec::new();
+            for (i, b) in bytes.iter().enumerate() {
+                if *b == b'\r' && bytes.get(i + 1) == Some(&b'\n') { continue; }
+                expected.push(*b);
+            }
+            prop_assert_eq!(got, expected);
+        }
     }
 }
