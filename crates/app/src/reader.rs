@@ -164,7 +164,17 @@ fn detect_encoding(prefix: &[u8]) -> (Encoding, usize) {
         Ok(_) => (Encoding::Utf8, 0),
         // an error only in the last 3 bytes is a character cut by the 64 KiB window
         Err(e) if e.error_len().is_none() => (Encoding::Utf8, 0),
-        Err(_) => (Encoding::Gb18030, 0),
+        // bad bytes somewhere: decide by the lines, not by the first bad byte, so that a
+        // UTF-8 file with one damaged row stays UTF-8 (the row is quarantined, not the file)
+        Err(_) => {
+            let mut lines: Vec<&[u8]> = prefix.split(|&b| b == b'\n').collect();
+            if prefix.len() >= 64 * 1024 && lines.len() > 1 {
+                lines.pop(); // cut by the window
+            }
+            let non_ascii: Vec<&[u8]> = lines.into_iter().filter(|l| !l.is_ascii()).collect();
+            let utf8 = non_ascii.iter().filter(|l| std::str::from_utf8(l).is_ok()).count();
+            if utf8 * 2 > non_ascii.len() { (Encoding::Utf8, 0) } else { (Encoding::Gb18030, 0) }
+        }
     }
 }
 
@@ -391,6 +401,35 @@ mod tests {
         // a UTF-8 character cut at the window's end is still UTF-8
         let s = "名称".as_bytes();
         assert_eq!(detect_encoding(&s[..4]).0, Encoding::Utf8);
+        // a UTF-8 file with bad bytes in its first data row is still UTF-8 …
+        let mut damaged = "名称,代码\n".as_bytes().to_vec();
+        damaged.extend_from_slice(b"\xff\xfe\xfd,1\n");
+        damaged.extend_from_slice("乙公司,2\n丙公司,3\n".as_bytes());
+        assert_eq!(detect_encoding(&damaged).0, Encoding::Utf8);
+        // … and a GB18030 file with one damaged row is still GB18030
+        let (gb, _, _) = encoding_rs::GB18030.encode("名称,代码\n甲公司,1\n乙公司,2\n");
+        let mut gb = gb.into_owned();
+        gb.extend_from_slice(b"\xff\xff,3\n");
+        assert_eq!(detect_encoding(&gb).0, Encoding::Gb18030);
+    }
+
+    /// Bad bytes in the first data row refuse that row, not the file.
+    #[test]
+    fn bad_bytes_in_the_first_row_quarantine_only_that_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut bytes = "名称,代码\r\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xb0\xff\xfe,1\r\n");
+        bytes.extend_from_slice("乙公司,2\r\n".as_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let mut src = RowSource::open(&path).unwrap();
+        assert_eq!(src.headers, ["名称", "代码"]);
+        let first = src.next_row().unwrap().unwrap();
+        assert_eq!(first.row, 2);
+        let problem = first.problem.unwrap();
+        assert!(problem.zh.contains("第 2 行") && problem.en.contains("UTF-8"), "{problem:?}");
+        let second = src.next_row().unwrap().unwrap();
+        assert_eq!((second.row, second.problem.is_none(), second.cells[0].as_str()), (3, true, "乙公司"));
     }
 }
 
