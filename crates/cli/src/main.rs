@@ -689,11 +689,11 @@ fn code_check(codes: Vec<String>) -> Result<()> {
         Ok(())
     };
     if codes.is_empty() {
+        // one answer per input line, so answers line up with the input: a blank line is
+        // answered too (invalid: `empty`)
         for line in std::io::stdin().lock().lines() {
             let line = line?;
-            if !line.trim().is_empty() {
-                check(line.trim_end_matches('\r'))?;
-            }
+            check(line.trim_end_matches('\r'))?;
         }
     } else {
         for c in &codes {

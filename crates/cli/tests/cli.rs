@@ -76,8 +76,11 @@ fn code_check_reads_arguments_and_stdin() {
     let out = child.wait_with_output().unwrap();
     let rows: Vec<Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(rows.len(), 2, "blank lines are skipped");
-    assert!(rows.iter().all(|r| r["valid"] == true && r["normalized"] == "91110108551385082Q"));
+    assert_eq!(rows.len(), 3, "one answer per input line");
+    for i in [0, 2] {
+        assert!(rows[i]["valid"] == true && rows[i]["normalized"] == "91110108551385082Q", "{}", rows[i]);
+    }
+    assert_eq!((rows[1]["valid"].as_bool(), rows[1]["errors"][0]["rule"].as_str()), (Some(false), Some("empty")));
 }
 
 #[test]
