@@ -164,6 +164,9 @@ pub fn reason_text(field: &str, rule: &str) -> (String, String) {
         "document.pair" => ("证件类型与证件号码须同时填写", "document type and number go together"),
         "columns" => ("列数多于表头", "more cells than header columns"),
         "encoding" => ("含有非法编码字节", "bytes not valid in the file's encoding"),
+        "csv.unclosed_quote" => {
+            ("引号未闭合，其后各行被并入同一单元格", "unclosed quote: the following lines were folded into one cell")
+        }
         "json" => ("不是 JSON 对象", "not a JSON object"),
         "json.type" => ("值应为文本或数字", "value must be text or a number"),
         "unknown_field" => ("含有目录外字段", "field not in the catalog"),

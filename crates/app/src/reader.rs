@@ -196,6 +196,28 @@ fn encoding_problem(row: u64, encoding: Encoding) -> FieldError {
     )
 }
 
+/// A quote opened in row `row` and never closed where the row ends folds the following
+/// lines into one cell. A cell may hold line breaks (a multi-line address), but one that
+/// holds whole lines with as many separators as a row has swallowed rows: say so,
+/// naming where the quote starts and how many lines it took.
+fn unclosed_quote(row: u64, record: &csv::ByteRecord, columns: usize) -> Option<FieldError> {
+    let separators = columns.saturating_sub(1).max(1);
+    let swallowed = record
+        .iter()
+        .flat_map(|f| f.split(|&b| b == b'\n').skip(1))
+        .filter(|line| line.iter().filter(|&&b| b == b',').count() >= separators)
+        .count();
+    let lines: usize = record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum();
+    (swallowed > 0).then(|| {
+        FieldError::new(
+            "",
+            "csv.unclosed_quote",
+            format!("第 {row} 行的引号未闭合：其后 {lines} 行被并入同一单元格，请检查该行的英文双引号"),
+            format!("unclosed quote starting at row {row}: the next {lines} lines were folded into one cell"),
+        )
+    })
+}
+
 impl RowSource {
     pub fn open(path: &Path) -> Result<RowSource> {
         let total_bytes = std::fs::metadata(path)?.len();
@@ -314,9 +336,10 @@ impl RowSource {
                 let blank_lines_before = after.saturating_sub(start).saturating_sub(1 + embedded);
                 let row = start + blank_lines_before;
                 *next_line = after;
+                let folded = if embedded > 0 { unclosed_quote(row, record, self.headers.len()) } else { None };
                 let cells: Option<Vec<String>> = record.iter().map(|f| decode(f, *encoding)).collect();
                 Ok(Some(match cells {
-                    Some(cells) => RawRow { row, cells, problem: None, blank_lines_before },
+                    Some(cells) => RawRow { row, cells, problem: folded, blank_lines_before },
                     None => RawRow {
                         row,
                         cells: record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
@@ -411,6 +434,28 @@ mod tests {
         let mut gb = gb.into_owned();
         gb.extend_from_slice(b"\xff\xff,3\n");
         assert_eq!(detect_encoding(&gb).0, Encoding::Gb18030);
+    }
+
+    /// An unclosed quote is named with the row it starts in; rows before and after the
+    /// quote's reach are read as they are; a real multi-line cell is not mistaken for one.
+    #[test]
+    fn an_unclosed_quote_is_named_with_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut text = String::from("名称,代码,地址\n甲,1,\"北京市\n朝阳区\"\n乙,2,\"缺右引号\n");
+        for i in 3..50 {
+            text.push_str(&format!("丙{i},{i},地址{i}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let mut src = RowSource::open(&path).unwrap();
+        let first = src.next_row().unwrap().unwrap();
+        assert!(first.problem.is_none(), "a multi-line address is a cell, not a problem");
+        let second = src.next_row().unwrap().unwrap();
+        assert_eq!(second.row, 4);
+        let p = second.problem.unwrap();
+        assert_eq!(p.rule, "csv.unclosed_quote");
+        assert!(p.en.contains("unclosed quote starting at row 4") && p.zh.contains("第 4 行的引号未闭合"), "{p:?}");
+        assert!(src.next_row().unwrap().is_none(), "the quote took the rest of the file");
     }
 
     /// Bad bytes in the first data row refuse that row, not the file.
