@@ -52,6 +52,10 @@ pub struct ImportSummary {
     /// appending to the store (writer thread, transactions included).
     pub parse_busy_ms: u64,
     pub write_busy_ms: u64,
+    /// What is odd about the file although nothing was refused (e.g. a header and no
+    /// data rows), each "中文 / English".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Progress of a running import, for a progress bar.
@@ -78,6 +82,29 @@ pub(crate) fn header_key(h: &str) -> String {
 impl ColumnMap {
     fn new(item: &Item, headers: &[String]) -> Result<ColumnMap> {
         let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+        // a column named twice cannot be read: which of them holds the field?
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (k, h) in keys.iter().zip(headers) {
+            if !h.trim().is_empty() {
+                *counts.entry(k.as_str()).or_default() += 1;
+            }
+        }
+        let repeated: Vec<String> = counts
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(k, n)| {
+                let name = headers.iter().find(|h| header_key(h) == *k).map_or(*k, |h| h.trim());
+                format!("{name}×{n}")
+            })
+            .collect();
+        if !repeated.is_empty() {
+            let shown = repeated.iter().take(5).cloned().collect::<Vec<_>>().join("、");
+            let more = if repeated.len() > 5 { format!(" …（共 {} 个）", repeated.len()) } else { String::new() };
+            return Err(AppError::input(
+                format!("表头有重复的列名：{shown}{more}（信息项 {}）", item.code),
+                format!("the header names a column more than once: {shown}{more} (item {})", item.code),
+            ));
+        }
         let field_cols: Vec<Option<usize>> =
             item.fields.iter().map(|f| keys.iter().position(|k| *k == header_key(&f.name))).collect();
         let missing: Vec<&str> = item
@@ -345,6 +372,13 @@ pub fn import_file(
         parse_result.map_err(|_| AppError::input("解析线程异常退出", "the parser thread panicked"))??;
     summary.rows = rows;
     summary.blank_rows = blank;
+    if rows == blank {
+        summary.warnings.push(if rows == 0 {
+            "文件只有表头，没有数据行 / the file has a header and no data rows".to_string()
+        } else {
+            format!("文件的 {rows} 行全是空行，没有数据 / all {rows} rows of the file are empty")
+        });
+    }
     summary.ignored_columns.extend(ignored_json);
     summary.accepted = written.accepted;
     summary.corrected = written.corrected;

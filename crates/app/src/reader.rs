@@ -218,10 +218,80 @@ fn unclosed_quote(row: u64, record: &csv::ByteRecord, columns: usize) -> Option<
     })
 }
 
+/// What a file's first bytes say it is, whatever its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    Text,
+    Zip,
+    OldExcel,
+    Pdf,
+    Image,
+    Binary,
+}
+
+impl Content {
+    fn sniff(head: &[u8]) -> Content {
+        if head.starts_with(b"PK\x03\x04") {
+            Content::Zip
+        } else if head.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            Content::OldExcel
+        } else if head.starts_with(b"%PDF") {
+            Content::Pdf
+        } else if head.starts_with(b"\x89PNG") || head.starts_with(b"\xFF\xD8\xFF") {
+            Content::Image
+        } else if head.contains(&0) {
+            // text in UTF-8 or GB18030 has no NUL byte
+            Content::Binary
+        } else {
+            Content::Text
+        }
+    }
+
+    fn name(self) -> (&'static str, &'static str) {
+        match self {
+            Content::Text => ("文本", "text"),
+            Content::Zip => ("ZIP 压缩包（如 Excel .xlsx 工作簿）", "a ZIP archive (such as an Excel .xlsx workbook)"),
+            Content::OldExcel => ("旧版 Excel（.xls）工作簿", "an old Excel (.xls) workbook"),
+            Content::Pdf => ("PDF 文档", "a PDF document"),
+            Content::Image => ("图片", "an image"),
+            Content::Binary => ("二进制数据（不是文本）", "binary data (not text)"),
+        }
+    }
+}
+
+/// Refuses a file whose content is not what its name says, naming both.
+fn check_content(path: &Path, format: Format) -> Result<()> {
+    let mut head = vec![0u8; 8 * 1024];
+    let n = read_up_to(&mut File::open(path)?, &mut head)?;
+    head.truncate(n);
+    let content = Content::sniff(&head);
+    let expected = match (format, content) {
+        (Format::Xlsx, Content::Zip) | (Format::Csv | Format::Jsonl, Content::Text) => return Ok(()),
+        (Format::Xlsx, _) => ("Excel 2007 及以上版本的 .xlsx 工作簿", "an Excel 2007+ .xlsx workbook"),
+        (Format::Csv, _) => ("CSV 文本（UTF-8 或 GB18030）", "CSV text (UTF-8 or GB18030)"),
+        (Format::Jsonl, _) => ("JSON Lines 文本（UTF-8）", "JSON Lines text (UTF-8)"),
+    };
+    let (is_zh, is_en) = content.name();
+    let hint = match (format, content) {
+        (_, Content::OldExcel) => ("；请在 Excel 中另存为 .xlsx 或 CSV", "; save it as .xlsx or CSV in Excel"),
+        (Format::Csv | Format::Jsonl, Content::Zip) => {
+            ("；如为 Excel 工作簿，请使用 .xlsx 扩展名", "; if it is an Excel workbook, name it .xlsx")
+        }
+        (Format::Xlsx, Content::Text) => ("；如为 CSV 文本，请使用 .csv 扩展名", "; if it is CSV text, name it .csv"),
+        _ => ("", ""),
+    };
+    Err(AppError::input(
+        format!("文件“{}”的内容是{is_zh}，应为{}{}", path.display(), expected.0, hint.0),
+        format!("'{}' holds {is_en}, expected {}{}", path.display(), expected.1, hint.1),
+    ))
+}
+
 impl RowSource {
     pub fn open(path: &Path) -> Result<RowSource> {
         let total_bytes = std::fs::metadata(path)?.len();
-        match Format::from_path(path)? {
+        let format = Format::from_path(path)?;
+        check_content(path, format)?;
+        match format {
             Format::Csv => RowSource::open_csv(path, total_bytes),
             Format::Jsonl => Ok(RowSource {
                 headers: Vec::new(),
@@ -456,6 +526,30 @@ mod tests {
         assert_eq!(p.rule, "csv.unclosed_quote");
         assert!(p.en.contains("unclosed quote starting at row 4") && p.zh.contains("第 4 行的引号未闭合"), "{p:?}");
         assert!(src.next_row().unwrap().is_none(), "the quote took the rest of the file");
+    }
+
+    /// A file whose content is not what its name says is refused, naming both.
+    #[test]
+    fn content_is_sniffed_not_trusted_from_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &[u8], &str); 5] = [
+            (
+                "text.xlsx",
+                "名称,代码\n甲,1\n".as_bytes(),
+                "holds text, expected an Excel 2007+ .xlsx workbook; if it is CSV text, name it .csv",
+            ),
+            ("zip.csv", b"PK\x03\x04rest", "holds a ZIP archive (such as an Excel .xlsx workbook), expected CSV text"),
+            ("old.xlsx", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", "an old Excel (.xls) workbook"),
+            ("random.csv", b"\x00\x9f\x12\x00\xff", "holds binary data (not text), expected CSV text"),
+            ("scan.jsonl", b"%PDF-1.7", "holds a PDF document, expected JSON Lines text"),
+        ];
+        for (name, bytes, says) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let Err(e) = RowSource::open(&path) else { panic!("{name} was opened") };
+            let text = e.to_string();
+            assert!(text.contains(says) && text.contains("应为"), "{name}: {text}");
+        }
     }
 
     /// Bad bytes in the first data row refuse that row, not the file.

@@ -726,6 +726,9 @@ fn import_with_progress(app: &App, file: &Path, item: &str, provider: &str) -> R
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    for w in &summary.warnings {
+        eprintln!("注意 / note: {w}");
+    }
     Ok(summary)
 }
 

@@ -587,3 +587,35 @@ fn a_court_file_imported_beside_a_running_server_reaches_its_checks_within_a_sec
     }
     assert_eq!(check(Some("2026-04-01"))["verdict"], "prohibit", "as of the listed period");
 }
+
+/// A header-only file imports nothing, and says so; a header naming a column twice is
+/// refused naming the column; a text file named .xlsx is refused saying what it holds.
+#[test]
+fn odd_files_are_named_for_what_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let header = "主体名称,统一社会信用代码,荣誉名称,荣誉等级,授予日期,授予机关,表彰决定文号";
+    let only = tmp.path().join("only.csv");
+    std::fs::write(&only, format!("{header}\r\n")).unwrap();
+    let out = run(&["import", s(&only), "--item", "honour", "--provider", "测试部门", "--data", s(&data)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rows"], 0);
+    assert!(v["warnings"][0].as_str().unwrap().contains("no data rows"), "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("没有数据行"));
+
+    let twice = tmp.path().join("twice.csv");
+    std::fs::write(&twice, format!("{header},荣誉名称,荣誉名称\n甲,91110108551385082Q,x,市级,2024-05-06,y,z,a,b\n"))
+        .unwrap();
+    let out = run(&["import", s(&twice), "--item", "honour", "--provider", "测试部门", "--data", s(&data)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("荣誉名称×3") && err.contains("more than once"), "{err}");
+
+    let fake = tmp.path().join("fake.xlsx");
+    std::fs::write(&fake, format!("{header}\n")).unwrap();
+    let out = run(&["import", s(&fake), "--item", "honour", "--provider", "测试部门", "--data", s(&data)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds text, expected an Excel 2007+ .xlsx workbook"), "{err}");
+}
