@@ -445,6 +445,15 @@ async fn portal_pages() {
     let c = client();
     let home = c.get(format!("{}/", s.base)).send().await.unwrap();
     assert_eq!(home.headers()["content-language"], "zh-CN");
+    // never framed, only its own scripts, no referrer beyond the origin, no sniffing
+    let h = home.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(
+        (h["x-frame-options"].to_str().unwrap(), h["x-content-type-options"].to_str().unwrap()),
+        ("DENY", "nosniff")
+    );
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
     let html = home.text().await.unwrap();
     assert!(html.contains("信用信息公示平台") && html.contains("<form action=\"/search\""), "{html}");
     let en = c.get(format!("{}/?lang=en", s.base)).send().await.unwrap();
