@@ -543,22 +543,17 @@ fn jsonl_entry(ctx: &RowContext<'_>, out: &mut Rows, raw: &RawRow, ignored: &mut
                         ignored.insert(k);
                         continue;
                     };
-                    let text = match v {
-                        serde_json::Value::Null => continue,
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Number(n) => n.to_string(),
-                        serde_json::Value::Bool(b) => b.to_string(),
-                        other => {
-                            bad = Some(FieldError::new(
-                                &name,
-                                "json.type",
-                                format!("“{name}”应为文本或数字，实为 {other}"),
-                                format!("'{name}' must be a string or number, got {other}"),
-                            ));
-                            continue;
+                    match json_text(&name, &v) {
+                        Ok(Some(text)) => {
+                            values.insert(name, text);
                         }
-                    };
-                    values.insert(name, text);
+                        Ok(None) => {}
+                        Err(e) => {
+                            // kept as sent, so the quarantined row shows it
+                            values.insert(name, v.to_string());
+                            bad = bad.or(Some(e));
+                        }
+                    }
                 }
                 bad
             }
@@ -682,6 +677,19 @@ pub fn ingest_rows(
     source: &str,
     rows: &[BTreeMap<String, String>],
 ) -> Result<BatchResult> {
+    let rows: Vec<(BTreeMap<String, String>, Option<FieldError>)> = rows.iter().map(|r| (r.clone(), None)).collect();
+    ingest_checked(app, item_code, provider, source, &rows)
+}
+
+/// As [`ingest_rows`], each row with what was already wrong with it (a JSON value of
+/// the wrong type).
+fn ingest_checked(
+    app: &App,
+    item_code: &str,
+    provider: &str,
+    source: &str,
+    rows: &[(BTreeMap<String, String>, Option<FieldError>)],
+) -> Result<BatchResult> {
     let item = app
         .catalog()
         .item(item_code)
@@ -696,17 +704,19 @@ pub fn ingest_rows(
     let batch = new_batch_id(at_ms);
     let ctx = RowContext { item: &item, provider, batch: &batch, source, at_ms, today: today_shanghai() };
     let mut out = Rows::with_capacity(rows.len());
-    for (i, values) in rows.iter().enumerate() {
+    for (i, (values, wrong)) in rows.iter().enumerate() {
         // API rows carry field names; unknown names are not silently dropped
         let unknown: Vec<&String> = values.keys().filter(|k| item.field(k).is_none()).collect();
-        let problem = (!unknown.is_empty()).then(|| {
-            let names = unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("、");
-            FieldError::new(
-                "",
-                "unknown_field",
-                format!("信息项 {} 没有字段：{names}", item.code),
-                format!("item {} has no field(s): {names}", item.code),
-            )
+        let problem = wrong.clone().or_else(|| {
+            (!unknown.is_empty()).then(|| {
+                let names = unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("、");
+                FieldError::new(
+                    "",
+                    "unknown_field",
+                    format!("信息项 {} 没有字段：{names}", item.code),
+                    format!("item {} has no field(s): {names}", item.code),
+                )
+            })
         });
         ctx.push(&mut out, Some(i as u64 + 1), values, problem);
     }
@@ -766,11 +776,21 @@ pub struct RecordBatch {
     pub rows: Vec<BTreeMap<String, serde_json::Value>>,
 }
 
-fn as_text(v: &serde_json::Value) -> Option<String> {
+/// A JSON value as a field's text, the same for JSON Lines files and API batches: null
+/// is absent, strings, numbers and booleans are their text, and an object or array is
+/// refused (`json.type`) rather than published as JSON.
+fn json_text(name: &str, v: &serde_json::Value) -> std::result::Result<Option<String>, FieldError> {
     match v {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s.clone())),
+        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+        serde_json::Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(FieldError::new(
+            name,
+            "json.type",
+            format!("“{name}”应为文本或数字，实为 {other}"),
+            format!("'{name}' must be a string or number, got {other}"),
+        )),
     }
 }
 
@@ -791,8 +811,27 @@ impl App {
                 format!("1–{MAX_BATCH_ROWS} rows per batch"),
             ));
         }
-        let rows: Vec<BTreeMap<String, String>> =
-            batch.rows.iter().map(|r| r.iter().filter_map(|(k, v)| Some((k.clone(), as_text(v)?))).collect()).collect();
-        ingest_rows(self, &batch.item, &provider, channel, &rows)
+        let rows: Vec<(BTreeMap<String, String>, Option<FieldError>)> = batch
+            .rows
+            .iter()
+            .map(|r| {
+                let mut values = BTreeMap::new();
+                let mut bad = None;
+                for (k, v) in r {
+                    match json_text(k, v) {
+                        Ok(Some(text)) => {
+                            values.insert(k.clone(), text);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            values.insert(k.clone(), v.to_string());
+                            bad = bad.or(Some(e));
+                        }
+                    }
+                }
+                (values, bad)
+            })
+            .collect();
+        ingest_checked(self, &batch.item, &provider, channel, &rows)
     }
 }

@@ -212,6 +212,15 @@ async fn the_api_end_to_end() {
     assert_eq!(v["rows"][0]["outcome"], "accepted");
     assert_eq!(v["rows"][1]["outcome"], "quarantined");
     assert!(v["rows"][1]["errors"].as_array().unwrap().iter().any(|e| e["field"] == "荣誉等级"), "{v}");
+    // a value that is an object or an array is refused as in a JSON Lines file, not
+    // published as JSON text
+    let nested = json!({"item": "honour", "rows": [
+        {"主体名称": "北京嵌套科技有限公司", "统一社会信用代码": new_code.as_str(), "荣誉名称": {"名": "守合同重信用企业"}, "荣誉等级": ["市级"], "授予日期": "2025-05-06", "授予机关": "北京市市场监督管理局", "表彰决定文号": "京市监发〔2025〕90号"}
+    ]});
+    let (st, n) = post(&s, "/api/v1/records", Some(&s.officer), nested).await;
+    assert_eq!(st, StatusCode::OK, "{n}");
+    assert_eq!(n["rows"][0]["outcome"], "quarantined", "{n}");
+    assert!(n["rows"][0]["errors"].as_array().unwrap().iter().any(|e| e["rule"] == "json.type"), "{n}");
     let (_, again) = post(&s, "/api/v1/records", Some(&s.officer), batch).await;
     assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(1)), "{again}");
     let (_, v) = get(&s, &format!("/api/v1/subjects?q={}", urlencode("北京新来的科技")), None).await;
@@ -267,7 +276,7 @@ async fn the_api_end_to_end() {
     let (_, m) = get(&s, "/metrics", None).await;
     let m = m.as_str().unwrap().to_string();
     assert!(
-        m.contains("xinyong_http_requests_total{method=\"POST\",route=\"/api/v1/records\",status=\"200\"} 2"),
+        m.contains("xinyong_http_requests_total{method=\"POST\",route=\"/api/v1/records\",status=\"200\"} 3"),
         "{m}"
     );
     assert!(m.contains("xinyong_subjects "), "{m}");
