@@ -85,3 +85,46 @@ impl IntoResponse for ApiError {
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("panic in handler").into_response()
 }
+
+/// Rejections the framework answers itself (malformed JSON, a missing content type, a
+/// bad path or query parameter, a body over the limit, a wrong method) come as English
+/// plain text: under `/api/` they become the documented JSON error, in both languages,
+/// with the framework's own words kept for the detail.
+pub async fn json_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let detail = match axum::body::to_bytes(res.into_body(), 4096).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let (code, zh, en) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "请求参数无效", "invalid request parameter"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "请求体超过上限", "request body over the limit"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "请求体类型不受支持（应为 application/json）",
+            "unsupported content type (expected application/json)",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "invalid_body",
+            "请求体不是有效的 JSON 或字段不符",
+            "the body is not valid JSON or does not fit the schema",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "不支持该请求方法", "method not allowed"),
+        StatusCode::NOT_FOUND => ("not_found", "未找到", "not found"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "请求超时", "request timed out"),
+        s if s.is_server_error() => ("internal", "服务器内部错误", "internal error"),
+        _ => ("bad_request", "请求无效", "bad request"),
+    };
+    let message = if detail.is_empty() { format!("{zh} / {en}") } else { format!("{zh} / {en}: {detail}") };
+    ApiError::new(status, code, message).into_response()
+}

@@ -212,6 +212,26 @@ async fn the_api_end_to_end() {
     assert_eq!(v["rows"][0]["outcome"], "accepted");
     assert_eq!(v["rows"][1]["outcome"], "quarantined");
     assert!(v["rows"][1]["errors"].as_array().unwrap().iter().any(|e| e["field"] == "荣誉等级"), "{v}");
+    // the framework's own rejections answer in the documented JSON, in both languages
+    let c = client();
+    let url = |p: &str| format!("{}{p}", s.base);
+    let auth = format!("Bearer {}", s.officer);
+    let cases = [
+        (c.post(url("/api/v1/records")).header("authorization", &auth).header("content-type", "application/json").body("{\"item\":"), 400u16, 422u16),
+        (c.post(url("/api/v1/records")).header("authorization", &auth).body("{}"), 415, 415),
+        (c.get(url("/api/v1/listings/abc")), 400, 400),
+        (c.delete(url("/api/v1/records")).header("authorization", &auth), 405, 405),
+    ];
+    for (req, lo, hi) in cases {
+        let res = req.send().await.unwrap();
+        let st = res.status().as_u16();
+        let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+        let v: Value = res.json().await.unwrap_or(Value::Null);
+        assert!((lo..=hi).contains(&st) && ct.starts_with("application/json"), "{st} {ct} {v}");
+        let m = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(v["error"]["code"].is_string() && m.contains(" / "), "bilingual JSON: {v}");
+    }
+
     // a value that is an object or an array is refused as in a JSON Lines file, not
     // published as JSON text
     let nested = json!({"item": "honour", "rows": [
