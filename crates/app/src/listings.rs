@@ -646,6 +646,9 @@ impl App {
     /// paged by listing id. Staff and agencies may also read shared list types.
     pub fn lists(&self, caller: &Caller, q: &ListsQuery) -> Result<ListsPage> {
         let rules = ListRules::bundled();
+        // `?type=` (empty) asks for every public type, as no `type` does
+        let list_type = q.list_type.clone().filter(|t| !t.trim().is_empty());
+        let q = &ListsQuery { list_type, ..q.clone() };
         if let Some(t) = &q.list_type {
             let lt = rules.list_type(t).ok_or_else(|| {
                 AppError::invalid("unknown_list_type", "未知名单类型", format!("unknown list type {t:?}"))

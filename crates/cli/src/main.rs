@@ -525,21 +525,25 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Quarantine { cmd } => match cmd {
             QuarantineCmd::List { item, provider, status, batch, reason, field, limit, after, data } => {
                 let app = data.open()?;
-                let q = QuarantineQuery {
-                    item,
-                    provider,
-                    status: Some(status),
-                    batch,
-                    reason,
-                    field,
-                    after,
-                    limit: Some(limit),
-                };
-                let rows = app.quarantine(&Caller::operator(), &q)?;
+                let mut q =
+                    QuarantineQuery { item, provider, status: Some(status), batch, reason, field, after, limit: None };
+                // the app answers at most 1000 a page: page through up to `limit`
+                let mut left = limit;
                 let mut out = std::io::stdout().lock();
-                for r in rows {
-                    serde_json::to_writer(&mut out, &r)?;
-                    writeln!(out)?;
+                while left > 0 {
+                    q.limit = Some(left.min(1000));
+                    let rows = app.quarantine(&Caller::operator(), &q)?;
+                    let Some(last) = rows.last() else { break };
+                    q.after = last.id;
+                    left -= rows.len() as u32;
+                    let full = rows.len() as u32 == q.limit.unwrap_or(0);
+                    for r in rows {
+                        serde_json::to_writer(&mut out, &r)?;
+                        writeln!(out)?;
+                    }
+                    if !full {
+                        break;
+                    }
                 }
             }
             QuarantineCmd::Export { out, item, provider, batch, reason, field, data } => {

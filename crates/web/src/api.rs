@@ -397,6 +397,8 @@ async fn ledger_proof(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ConsistencyQuery {
+    /// The older tree size (at least 1: an empty tree proves nothing).
+    #[param(minimum = 1)]
     from: u64,
     to: Option<u64>,
 }

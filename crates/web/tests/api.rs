@@ -217,7 +217,14 @@ async fn the_api_end_to_end() {
     let url = |p: &str| format!("{}{p}", s.base);
     let auth = format!("Bearer {}", s.officer);
     let cases = [
-        (c.post(url("/api/v1/records")).header("authorization", &auth).header("content-type", "application/json").body("{\"item\":"), 400u16, 422u16),
+        (
+            c.post(url("/api/v1/records"))
+                .header("authorization", &auth)
+                .header("content-type", "application/json")
+                .body("{\"item\":"),
+            400u16,
+            422u16,
+        ),
         (c.post(url("/api/v1/records")).header("authorization", &auth).body("{}"), 415, 415),
         (c.get(url("/api/v1/listings/abc")), 400, 400),
         (c.delete(url("/api/v1/records")).header("authorization", &auth), 405, 405),
@@ -231,6 +238,14 @@ async fn the_api_end_to_end() {
         let m = v["error"]["message"].as_str().unwrap_or_default();
         assert!(v["error"]["code"].is_string() && m.contains(" / "), "bilingual JSON: {v}");
     }
+
+    // requests the schema allows are answered, those it does not are refused
+    let (st, v) = get(&s, "/api/v1/lists?type=", None).await;
+    assert_eq!(st, StatusCode::OK, "an empty type is every public type: {v}");
+    let (st, v) = get(&s, "/api/v1/quarantine?limit=2147483648", Some(&s.officer)).await;
+    assert!(st.is_client_error() && v["error"]["code"].is_string(), "{st} {v}");
+    let (st, v) = get(&s, "/api/v1/quarantine?limit=1001", Some(&s.officer)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")), "{v}");
 
     // a value that is an object or an array is refused as in a JSON Lines file, not
     // published as JSON text
