@@ -140,6 +140,10 @@ enum Command {
         /// beijing, shanghai-2017, shenzhen-2022 …; default the file's.
         #[arg(long)]
         due_process: Option<String>,
+        /// Log lines as `text` (colour only on a terminal) or `json` (one object a line,
+        /// for log collectors).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
         #[arg(long, default_value_t = 30_000, hide = true)]
         demo_subjects: u64,
         #[arg(long, default_value_t = 150_000, hide = true)]
@@ -638,7 +642,8 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
             print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
         }
-        Command::Serve { data, listen, demo, secure_cookies, due_process, demo_subjects, demo_records } => {
+        Command::Serve { data, listen, demo, secure_cookies, due_process, log_format, demo_subjects, demo_records } => {
+            init_logs(&log_format);
             serve(&data, listen, demo.then_some((demo_subjects, demo_records)), secure_cookies, due_process.as_deref())?
         }
         Command::User {
@@ -798,6 +803,19 @@ fn create_account(
     Ok(CreatedAccount { username: username.to_string(), role: role.to_string(), provider, token: created.token })
 }
 
+/// The server's log on stderr: plain text (colour codes only when stderr is a terminal,
+/// never in a file or the journal), or JSON lines for collectors.
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        logs.json().with_ansi(false).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
 fn serve(
     data_arg: &DataArg,
     listen: SocketAddr,
@@ -806,13 +824,6 @@ fn serve(
     due_process: Option<&str>,
 ) -> Result<()> {
     let data = data_arg.data.as_path();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     if let Some((subjects, records)) = demo {
         let app = data_arg.open()?;
         if app.counts()?.subjects == 0 {

@@ -619,3 +619,39 @@ fn odd_files_are_named_for_what_they_are() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("holds text, expected an Excel 2007+ .xlsx workbook"), "{err}");
 }
+
+/// The server's log carries no colour codes when stderr is not a terminal, and
+/// `--log-format json` gives one JSON object a line.
+#[test]
+fn server_logs_are_plain_text_or_json_lines() {
+    for format in ["text", "json"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("127.0.0.1:{port}");
+        let data = tmp.path().join("data");
+        let mut child = bin()
+            .args(["serve", "--data", s(&data), "--listen", &listen, "--log-format", format])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let up = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(up.elapsed().as_secs() < 60, "the server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let (status, _) = http(port, "GET", "/healthz", None, None);
+        assert_eq!(status, 200);
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains("serving"), "{format}: {log}");
+        assert!(!log.contains('\u{1b}'), "{format}: colour codes in a log that is not a terminal: {log}");
+        if format == "json" {
+            for line in log.lines().filter(|l| !l.trim().is_empty()) {
+                let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+            }
+        }
+    }
+}
