@@ -205,12 +205,19 @@ impl App {
 
     /// Signs a person in: a new session, or `None` for a wrong name or password.
     pub fn sign_in(&self, username: &str, password: &str) -> Result<Option<NewSession>> {
+        let now = now_ms();
+        self.tokens().sign_in_allowed(username, now)?;
         let account = self.db().read(|s| Ok(s.account(username)?))?;
-        let Some(account) =
-            account.filter(|a| !a.disabled && a.password_hash.as_deref().is_some_and(|h| verify_password(password, h)))
-        else {
+        // an unknown or disabled name costs the same password check as a wrong password:
+        // the answer's time does not tell which names exist
+        let hash = account.as_ref().filter(|a| !a.disabled).and_then(|a| a.password_hash.clone());
+        let ok = verify_password(password, hash.as_deref().unwrap_or(&DUMMY_HASH)) && hash.is_some();
+        let account = account.filter(|_| ok);
+        let Some(account) = account else {
+            self.tokens().sign_in_failed(username, now);
             return Ok(None);
         };
+        self.tokens().sign_in_succeeded(username);
         let session_id = new_secret("");
         let now = now_ms();
         let session = Session {
@@ -231,11 +238,24 @@ impl App {
     }
 }
 
+/// A password hash no password matches (an argon2id hash of random bytes): what an
+/// unknown account name is checked against.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&new_secret("")).unwrap_or_default());
+
+/// Failed sign-ins allowed for one name before it must wait.
+const FREE_FAILURES: u32 = 5;
+/// The longest wait (doubling from 1 s after the free failures).
+const MAX_WAIT_MS: i64 = 15 * 60 * 1000;
+
 /// Accounts of recently seen API tokens. An entry lives [`TokenCache::TTL`]: a disabled
 /// account or withdrawn token stops working within that time on every node.
 #[derive(Default)]
 pub(crate) struct TokenCache {
     entries: Mutex<HashMap<[u8; 32], (Account, Instant)>>,
+    /// Failed sign-ins by account name (existing or not): the count and the time
+    /// (ms) before which the name may not try again.
+    failures: Mutex<HashMap<String, (u32, i64)>>,
 }
 
 impl TokenCache {
@@ -253,12 +273,103 @@ impl TokenCache {
         }
         entries.insert(hash, (account, Instant::now()));
     }
+
+    /// Refuses a sign-in while the name waits out its backoff.
+    pub(crate) fn sign_in_allowed(&self, username: &str, now_ms: i64) -> Result<()> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match failures.get(username) {
+            Some(&(_, until)) if until > now_ms => {
+                let secs = (until - now_ms + 999) / 1000;
+                Err(AppError::TooManyAttempts {
+                    zh: format!("登录失败次数过多，请 {secs} 秒后再试"),
+                    en: format!("too many failed sign-ins: try again in {secs} s"),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// After the free failures, each failure doubles the wait (1 s, 2 s, 4 s … 15 min).
+    pub(crate) fn sign_in_failed(&self, username: &str, now_ms: i64) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() > 100_000 {
+            failures.retain(|_, (_, until)| *until > now_ms);
+        }
+        let entry = failures.entry(username.to_string()).or_insert((0, 0));
+        entry.0 += 1;
+        if entry.0 >= FREE_FAILURES {
+            let doublings = (entry.0 - FREE_FAILURES).min(20);
+            entry.1 = now_ms + (1000i64 << doublings).min(MAX_WAIT_MS);
+        }
+    }
+
+    pub(crate) fn sign_in_succeeded(&self, username: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(username);
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_sign_ins_back_off_per_name() {
+        let c = TokenCache::default();
+        for _ in 0..FREE_FAILURES - 1 {
+            c.sign_in_failed("officer", 1_000);
+            assert!(c.sign_in_allowed("officer", 1_000).is_ok(), "the first failures are free");
+        }
+        c.sign_in_failed("officer", 1_000);
+        let e = c.sign_in_allowed("officer", 1_500).unwrap_err();
+        assert_eq!(e.code(), "too_many_attempts");
+        assert!(c.sign_in_allowed("officer", 2_000).is_ok(), "after one second");
+        c.sign_in_failed("officer", 2_000);
+        assert!(c.sign_in_allowed("officer", 3_500).is_err() && c.sign_in_allowed("officer", 4_000).is_ok(), "doubled");
+        assert!(c.sign_in_allowed("another", 1_500).is_ok(), "per name");
+        for _ in 0..40 {
+            c.sign_in_failed("officer", 10_000);
+        }
+        assert!(c.sign_in_allowed("officer", 10_000 + MAX_WAIT_MS).is_ok(), "never longer than the cap");
+        c.sign_in_succeeded("officer");
+        assert!(c.sign_in_allowed("officer", 10_001).is_ok());
+    }
+
+    /// An unknown name costs the same password check as a wrong password, so the time
+    /// of the answer does not tell which names exist (medians of three; the check alone
+    /// is ~10× a lookup, so a missing check shows far below the bound).
+    #[test]
+    fn sign_in_takes_as_long_for_unknown_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = crate::App::open(dir.path()).unwrap();
+        let req = NewAccountRequest {
+            username: "officer".into(),
+            role: "officer".into(),
+            provider: Some("测试部门".into()),
+            password: Some("correct horse battery".into()),
+            ..Default::default()
+        };
+        app.create_account(&Caller::operator(), &req).unwrap();
+        let median = |name: &str| {
+            // three: fewer than the failures a name may have before it waits
+            let mut t: Vec<std::time::Duration> = (0..3)
+                .map(|i| {
+                    let started = Instant::now();
+                    // distinct names for the unknown case, so no backoff kicks in
+                    let n = if name == "officer" { name.to_string() } else { format!("{name}{i}") };
+                    assert!(app.sign_in(&n, "wrong password").unwrap().is_none());
+                    started.elapsed()
+                })
+                .collect();
+            t.sort();
+            t[1]
+        };
+        let _ = median("warm-up");
+        let wrong = median("officer");
+        let unknown = median("nobody");
+        assert!(unknown * 3 >= wrong, "unknown {unknown:?} vs wrong password {wrong:?}");
+        assert!(app.sign_in("officer", "correct horse battery").unwrap().is_some());
+    }
 
     #[test]
     fn passwords_and_secrets() {

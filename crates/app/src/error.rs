@@ -35,6 +35,9 @@ pub enum AppError {
     /// Too much at once: retry shortly.
     #[error("{zh} / {en}")]
     Busy { zh: String, en: String },
+    /// Too many failed sign-ins for one account name: wait before trying again.
+    #[error("{zh} / {en}")]
+    TooManyAttempts { zh: String, en: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -70,6 +73,7 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     Busy,
+    TooManyAttempts,
     Internal,
 }
 
@@ -104,6 +108,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Busy { .. } => "overloaded",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             _ => "internal",
         }
     }
@@ -117,6 +122,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorKind::NotFound,
             AppError::Conflict(_) => ErrorKind::Conflict,
             AppError::Busy { .. } => ErrorKind::Busy,
+            AppError::TooManyAttempts { .. } => ErrorKind::TooManyAttempts,
             _ => ErrorKind::Internal,
         }
     }

@@ -49,6 +49,7 @@ impl From<xinyong_app::AppError> for ApiError {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Internal => {
                 // the chain goes to the log; the caller learns only that it was ours
                 tracing::error!(error = %e.chain(), "internal error");
