@@ -825,14 +825,24 @@ fn serve(
 ) -> Result<()> {
     let data = data_arg.data.as_path();
     if let Some((subjects, records)) = demo {
+        let loading = data.join(DEMO_LOADING);
+        if loading.exists() {
+            // a demo load was cut short (killed, power lost): what it left is a partial
+            // data set, never served as if whole; it is dropped and loaded again
+            discard_partial_demo(data_arg)?;
+        }
         let app = data_arg.open()?;
         if app.counts()?.subjects == 0 {
             tracing::info!(subjects, records, "first start with --demo: loading a generated data set");
+            std::fs::write(&loading, b"a demo load is in progress; if it is cut short, the next start redoes it\n")?;
             load_demo(&app, subjects, records)?;
         }
         let creds = data.join("demo-credentials.json");
         if !creds.exists() {
             write_demo_credentials(&app, &creds, listen)?;
+        }
+        if loading.exists() {
+            std::fs::remove_file(&loading)?;
         }
     }
     let mut state = xinyong_web::AppState::open_with(data, data_arg.database.as_deref())?;
@@ -878,6 +888,36 @@ fn write_demo_credentials(app: &App, path: &Path, listen: SocketAddr) -> Result<
 const DEMO_PROVIDER: &str = "演示数据中心";
 
 /// Generates the demo data set into DATA/demo-input and imports every file.
+/// Written before the demo is loaded and removed once it is whole.
+const DEMO_LOADING: &str = "demo-loading";
+
+/// Removes what an interrupted demo load left in the data directory (its SQLite store,
+/// search index, generated input and credentials), keeping the ledger key. A demo on
+/// PostgreSQL is not dropped here: the operator drops the schema.
+fn discard_partial_demo(data_arg: &DataArg) -> Result<()> {
+    let data = data_arg.data.as_path();
+    if data_arg.database.is_some() {
+        anyhow::bail!(
+            "上次演示数据加载未完成，请删除该 PostgreSQL 模式后重试 / the last demo load into PostgreSQL did not finish: drop the schema and start again"
+        );
+    }
+    tracing::warn!(dir = %data.display(), "the last demo load did not finish: loading it again");
+    eprintln!("上次演示数据加载未完成，重新加载 / the last demo load did not finish: loading it again");
+    for f in ["xinyong.sqlite3", "xinyong.sqlite3-wal", "xinyong.sqlite3-shm", "demo-credentials.json"] {
+        let p = data.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    for d in ["search", "demo-input"] {
+        let p = data.join(d);
+        if p.exists() {
+            std::fs::remove_dir_all(&p)?;
+        }
+    }
+    Ok(())
+}
+
 fn load_demo(app: &App, subjects: u64, records: u64) -> Result<Vec<intake::ImportSummary>> {
     let gen_dir = app.dir().join("demo-input");
     let opts = GenOptions {

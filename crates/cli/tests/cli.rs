@@ -655,3 +655,55 @@ fn server_logs_are_plain_text_or_json_lines() {
         }
     }
 }
+
+/// A demo load cut short leaves its marker: the next `serve --demo` drops the partial
+/// data set and loads the demo again, whole (the listed demo entity is listed).
+#[test]
+fn an_interrupted_demo_load_is_redone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // what an interrupted load leaves: some records, the marker, no demo accounts
+    let file = tmp.path().join("h.csv");
+    write_csv(
+        &file,
+        &["主体名称", "统一社会信用代码", "荣誉名称", "荣誉等级", "授予日期", "授予机关", "表彰决定文号"],
+        &[honour_row("91110108551385082Q", "守合同重信用企业", "京1号")],
+    );
+    import(&file, "honour", &data);
+    std::fs::write(data.join("demo-loading"), "").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = bin()
+        .args([
+            "serve",
+            "--demo",
+            "--demo-subjects",
+            "300",
+            "--demo-records",
+            "1500",
+            "--data",
+            s(&data),
+            "--listen",
+            &listen,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Serving(child);
+    let up = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed().as_secs() < 240, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!data.join("demo-loading").exists(), "the marker goes once the demo is whole");
+    let creds: Value = serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).unwrap()).unwrap();
+    let token = creds["department_token"].as_str().unwrap();
+    let listed = creds["subject"]["code"].as_str().unwrap();
+    let body = serde_json::json!({"code": listed, "matter": "government_procurement", "purpose": "演示核查"});
+    let (status, v) = http(port, "POST", "/api/v1/checks", Some(token), Some(&body));
+    assert_eq!((status, v["verdict"].as_str()), (200, Some("prohibit")), "{v}");
+    // the partial data set is gone: its one record's subject is not there
+    let (status, _) = http(port, "GET", "/api/v1/subjects/91110108551385082Q", Some(token), None);
+    assert_eq!(status, 404);
+}
