@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 
 use crate::{ApiError, Shared};
 
@@ -93,7 +93,26 @@ impl FromRequestParts<Shared> for Caller {
         if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
             let found = crate::blocking(state, move |app| app.caller_by_session(&sid)).await?;
             if let Some((who, csrf)) = found {
-                return Ok(Caller { who, csrf: Some(csrf) });
+                let caller = Caller { who, csrf: Some(csrf) };
+                // a browser sends the session cookie with any site's request: a JSON call
+                // that changes something proves it comes from our own page with the
+                // session's token (multipart uploads carry it as their `csrf` field,
+                // checked where the body is read)
+                let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                let multipart = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("multipart/form-data"));
+                if parts.uri.path().starts_with("/api/") && unsafe_method && !multipart {
+                    let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    if !caller.csrf_ok(sent) {
+                        return Err(ApiError::forbidden(
+                            "会话调用接口须附 X-CSRF-Token 请求头 / a session's API call needs the X-CSRF-Token header",
+                        ));
+                    }
+                }
+                return Ok(caller);
             }
         }
         let ip =

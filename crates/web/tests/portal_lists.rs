@@ -512,3 +512,23 @@ async fn lists_procedure_and_checks_in_the_portal() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/check?lang=en");
 }
+
+/// A JSON call that changes something, made with a session cookie, needs the session's
+/// token in `X-CSRF-Token`: another site's page cannot make the browser send one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_json_calls_need_the_csrf_header() {
+    let s = start().await;
+    let (officer, csrf) = signed_in(&s, "officer").await;
+    let body = serde_json::json!({"code": s.entities[11], "matter": "government_procurement", "purpose": "跨站测试"});
+    let url = format!("{}/api/v1/checks", s.base);
+    let forged = officer.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let v: serde_json::Value = forged.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("X-CSRF-Token"), "{v}");
+    let own = officer.post(&url).header("x-csrf-token", &csrf).json(&body).send().await.unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    // reads need nothing, and a token caller needs no CSRF header
+    assert_eq!(officer.get(format!("{}/api/v1/quarantine", s.base)).send().await.unwrap().status(), StatusCode::OK);
+    let token = client().post(&url).bearer_auth(&s.officer_token).json(&body).send().await.unwrap();
+    assert_eq!(token.status(), StatusCode::OK);
+}
