@@ -543,17 +543,7 @@ fn jsonl_entry(ctx: &RowContext<'_>, out: &mut Rows, raw: &RawRow, ignored: &mut
                         ignored.insert(k);
                         continue;
                     };
-                    match json_text(&name, &v) {
-                        Ok(Some(text)) => {
-                            values.insert(name, text);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            // kept as sent, so the quarantined row shows it
-                            values.insert(name, v.to_string());
-                            bad = bad.or(Some(e));
-                        }
-                    }
+                    put_json(&mut values, &mut bad, name, &v);
                 }
                 bad
             }
@@ -776,6 +766,21 @@ pub struct RecordBatch {
     pub rows: Vec<BTreeMap<String, serde_json::Value>>,
 }
 
+/// Puts a JSON value into a row as its field's text; a value of the wrong type is kept
+/// as sent (so the quarantined row shows it) and the row's first such error noted.
+fn put_json(values: &mut BTreeMap<String, String>, bad: &mut Option<FieldError>, name: String, v: &serde_json::Value) {
+    match json_text(&name, v) {
+        Ok(Some(text)) => {
+            values.insert(name, text);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            values.insert(name, v.to_string());
+            bad.get_or_insert(e);
+        }
+    }
+}
+
 /// A JSON value as a field's text, the same for JSON Lines files and API batches: null
 /// is absent, strings, numbers and booleans are their text, and an object or array is
 /// refused (`json.type`) rather than published as JSON.
@@ -818,16 +823,7 @@ impl App {
                 let mut values = BTreeMap::new();
                 let mut bad = None;
                 for (k, v) in r {
-                    match json_text(k, v) {
-                        Ok(Some(text)) => {
-                            values.insert(k.clone(), text);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            values.insert(k.clone(), v.to_string());
-                            bad = bad.or(Some(e));
-                        }
-                    }
+                    put_json(&mut values, &mut bad, k.clone(), v);
                 }
                 (values, bad)
             })

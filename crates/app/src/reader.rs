@@ -200,14 +200,13 @@ fn encoding_problem(row: u64, encoding: Encoding) -> FieldError {
 /// lines into one cell. A cell may hold line breaks (a multi-line address), but one that
 /// holds whole lines with as many separators as a row has swallowed rows: say so,
 /// naming where the quote starts and how many lines it took.
-fn unclosed_quote(row: u64, record: &csv::ByteRecord, columns: usize) -> Option<FieldError> {
+fn unclosed_quote(row: u64, record: &csv::ByteRecord, lines: u64, columns: usize) -> Option<FieldError> {
     let separators = columns.saturating_sub(1).max(1);
     let swallowed = record
         .iter()
         .flat_map(|f| f.split(|&b| b == b'\n').skip(1))
         .filter(|line| line.iter().filter(|&&b| b == b',').count() >= separators)
         .count();
-    let lines: usize = record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum();
     (swallowed > 0).then(|| {
         FieldError::new(
             "",
@@ -406,7 +405,8 @@ impl RowSource {
                 let blank_lines_before = after.saturating_sub(start).saturating_sub(1 + embedded);
                 let row = start + blank_lines_before;
                 *next_line = after;
-                let folded = if embedded > 0 { unclosed_quote(row, record, self.headers.len()) } else { None };
+                let folded =
+                    if embedded > 0 { unclosed_quote(row, record, embedded, self.headers.len()) } else { None };
                 let cells: Option<Vec<String>> = record.iter().map(|f| decode(f, *encoding)).collect();
                 Ok(Some(match cells {
                     Some(cells) => RawRow { row, cells, problem: folded, blank_lines_before },

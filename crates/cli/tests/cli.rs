@@ -484,6 +484,36 @@ impl Drop for Serving {
     }
 }
 
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until the server listens on `port` (it binds once its data is loaded).
+fn wait_for_port(port: u16, limit_secs: u64) {
+    let up = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed().as_secs() < limit_secs, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `xinyong serve --data DATA` plus `extra` on a free port, once it listens.
+fn serve(data: &Path, extra: &[&str], limit_secs: u64) -> (Serving, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = bin()
+        .args(["serve", "--data", s(data), "--listen", &listen])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let serving = Serving(child);
+    wait_for_port(port, limit_secs);
+    (serving, port)
+}
+
 /// A court's 失信被执行人 file imported with `xinyong import` while the server runs: the
 /// server's check answers `prohibit` for government procurement within a second, citing
 /// the measure's basis and the court's case number; revoking the record from the command
@@ -506,20 +536,7 @@ fn a_court_file_imported_beside_a_running_server_reaches_its_checks_within_a_sec
         s(&data),
     ]);
     let token = user["token"].as_str().expect("a token").to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = bin()
-        .args(["serve", "--data", s(&data), "--listen", &listen])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Serving(child);
-    let up = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(up.elapsed().as_secs() < 60, "the server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (_server, port) = serve(&data, &[], 60);
     let debtor = "91110108551385082Q";
     let header = "被执行人姓名/名称,证件号码/统一社会信用代码,执行法院,执行依据文号,案号,发布时间,生效法律文书确定的义务,被执行人的履行情况,失信被执行人行为具体情形";
     let row = format!(
@@ -626,7 +643,7 @@ fn odd_files_are_named_for_what_they_are() {
 fn server_logs_are_plain_text_or_json_lines() {
     for format in ["text", "json"] {
         let tmp = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let data = tmp.path().join("data");
         let mut child = bin()
@@ -635,11 +652,7 @@ fn server_logs_are_plain_text_or_json_lines() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let up = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(up.elapsed().as_secs() < 60, "the server did not start");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        wait_for_port(port, 60);
         let (status, _) = http(port, "GET", "/healthz", None, None);
         assert_eq!(status, 200);
         child.kill().unwrap();
@@ -671,31 +684,8 @@ fn an_interrupted_demo_load_is_redone() {
     );
     import(&file, "honour", &data);
     std::fs::write(data.join("demo-loading"), "").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = bin()
-        .args([
-            "serve",
-            "--demo",
-            "--demo-subjects",
-            "300",
-            "--demo-records",
-            "1500",
-            "--data",
-            s(&data),
-            "--listen",
-            &listen,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Serving(child);
-    let up = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(up.elapsed().as_secs() < 240, "the server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let demo = ["--demo", "--demo-subjects", "300", "--demo-records", "1500"];
+    let (_server, port) = serve(&data, &demo, 240);
     assert!(!data.join("demo-loading").exists(), "the marker goes once the demo is whole");
     let creds: Value = serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).unwrap()).unwrap();
     let token = creds["department_token"].as_str().unwrap();
