@@ -36,7 +36,7 @@ pub mod projector;
 pub mod quality;
 pub mod quarantine;
 pub mod quarantine_files;
-mod reader;
+pub mod reader;
 mod sidelog;
 pub mod subjects;
 #[path = "gen.rs"]
