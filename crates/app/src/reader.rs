@@ -454,13 +454,7 @@ impl RowSource {
                 let blank_lines_before = sheet_row.row.saturating_sub(*last_row + 1);
                 *last_row = sheet_row.row;
                 Ok(Some(match sheet_row.overflow {
-                    Some(bytes) => {
-                        let o =
-                            Overflow { bytes, sha256: String::new(), too_wide: sheet_row.cells.len() >= MAX_COLUMNS };
-                        let cells: Vec<std::borrow::Cow<'_, str>> =
-                            sheet_row.cells.iter().map(|c| c.as_str().into()).collect();
-                        overlong(sheet_row.row, &cells, &o, 1, blank_lines_before)
-                    }
+                    Some(o) => overlong(sheet_row.row, &sheet_row.cells, &o, 1, blank_lines_before),
                     None => RawRow { row: sheet_row.row, cells: sheet_row.cells, problem: None, blank_lines_before },
                 }))
             }

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 
 use calamine::{DataRef, Reader, Xlsx};
 
+use super::csv_rows::Overflow;
 use super::{MAX_COLUMNS, MAX_ROW_BYTES};
 use crate::{AppError, Result};
 
@@ -20,11 +21,11 @@ pub const MAX_SHARED_STRINGS_BYTES: u64 = 96 << 20;
 const MAX_XML_RUN: usize = MAX_ROW_BYTES;
 
 /// A row as read: 1-based sheet row number and its cells; `overflow` names a row that
-/// did not fit (its true size) and holds only what fitted.
+/// did not fit and holds only what fitted.
 pub(super) struct SheetRow {
     pub row: u64,
     pub cells: Vec<String>,
-    pub overflow: Option<u64>,
+    pub overflow: Option<Overflow>,
 }
 
 /// Streams the first worksheet of a workbook; the receiver yields rows in order.
@@ -58,11 +59,17 @@ fn read_rows(
     tx: &mpsc::SyncSender<Result<SheetRow>>,
 ) -> Result<()> {
     let mut cells = wb.worksheet_cells_reader(sheet).map_err(|e| bad(e.to_string()))?;
-    let first_col = cells.dimensions().start.1;
+    // columns count from the header's first cell, as a sheet's used range does
+    let mut first_col = None::<u32>;
     let mut current: Option<SheetRow> = None;
     let mut row_bytes = 0usize;
+    let mut header_len = 0usize;
     loop {
         let next = cells.next_cell().map_err(|e| bad(e.to_string()))?;
+        // a formatted cell without a value is no cell (as in the sheet's used range)
+        if next.as_ref().is_some_and(|c| matches!(c.get_value(), DataRef::Empty)) {
+            continue;
+        }
         let position = next.as_ref().map(|c| c.get_position());
         let new_row = match (&current, position) {
             (Some(cur), Some((r, _))) => u64::from(r) + 1 != cur.row,
@@ -72,6 +79,7 @@ fn read_rows(
         if new_row && let Some(done) = current.take() {
             if !*header_sent {
                 *header_sent = true;
+                header_len = done.cells.len();
                 if header_tx.send(Ok(done.cells)).is_err() {
                     return Ok(());
                 }
@@ -81,15 +89,19 @@ fn read_rows(
         }
         let Some(cell) = next else { break };
         let (r, c) = cell.get_position();
+        let first = *first_col.get_or_insert(c);
         let row = current.get_or_insert_with(|| {
             row_bytes = 0;
             SheetRow { row: u64::from(r) + 1, cells: Vec::new(), overflow: None }
         });
         let text = cell_text(cell.get_value());
-        let col = c.saturating_sub(first_col) as usize;
         row_bytes += text.len();
+        // a cell left of the header has no column: it goes after the last one, where
+        // the importer refuses a row with more cells than the header has columns
+        let col = if c >= first { (c - first) as usize } else { row.cells.len().max(header_len) };
         if col >= MAX_COLUMNS || row_bytes > MAX_ROW_BYTES {
-            row.overflow = Some(row_bytes as u64);
+            let too_wide = col >= MAX_COLUMNS || row.overflow.as_ref().is_some_and(|o| o.too_wide);
+            row.overflow = Some(Overflow { bytes: row_bytes as u64, sha256: String::new(), too_wide });
             continue;
         }
         if row.cells.len() <= col {
