@@ -336,7 +336,7 @@ impl RowSource {
         let (encoding, skip) = detect_encoding(&prefix);
         file.seek(SeekFrom::Start(skip as u64))?;
         let mut reader = Box::new(BoundedCsv::new(BufReader::with_capacity(1 << 20, CrlfToLf::new(file))));
-        let Some(record) = reader.read(MAX_HEADER_BYTES)? else {
+        let Some(record) = reader.read(MAX_HEADER_BYTES, false)? else {
             return Err(AppError::input("文件为空，没有表头行", "the file is empty: no header row"));
         };
         if let Some(o) = &record.overflow {
@@ -392,7 +392,7 @@ impl RowSource {
     pub fn next_row(&mut self) -> Result<Option<RawRow>> {
         match &mut self.inner {
             Inner::Csv { reader, encoding, next_line } => {
-                let Some(record) = reader.read(MAX_ROW_BYTES)? else {
+                let Some(record) = reader.read(MAX_ROW_BYTES, true)? else {
                     // empty lines at the end of the file
                     self.trailing_blank = reader.line().saturating_sub(*next_line);
                     return Ok(None);

@@ -64,8 +64,10 @@ impl<R: BufRead> BoundedCsv<R> {
     }
 
     /// The next record, `None` at the end. `limit` bounds the bytes kept (the header is
-    /// held to less than a data row); a record over it comes back with `overflow` set.
-    pub fn read(&mut self, limit: usize) -> std::io::Result<Option<CsvRecord<'_>>> {
+    /// held to less than a data row); a record over it comes back with `overflow` set,
+    /// read to its end when `read_past` (a data row: the next row follows it) or at once
+    /// (a header: the file is refused, nothing follows).
+    pub fn read(&mut self, limit: usize, read_past: bool) -> std::io::Result<Option<CsvRecord<'_>>> {
         use csv_core::ReadRecordResult as R;
         if self.done {
             return Ok(None);
@@ -93,8 +95,13 @@ impl<R: BufRead> BoundedCsv<R> {
             }
             match res {
                 R::InputEmpty => continue,
-                R::OutputFull if overflow_wide.is_none() => overflow_wide = Some(false),
-                R::OutputEndsFull if overflow_wide.is_none() => overflow_wide = Some(true),
+                R::OutputFull | R::OutputEndsFull if overflow_wide.is_none() => {
+                    overflow_wide = Some(res == R::OutputEndsFull);
+                    if !read_past {
+                        self.done = true;
+                        break;
+                    }
+                }
                 R::OutputFull | R::OutputEndsFull => continue,
                 R::Record => break,
                 R::End => {
