@@ -275,6 +275,21 @@ pub fn parse_day(name: &str, s: &str) -> Result<time::Date> {
     })
 }
 
+/// The page size a request asks for: `default` when it names none, otherwise 1–`max`;
+/// anything else is refused (`limit`), not clamped, so that a caller gets the page it
+/// asked for or is told why not.
+pub fn page_size(limit: Option<u32>, default: u32, max: u32) -> Result<u32> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::invalid(
+            "limit",
+            format!("limit 应为 1–{max}，实为 {n}"),
+            format!("limit must be 1–{max}, got {n}"),
+        )),
+    }
+}
+
 /// The day a request asks about (`as_of`), or today (Asia/Shanghai). A day that does
 /// not parse is a malformed request (`bad_request`).
 pub fn day_or_today(s: Option<&str>) -> Result<time::Date> {

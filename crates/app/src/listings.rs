@@ -437,7 +437,8 @@ pub struct ListsQuery {
     pub list_type: Option<String>,
     #[serde(default)]
     pub after: i64,
-    /// At most 500 (default 100).
+    /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub as_of: Option<String>,
 }
@@ -658,7 +659,7 @@ impl App {
             }
         }
         let as_of = day_or_today(q.as_of.as_deref())?;
-        let limit = q.limit.unwrap_or(100).clamp(1, 500);
+        let limit = crate::page_size(q.limit, 100, 500)?;
         let public_types: Vec<String> = rules.list_types().filter(|t| t.public).map(|t| t.code.clone()).collect();
         let mut filter = ListingFilter {
             list_type: q.list_type.clone(),

@@ -45,7 +45,8 @@ pub struct QualityQuery {
     pub provider: Option<String>,
     /// One batch.
     pub batch: Option<String>,
-    /// Most recent batches listed (default 200, at most 1000); totals cover the same batches.
+    /// Most recent batches listed: 1–1000 (default 200); totals cover the same batches.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -290,7 +291,7 @@ impl App {
         let filter = BatchFilter {
             provider,
             batch: q.batch.clone().filter(|b| !b.trim().is_empty()),
-            limit: q.limit.unwrap_or(200).clamp(1, 1000),
+            limit: crate::page_size(q.limit, 200, 1000)?,
         };
         let stored = self.db().read(|s| Ok(s.intake_batches(&filter)?))?;
         let calendar = self.calendar();

@@ -11,19 +11,6 @@ pub use xinyong_store::{Outcome, QuarantineRow};
 use crate::access::{Action, Caller, Scope, permit};
 use crate::{App, AppError, Result};
 
-/// The page size asked for: 1–1000, default 100; anything else is refused, not clamped.
-fn page_limit(limit: Option<u32>) -> Result<u32> {
-    match limit {
-        None => Ok(100),
-        Some(n @ 1..=1000) => Ok(n),
-        Some(n) => Err(AppError::invalid(
-            "limit",
-            format!("limit 应为 1–1000，实为 {n}"),
-            format!("limit must be 1–1000, got {n}"),
-        )),
-    }
-}
-
 /// Which entries to page through.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -123,7 +110,7 @@ impl App {
             rule: nonempty(&q.reason),
             field: nonempty(&q.field),
             after_id: q.after,
-            limit: page_limit(q.limit)?,
+            limit: crate::page_size(q.limit, 100, 1000)?,
         })
     }
 

@@ -231,6 +231,18 @@ fn quarantine_is_kept_listed_and_resolved(s: &mut dyn Store) -> Result<(), Strin
     let entry = s.quarantine_entry(quarantine_id).map_err(|e| e.to_string())?.ok_or("entry gone")?;
     ensure!(entry.status == "resolved" && entry.resolved_record == Some(record_id), "{entry:?}");
     ensure!(s.counts().map_err(|e| e.to_string())?.quarantine_open == 0, "still open");
+    // a resubmission that becomes the row another entry holds is a conflict (found by
+    // API fuzzing as a 500 from the unique index), and the entry is left as it was
+    let other = Entry::Quarantine(Box::new(quarantine_entry("{\"统一社会信用代码\":\"y\"}", None)));
+    let out = s.append(&[other], &k, 5).map_err(|e| e.to_string())?;
+    let Outcome::Quarantined { quarantine_id: other_id, .. } = out.outcomes[0] else {
+        return Err(format!("{:?}", out.outcomes));
+    };
+    let same = Entry::Quarantine(Box::new(quarantine_entry("{\"统一社会信用代码\":\"x\"}", Some(other_id))));
+    let refused = s.append(&[same], &k, 6);
+    ensure!(matches!(refused, Err(crate::StoreError::Conflict(_))), "{refused:?}");
+    let kept = s.quarantine_entry(other_id).map_err(|e| e.to_string())?.ok_or("entry gone")?;
+    ensure!(kept.raw.contains("\"y\"") && kept.status == "open", "{kept:?}");
     Ok(())
 }
 

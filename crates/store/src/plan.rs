@@ -204,10 +204,19 @@ pub enum QuarantineWrite<'a> {
     /// back end answers with `Outcome::Quarantined` (the new or the known id).
     Insert { entry: usize, row: Box<Cow<'a, NewQuarantine>> },
     /// Updates the open entry `id` with the row (a resubmission that failed again); the
-    /// back end fails with `NotFound` when no open entry has that id.
+    /// back end fails with `NotFound` when no open entry has that id, and with
+    /// [`same_row_as`] when another entry already holds the same raw row.
     Replace { entry: usize, id: i64, row: &'a NewQuarantine },
     /// Marks the entry `id` resolved by `record_id`.
     Resolve { id: i64, record_id: i64 },
+}
+
+/// The refusal of a resubmission whose row is, byte for byte, the row of another
+/// entry `other` (one entry per raw row and department): a conflict, not a new entry.
+pub(crate) fn same_row_as(id: i64, other: i64) -> crate::StoreError {
+    crate::StoreError::Conflict(format!(
+        "隔离记录 {id} 更正后与隔离记录 {other} 相同 / quarantine entry {id} as corrected is the same row as entry {other}"
+    ))
 }
 
 /// Everything a batch writes, in the order the back end executes it.

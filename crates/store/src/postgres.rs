@@ -426,6 +426,7 @@ struct QuarantineWriter<'t, 'c> {
     statements: &'t mut HashMap<String, Statement>,
 }
 
+const Q_SAME_ROW: &str = "SELECT id FROM quarantine WHERE provider = $1 AND item = $2 AND raw_hash = $3 AND id <> $4";
 const Q_REPLACE: &str =
     "UPDATE quarantine SET raw = $2, raw_hash = $3, errors = $4, batch = $5 WHERE id = $1 AND status = 'open'";
 // Inserts unless the same raw row is known; the second branch reads the snapshot from
@@ -447,6 +448,10 @@ impl QuarantineWriter<'_, '_> {
         match w {
             plan::QuarantineWrite::Insert { row, .. } => self.insert(row, now_ms).map(Some),
             plan::QuarantineWrite::Replace { id, row, .. } => {
+                let st = prepared(&mut *self.statements, &mut *self.tx, Q_SAME_ROW)?;
+                if let Some(other) = self.tx.query_opt(&st, &[&row.provider, &row.item, &&row.raw_hash[..], id])? {
+                    return Err(plan::same_row_as(*id, other.get(0)));
+                }
                 let errors = serde_json::to_string(&row.errors).unwrap_or_else(|_| "[]".into());
                 let st = prepared(&mut *self.statements, &mut *self.tx, Q_REPLACE)?;
                 let n = self.tx.execute(&st, &[id, &row.raw, &&row.raw_hash[..], &errors, &row.batch])?;

@@ -277,6 +277,15 @@ fn write_quarantine(tx: &Transaction<'_>, w: &plan::QuarantineWrite<'_>, now_ms:
     match w {
         plan::QuarantineWrite::Insert { row, .. } => insert_quarantine(tx, row, now_ms).map(Some),
         plan::QuarantineWrite::Replace { id, row, .. } => {
+            let other: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT id FROM quarantine WHERE provider = ?1 AND item = ?2 AND raw_hash = ?3 AND id <> ?4",
+                )?
+                .query_row(params![row.provider, row.item, &row.raw_hash[..], id], |r| r.get(0))
+                .optional()?;
+            if let Some(other) = other {
+                return Err(plan::same_row_as(*id, other));
+            }
             let errors = serde_json::to_string(&row.errors).unwrap_or_else(|_| "[]".into());
             let n = tx
                 .prepare_cached(

@@ -124,7 +124,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_core::case::CaseKind, xinyong_core::case::CaseState, xinyong_core::case::Remedy,
         xinyong_core::evidence::MediaType,
     )),
-    modifiers(&BearerAuth, &StoredVocabularies, &ErrorAnswers)
+    modifiers(&BearerAuth, &StoredVocabularies, &EdgeRejections, &ErrorAnswers)
 )]
 pub struct ApiDoc;
 
@@ -154,6 +154,94 @@ impl utoipa::Modify for StoredVocabularies {
             }
         }
     }
+}
+
+/// What the edge refuses before a handler runs, added to every operation where it can
+/// happen, so that no route has to repeat it (and none can forget it): a parameter that
+/// does not parse, a JSON body that is not JSON, not `application/json`, too large or
+/// not of its schema; the caller extractor's rate limit for anonymous calls and its
+/// CSRF check for a session's calls that change something.
+struct EdgeRejections;
+
+impl utoipa::Modify for EdgeRejections {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (true, &mut item.put),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
+            ];
+            for (changes, op) in ops.into_iter().filter_map(|(c, op)| Some((c, op.as_mut()?))) {
+                let media: Vec<String> = op.request_body.iter().flat_map(|b| b.content.keys().cloned()).collect();
+                let has_caller = op.responses.responses.contains_key("401");
+                let r = &mut op.responses.responses;
+                let params = op.parameters.as_deref().unwrap_or_default();
+                if !params.is_empty() {
+                    add_error(r, "400", "a path or query parameter that does not parse as its type (`bad_request`)");
+                }
+                if params.iter().any(bounded) {
+                    add_error(r, "422", "a parameter outside its bounds (`limit`, `invalid_input`)");
+                }
+                for m in media {
+                    if m.starts_with("application/json") {
+                        add_error(r, "400", "the body is not JSON (`bad_request`)");
+                        add_error(r, "413", "the body is over the limit (`too_large`)");
+                        add_error(r, "415", "the body is not `application/json` (`unsupported_media_type`)");
+                        add_error(r, "422", "a field of the body missing or of the wrong type (`invalid_body`)");
+                    } else if m.starts_with("multipart/") {
+                        add_error(r, "400", "not a multipart body (`bad_request`)");
+                        add_error(r, "413", "the body is over the limit (`evidence_too_large`)");
+                    }
+                }
+                if has_caller {
+                    add_error(r, "429", "too many anonymous requests (`rate_limited`)");
+                    if changes {
+                        add_error(r, "403", "a session's call without its `X-CSRF-Token` header (`forbidden`)");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A parameter with bounds stricter than its type's (a page size, a tree size of at
+/// least 1): a value of the type outside them is refused by the use case.
+fn bounded(p: &utoipa::openapi::path::Parameter) -> bool {
+    use utoipa::Number;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let Some(RefOr::T(Schema::Object(o))) = &p.schema else { return false };
+    let above_zero = |n: &Number| match n {
+        Number::Int(i) => *i > 0,
+        Number::UInt(u) => *u > 0,
+        Number::Float(f) => *f > 0.0,
+    };
+    o.maximum.is_some() || o.minimum.as_ref().is_some_and(above_zero)
+}
+
+/// Adds the error `status` with the reason `why`, or adds `why` to what the route
+/// already says of that status.
+fn add_error(
+    responses: &mut std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>>,
+    status: &str,
+    why: &str,
+) {
+    use utoipa::openapi::RefOr;
+    let declared = responses.contains_key(status);
+    let RefOr::T(r) = responses.entry(status.to_string()).or_insert_with(|| RefOr::T(Default::default())) else {
+        return;
+    };
+    let said = match r.description.as_str() {
+        "" if declared => error_description(status),
+        d => d,
+    };
+    r.description = match said {
+        "" => why.to_string(),
+        d if d.contains(why) => d.to_string(),
+        d => format!("{d}; or {why}"),
+    };
 }
 
 /// Every error answer has the body `{"error": {"code", "message"}}` ([`ErrorBody`]) and a
@@ -191,7 +279,8 @@ fn error_description(status: &str) -> &'static str {
         "403" => "this caller may not do this (`forbidden`)",
         "404" => "not found (`not_found`)",
         "409" => "someone acted first (`conflict`)",
-        "413" => "the request body is too large (`evidence_too_large`)",
+        "413" => "the request body is over the limit (`too_large`, `evidence_too_large`)",
+        "415" => "the body is not `application/json` (`unsupported_media_type`)",
         "422" => "refused: the code names the rule (`invalid_code`, `refused` …)",
         "429" => "too many anonymous requests (`rate_limited`)",
         "503" => "busy: retry shortly (`overloaded`)",
@@ -234,7 +323,10 @@ async fn create_account(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessLogQuery {
+    /// 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -248,12 +340,13 @@ async fn access_log(
     Path(code): Path<String>,
     Query(q): Query<AccessLogQuery>,
 ) -> Result<Json<AccessLog>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
+    let limit = xinyong_app::page_size(q.limit, 100, 1000)?;
     let entries = blocking(&state, move |app| app.access_log(&caller, &code, limit)).await?;
     Ok(Json(AccessLog { entries }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubjectQuery {
     /// Answer "what was public that day" (YYYY-MM-DD); default today (Asia/Shanghai).
     as_of: Option<String>,
@@ -280,13 +373,17 @@ async fn get_subject(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Name, former name, pinyin initials (e.g. `bjzj`) or code prefix.
     q: String,
+    /// Hits to skip; a page past the 10 000th hit is empty (with the total).
     #[serde(default)]
+    #[param(value_type = u64)]
     offset: usize,
-    /// At most 100.
-    limit: Option<usize>,
+    /// 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
 }
 
 /// Search subjects by name, former name, pinyin initials or code prefix.
@@ -297,7 +394,8 @@ async fn search_subjects(
     _caller: Caller,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    Ok(Json(state.app.search(&q.q, q.offset, q.limit.unwrap_or(20))?))
+    let limit = xinyong_app::page_size(q.limit, 20, xinyong_app::subjects::MAX_HITS as u32)?;
+    Ok(Json(state.app.search(&q.q, q.offset, limit as usize)?))
 }
 
 /// Intake of a batch by a department: same validation, quarantine and idempotency as `xinyong import`.
@@ -313,6 +411,7 @@ async fn post_records(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemRecordsQuery {
     /// Catalog item code, e.g. `tax_credit_rating`.
     item: String,
@@ -322,7 +421,8 @@ pub struct ItemRecordsQuery {
     /// The previous page's `next_after`.
     #[serde(default)]
     after: i64,
-    /// At most 500; default 100.
+    /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -341,7 +441,7 @@ async fn list_item_records(
         field: q.field,
         value: q.value,
         after: q.after,
-        limit: q.limit.unwrap_or(100),
+        limit: xinyong_app::page_size(q.limit, 100, xinyong_app::item_records::MAX_LIMIT)?,
     };
     Ok(Json(blocking(&state, move |app| app.item_records(&query)).await?))
 }
@@ -366,7 +466,9 @@ pub struct Resubmission {
 
 /// Resubmit a corrected quarantined row.
 #[utoipa::path(post, path = "/api/v1/quarantine/{id}/resubmit", request_body = Resubmission, params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "accepted, or still quarantined with reasons", body = Resubmitted), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, description = "accepted, or still quarantined with reasons", body = Resubmitted), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "as corrected, the row is the row of another entry (`conflict`)"),
+              (status = 422, description = "a field the item does not have, or the entry is no longer open (`invalid_input`)")))]
 async fn resubmit_quarantine(
     State(state): State<Shared>,
     caller: Caller,
@@ -396,6 +498,7 @@ async fn ledger_proof(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size (at least 1: an empty tree proves nothing).
     #[param(minimum = 1)]

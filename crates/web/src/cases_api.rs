@@ -134,13 +134,15 @@ async fn post_interview(
 // ---- cases -------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CasesQuery {
     /// `open`, `decided` or `withdrawn`.
     state: Option<String>,
     /// Only open cases past their due date.
     #[serde(default)]
     overdue: bool,
-    /// At most 1000 (default 100).
+    /// 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -153,7 +155,7 @@ async fn list_cases(
     caller: Caller,
     Query(q): Query<CasesQuery>,
 ) -> Result<Json<CasesPage>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
+    let limit = xinyong_app::page_size(q.limit, 100, 1000)?;
     let page = blocking(&state, move |app| app.cases(&caller, q.state.as_deref(), q.overdue, limit)).await?;
     Ok(Json(page))
 }
@@ -172,6 +174,7 @@ async fn get_case(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FollowQuery {
     /// The query code (查询码) given when the case was filed.
     query_code: String,
@@ -299,8 +302,10 @@ pub struct InboxAnswer {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
-    /// At most 500 (default 100).
+    /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -313,7 +318,7 @@ async fn inbox(
     caller: Caller,
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<InboxAnswer>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
+    let limit = xinyong_app::page_size(q.limit, 100, 500)?;
     let notifications = blocking(&state, move |app| app.inbox(&caller, limit)).await?;
     Ok(Json(InboxAnswer { notifications }))
 }
@@ -459,8 +464,7 @@ pub(crate) async fn uploaded_file(caller: &Caller, req: Request) -> Result<(Stri
 #[utoipa::path(post, path = "/api/v1/evidence", security(("bearer" = [])),
     request_body(content = EvidenceUpload, content_type = "multipart/form-data"),
     responses((status = 201, description = "stored (or already stored): the ref to cite", body = EvidenceRef),
-              (status = 400, description = "not a multipart body, or no field `file`"), (status = 401), (status = 403),
-              (status = 413, description = "the body is over the limit (`evidence_too_large`)"),
+              (status = 400, description = "no field `file` (`bad_request`)"), (status = 401), (status = 403),
               (status = 422, description = "not a PDF, JPEG or PNG, or damaged (`evidence_type`, `evidence_malformed`)")))]
 async fn upload_evidence(
     State(state): State<Shared>,
@@ -507,6 +511,7 @@ async fn get_evidence(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// The subject (the centre only; an entity's account exports its own).
     code: Option<String>,
@@ -516,7 +521,8 @@ pub struct ExportQuery {
 /// cases, the checks and non-public reads of its data, its notifications) as one JSON
 /// file: "下载我的数据". The export is itself logged as a read of its data.
 #[utoipa::path(get, path = "/api/v1/me/export", params(ExportQuery), security(("bearer" = [])),
-    responses((status = 200, body = xinyong_app::cases::SubjectExport), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = xinyong_app::cases::SubjectExport), (status = 401), (status = 403), (status = 404),
+              (status = 422, description = "no subject named (`code_required`), or not a valid code (`invalid_code`)")))]
 pub(crate) async fn export_own(
     State(state): State<Shared>,
     caller: Caller,

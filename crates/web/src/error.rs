@@ -108,7 +108,7 @@ pub async fn json_rejections(req: axum::extract::Request, next: axum::middleware
         Err(_) => String::new(),
     };
     let (code, zh, en) = match status {
-        StatusCode::BAD_REQUEST => ("bad_request", "请求参数无效", "invalid request parameter"),
+        StatusCode::BAD_REQUEST => ("bad_request", "请求参数或请求体无效", "invalid request parameter or body"),
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "请求体超过上限", "request body over the limit"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "unsupported_media_type",

@@ -100,7 +100,10 @@ async fn check_stats(State(state): State<Shared>, caller: Caller) -> Result<Json
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LimitQuery {
+    /// 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -114,7 +117,7 @@ async fn subject_checks(
     Path(code): Path<String>,
     Query(q): Query<LimitQuery>,
 ) -> Result<Json<ChecksOfSubject>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
+    let limit = xinyong_app::page_size(q.limit, 100, 1000)?;
     let checks = blocking(&state, move |app| app.checks_of_subject(&caller, &code, limit)).await?;
     Ok(Json(ChecksOfSubject { checks }))
 }

@@ -132,8 +132,8 @@ pub struct CorrectionUpload {
 #[utoipa::path(post, path = "/api/v1/quarantine/corrections", security(("bearer" = [])),
     request_body(content = CorrectionUpload, content_type = "multipart/form-data"),
     responses((status = 200, description = "what each row did", body = CorrectionResult),
-              (status = 400, description = "not a multipart body, or no field `file`"), (status = 401), (status = 403),
-              (status = 413, description = "the body is over the limit"),
+              (status = 400, description = "no field `file` (`bad_request`)"), (status = 401), (status = 403),
+              (status = 409, description = "a corrected row is the row of another entry (`conflict`)"),
               (status = 422, description = "not .xlsx or .csv, unreadable, or no 隔离编号 column (`id_column_missing`)")))]
 pub async fn quarantine_corrections(
     State(state): State<Shared>,

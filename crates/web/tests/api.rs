@@ -246,6 +246,19 @@ async fn the_api_end_to_end() {
     assert!(st.is_client_error() && v["error"]["code"].is_string(), "{st} {v}");
     let (st, v) = get(&s, "/api/v1/quarantine?limit=1001", Some(&s.officer)).await;
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")), "{v}");
+    // every page size is bounded in the document and refused outside, not clamped
+    for path in [
+        "/api/v1/lists?limit=501",
+        "/api/v1/subjects?q=a&limit=0",
+        "/api/v1/records?item=honour&limit=501",
+        "/api/v1/cases?limit=1001",
+        "/api/v1/inbox?limit=0",
+        "/api/v1/quality?limit=1001",
+        "/api/v1/quarantine/reasons?limit=0",
+    ] {
+        let (st, v) = get(&s, path, Some(&s.officer)).await;
+        assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")), "{path}: {v}");
+    }
 
     // a value that is an object or an array is refused as in a JSON Lines file, not
     // published as JSON text
@@ -476,10 +489,74 @@ async fn openapi_covers_every_endpoint() {
             assert!(ids.insert(id.clone()), "operation id {id} of {method} {path} is not unique");
         }
     }
+    edge_rejections_are_documented(&s, &doc).await;
     // kept for the schema validator run by scripts/test-all (openapi-spec-validator)
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/artifacts");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("openapi.json"), serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+}
+
+/// What the edge refuses before a handler runs is in the document of every operation
+/// where it can happen, and is what the server answers: a parameter that does not parse
+/// (400) or is out of its bounds (422); a JSON body that is not JSON (400), not
+/// `application/json` (415), too large (413) or of the wrong shape (422); a multipart
+/// body that is not one (400) or too large (413); a caller's rate limit (429) and a
+/// session's missing CSRF header on a change (403). Schemathesis (scripts/api-fuzz)
+/// counts any other status as a failure.
+async fn edge_rejections_are_documented(s: &Server, doc: &Value) {
+    let c = client();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let listed = |status: &str| op["responses"].get(status).is_some();
+            let must =
+                |status: &str, why: &str| assert!(listed(status), "{method} {path}: {why} ({status}) undocumented");
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if !params.is_empty() {
+                must("400", "a parameter that does not parse");
+            }
+            let bounded = |p: &Value| p["schema"]["maximum"].is_number() || p["schema"]["minimum"].as_f64() > Some(0.0);
+            if params.iter().any(bounded) {
+                must("422", "a parameter out of its bounds");
+            }
+            if listed("401") {
+                must("429", "the anonymous rate limit");
+                if method != "get" {
+                    must("403", "a session's change without X-CSRF-Token");
+                }
+            }
+            let media: Vec<&String> =
+                op["requestBody"]["content"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
+            if media.iter().any(|m| m.starts_with("multipart/")) {
+                must("400", "not a multipart body");
+                must("413", "a body over the limit");
+            }
+            if !media.iter().any(|m| m.starts_with("application/json")) {
+                continue;
+            }
+            // every JSON operation, as the department's machine client calls it
+            let url = format!("{}{}", s.base, path.replace("{id}", "1"));
+            let send = |content_type: Option<&str>, body: Vec<u8>| {
+                let mut r = c.post(&url).bearer_auth(&s.officer).body(body);
+                if let Some(t) = content_type {
+                    r = r.header("content-type", t);
+                }
+                r.send()
+            };
+            // just over the framework's default limit for a JSON body (2 MiB)
+            let too_large = vec![b' '; (2 << 20) + 1];
+            for (content_type, body, status) in [
+                (Some("application/json"), b"{\"a\":".to_vec(), 400u16),
+                (None, b"{}".to_vec(), 415),
+                (Some("application/json"), too_large, 413),
+                (Some("application/json"), b"\"x\"".to_vec(), 422),
+            ] {
+                let res = send(content_type, body).await.unwrap();
+                let got = res.status().as_u16();
+                assert_eq!(got, status, "{method} {path}: {:?}", res.text().await);
+                must(&got.to_string(), "a rejected JSON body");
+            }
+        }
+    }
 }
 
 /// The portal renders in both languages, masks personal data, and logs in with CSRF.
