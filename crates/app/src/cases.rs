@@ -220,11 +220,11 @@ impl Subjectable {
 }
 
 fn target_of(store: &dyn Store, subject: &str, t: &TargetRef) -> Result<Subjectable> {
-    let missing = |what: &str| AppError::NotFound(format!("{what} / not found for subject {subject}"));
+    let missing = |zh: &str, en: &str| AppError::NotFound(format!("{zh} / {en} of subject {subject}"));
     match (t.record_id, t.listing_id) {
         (Some(id), None) => match store.record(id)? {
             Some(r) if r.subject_code == subject => Ok(Subjectable::Record(r)),
-            _ => Err(missing("该主体没有此记录")),
+            _ => Err(missing("该主体的此记录", "this record")),
         },
         (None, Some(id)) => match store.listing(id)? {
             // an entry that follows from a record is disputed, repaired or revoked
@@ -233,11 +233,11 @@ fn target_of(store: &dyn Store, subject: &str, t: &TargetRef) -> Result<Subjecta
                 let record_id = l.source.as_ref().map_or(0, |src| src.record_id);
                 match store.record(record_id)? {
                     Some(r) if r.subject_code == subject => Ok(Subjectable::Record(r)),
-                    _ => Err(missing("该名单记录的来源记录不存在")),
+                    _ => Err(missing("该名单记录的来源记录", "the record behind this list entry")),
                 }
             }
             Some(l) if l.subject == subject => Ok(Subjectable::Listing(l)),
-            _ => Err(missing("该主体没有此名单记录")),
+            _ => Err(missing("该主体的此名单记录", "this list entry")),
         },
         _ => Err(AppError::invalid(
             "target_required",

@@ -394,6 +394,7 @@ pub struct CheckRequest {
     #[serde(default)]
     pub domain: Option<String>,
     /// Check as of this day (YYYY-MM-DD); default today (Asia/Shanghai).
+    #[schema(format = Date)]
     pub as_of: Option<String>,
     /// Attach the inclusion proof of every list entry.
     #[serde(default)]
@@ -409,6 +410,7 @@ pub struct BatchCheckRequest {
     pub purpose: String,
     #[serde(default)]
     pub domain: Option<String>,
+    #[schema(format = Date)]
     pub as_of: Option<String>,
 }
 

@@ -27,7 +27,8 @@ pub enum AppError {
     /// A step the rules refuse, with every reason (each "中文 / English").
     #[error("{}", .0.join("；"))]
     Refused(Vec<String>),
-    #[error("未找到 {0} / not found: {0}")]
+    /// What was looked for: "中文 / English", or one name for both.
+    #[error("{}", not_found_text(.0))]
     NotFound(String),
     /// Someone else acted first (a second decision, a second feedback, a taken name).
     #[error("{0}")]
@@ -50,6 +51,12 @@ pub enum AppError {
     Search(#[from] xinyong_search::SearchError),
     #[error("{0}")]
     Internal(String),
+}
+
+/// "未找到 案件 7 / not found: case 7" — each language names the thing in its own words.
+fn not_found_text(what: &str) -> String {
+    let (zh, en) = what.split_once(" / ").unwrap_or((what, what));
+    format!("未找到 {zh} / not found: {en}")
 }
 
 impl From<xinyong_store::StoreError> for AppError {

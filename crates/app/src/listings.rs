@@ -440,6 +440,7 @@ pub struct ListsQuery {
     /// 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(format = Date)]
     pub as_of: Option<String>,
 }
 

@@ -135,7 +135,7 @@ impl App {
         let entry = self
             .db()
             .read(|s| Ok(s.quarantine_entry(id)?))?
-            .ok_or_else(|| AppError::NotFound(format!("quarantine entry {id}")))?;
+            .ok_or_else(|| AppError::NotFound(format!("隔离区条目 {id} / quarantine entry {id}")))?;
         permit(caller, Action::Quarantine { department: &entry.provider })?;
         Ok(entry)
     }

@@ -349,6 +349,7 @@ async fn access_log(
 #[into_params(parameter_in = Query)]
 pub struct SubjectQuery {
     /// Answer "what was public that day" (YYYY-MM-DD); default today (Asia/Shanghai).
+    #[param(format = Date)]
     as_of: Option<String>,
     /// Why an account reads non-public data (logged).
     purpose: Option<String>,
