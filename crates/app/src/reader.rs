@@ -173,16 +173,20 @@ impl<R: Read> Read for CrlfToLf<R> {
     }
 }
 
-/// Detects the encoding from the first 64 KiB: BOM → UTF-8; valid UTF-8 → UTF-8;
-/// otherwise GB18030 (a superset of GBK and GB2312, what Chinese Excel writes).
+/// Detects the encoding from the first 64 KiB: BOM → UTF-8; valid UTF-8 → UTF-8 unless
+/// the same bytes read better as GB18030; otherwise GB18030 (a superset of GBK and
+/// GB2312, what Chinese Excel writes).
 fn detect_encoding(prefix: &[u8]) -> (Encoding, usize) {
     if prefix.starts_with(UTF8_BOM) {
         return (Encoding::Utf8, UTF8_BOM.len());
     }
     match std::str::from_utf8(prefix) {
-        Ok(_) => (Encoding::Utf8, 0),
+        Ok(text) => (utf8_or_gb18030(text, prefix), 0),
         // an error only in the last 3 bytes is a character cut by the 64 KiB window
-        Err(e) if e.error_len().is_none() => (Encoding::Utf8, 0),
+        Err(e) if e.error_len().is_none() => {
+            let whole = &prefix[..e.valid_up_to()];
+            (utf8_or_gb18030(std::str::from_utf8(whole).unwrap_or_default(), whole), 0)
+        }
         // bad bytes somewhere: decide by the lines, not by the first bad byte, so that a
         // UTF-8 file with one damaged row stays UTF-8 (the row is quarantined, not the file)
         Err(_) => {
@@ -195,6 +199,45 @@ fn detect_encoding(prefix: &[u8]) -> (Encoding, usize) {
             if utf8 * 2 > non_ascii.len() { (Encoding::Utf8, 0) } else { (Encoding::Gb18030, 0) }
         }
     }
+}
+
+/// Short GB18030 text can be valid UTF-8 by chance (蚋唱 is four bytes that UTF-8 reads
+/// as one unassigned character). When the bytes are both, GB18030 wins if the UTF-8
+/// reading holds what no text holds (C1 controls, private use, unassigned planes), or
+/// holds no CJK at all while the GB18030 reading holds common hanzi: a department
+/// file's header is Chinese, so a real UTF-8 file has CJK in its first lines.
+fn utf8_or_gb18030(text: &str, bytes: &[u8]) -> Encoding {
+    if text.is_ascii() {
+        return Encoding::Utf8;
+    }
+    // the window may cut a GB18030 character: judge the whole lines
+    let whole = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(i) if bytes.len() >= 64 * 1024 => &bytes[..i],
+        _ => bytes,
+    };
+    if encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(whole).is_none() {
+        return Encoding::Utf8;
+    }
+    let implausible = text.chars().any(|c| matches!(u32::from(c), 0x80..=0x9f | 0xe000..=0xf8ff | 0x40000..));
+    let cjk = text.chars().any(|c| u32::from(c) >= 0x2e80);
+    if implausible || (!cjk && gb2312_characters(whole) > 0) { Encoding::Gb18030 } else { Encoding::Utf8 }
+}
+
+/// Characters of GB 2312 (lead and trail bytes A1–FE, lead at most F7) in GB18030 bytes.
+fn gb2312_characters(gb: &[u8]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < gb.len() {
+        let lead = gb[i];
+        if lead < 0x80 {
+            i += 1;
+        } else if gb.get(i + 1).is_some_and(|b| b.is_ascii_digit()) {
+            i += 4; // a four-byte character: outside GB 2312
+        } else {
+            n += usize::from((0xA1..=0xF7).contains(&lead) && gb.get(i + 1).is_some_and(|t| (0xA1..=0xFE).contains(t)));
+            i += 2;
+        }
+    }
+    n
 }
 
 fn decode(bytes: &[u8], encoding: Encoding) -> Option<String> {
@@ -594,6 +637,14 @@ mod tests {
         assert_eq!(detect_encoding(b"\xEF\xBB\xBFa,b").0, Encoding::Utf8);
         assert_eq!(detect_encoding(b"\xEF\xBB\xBFa,b").1, 3);
         assert_eq!(detect_encoding("名称,代码".as_bytes()).0, Encoding::Utf8);
+        // GB18030 bytes that are valid UTF-8 by chance (found by fuzz_csv_tables)
+        let (gb, _, _) = encoding_rs::GB18030.encode("蚋唱");
+        assert!(std::str::from_utf8(&gb).is_ok());
+        assert_eq!(detect_encoding(&gb).0, Encoding::Gb18030);
+        for utf8 in ["甲", "名称", "北京市朝阳区市场监督管理局", "蚋唱", "名称,é,ü", "名称\nMüller Ünïcödé GmbH"]
+        {
+            assert_eq!(detect_encoding(utf8.as_bytes()).0, Encoding::Utf8, "{utf8}");
+        }
         let (gb, _, _) = encoding_rs::GB18030.encode("名称,代码");
         assert_eq!(detect_encoding(&gb).0, Encoding::Gb18030);
         // a UTF-8 character cut at the window's end is still UTF-8
