@@ -158,7 +158,7 @@ fn fuzz_csv_tables() {
             w.write_record(r).unwrap();
         }
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-        let mut bytes = if gb { encoding_rs::GB18030.encode(&text).0.into_owned() } else { text.into_bytes() };
+        let mut bytes = if gb { encoding_rs::GB18030.encode(&text).0.into_owned() } else { text.clone().into_bytes() };
         if let Some((at, b)) = damage {
             if !bytes.is_empty() {
                 let i = at.index(bytes.len());
@@ -169,6 +169,13 @@ fn fuzz_csv_tables() {
             return Ok(());
         }
         std::fs::write(&path, &bytes).unwrap();
+        if gb && !text.is_ascii() && std::str::from_utf8(&bytes).is_ok() {
+            // GB18030 bytes that are also valid UTF-8 with CJK in it (绉匑 is 秅@) say
+            // nothing about which they are: the reader's rule picks UTF-8. Only a tiny
+            // file can be both; any invariant still holds.
+            read_all(&path)?;
+            return Ok(());
+        }
         let (got_headers, got) = read_all(&path)?.expect("a well-formed file opens");
         prop_assert_eq!(got_headers, headers);
         // (a writer quotes a lone empty cell, so no row is an empty line)
