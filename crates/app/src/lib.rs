@@ -208,29 +208,42 @@ impl App {
 
 fn load_or_create_key(dir: &Path) -> Result<LedgerKey> {
     let path = dir.join(KEY_FILE);
-    if path.exists() {
-        return Ok(LedgerKey::from_file_bytes(&std::fs::read(&path)?)?);
+    let key = if path.exists() {
+        LedgerKey::from_file_bytes(&std::fs::read(&path)?)?
+    } else {
+        let key = LedgerKey::generate(LEDGER_ORIGIN);
+        write_private(&path, &key.to_file_bytes())?;
+        key
+    };
+    // written after the key: a crash between the two leaves it to be written now
+    let public = dir.join(PUBLIC_KEY_FILE);
+    if !public.exists() {
+        std::fs::write(&public, format!("{}\n", key.verifier().to_text()))?;
     }
-    let key = LedgerKey::generate(LEDGER_ORIGIN);
-    write_private(&path, &key.to_file_bytes())?;
-    std::fs::write(dir.join(PUBLIC_KEY_FILE), format!("{}\n", key.verifier().to_text()))?;
     Ok(key)
 }
 
 /// Writes the signing key readable by its owner only, and durably: losing it would
-/// make every later head unverifiable against the published key.
+/// make every later head unverifiable against the published key. Written beside and
+/// renamed into place, so a crash leaves either no key or the whole key, never an
+/// empty file that stops the next start.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
+    let tmp = path.with_extension("tmp");
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
+    let mut f = opts.open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     Ok(())
 }
 
@@ -298,5 +311,27 @@ pub fn day_or_today(s: Option<&str>) -> Result<time::Date> {
         Some(s) => xinyong_core::record::parse_date(s).ok_or_else(|| {
             AppError::invalid("bad_request", format!("as_of '{s}' 不是有效日期"), "as_of is not a date (YYYY-MM-DD)")
         }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod key_tests {
+    use super::*;
+
+    /// What a kill during the first start can leave — a partial temporary key and no
+    /// key, or a key without its public half — does not stop the next start.
+    #[test]
+    fn a_key_write_cut_short_does_not_stop_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ledger.tmp"), b"").unwrap();
+        let key = load_or_create_key(dir.path()).unwrap();
+        assert!(!dir.path().join("ledger.tmp").exists());
+        let again = load_or_create_key(dir.path()).unwrap();
+        assert_eq!(key.verifier().to_text(), again.verifier().to_text());
+        std::fs::remove_file(dir.path().join(PUBLIC_KEY_FILE)).unwrap();
+        load_or_create_key(dir.path()).unwrap();
+        let public = std::fs::read_to_string(dir.path().join(PUBLIC_KEY_FILE)).unwrap();
+        assert_eq!(public.trim(), key.verifier().to_text());
     }
 }
