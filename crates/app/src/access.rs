@@ -152,6 +152,11 @@ pub enum Action<'a> {
     UploadEvidence,
     /// Read an evidence file back by its hash.
     ReadEvidence,
+    /// Sign a credit commitment (信用承诺) for a subject: the entity itself online, or an
+    /// officer of the accepting department recording a paper signature.
+    SignCommitment { subject: &'a str, department: &'a str },
+    /// Record that a commitment was kept or broken: the accepting department.
+    CommitmentStep { department: &'a str },
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -347,6 +352,30 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
             "evidence is open to the parties to a case and the departments handling it only",
         )),
 
+        (SignCommitment { subject, .. }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (SignCommitment { .. }, Admin) => Ok(Scope::All),
+        (SignCommitment { department, .. }, Officer { department: own }) if own == department => {
+            Ok(Scope::Department(own.clone()))
+        }
+        (SignCommitment { .. }, Subject { .. }) => {
+            Err(no("forbidden", "只能以本主体名义签署承诺", "an entity signs commitments for itself only"))
+        }
+        (SignCommitment { .. }, _) => Err(no(
+            "forbidden",
+            "纸质承诺书只能由承诺受理单位录入",
+            "only the accepting department records a paper commitment",
+        )),
+
+        (CommitmentStep { .. }, Admin) => Ok(Scope::All),
+        (CommitmentStep { department }, Officer { department: own }) if own == department => {
+            Ok(Scope::Department(own.clone()))
+        }
+        (CommitmentStep { .. }, _) => Err(no(
+            "forbidden",
+            "履约情况只能由承诺受理单位记录",
+            "only the accepting department records whether a commitment was kept",
+        )),
+
         (AccessLogOf { .. }, Admin) => Ok(Scope::All),
         (AccessLogOf { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
         (AccessLogOf { .. }, _) => {
@@ -526,6 +555,26 @@ mod tests {
             ("case queue", CaseQueue, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             ("upload evidence", UploadEvidence, ["unauthorized", "ok", "ok", "ok", "ok"]),
             ("read evidence", ReadEvidence, ["unauthorized", "ok", "ok", "ok", "forbidden"]),
+            (
+                "sign for me at own dept",
+                SignCommitment { subject: ME, department: OWN },
+                ["unauthorized", "ok", "ok", "ok", "forbidden"],
+            ),
+            (
+                "sign for them at other dept",
+                SignCommitment { subject: THEM, department: OTHER },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
+            (
+                "commitment step, own dept",
+                CommitmentStep { department: OWN },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
+            (
+                "commitment step, other dept",
+                CommitmentStep { department: OTHER },
+                ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
+            ),
         ];
         let callers = callers();
         let mut wrong = Vec::new();

@@ -133,6 +133,7 @@ impl App {
                         dispute,
                         repaired_on: None,
                         fields: field_views(item, &fields, person),
+                        commitment: None,
                     };
                     out.push(ItemRecord {
                         // a person's number is never shown in full

@@ -9,6 +9,7 @@
 //! | a subject and its record, search | [`view`], [`subjects`] |
 //! | listings and their procedure | [`listings`] |
 //! | checks before acting (逢办必查) | [`checks`] |
+//! | credit commitments (信用承诺) and their clock | [`commitments`] |
 //! | lists that follow from records (对象清单) | [`derived`] |
 //! | evidence files of due-process cases | [`evidence`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
@@ -23,6 +24,7 @@ pub mod accounts;
 pub mod calendar;
 pub mod cases;
 pub mod checks;
+pub mod commitments;
 mod db;
 pub mod derived;
 pub mod error;
@@ -88,6 +90,8 @@ struct Inner {
     rule_set: OnceLock<String>,
     /// One run at a time of the follower that derives list entries from records.
     deriving: derived::Deriving,
+    /// One run at a time of the commitments' follower and clock, and its day.
+    commitments: commitments::Following,
 }
 
 impl App {
@@ -141,6 +145,9 @@ impl App {
     }
 
     fn assemble(dir: &Path, key: LedgerKey, store: Box<dyn Store>) -> Result<App> {
+        // a broken matters list fails the start, not the first signature
+        xinyong_core::commitment::matters::Matters::bundled()
+            .map_err(|e| AppError::Internal(format!("data/commitments/matters.toml: {e}")))?;
         Ok(App {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -153,6 +160,7 @@ impl App {
                 calendar: std::sync::RwLock::new(std::sync::Arc::new(calendar::load(dir)?)),
                 rule_set: OnceLock::new(),
                 deriving: derived::Deriving::default(),
+                commitments: commitments::Following::default(),
             }),
         })
     }

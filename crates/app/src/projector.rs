@@ -122,6 +122,11 @@ impl App {
         if let Err(e) = self.derive_lists() {
             tracing::warn!(error = %e.chain(), "deriving list entries from records failed; retrying on the next run");
         }
+        // commitments taken on, broken by the clock, breaches made records: ledger events
+        // and records of their own, projected by this catch-up too
+        if let Err(e) = self.follow_commitments(false) {
+            tracing::warn!(error = %e.chain(), "the commitments' follower failed; retrying on the next run");
+        }
         let Some(p) = self.inner.projections.get() else { return Ok(CatchUp::default()) };
         let mut seen = p.seen.lock().unwrap_or_else(|e| e.into_inner());
         let size = self.db().read(|s| Ok(s.ledger_size()?))?;

@@ -100,6 +100,10 @@ pub struct RecordView {
     #[schema(format = Date)]
     pub repaired_on: Option<String>,
     pub fields: Vec<FieldView>,
+    /// A commitment's record (`credit_commitment`): the commitment and where it stands
+    /// on the day asked about (履约中 / 已履约 / 未履约).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<crate::commitments::CommitmentView>,
 }
 
 /// A subject and its records as the viewer may see them on `as_of`.
@@ -198,6 +202,19 @@ impl App {
         as_of: Date,
         purpose: Option<String>,
     ) -> Result<Option<SubjectView>> {
+        self.subject_items(caller, code, as_of, purpose, None)
+    }
+
+    /// As [`App::subject`], with only the records of `only_item` (when given): what is
+    /// logged as read is what the answer shows.
+    pub(crate) fn subject_items(
+        &self,
+        caller: &Caller,
+        code: &SubjectCode,
+        as_of: Date,
+        purpose: Option<String>,
+        only_item: Option<&str>,
+    ) -> Result<Option<SubjectView>> {
         let viewer = Viewer::of(caller, code.key(), purpose);
         if matches!(viewer, Viewer::Public) && as_of != crate::today_shanghai() {
             // "what was public on day D" would undo the end of publication
@@ -207,7 +224,7 @@ impl App {
                 "asking about a past or future day needs an account and a purpose",
             ));
         }
-        let Some((view, shown)) = self.db().read(|s| subject_view(self, s, code, as_of, &viewer))? else {
+        let Some((view, shown)) = self.db().read(|s| subject_view(self, s, code, as_of, &viewer, only_item))? else {
             return Ok(None);
         };
         if let (Viewer::Entitled { purpose, .. }, false) = (&viewer, shown.is_empty()) {
@@ -258,10 +275,14 @@ fn subject_view(
     code: &SubjectCode,
     as_of: Date,
     viewer: &Viewer,
+    only_item: Option<&str>,
 ) -> Result<Option<(SubjectView, Vec<String>)>> {
     let Some(subject) = store.subject(code.key())? else { return Ok(None) };
     let rules = PublicationRules::bundled();
     let rows = store.records_of(code.key())?;
+    let rows = rows.into_iter().filter(|r| only_item.is_none_or(|i| r.item == i));
+    let mut commitments: BTreeMap<i64, xinyong_core::commitment::Commitment> =
+        store.commitments_of(code.key())?.into_iter().map(|c| (c.record_id, c)).collect();
     let mut records = Vec::new();
     let mut withheld = 0;
     let mut non_public_shown = Vec::new();
@@ -304,6 +325,10 @@ fn subject_view(
             disputed: dispute.is_some(),
             dispute,
             repaired_on: repaired_on.map(xinyong_core::record::date_string),
+            commitment: commitments.remove(&row.id).map(|c| {
+                let name = fields.iter().find(|f| f.name == "承诺事项").map_or("", |f| f.value.as_str());
+                crate::commitments::CommitmentView::of(&c, name, as_of)
+            }),
             fields,
         });
     }

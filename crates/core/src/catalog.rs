@@ -58,6 +58,26 @@ pub enum Disclosure {
     Internal,
 }
 
+/// Where an item's records come from (信息来源).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Departments' files and batches.
+    #[default]
+    Departments,
+    /// The platform's own rules write them through intake under the deciding
+    /// department's name (a broken credit commitment); a department may still send rows
+    /// of its own. No department file carries them, so `xinyong gen` writes none.
+    Platform,
+}
+
+impl Origin {
+    pub fn is_departments(&self) -> bool {
+        *self == Origin::Departments
+    }
+}
+
 /// Value type of a field; the validation each type implies lives in `record`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -170,6 +190,9 @@ pub struct Item {
     pub disclosure: Disclosure,
     /// Publication rule id (see `data/publication/`); `none` when never published.
     pub publication: String,
+    /// Where the item's records come from (`departments` when the file does not say).
+    #[serde(default, skip_serializing_if = "Origin::is_departments")]
+    pub origin: Origin,
     /// Fields whose values identify a record within provider + item.
     pub key: Vec<String>,
     /// The subject's USCC or resident ID; may be optional when `document` is set.
@@ -216,6 +239,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("false_litigation.toml", include_str!("../../../data/catalog/false_litigation.toml")),
     ("credit_commitment.toml", include_str!("../../../data/catalog/credit_commitment.toml")),
     ("honour.toml", include_str!("../../../data/catalog/honour.toml")),
+    ("commitment_breach.toml", include_str!("../../../data/catalog/commitment_breach.toml")),
     ("admin_enforcement.toml", include_str!("../../../data/catalog/admin_enforcement.toml")),
     ("admin_confirmation.toml", include_str!("../../../data/catalog/admin_confirmation.toml")),
     ("admin_levy.toml", include_str!("../../../data/catalog/admin_levy.toml")),

@@ -56,6 +56,17 @@ pub enum EventKind {
     /// A year of the official working-day calendar added by an administrator.
     #[serde(rename = "calendar.year_added")]
     CalendarYearAdded,
+    /// A credit commitment (信用承诺) taken on: its record, matter and due date (see
+    /// `commitment`).
+    #[serde(rename = "commitment.signed")]
+    CommitmentSigned,
+    /// A commitment kept (已履约), with the department's evidence.
+    #[serde(rename = "commitment.fulfilled")]
+    CommitmentFulfilled,
+    /// A commitment broken (未履约): found by a department, reported in its file, or
+    /// noticed by the clock the day after its due date.
+    #[serde(rename = "commitment.breached")]
+    CommitmentBreached,
 }
 
 impl EventKind {
@@ -76,6 +87,9 @@ impl EventKind {
             EventKind::CaseWithdrawn => "case.withdrawn",
             EventKind::CaseRescheduled => "case.rescheduled",
             EventKind::CalendarYearAdded => "calendar.year_added",
+            EventKind::CommitmentSigned => "commitment.signed",
+            EventKind::CommitmentFulfilled => "commitment.fulfilled",
+            EventKind::CommitmentBreached => "commitment.breached",
         }
     }
 }
@@ -207,6 +221,22 @@ impl EventBody {
             key: Some(key.to_string()),
             reason: Some(format!("case:{case_id}")),
             ..EventBody::base(EventKind::RecordRepaired, subject, p)
+        }
+    }
+
+    /// A step of a credit commitment: `item` is `credit_commitment` (the catalog item of
+    /// its record), `key` the id of that record, `fields` the facts of the step.
+    pub fn commitment(
+        kind: EventKind,
+        c: &crate::commitment::Commitment,
+        facts: BTreeMap<String, String>,
+        p: &Provenance,
+    ) -> EventBody {
+        EventBody {
+            fields: Some(facts),
+            item: Some(crate::commitment::ITEM.to_string()),
+            key: Some(c.record_id.to_string()),
+            ..EventBody::base(kind, &c.subject, p)
         }
     }
 

@@ -220,6 +220,9 @@ struct SimpleRule {
     /// leave the abnormal-operation list once it has corrected the cause (国办发〔2025〕22号:
     /// one window for every kind of repair).
     repairable: bool,
+    /// With `repairable`: the shortest publication before a repair may be applied for
+    /// (a breach of a credit commitment: the 3 months of a 一般 record under Order 36).
+    repair_after: Option<Period>,
 }
 
 #[derive(Debug, Clone)]
@@ -345,6 +348,8 @@ struct RawRule {
     public_if: Option<RawPublicIf>,
     #[serde(default)]
     repairable: bool,
+    #[serde(default)]
+    repair_after: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -571,6 +576,16 @@ impl PublicationRules {
                     })
                     .transpose()?,
                 repairable: r.repairable,
+                repair_after: match (&r.repair_after, r.repairable) {
+                    (Some(p), true) => Some(period(&at("repair_after"), p)?),
+                    (Some(_), false) => {
+                        return Err(format!(
+                            "{}：repair_after 须与 repairable = true 同用 / repair_after needs repairable = true",
+                            at("repair_after")
+                        ));
+                    }
+                    (None, _) => None,
+                },
                 id: id.clone(),
             };
             rules.insert(id, rule);
@@ -1013,7 +1028,11 @@ impl SimpleRule {
             from: decided,
             until,
             end,
-            repair_from: if self.repairable { decided } else { None },
+            repair_from: match (self.repairable, self.repair_after) {
+                (false, _) => None,
+                (true, None) => decided,
+                (true, Some(min)) => decided.and_then(|d| min.after(d)),
+            },
             publish_due: decided.zip(self.publish_due_workdays),
             what_zh: self.name_zh.clone(),
             what_en: self.name_en.clone(),
@@ -1728,6 +1747,23 @@ mod tests {
             assert_eq!((p.public_from, p.public_until, p.repair_from), (Some(date!(2020 - 05 - 06)), None, None));
             assert_eq!(check_repair_application(&p, date!(2026 - 11 - 01)), Err(RepairRefusal::NotRepairable));
         }
+    }
+
+    /// A broken commitment is published a year [U] and may be repaired after three
+    /// months [U] (Order 36's 一般 tier).
+    #[test]
+    fn a_commitment_breach_is_published_a_year_and_repairable_after_three_months() {
+        let it = item("commitment_breach");
+        let f = fields(it, &[("认定日期", "2026-10-11")]);
+        let p = eval(it, &f, date!(2026 - 11 - 28));
+        assert!(p.public);
+        assert_eq!(p.rule, "commitment_breach");
+        assert_eq!((p.public_from, p.public_until), (Some(date!(2026 - 10 - 11)), Some(date!(2027 - 10 - 10))));
+        assert_eq!(p.repair_from, Some(date!(2027 - 01 - 11)));
+        assert!(!eval(it, &f, date!(2027 - 10 - 11)).public);
+        let bad = BUNDLED_TOML.replace("repairable = true\nrepair_after", "repair_after");
+        assert_ne!(bad, BUNDLED_TOML);
+        assert!(PublicationRules::from_toml(&bad).unwrap_err().contains("repair_after"));
     }
 
     #[test]

@@ -36,6 +36,7 @@ macro_rules! with_checks {
             evidence_is_stored_once_by_its_hash,
             intake_figures_and_quarantine_reasons,
             old_identifiers_find_their_subjects,
+            commitments_follow_their_steps,
         ] }
     };
 }
@@ -1052,6 +1053,133 @@ fn webhook_deliveries_retry_then_fail(s: &mut dyn Store) -> Result<(), String> {
     let inbox = s.notifications("department", "机器", 10).map_err(|e| e.to_string())?;
     ensure!(inbox[0].state == "failed" && inbox[0].attempts == MAX_ATTEMPTS, "{inbox:?}");
     ensure!(s.due_deliveries(now, 10).map_err(|e| e.to_string())?.is_empty(), "a failed delivery is not retried");
+    Ok(())
+}
+
+/// A credit commitment record of `code` numbered `number`.
+fn commitment_record(code: &str, number: &str) -> Result<NewRecord, String> {
+    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
+    let item = catalog.item("credit_commitment").ok_or("no credit_commitment item")?;
+    let pairs = [
+        ("承诺主体名称", "北京测试科技有限公司"),
+        ("统一社会信用代码", code),
+        ("承诺类型", "容缺受理型"),
+        ("承诺事项", "食品经营许可申请材料容缺受理"),
+        ("承诺书编号", number),
+        ("承诺日期", "2026-09-28"),
+        ("承诺受理单位", "北京市市场监督管理局"),
+        ("履约期限", "2026-10-10"),
+        ("事项编码", "M-SAMR-0002"),
+    ];
+    let values: Vec<Option<&str>> =
+        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+    let rec = validate(item, &values, date!(2026 - 11 - 28)).map_err(|e| format!("{e:?}"))?;
+    Ok(NewRecord::prepare(rec, "北京市市场监督管理局", prov(1), None))
+}
+
+fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::calendar::WorkCalendar;
+    use xinyong_core::commitment::{CommitmentRecord, State, from_record};
+    let k = key();
+    let out = s
+        .append(
+            &[
+                Entry::Record(Box::new(commitment_record(A, "M-SAMR-0002-1")?)),
+                Entry::Record(Box::new(commitment_record(B, "M-SAMR-0002-2")?)),
+                Entry::Record(Box::new(commitment_record(A, "M-SAMR-0002-3")?)),
+            ],
+            &k,
+            1,
+        )
+        .map_err(|e| e.to_string())?;
+    let ids: Vec<i64> = out
+        .outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Accepted { record_id, .. } => Some(*record_id),
+            _ => None,
+        })
+        .collect();
+    ensure!(ids.len() == 3, "{out:?}");
+    let rows = s.records_by_ids(&ids).map_err(|e| e.to_string())?;
+    let mut taken = Vec::new();
+    for row in &rows {
+        let ev = s.event(row.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
+        let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
+        let fields = body.fields.unwrap_or_default();
+        let r = CommitmentRecord {
+            id: row.id,
+            subject: &row.subject_code,
+            provider: &row.provider,
+            fields: &fields,
+            source: &body.source,
+        };
+        taken.push(from_record(&r, WorkCalendar::official()).ok_or("no commitment from the record")?);
+    }
+    let (c1, c2, mut c3) = (taken[0].clone(), taken[1].clone(), taken[2].clone());
+    let before = s.ledger_size().map_err(|e| e.to_string())?;
+    let (stored, head) = s.put_commitments(&[c1.clone(), c2.clone()], &prov(1), &k, 2).map_err(|e| e.to_string())?;
+    ensure!(head.head.size == before + 2, "one signed event each, one head: {}", head.head.size);
+    ensure!(stored[0].first_event == before && stored[0].last_event == before, "{:?}", stored[0]);
+    let refs = s.event_refs(before, 10).map_err(|e| e.to_string())?;
+    ensure!(
+        refs.iter().all(|r| r.kind == "commitment.signed") && refs[0].record_id == Some(ids[0]),
+        "signed events name their record: {refs:?}"
+    );
+    // taken on twice (another process got there first): refused, nothing appended
+    let again = s.put_commitments(std::slice::from_ref(&c1), &prov(1), &k, 3);
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "taken on twice: {again:?}");
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == before + 2, "a refused write appended");
+    ensure!(s.commitment(ids[0]).map_err(|e| e.to_string())?.as_ref() == Some(&stored[0]), "read back");
+    let of_a = s.commitments_of(A).map_err(|e| e.to_string())?;
+    ensure!(of_a == vec![stored[0].clone()], "a subject's commitments: {of_a:?}");
+
+    // the clock's query: pending, due before the day asked
+    let overdue = |s: &dyn Store, day: &str, after: i64| -> Result<Vec<i64>, String> {
+        Ok(s.commitments_overdue(day, after, 10).map_err(|e| e.to_string())?.iter().map(|c| c.record_id).collect())
+    };
+    ensure!(overdue(s, "2026-10-10", 0)?.is_empty(), "the due date itself is in time");
+    ensure!(overdue(s, "2026-10-11", 0)? == vec![ids[0], ids[1]], "both overdue");
+    ensure!(overdue(s, "2026-10-11", ids[0])? == vec![ids[1]], "paged by record");
+
+    // a step: kept; a stale second step is refused
+    let today = date!(2026 - 10 - 09);
+    let kept = stored[0].fulfil(today, "已补交经营场所使用证明", "officer", today).map_err(|e| e.to_string())?;
+    let (kept, _) = s.put_commitments(&[kept], &prov(1), &k, 4).map_err(|e| e.to_string())?;
+    ensure!(kept[0].last_event == before + 2 && kept[0].first_event == before, "{:?}", kept[0]);
+    let ev = s.event(before + 2).map_err(|e| e.to_string())?.ok_or("fulfilment event missing")?;
+    ensure!(ev.kind == "commitment.fulfilled" && ev.record_id == Some(ids[0]), "{ev:?}");
+    let stale = stored[0].breach(today, "材料虚假", "officer", today).map_err(|e| e.to_string())?;
+    let refused = s.put_commitments(&[stale], &prov(1), &k, 5);
+    ensure!(matches!(refused, Err(crate::StoreError::Conflict(_))), "a stale step: {refused:?}");
+    ensure!(overdue(s, "2026-10-11", 0)? == vec![ids[1]], "a kept one is not overdue");
+
+    // the clock breaks the other; its breach record is linked once intake wrote it
+    let broken = stored[1].clock(date!(2026 - 10 - 11)).ok_or("nothing for the clock")?;
+    let (broken, _) = s.put_commitments(&[broken], &prov(1), &k, 6).map_err(|e| e.to_string())?;
+    ensure!(broken[0].recorded().state == State::Breached, "{:?}", broken[0]);
+    let waiting = s.commitments_without_breach_record(0, 10).map_err(|e| e.to_string())?;
+    ensure!(waiting.iter().map(|c| c.record_id).collect::<Vec<_>>() == vec![ids[1]], "{waiting:?}");
+    s.link_breach_record(ids[1], 4242).map_err(|e| e.to_string())?;
+    ensure!(s.commitments_without_breach_record(0, 10).map_err(|e| e.to_string())?.is_empty(), "linked");
+    let linked = s.commitment(ids[1]).map_err(|e| e.to_string())?.ok_or("gone")?;
+    ensure!(linked.breach_record == Some(4242) && linked.steps == broken[0].steps, "{linked:?}");
+    let not_broken = s.link_breach_record(ids[0], 4243);
+    ensure!(matches!(not_broken, Err(crate::StoreError::NotFound(_))), "a kept one has no breach: {not_broken:?}");
+    ensure!(overdue(s, "2027-01-01", 0)?.is_empty(), "nothing left for the clock");
+
+    // taken on already ended (a department's file said 未履约): signed, then the breach;
+    // one bad commitment in a batch refuses the batch
+    c3.steps = broken[0].steps.clone();
+    let mut stranger = c2.clone();
+    stranger.record_id = 999_999;
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
+    let mixed = s.put_commitments(&[c3.clone(), stranger], &prov(1), &k, 7);
+    ensure!(matches!(mixed, Err(crate::StoreError::NotFound(_))), "an unknown record: {mixed:?}");
+    ensure!(s.commitment(ids[2]).map_err(|e| e.to_string())?.is_none(), "half a batch was written");
+    let (c3, _) = s.put_commitments(&[c3], &prov(1), &k, 8).map_err(|e| e.to_string())?;
+    ensure!(c3[0].first_event == size && c3[0].last_event == size + 1, "signed then breached: {:?}", c3[0]);
+    ensure!(s.commitments_of(A).map_err(|e| e.to_string())?.len() == 2, "two of A's");
     Ok(())
 }
 

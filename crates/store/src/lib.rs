@@ -5,16 +5,19 @@
 //! at all. What a batch does (which events, which rows) is decided once, by
 //! [`plan`], for every back end; a back end looks up, executes the plan and signs.
 
+pub mod commitments;
 pub mod conformance;
 pub mod due_process;
 pub mod plan;
 mod postgres;
 mod postgres_cases;
+mod postgres_commitments;
 mod postgres_listings;
 mod postgres_quality;
 pub mod quality;
 mod sqlite;
 mod sqlite_cases;
+mod sqlite_commitments;
 mod sqlite_listings;
 mod sqlite_quality;
 pub mod testing;
@@ -22,6 +25,7 @@ pub mod transfer;
 
 use serde::Serialize;
 use xinyong_core::case::Case;
+use xinyong_core::commitment::Commitment;
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::listing::{Listing, ListingStatus};
 use xinyong_core::record::{FieldError, ValidRecord};
@@ -541,6 +545,35 @@ pub trait Store: Send {
     /// Records a delivery attempt: delivered, or retried later, or (after
     /// [`due_process::MAX_ATTEMPTS`]) failed.
     fn record_delivery(&mut self, id: i64, error: Option<&str>, now_ms: i64) -> Result<()>;
+    /// Records credit commitments (信用承诺) in one transaction with one signed head. A
+    /// commitment not read from the store (`first_event` 0) is taken on: one
+    /// `commitment.signed` event, then one event per step it already has; its record must
+    /// exist and belong to its subject, and a second one for the same record is a
+    /// `Conflict`. A stored one gains one `commitment.fulfilled` / `commitment.breached`
+    /// event per step beyond the stored ones, only if nobody wrote since its `last_event`
+    /// was read (else `Conflict`). One refused commitment refuses them all. Returns them
+    /// as stored (event indexes filled in).
+    fn put_commitments(
+        &mut self,
+        commitments: &[Commitment],
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Vec<Commitment>, SignedHead)>;
+    /// The commitment made by a `credit_commitment` record.
+    fn commitment(&self, record_id: i64) -> Result<Option<Commitment>>;
+    /// A subject's commitments, in record order.
+    fn commitments_of(&self, subject_code: &str) -> Result<Vec<Commitment>>;
+    /// Commitments their recorded steps leave open whose due date is before `day`
+    /// (`YYYY-MM-DD`): the clock's work. Record order after `after`.
+    fn commitments_overdue(&self, day: &str, after: i64, limit: u32) -> Result<Vec<Commitment>>;
+    /// Broken commitments whose breach record is not linked yet, record order after `after`.
+    fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>>;
+    /// Links a broken commitment to its breach record (`commitment_breach`). Not a ledger
+    /// fact: the breach record names the commitment by its number, so the link can be
+    /// found again. `NotFound` unless the commitment is recorded broken.
+    fn link_breach_record(&mut self, record_id: i64, breach_record: i64) -> Result<()>;
+
     /// Stores an evidence file under `sha256` (lowercase hex of the content's SHA-256,
     /// computed by the caller from `content`, never taken from a client). Idempotent:
     /// when the hash is stored already nothing changes (the first upload's media type,

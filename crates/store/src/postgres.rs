@@ -29,6 +29,7 @@ use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 use crate::IdentifierMatch;
 use crate::plan;
 use crate::postgres_cases;
+use crate::postgres_commitments;
 use crate::postgres_listings;
 use crate::postgres_quality;
 use crate::{
@@ -38,6 +39,7 @@ use crate::{
 };
 use crate::{CaseFilter, Change, Changed, Notification};
 use xinyong_core::case::Case;
+use xinyong_core::commitment::Commitment;
 use xinyong_core::listing::Listing;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -50,6 +52,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_derived_lists.sql")),
     (8, include_str!("../migrations/postgres/0008_subject_identifiers.sql")),
     (9, include_str!("../migrations/postgres/0009_intake_batches.sql")),
+    (10, include_str!("../migrations/postgres/0010_commitments.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -896,6 +899,36 @@ impl Store for PgStore {
 
     fn listings_from_record(&self, record_id: i64) -> Result<Vec<Listing>> {
         postgres_listings::listings_from_record(&mut *self.conn()?, record_id)
+    }
+
+    fn put_commitments(
+        &mut self,
+        commitments: &[Commitment],
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Vec<Commitment>, SignedHead)> {
+        postgres_commitments::put_commitments(&mut self.conn()?.client, commitments, p, key, now_ms)
+    }
+
+    fn commitment(&self, record_id: i64) -> Result<Option<Commitment>> {
+        postgres_commitments::commitment(&mut *self.conn()?, record_id)
+    }
+
+    fn commitments_of(&self, subject_code: &str) -> Result<Vec<Commitment>> {
+        postgres_commitments::commitments_of(&mut *self.conn()?, subject_code)
+    }
+
+    fn commitments_overdue(&self, day: &str, after: i64, limit: u32) -> Result<Vec<Commitment>> {
+        postgres_commitments::commitments_overdue(&mut *self.conn()?, day, after, limit)
+    }
+
+    fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {
+        postgres_commitments::commitments_without_breach_record(&mut *self.conn()?, after, limit)
+    }
+
+    fn link_breach_record(&mut self, record_id: i64, breach_record: i64) -> Result<()> {
+        postgres_commitments::link_breach_record(&mut *self.conn()?, record_id, breach_record)
     }
 
     fn listing(&self, id: i64) -> Result<Option<Listing>> {

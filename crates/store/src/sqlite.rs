@@ -10,6 +10,7 @@ use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 use crate::IdentifierMatch;
 use crate::plan;
 use crate::sqlite_cases;
+use crate::sqlite_commitments;
 use crate::sqlite_listings;
 use crate::sqlite_quality;
 use crate::{
@@ -19,6 +20,7 @@ use crate::{
 };
 use crate::{CaseFilter, Change, Changed, Notification};
 use xinyong_core::case::Case;
+use xinyong_core::commitment::Commitment;
 use xinyong_core::listing::Listing;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -31,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_derived_lists.sql")),
     (8, include_str!("../migrations/sqlite/0008_subject_identifiers.sql")),
     (9, include_str!("../migrations/sqlite/0009_intake_batches.sql")),
+    (10, include_str!("../migrations/sqlite/0010_commitments.sql")),
 ];
 
 pub struct SqliteStore {
@@ -799,6 +802,36 @@ impl Store for SqliteStore {
 
     fn listings_from_record(&self, record_id: i64) -> Result<Vec<Listing>> {
         sqlite_listings::listings_from_record(&self.conn, record_id)
+    }
+
+    fn put_commitments(
+        &mut self,
+        commitments: &[Commitment],
+        p: &Provenance,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Vec<Commitment>, SignedHead)> {
+        sqlite_commitments::put_commitments(&mut self.conn, commitments, p, key, now_ms)
+    }
+
+    fn commitment(&self, record_id: i64) -> Result<Option<Commitment>> {
+        sqlite_commitments::commitment(&self.conn, record_id)
+    }
+
+    fn commitments_of(&self, subject_code: &str) -> Result<Vec<Commitment>> {
+        sqlite_commitments::commitments_of(&self.conn, subject_code)
+    }
+
+    fn commitments_overdue(&self, day: &str, after: i64, limit: u32) -> Result<Vec<Commitment>> {
+        sqlite_commitments::commitments_overdue(&self.conn, day, after, limit)
+    }
+
+    fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {
+        sqlite_commitments::commitments_without_breach_record(&self.conn, after, limit)
+    }
+
+    fn link_breach_record(&mut self, record_id: i64, breach_record: i64) -> Result<()> {
+        sqlite_commitments::link_breach_record(&mut self.conn, record_id, breach_record)
     }
 
     fn listing(&self, id: i64) -> Result<Option<Listing>> {

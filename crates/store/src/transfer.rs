@@ -231,6 +231,21 @@ pub const TABLES: &[Table] = &[
         key: "sha256",
         columns: &["sha256", "media_type", "size", "content", "stored_ms", "uploaded_by"],
     },
+    Table {
+        name: "commitments",
+        key: "record_id",
+        columns: &[
+            "record_id",
+            "subject_code",
+            "department",
+            "state",
+            "due_date",
+            "breach_record",
+            "doc",
+            "first_event",
+            "last_event",
+        ],
+    },
 ];
 
 /// Bookkeeping tables of each back end, not data, and derived indexes a back end keeps

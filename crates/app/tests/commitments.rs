@@ -1,0 +1,362 @@
+//! Credit commitments end to end on a real SQLite store: an entity signs and the
+//! department records fulfilment; a commitment's due date passes across National Day on
+//! the working-day calendar and the clock breaks it, which becomes a `commitment_breach`
+//! record citing the commitment number, on the subject page and in the ledger; an
+//! entity on the serious dishonesty list is refused with the reason and basis; an
+//! imported commitment joins the same life cycle; running the clock again, or after a
+//! restart, adds nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use time::macros::date;
+use xinyong_app::accounts::NewAccountRequest;
+use xinyong_app::commitments::{SignRequest, StepRequest};
+use xinyong_app::listings::{DecisionRequest, ListingRequest};
+use xinyong_app::{App, Caller, today_shanghai};
+use xinyong_core::SubjectCode;
+use xinyong_core::commitment::{Channel, EndedBy, State};
+use xinyong_core::record::date_string;
+
+const ME: &str = "91110108551385082Q";
+const OTHER: &str = "91110000802100433B";
+const SAMR: &str = "北京市市场监督管理局";
+const ZJW: &str = "北京市住房和城乡建设委员会";
+const NDRC: &str = "北京市发展和改革委员会";
+
+struct World {
+    dir: tempfile::TempDir,
+    app: App,
+    samr: Caller,
+    zjw: Caller,
+    me: Caller,
+    admin: Caller,
+}
+
+fn account(app: &App, name: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> Caller {
+    let req = NewAccountRequest {
+        username: name.into(),
+        role: role.into(),
+        provider: provider.map(str::to_string),
+        subject_code: subject.map(str::to_string),
+        ..Default::default()
+    };
+    Caller::of_account(app.create_account(&Caller::operator(), &req).unwrap().account.unwrap()).unwrap()
+}
+
+fn row(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn honour(code: &str, name: &str, doc: &str) -> BTreeMap<String, String> {
+    row(&[
+        ("主体名称", name),
+        ("统一社会信用代码", code),
+        ("荣誉名称", "守合同重信用企业"),
+        ("荣誉等级", "市级"),
+        ("授予日期", "2025-05-06"),
+        ("授予机关", SAMR),
+        ("表彰决定文号", doc),
+    ])
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path()).unwrap();
+    app.start_projections().unwrap();
+    // the subjects are known to the platform (their names come from the store)
+    let rows = [
+        honour(ME, "北京测试科技有限公司", "京市监发〔2025〕1号"),
+        honour(OTHER, "北京另一公司", "京市监发〔2025〕2号"),
+    ];
+    let out = xinyong_app::intake::ingest_rows(&app, "honour", SAMR, "test", &rows).unwrap();
+    assert_eq!(out.accepted, 2, "{out:?}");
+    World {
+        samr: account(&app, "samr", "officer", Some(SAMR), None),
+        zjw: account(&app, "zjw", "officer", Some(ZJW), None),
+        me: account(&app, "me", "subject", None, Some(ME)),
+        admin: account(&app, "admin", "admin", None, None),
+        app,
+        dir,
+    }
+}
+
+fn code(c: &str) -> SubjectCode {
+    SubjectCode::parse(c).unwrap()
+}
+
+fn sign(matter: &str, subject: &str) -> SignRequest {
+    SignRequest { matter: matter.into(), code: subject.into(), ..SignRequest::default() }
+}
+
+fn step(on: Option<time::Date>, text: &str) -> StepRequest {
+    StepRequest { on: on.map(date_string), text: text.into() }
+}
+
+/// The ledger event at `index`, as its proof carries it.
+fn event(app: &App, index: u64) -> serde_json::Value {
+    xinyong_app::ledger::proof(app, index).unwrap().event.unwrap()
+}
+
+/// The public records of `item` on a subject's page today.
+fn public_records(app: &App, c: &str, item: &str) -> Vec<xinyong_app::view::RecordView> {
+    let v = app.subject(&Caller::public(), &code(c), today_shanghai(), None).unwrap().unwrap();
+    v.records.into_iter().filter(|r| r.item == item).collect()
+}
+
+fn field<'a>(r: &'a xinyong_app::view::RecordView, name: &str) -> &'a str {
+    r.fields.iter().find(|f| f.name == name).map_or("", |f| f.value.as_str())
+}
+
+#[test]
+fn an_entity_signs_online_and_the_department_records_fulfilment() {
+    let w = world();
+    w.app.set_clock_day(Some(date!(2026 - 09 - 28)));
+    let c = w.app.sign_commitment(&w.me, &sign("M-SAMR-0002", ME)).unwrap();
+    assert_eq!((c.channel, c.state), (Channel::Online, State::Pending));
+    assert_eq!(c.signed_on, "2026-09-28");
+    assert_eq!(c.due.as_deref(), Some("2026-10-10"), "5 working days across National Day");
+    assert!(c.number.starts_with("M-SAMR-0002-20260928-"), "{}", c.number);
+    assert_eq!(c.department, SAMR);
+
+    // the record is public, with the text signed; its state is the life cycle's
+    let records = public_records(&w.app, ME, "credit_commitment");
+    let r = records.iter().find(|r| r.id == c.record_id).expect("the commitment's record on the page");
+    assert_eq!(r.provider, SAMR);
+    assert!(field(r, "承诺内容").contains("北京测试科技有限公司（统一社会信用代码：91110108551385082Q）"));
+    assert!(field(r, "承诺内容").contains("一、于履约期限前补齐容缺的申请材料"));
+    assert_eq!((field(r, "履约期限"), field(r, "事项编码"), field(r, "履约状态")), ("2026-10-10", "M-SAMR-0002", ""));
+    assert_eq!(r.commitment.as_ref().unwrap().number, c.number);
+    let signed = event(&w.app, c.first_event);
+    assert_eq!(signed["kind"], "commitment.signed");
+    assert_eq!(signed["key"], c.record_id.to_string());
+    assert_eq!(signed["fields"]["due"], "2026-10-10");
+    assert_eq!(signed["fields"]["channel"], "online");
+
+    // only the accepting department records the step; the entity may not sign for others
+    let e = w.app.fulfil_commitment(&w.zjw, c.record_id, &step(None, "补交"), "test").unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let e = w.app.fulfil_commitment(&w.me, c.record_id, &step(None, "补交"), "test").unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let e = w.app.sign_commitment(&w.me, &sign("M-SAMR-0002", OTHER)).unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+
+    w.app.set_clock_day(Some(date!(2026 - 10 - 09)));
+    let kept = w
+        .app
+        .fulfil_commitment(&w.samr, c.record_id, &step(None, "已补交经营场所租赁合同及产权证明复印件"), "test")
+        .unwrap();
+    assert_eq!(
+        (kept.state, kept.ended_by, kept.ended_on.as_deref()),
+        (State::Fulfilled, Some(EndedBy::Department), Some("2026-10-09"))
+    );
+    assert_eq!(event(&w.app, kept.last_event)["kind"], "commitment.fulfilled");
+    let e = w.app.breach_commitment(&w.samr, c.record_id, &step(None, "材料虚假"), "test").unwrap_err();
+    assert_eq!(e.code(), "commitment.ended", "{e}");
+
+    // the clock finds nothing to do past the due date
+    w.app.set_clock_day(Some(date!(2026 - 10 - 20)));
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!(run.overdue, 0);
+    assert!(public_records(&w.app, ME, "commitment_breach").is_empty());
+    let mine = w.app.commitments_of(&Caller::public(), &code(ME), today_shanghai(), None).unwrap();
+    assert_eq!(mine.commitments.len(), 1);
+    assert_eq!((mine.summary.fulfilled, mine.summary.fulfilment_permille), (1, Some(1000)));
+}
+
+#[test]
+fn the_clock_breaks_an_overdue_commitment_after_the_holiday_into_a_breach_record() {
+    let w = world();
+    // a paper commitment recorded by the department after the fact
+    w.app.set_clock_day(Some(date!(2026 - 09 - 28)));
+    let paper = SignRequest {
+        signed_on: Some("2026-09-28".into()),
+        number: Some("京市监容缺〔2026〕0928号".into()),
+        ..sign("M-SAMR-0002", ME)
+    };
+    let c = w.app.sign_commitment(&w.samr, &paper).unwrap();
+    assert_eq!((c.channel, c.number.as_str()), (Channel::Paper, "京市监容缺〔2026〕0928号"));
+    // counted on calendar days the due date would be 10-05; on working days it is 10-10
+    assert_eq!(c.due.as_deref(), Some("2026-10-10"));
+    let again = w.app.sign_commitment(&w.samr, &paper).unwrap_err();
+    assert_eq!(again.code(), "conflict", "one paper, one commitment");
+
+    for day in [date!(2026 - 10 - 05), date!(2026 - 10 - 09), date!(2026 - 10 - 10)] {
+        w.app.set_clock_day(Some(day));
+        let run = w.app.follow_commitments(true).unwrap();
+        assert_eq!(run.overdue, 0, "still in time on {day}");
+    }
+    w.app.set_clock_day(Some(date!(2026 - 10 - 11)));
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!((run.overdue, run.breach_records), (1, 1), "{run:?}");
+
+    let mine = w.app.commitments_of(&Caller::public(), &code(ME), today_shanghai(), None).unwrap();
+    let broken = &mine.commitments[0];
+    assert_eq!(
+        (broken.state, broken.ended_by, broken.ended_on.as_deref()),
+        (State::Breached, Some(EndedBy::Clock), Some("2026-10-11"))
+    );
+    let ev = event(&w.app, broken.last_event);
+    assert_eq!((ev["kind"].as_str(), ev["fields"]["by"].as_str()), (Some("commitment.breached"), Some("clock")));
+
+    // the breach is a negative record of the department, citing the commitment number
+    let breaches = public_records(&w.app, ME, "commitment_breach");
+    assert_eq!(breaches.len(), 1);
+    let b = &breaches[0];
+    assert_eq!(Some(b.id), broken.breach_record);
+    assert_eq!((b.provider.as_str(), field(b, "承诺书编号")), (SAMR, "京市监容缺〔2026〕0928号"));
+    assert_eq!((field(b, "认定方式"), field(b, "认定日期")), ("逾期未履约自动认定", "2026-10-11"));
+    assert_eq!(b.publicity.public_until.map(date_string).as_deref(), Some("2027-10-10"));
+    let created = event(&w.app, b.ledger_index);
+    assert_eq!(
+        (created["kind"].as_str(), created["item"].as_str()),
+        (Some("record.created"), Some("commitment_breach"))
+    );
+    assert_eq!(created["source"], "commitment-clock");
+
+    // too late to record fulfilment now
+    let e =
+        w.app.fulfil_commitment(&w.samr, c.record_id, &step(Some(date!(2026 - 10 - 10)), "补交"), "test").unwrap_err();
+    assert_eq!(e.code(), "commitment.ended");
+
+    // again, and after a restart: nothing doubles
+    let size = w.app.counts().unwrap().events;
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!((run.overdue, run.breach_records, run.taken_on), (0, 0, 0));
+    drop(w.app);
+    let app = App::open(w.dir.path()).unwrap();
+    app.start_projections().unwrap();
+    app.set_clock_day(Some(date!(2026 - 12 - 01)));
+    let run = app.follow_commitments(true).unwrap();
+    assert_eq!((run.overdue, run.breach_records, run.taken_on), (0, 0, 0));
+    assert_eq!(app.counts().unwrap().events, size, "a restart repeats nothing");
+    assert_eq!(public_records(&app, ME, "commitment_breach").len(), 1);
+    assert!(app.verify_ledger().unwrap().ok);
+
+    // a breach still published excludes the subject from another 告知承诺
+    app.set_clock_day(None);
+    let samr = Caller::of_account(
+        app.accounts(&Caller::operator()).unwrap().into_iter().find(|a| a.username == "samr").unwrap(),
+    )
+    .unwrap();
+    let e = app.sign_commitment(&samr, &sign("M-SAMR-0001", ME)).unwrap_err();
+    assert_eq!(e.code(), "commitment_excluded");
+    assert!(e.to_string().contains("违背信用承诺") && e.to_string().contains("国办发〔2020〕42号"), "{e}");
+}
+
+#[test]
+fn a_seriously_dishonest_entity_is_refused_with_the_reason_and_basis() {
+    let w = world();
+    let today = today_shanghai();
+    let notice = ListingRequest {
+        code: ME.into(),
+        list_type: "serious_dishonesty".into(),
+        department: Some(NDRC.into()),
+        basis: Some(
+            "《国务院办公厅关于进一步完善失信约束制度构建诚信建设长效机制的指导意见》（国办发〔2020〕49号）".into(),
+        ),
+        reason: "拒不履行法定义务，严重影响市场秩序".into(),
+        notice_date: Some(date_string(today - time::Duration::days(40))),
+        ..ListingRequest::default()
+    };
+    let listed = w.app.propose_listing(&w.admin, notice, "test").unwrap();
+    let decision = DecisionRequest {
+        decision_date: date_string(today - time::Duration::days(20)),
+        document: [
+            ("reason", "拒不履行法定义务"),
+            ("basis", "国办发〔2020〕49号"),
+            ("measures_notice", "依法依规实施联合惩戒"),
+            ("removal", "期满自动移出，或经信用修复提前移出"),
+            ("remedy", "可依法申请行政复议或者提起行政诉讼"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        start: None,
+        end: None,
+    };
+    w.app.decide_listing(&w.admin, listed.listing.id, decision, "test").unwrap();
+
+    let e = w.app.sign_commitment(&w.me, &sign("M-SAMR-0002", ME)).unwrap_err();
+    assert_eq!(e.code(), "commitment_excluded");
+    let text = e.to_string();
+    assert!(text.contains("严重失信主体名单") && text.contains("不适用") && text.contains("容缺受理"), "{text}");
+    assert!(text.contains("国办发〔2019〕35号") && text.contains("Seriously dishonest"), "{text}");
+    // a paper signature is refused alike; a voluntary commitment is open to everyone
+    let e = w.app.sign_commitment(&w.samr, &sign("M-SAMR-0001", ME)).unwrap_err();
+    assert_eq!(e.code(), "commitment_excluded");
+    let voluntary = w.app.sign_commitment(&w.me, &sign("M-FGW-0001", ME)).unwrap();
+    assert_eq!((voluntary.due, voluntary.state), (None, State::Pending));
+    assert!(public_records(&w.app, ME, "credit_commitment").len() == 1, "nothing recorded for the refused ones");
+}
+
+#[test]
+fn an_imported_commitment_joins_the_life_cycle() {
+    let w = world();
+    w.app.set_clock_day(Some(date!(2026 - 10 - 20)));
+    let base = |number: &str, status: &str, due: &str| {
+        let mut r = row(&[
+            ("承诺主体名称", "北京测试科技有限公司"),
+            ("统一社会信用代码", ME),
+            ("承诺类型", "容缺受理型"),
+            ("承诺事项", "申请建筑工程施工许可容缺受理，承诺于五个工作日内补齐申请材料"),
+            ("承诺书编号", number),
+            ("承诺日期", "2026-09-28"),
+            ("承诺受理单位", ZJW),
+            ("履约状态", status),
+        ]);
+        if !due.is_empty() {
+            r.insert("履约期限".into(), due.into());
+        }
+        r
+    };
+    let rows = [
+        base("XYCN-ZJW-1", "履约中", "2026-10-16"),
+        base("XYCN-ZJW-2", "已履约", "2026-10-09"),
+        base("XYCN-ZJW-3", "未履约", ""),
+        base("XYCN-ZJW-4", "履约中", ""),
+    ];
+    let out = xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw.csv", &rows).unwrap();
+    assert_eq!(out.accepted, 4, "{out:?}");
+    w.app.follow_commitments(true).unwrap();
+    let all = w.app.commitments_of(&Caller::public(), &code(ME), today_shanghai(), None).unwrap();
+    let by = |n: &str| all.commitments.iter().find(|c| c.number == n).unwrap().clone();
+    // 履约期限 gives the due date: past it on the clock's day, the clock broke it
+    let one = by("XYCN-ZJW-1");
+    assert_eq!(
+        (one.channel, one.state, one.ended_by, one.ended_on.as_deref()),
+        (Channel::Import, State::Breached, Some(EndedBy::Clock), Some("2026-10-17"))
+    );
+    // 已履约 is the department's fulfilment, by the due date
+    let two = by("XYCN-ZJW-2");
+    assert_eq!(
+        (two.state, two.ended_by, two.ended_on.as_deref()),
+        (State::Fulfilled, Some(EndedBy::Import), Some("2026-10-09"))
+    );
+    // 未履约 without dates: broken the day the platform received it
+    let three = by("XYCN-ZJW-3");
+    assert_eq!((three.state, three.ended_by), (State::Breached, Some(EndedBy::Import)));
+    // no due date: open, no clock
+    assert_eq!(by("XYCN-ZJW-4").state, State::Pending);
+    assert_eq!((all.summary.total, all.summary.fulfilled, all.summary.breached, all.summary.pending), (4, 1, 2, 1));
+    assert_eq!(all.summary.fulfilment_permille, Some(333));
+    let breaches = public_records(&w.app, ME, "commitment_breach");
+    let numbers: Vec<&str> = breaches.iter().map(|b| field(b, "承诺书编号")).collect();
+    assert_eq!(breaches.len(), 2, "{numbers:?}");
+    assert!(breaches.iter().all(|b| b.provider == ZJW));
+    assert!(breaches.iter().any(|b| field(b, "认定方式") == "部门报送"));
+
+    // the department's corrected file says the open one was kept: the same life cycle
+    let kept = [base("XYCN-ZJW-4", "已履约", "")];
+    let out = xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw-2.csv", &kept).unwrap();
+    assert_eq!(out.corrected, 1, "{out:?}");
+    w.app.follow_commitments(true).unwrap();
+    let all = w.app.commitments_of(&Caller::public(), &code(ME), today_shanghai(), None).unwrap();
+    assert_eq!(all.commitments.iter().find(|c| c.number == "XYCN-ZJW-4").unwrap().state, State::Fulfilled);
+    // and importing the first file again changes nothing
+    let size = w.app.counts().unwrap().events;
+    xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw.csv", &rows[..3]).unwrap();
+    w.app.follow_commitments(true).unwrap();
+    assert_eq!(w.app.counts().unwrap().events, size);
+}
