@@ -283,6 +283,9 @@ impl App {
     /// published), with the reason and the basis. The record goes through intake under
     /// the department's name; the follower takes it on before the answer leaves.
     pub fn sign_commitment(&self, caller: &Caller, req: &SignRequest) -> Result<CommitmentView> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let matter = matters()?.matter(&req.matter).ok_or_else(|| {
             AppError::invalid(
                 "unknown_matter",
@@ -410,6 +413,9 @@ impl App {
         channel: &str,
         step: impl Fn(&Commitment, Date, &str, &str, Date) -> std::result::Result<Commitment, CommitmentError>,
     ) -> Result<CommitmentView> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let (c, revoked) = self.db().read(|s| {
             let revoked = s.record(record_id)?.is_some_and(|r| r.revoked_event.is_some());
             Ok((s.commitment(record_id)?, revoked))
