@@ -231,23 +231,48 @@ fn provenance(provider: &str, source: &str) -> Provenance {
 }
 
 /// A subject's list entries in force on `day`, by list type, and whether a breach of
-/// a commitment is published about it that day (not revoked, not repaired).
+/// a commitment is published about it that day.
 fn standing_of_subject(app: &App, s: &dyn Store, code: &str, day: Date) -> Result<(Vec<String>, bool)> {
     let listed: BTreeSet<String> =
         s.listings_of(code)?.into_iter().filter(|l| l.in_force_on(day)).map(|l| l.list_type).collect();
-    let mut breach = false;
-    if let Some(item) = app.catalog().item(BREACH_ITEM) {
-        for row in s.records_of(code)?.iter().filter(|r| r.item == BREACH_ITEM && r.revoked_event.is_none()) {
-            let fields = record_fields(s, row)?;
-            let repaired_on = event_day(s, row.repaired_event)?;
-            let facts = RecordFacts { repaired_on, ..facts_of(item, row, &fields, None) };
-            if publicity_on(PublicationRules::bundled(), &app.calendar(), &facts, day).public {
-                breach = true;
-                break;
-            }
+    Ok((listed.into_iter().collect(), breach_published(app, s, code, day)?))
+}
+
+/// Whether a breach of a commitment is published about the subject on `day` (not
+/// revoked, not repaired, inside its window): what excludes it from another 告知承诺.
+fn breach_published(app: &App, s: &dyn Store, code: &str, day: Date) -> Result<bool> {
+    let Some(item) = app.catalog().item(BREACH_ITEM) else { return Ok(false) };
+    for row in s.records_of(code)?.iter().filter(|r| r.item == BREACH_ITEM && r.revoked_event.is_none()) {
+        let fields = record_fields(s, row)?;
+        let repaired_on = event_day(s, row.repaired_event)?;
+        let facts = RecordFacts { repaired_on, ..facts_of(item, row, &fields, None) };
+        if publicity_on(PublicationRules::bundled(), &app.calendar(), &facts, day).public {
+            return Ok(true);
         }
     }
-    Ok((listed.into_iter().collect(), breach))
+    Ok(false)
+}
+
+/// Whether a subject may use a matter's commitment, as a check answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentUse {
+    /// 事项编码.
+    pub matter: String,
+    pub matter_name: String,
+    pub kind: CommitmentKind,
+    /// The accepting department.
+    pub department: String,
+    /// False: the matter's rule excludes the subject; the matter is handled without a
+    /// commitment (the papers and conditions are checked before the decision).
+    pub may_use: bool,
+    /// The excluded list types the subject is on that day.
+    pub excluded_by_lists: Vec<String>,
+    /// A breach of a commitment is still published about the subject.
+    pub excluded_by_breach: bool,
+    /// Why not, "中文 / English".
+    pub reason: Option<String>,
+    /// The basis of the matter's exclusion rule.
+    pub basis: String,
 }
 
 impl App {
@@ -275,6 +300,35 @@ impl App {
         let (listed, breach) = self.db().read(|s| standing_of_subject(self, s, code, day))?;
         let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
         Ok(matter.exclusion(&listed, breach).map(|e| e.reason(matter, ListRules::bundled())))
+    }
+
+    /// Whether `code` may use `matter`'s commitment on `day`, given the list types it is
+    /// on that day (as the check index answered them): the breach part is read from
+    /// the store.
+    pub(crate) fn commitment_use(
+        &self,
+        matter: &Matter,
+        code: &str,
+        listed: &[&str],
+        day: Date,
+    ) -> Result<CommitmentUse> {
+        let breach = matter.exclude_after_breach && self.db().read(|s| breach_published(self, s, code, day))?;
+        let exclusion = matter.exclusion(listed, breach);
+        let reason = exclusion.as_ref().map(|e| {
+            let (zh, en) = e.reason(matter, ListRules::bundled());
+            format!("{zh} / {en}")
+        });
+        Ok(CommitmentUse {
+            matter: matter.code.clone(),
+            matter_name: matter.name_zh.clone(),
+            kind: matter.kind,
+            department: matter.department.clone(),
+            may_use: exclusion.is_none(),
+            excluded_by_lists: exclusion.as_ref().map(|e| e.lists.clone()).unwrap_or_default(),
+            excluded_by_breach: exclusion.as_ref().is_some_and(|e| e.breach),
+            reason,
+            basis: matter.basis.clone(),
+        })
     }
 
     /// Signs a commitment: the entity's own account online (dated today), or an officer

@@ -1739,6 +1739,10 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let path = "/api/v1/commitments";
     let v = snap!("error_commitment_excluded", "post", "/api/v1/commitments", path, Some(&entity), Some(online), 422);
     assert_eq!(v["error"]["code"], "commitment_excluded");
+    // a check of the commitment matter says the listed entity may not use it, and why
+    let check = json!({"code": sd, "matter": "M-SAMR-0002", "purpose": "食品经营许可容缺受理", "as_of": "2025-06-02"});
+    let v = snap!("post_check_commitment", "post", "/api/v1/checks", "/api/v1/checks", Some(officer), Some(check), 200);
+    assert_eq!(v["commitment"]["may_use"], false, "{v}");
     let path = format!("/api/v1/subjects/{other}/commitments?as_of=2025-06-30&purpose=核查");
     snap!("subject_commitments", "get", "/api/v1/subjects/{code}/commitments", path, Some(officer), None, 200);
     s._running.app.set_clock_day(None);
