@@ -56,6 +56,9 @@ type BreachRow = (i64, BTreeMap<String, String>);
 #[derive(Default)]
 pub(crate) struct Following {
     running: Mutex<()>,
+    /// Breaches (commitment record, its last event) whose row intake refused: tried
+    /// again after a restart or a new step, not on every tick.
+    refused: Mutex<BTreeSet<(i64, u64)>>,
     /// Set by tests to walk commitments past their due dates (`App::set_clock_day`).
     day: RwLock<Option<Date>>,
 }
@@ -565,6 +568,7 @@ impl App {
     /// Part 1: the ledger since the cursor. False when another process wrote first
     /// (this run stops; the next one starts again from the cursor).
     fn take_on(&self, run: &mut CommitmentRun) -> Result<bool> {
+        let today = self.clock_day();
         let (mut from, size) = self.db().read(|s| Ok((s.cursor(CURSOR)?, s.ledger_size()?)))?;
         let calendar = self.calendar();
         while from < size {
@@ -584,7 +588,8 @@ impl App {
                         let Some(ev) = s.event(row.event_index)? else { continue };
                         let Ok(body) = xinyong_core::event::EventBody::from_bytes(&ev.payload) else { continue };
                         let fields = body.fields.unwrap_or_default();
-                        let received = crate::view::shanghai_date(body.at);
+                        // never after the clock's day (the same day but for tests walking it)
+                        let received = crate::view::shanghai_date(body.at).min(today);
                         let reported = commitment::reported_state(&fields);
                         let (c, new) = match s.commitment(row.id)? {
                             Some(c) => (c, false),
@@ -674,6 +679,8 @@ impl App {
     /// intake under its department's name; a record the department sent for the same
     /// commitment number stands instead.
     fn write_breach_records(&self, run: &mut CommitmentRun) -> Result<()> {
+        let today = self.clock_day();
+        let refused = self.inner.commitments.refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut after = 0;
         loop {
             let page = self.db().read(|s| Ok(s.commitments_without_breach_record(after, PAGE)?))?;
@@ -683,6 +690,11 @@ impl App {
             let mut rows: BTreeMap<String, Vec<BreachRow>> = BTreeMap::new();
             self.db().read(|s| {
                 for c in &page {
+                    // a breach a department dated ahead is recorded on its day (intake
+                    // refuses a decision in the future); a refused row waits for a change
+                    if c.recorded().on.is_some_and(|d| d > today) || refused.contains(&(c.record_id, c.last_event)) {
+                        continue;
+                    }
                     let existing = s
                         .records_of(&c.subject)?
                         .into_iter()
@@ -706,11 +718,18 @@ impl App {
                         Outcome::Accepted { record_id, .. }
                         | Outcome::Corrected { record_id, .. }
                         | Outcome::Duplicate { record_id } => links.push((*commitment, *record_id)),
-                        Outcome::Quarantined { quarantine_id, .. } => tracing::warn!(
-                            commitment,
-                            quarantine_id,
-                            "the breach record of a commitment was refused by intake; see the quarantine"
-                        ),
+                        Outcome::Quarantined { quarantine_id, .. } => {
+                            tracing::warn!(
+                                commitment,
+                                quarantine_id,
+                                "the breach record of a commitment was refused by intake; see the quarantine"
+                            );
+                            if let Some(c) = page.iter().find(|c| c.record_id == *commitment) {
+                                let mut refused =
+                                    self.inner.commitments.refused.lock().unwrap_or_else(|e| e.into_inner());
+                                refused.insert((c.record_id, c.last_event));
+                            }
+                        }
                     }
                 }
             }

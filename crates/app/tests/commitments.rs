@@ -383,4 +383,17 @@ fn an_imported_commitment_joins_the_life_cycle() {
     xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw.csv", &rows[..3]).unwrap();
     w.app.follow_commitments(true).unwrap();
     assert_eq!(w.app.counts().unwrap().events, size);
+
+    // a breach the department dates ahead becomes a record on its day, not before
+    let mut ahead = base("XYCN-ZJW-5", "未履约", "");
+    ahead.insert("履约日期".into(), "2026-10-25".into());
+    xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw-3.csv", &[ahead]).unwrap();
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!((run.taken_on, run.breach_records), (0, 0), "taken on by the write's own catch-up: {run:?}");
+    assert_eq!(public_records(&w.app, ME, "commitment_breach").len(), 2);
+    w.app.set_clock_day(Some(date!(2026 - 10 - 25)));
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!(run.breach_records, 1, "{run:?}");
+    let breaches = public_records(&w.app, ME, "commitment_breach");
+    assert!(breaches.iter().any(|b| field(b, "承诺书编号") == "XYCN-ZJW-5" && field(b, "认定日期") == "2026-10-25"));
 }
