@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use time::Date;
 use xinyong_core::SubjectCode;
+use xinyong_core::commitment::matters::{Matter, Matters};
 use xinyong_core::listing::{Listing, ListingStatus};
 use xinyong_core::lists::{ActiveListing, Effect, ListKind, ListRules, Verdict, applicable};
 use xinyong_core::record::date_string;
@@ -433,6 +434,10 @@ pub struct CheckResult {
     /// The signed head the answer was given at (none before the first append).
     #[schema(value_type = Option<crate::ledger::schema::SignedHead>)]
     pub ledger_head: Option<Arc<SignedHead>>,
+    /// A check of a commitment matter (告知承诺事项, e.g. `M-SAMR-0002`): whether the
+    /// subject may use the commitment, and if not why, with the basis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<crate::commitments::CommitmentUse>,
 }
 
 /// A code's refusal inside a batch.
@@ -533,9 +538,24 @@ struct CheckContext {
     domain: Option<String>,
 }
 
+/// The commitment matter (告知承诺事项) a check names, if it names one.
+fn commitment_matter(matter: &str) -> Option<&'static Matter> {
+    Matters::bundled().ok()?.matter(matter)
+}
+
+/// The measures-list matter a check of `matter` weighs: a commitment matter of the
+/// approval-replacing or missing-materials kind is an administrative licence (its
+/// measures include 不适用告知承诺制); any other matter is its own.
+fn measures_matter(matter: &str) -> &str {
+    match commitment_matter(matter) {
+        Some(m) if m.kind.excludes_by_default() => "administrative_licensing",
+        _ => matter,
+    }
+}
+
 fn known_matter(matter: &str) -> Result<()> {
     let rules = ListRules::bundled();
-    if rules.has_matter(matter) {
+    if rules.has_matter(matter) || commitment_matter(matter).is_some() {
         return Ok(());
     }
     let known: Vec<&str> = rules.matters().into_iter().collect();
@@ -631,6 +651,7 @@ fn answer(ctx: &CheckContext, code: &SubjectCode, a: CheckAnswer) -> (CheckRow, 
         lists: a.lists,
         measures: a.measures,
         ledger_head: a.ledger_head,
+        commitment: None,
     };
     (row, result)
 }
@@ -681,7 +702,19 @@ impl App {
         let code = parse_code(&req.code)?;
         let p = self.projections()?;
         let (row, mut result) =
-            answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
+            answer(&ctx, &code, p.checks.check(&code, measures_matter(&ctx.matter), ctx.domain.as_deref(), ctx.as_of));
+        if let Some(m) = commitment_matter(&ctx.matter) {
+            let app = self.clone();
+            let listed: Vec<String> = result.lists.iter().map(|l| l.list_type.clone()).collect();
+            let (key, day) = (code.key().to_string(), ctx.as_of);
+            let used = tokio::task::spawn_blocking(move || {
+                let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+                app.commitment_use(m, &key, &listed, day)
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+            result.commitment = Some(used);
+        }
         if req.proof && !result.lists.is_empty() {
             let app = self.clone();
             let indexes: Vec<u64> = result.lists.iter().map(|l| l.ledger_index).collect();
@@ -722,12 +755,31 @@ impl App {
                     error: RowError { code: e.code(), message: e.to_string() },
                 }),
                 Ok(code) => {
-                    let (row, answer) =
-                        answer(&ctx, &code, p.checks.check(&code, &ctx.matter, ctx.domain.as_deref(), ctx.as_of));
+                    let (row, answer) = answer(
+                        &ctx,
+                        &code,
+                        p.checks.check(&code, measures_matter(&ctx.matter), ctx.domain.as_deref(), ctx.as_of),
+                    );
                     rows.push(row);
                     items.push(BatchItem::Answer { row: i + 1, code: code.key().to_string(), answer });
                 }
             }
+        }
+        if let Some(m) = commitment_matter(&ctx.matter) {
+            // whether each may use the commitment: the breach part reads the store
+            let app = self.clone();
+            let day = ctx.as_of;
+            items = tokio::task::spawn_blocking(move || {
+                for item in &mut items {
+                    if let BatchItem::Answer { code, answer, .. } = item {
+                        let listed: Vec<&str> = answer.lists.iter().map(|l| l.list_type.as_str()).collect();
+                        answer.commitment = Some(app.commitment_use(m, code, &listed, day)?);
+                    }
+                }
+                Ok::<_, AppError>(items)
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
         }
         if !rows.is_empty() {
             self.side_log()?.checks(rows)?.committed().await?;

@@ -56,6 +56,9 @@ type BreachRow = (i64, BTreeMap<String, String>);
 #[derive(Default)]
 pub(crate) struct Following {
     running: Mutex<()>,
+    /// Breaches (commitment record, its last event) whose row intake refused: tried
+    /// again after a restart or a new step, not on every tick.
+    refused: Mutex<BTreeSet<(i64, u64)>>,
     /// Set by tests to walk commitments past their due dates (`App::set_clock_day`).
     day: RwLock<Option<Date>>,
 }
@@ -231,23 +234,48 @@ fn provenance(provider: &str, source: &str) -> Provenance {
 }
 
 /// A subject's list entries in force on `day`, by list type, and whether a breach of
-/// a commitment is published about it that day (not revoked, not repaired).
+/// a commitment is published about it that day.
 fn standing_of_subject(app: &App, s: &dyn Store, code: &str, day: Date) -> Result<(Vec<String>, bool)> {
     let listed: BTreeSet<String> =
         s.listings_of(code)?.into_iter().filter(|l| l.in_force_on(day)).map(|l| l.list_type).collect();
-    let mut breach = false;
-    if let Some(item) = app.catalog().item(BREACH_ITEM) {
-        for row in s.records_of(code)?.iter().filter(|r| r.item == BREACH_ITEM && r.revoked_event.is_none()) {
-            let fields = record_fields(s, row)?;
-            let repaired_on = event_day(s, row.repaired_event)?;
-            let facts = RecordFacts { repaired_on, ..facts_of(item, row, &fields, None) };
-            if publicity_on(PublicationRules::bundled(), &app.calendar(), &facts, day).public {
-                breach = true;
-                break;
-            }
+    Ok((listed.into_iter().collect(), breach_published(app, s, code, day)?))
+}
+
+/// Whether a breach of a commitment is published about the subject on `day` (not
+/// revoked, not repaired, inside its window): what excludes it from another 告知承诺.
+fn breach_published(app: &App, s: &dyn Store, code: &str, day: Date) -> Result<bool> {
+    let Some(item) = app.catalog().item(BREACH_ITEM) else { return Ok(false) };
+    for row in s.records_of(code)?.iter().filter(|r| r.item == BREACH_ITEM && r.revoked_event.is_none()) {
+        let fields = record_fields(s, row)?;
+        let repaired_on = event_day(s, row.repaired_event)?;
+        let facts = RecordFacts { repaired_on, ..facts_of(item, row, &fields, None) };
+        if publicity_on(PublicationRules::bundled(), &app.calendar(), &facts, day).public {
+            return Ok(true);
         }
     }
-    Ok((listed.into_iter().collect(), breach))
+    Ok(false)
+}
+
+/// Whether a subject may use a matter's commitment, as a check answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentUse {
+    /// 事项编码.
+    pub matter: String,
+    pub matter_name: String,
+    pub kind: CommitmentKind,
+    /// The accepting department.
+    pub department: String,
+    /// False: the matter's rule excludes the subject; the matter is handled without a
+    /// commitment (the papers and conditions are checked before the decision).
+    pub may_use: bool,
+    /// The excluded list types the subject is on that day.
+    pub excluded_by_lists: Vec<String>,
+    /// A breach of a commitment is still published about the subject.
+    pub excluded_by_breach: bool,
+    /// Why not, "中文 / English".
+    pub reason: Option<String>,
+    /// The basis of the matter's exclusion rule.
+    pub basis: String,
 }
 
 impl App {
@@ -277,12 +305,44 @@ impl App {
         Ok(matter.exclusion(&listed, breach).map(|e| e.reason(matter, ListRules::bundled())))
     }
 
+    /// Whether `code` may use `matter`'s commitment on `day`, given the list types it is
+    /// on that day (as the check index answered them): the breach part is read from
+    /// the store.
+    pub(crate) fn commitment_use(
+        &self,
+        matter: &Matter,
+        code: &str,
+        listed: &[&str],
+        day: Date,
+    ) -> Result<CommitmentUse> {
+        let breach = matter.exclude_after_breach && self.db().read(|s| breach_published(self, s, code, day))?;
+        let exclusion = matter.exclusion(listed, breach);
+        let reason = exclusion.as_ref().map(|e| {
+            let (zh, en) = e.reason(matter, ListRules::bundled());
+            format!("{zh} / {en}")
+        });
+        Ok(CommitmentUse {
+            matter: matter.code.clone(),
+            matter_name: matter.name_zh.clone(),
+            kind: matter.kind,
+            department: matter.department.clone(),
+            may_use: exclusion.is_none(),
+            excluded_by_lists: exclusion.as_ref().map(|e| e.lists.clone()).unwrap_or_default(),
+            excluded_by_breach: exclusion.as_ref().is_some_and(|e| e.breach),
+            reason,
+            basis: matter.basis.clone(),
+        })
+    }
+
     /// Signs a commitment: the entity's own account online (dated today), or an officer
     /// of the accepting department recording a paper signature (dated as signed). Refused
     /// when the matter's rule excludes the subject (lists in force, a breach still
     /// published), with the reason and the basis. The record goes through intake under
     /// the department's name; the follower takes it on before the answer leaves.
     pub fn sign_commitment(&self, caller: &Caller, req: &SignRequest) -> Result<CommitmentView> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let matter = matters()?.matter(&req.matter).ok_or_else(|| {
             AppError::invalid(
                 "unknown_matter",
@@ -410,6 +470,9 @@ impl App {
         channel: &str,
         step: impl Fn(&Commitment, Date, &str, &str, Date) -> std::result::Result<Commitment, CommitmentError>,
     ) -> Result<CommitmentView> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let (c, revoked) = self.db().read(|s| {
             let revoked = s.record(record_id)?.is_some_and(|r| r.revoked_event.is_some());
             Ok((s.commitment(record_id)?, revoked))
@@ -505,6 +568,7 @@ impl App {
     /// Part 1: the ledger since the cursor. False when another process wrote first
     /// (this run stops; the next one starts again from the cursor).
     fn take_on(&self, run: &mut CommitmentRun) -> Result<bool> {
+        let today = self.clock_day();
         let (mut from, size) = self.db().read(|s| Ok((s.cursor(CURSOR)?, s.ledger_size()?)))?;
         let calendar = self.calendar();
         while from < size {
@@ -524,7 +588,8 @@ impl App {
                         let Some(ev) = s.event(row.event_index)? else { continue };
                         let Ok(body) = xinyong_core::event::EventBody::from_bytes(&ev.payload) else { continue };
                         let fields = body.fields.unwrap_or_default();
-                        let received = crate::view::shanghai_date(body.at);
+                        // never after the clock's day (the same day but for tests walking it)
+                        let received = crate::view::shanghai_date(body.at).min(today);
                         let reported = commitment::reported_state(&fields);
                         let (c, new) = match s.commitment(row.id)? {
                             Some(c) => (c, false),
@@ -614,6 +679,8 @@ impl App {
     /// intake under its department's name; a record the department sent for the same
     /// commitment number stands instead.
     fn write_breach_records(&self, run: &mut CommitmentRun) -> Result<()> {
+        let today = self.clock_day();
+        let refused = self.inner.commitments.refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut after = 0;
         loop {
             let page = self.db().read(|s| Ok(s.commitments_without_breach_record(after, PAGE)?))?;
@@ -623,6 +690,11 @@ impl App {
             let mut rows: BTreeMap<String, Vec<BreachRow>> = BTreeMap::new();
             self.db().read(|s| {
                 for c in &page {
+                    // a breach a department dated ahead is recorded on its day (intake
+                    // refuses a decision in the future); a refused row waits for a change
+                    if c.recorded().on.is_some_and(|d| d > today) || refused.contains(&(c.record_id, c.last_event)) {
+                        continue;
+                    }
                     let existing = s
                         .records_of(&c.subject)?
                         .into_iter()
@@ -646,11 +718,18 @@ impl App {
                         Outcome::Accepted { record_id, .. }
                         | Outcome::Corrected { record_id, .. }
                         | Outcome::Duplicate { record_id } => links.push((*commitment, *record_id)),
-                        Outcome::Quarantined { quarantine_id, .. } => tracing::warn!(
-                            commitment,
-                            quarantine_id,
-                            "the breach record of a commitment was refused by intake; see the quarantine"
-                        ),
+                        Outcome::Quarantined { quarantine_id, .. } => {
+                            tracing::warn!(
+                                commitment,
+                                quarantine_id,
+                                "the breach record of a commitment was refused by intake; see the quarantine"
+                            );
+                            if let Some(c) = page.iter().find(|c| c.record_id == *commitment) {
+                                let mut refused =
+                                    self.inner.commitments.refused.lock().unwrap_or_else(|e| e.into_inner());
+                                refused.insert((c.record_id, c.last_event));
+                            }
+                        }
                     }
                 }
             }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use time::macros::date;
 use xinyong_app::accounts::NewAccountRequest;
+use xinyong_app::checks::CheckRequest;
 use xinyong_app::commitments::{SignRequest, StepRequest};
 use xinyong_app::listings::{DecisionRequest, ListingRequest};
 use xinyong_app::{App, Caller, today_shanghai};
@@ -288,6 +289,29 @@ fn a_seriously_dishonest_entity_is_refused_with_the_reason_and_basis() {
     assert_eq!(e.code(), "commitment_excluded");
     let voluntary = w.app.sign_commitment(&w.me, &sign("M-FGW-0001", ME)).unwrap();
     assert_eq!((voluntary.due, voluntary.state), (None, State::Pending));
+
+    // a department checking the matter before accepting learns the same, with the basis
+    let check = |subject: &str| {
+        let req = CheckRequest {
+            code: subject.into(),
+            matter: "M-SAMR-0002".into(),
+            department: None,
+            purpose: "食品经营许可容缺受理 2026-0928".into(),
+            as_of: None,
+            domain: None,
+            proof: false,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(w.app.check(&w.samr, req)).unwrap()
+    };
+    let listed = check(ME);
+    let used = listed.commitment.as_ref().unwrap();
+    assert!(!used.may_use);
+    assert_eq!(used.excluded_by_lists, ["serious_dishonesty"]);
+    assert!(used.reason.as_deref().unwrap().contains("严重失信主体名单") && used.basis.contains("国办发〔2019〕35号"));
+    assert!(listed.measures.iter().any(|m| m.name.contains("不适用告知承诺制")), "{:?}", listed.measures);
+    let clean = check(OTHER);
+    assert!(clean.commitment.as_ref().unwrap().may_use && clean.commitment.as_ref().unwrap().reason.is_none());
     assert!(public_records(&w.app, ME, "credit_commitment").len() == 1, "nothing recorded for the refused ones");
 }
 
@@ -359,4 +383,17 @@ fn an_imported_commitment_joins_the_life_cycle() {
     xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw.csv", &rows[..3]).unwrap();
     w.app.follow_commitments(true).unwrap();
     assert_eq!(w.app.counts().unwrap().events, size);
+
+    // a breach the department dates ahead becomes a record on its day, not before
+    let mut ahead = base("XYCN-ZJW-5", "未履约", "");
+    ahead.insert("履约日期".into(), "2026-10-25".into());
+    xinyong_app::intake::ingest_rows(&w.app, "credit_commitment", ZJW, "zjw-3.csv", &[ahead]).unwrap();
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!((run.taken_on, run.breach_records), (0, 0), "taken on by the write's own catch-up: {run:?}");
+    assert_eq!(public_records(&w.app, ME, "commitment_breach").len(), 2);
+    w.app.set_clock_day(Some(date!(2026 - 10 - 25)));
+    let run = w.app.follow_commitments(true).unwrap();
+    assert_eq!(run.breach_records, 1, "{run:?}");
+    let breaches = public_records(&w.app, ME, "commitment_breach");
+    assert!(breaches.iter().any(|b| field(b, "承诺书编号") == "XYCN-ZJW-5" && field(b, "认定日期") == "2026-10-25"));
 }

@@ -71,7 +71,12 @@ use crate::{ApiError, Shared, blocking};
         crate::quality_api::quality,
         crate::quality_api::quarantine_reasons,
         crate::quality_api::quarantine_export,
-        crate::quality_api::quarantine_corrections
+        crate::quality_api::quarantine_corrections,
+        crate::commitments_api::commitment_matters,
+        crate::commitments_api::sign_commitment,
+        crate::commitments_api::fulfil_commitment,
+        crate::commitments_api::breach_commitment,
+        crate::commitments_api::subject_commitments
     ),
     components(schemas(
         // requests
@@ -82,6 +87,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::cases::ObjectionRequest, xinyong_app::cases::RepairRequest, xinyong_app::cases::TargetRef,
         xinyong_app::cases::EvidenceCite, xinyong_app::cases::DecideRequest, xinyong_app::cases::NoticeRequest,
         xinyong_app::cases::AmendRequest, crate::cases_api::EvidenceUpload, crate::cases_api::EvidenceFile,
+        xinyong_app::commitments::SignRequest, xinyong_app::commitments::StepRequest,
         // answers
         ErrorBody, ErrorDetail,
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
@@ -115,6 +121,9 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::quarantine_files::CorrectionResult, xinyong_app::quarantine_files::CorrectionRow,
         xinyong_app::quarantine_files::CorrectionStatus, xinyong_app::quarantine_files::SheetFormat,
         crate::quality_api::CorrectionUpload, crate::quality_api::Spreadsheet,
+        xinyong_app::commitments::CommitmentView, xinyong_app::commitments::SubjectCommitments,
+        xinyong_app::commitments::CommitmentSummary, xinyong_core::commitment::matters::Matters,
+        xinyong_core::commitment::matters::Matter,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
         xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,

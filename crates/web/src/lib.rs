@@ -7,6 +7,7 @@
 mod api;
 mod auth;
 mod cases_api;
+mod commitments_api;
 mod deliver;
 mod error;
 mod i18n;
@@ -77,6 +78,7 @@ pub fn router(state: Shared) -> Router {
         .merge(api::routes())
         .merge(lists_api::routes())
         .merge(cases_api::routes())
+        .merge(commitments_api::routes())
         .merge(quality_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))

@@ -252,7 +252,7 @@ const SECTIONS: &[(&str, &str, &[&str], bool)] = &[
         false,
     ),
     ("lists", "lists", &["abnormal_operation", "dishonest_debtor", "false_litigation"], false),
-    ("commitments", "commitments", &["credit_commitment"], false),
+    ("commitments", "commitments", &["credit_commitment", "commitment_breach"], false),
     ("evaluations", "evaluations", &["tax_credit_rating"], false),
     ("honours", "honours", &["honour"], false),
 ];

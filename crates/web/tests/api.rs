@@ -412,6 +412,16 @@ async fn authorisation_matrix() {
             Some(json!({"code": code, "record_id": 999999, "statement": "s", "commitment_signed": true})),
             [401, 404, 404, 401],
         ),
+        ("GET", "/api/v1/commitments/matters".into(), None, [200, 200, 200, 401]),
+        (
+            "POST",
+            "/api/v1/commitments".into(),
+            Some(json!({"matter": "M-NONE-0000", "code": code})),
+            [401, 422, 422, 401],
+        ),
+        ("POST", "/api/v1/commitments/999999/fulfilment".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
+        ("POST", "/api/v1/commitments/999999/breach".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
+        ("GET", format!("/api/v1/subjects/{code}/commitments"), None, [200, 200, 200, 401]),
     ];
     for (method, path, body, expected) in cases {
         for (who, token, want) in [
@@ -477,6 +487,11 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/quarantine/reasons", "get"),
         ("/api/v1/quarantine/export", "get"),
         ("/api/v1/quarantine/corrections", "post"),
+        ("/api/v1/commitments/matters", "get"),
+        ("/api/v1/commitments", "post"),
+        ("/api/v1/commitments/{id}/fulfilment", "post"),
+        ("/api/v1/commitments/{id}/breach", "post"),
+        ("/api/v1/subjects/{code}/commitments", "get"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
     }
@@ -1773,4 +1788,39 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let amend = json!({"reason": "表彰决定已撤销", "document": "京市监撤〔2025〕1号"});
     let path = format!("/api/v1/records/{honour_id}/revocation");
     snap!("revoke_record", "post", "/api/v1/records/{id}/revocation", path, Some(officer), Some(amend), 200);
+
+    // credit commitments: the matters list, a paper signature recorded, kept; another
+    // broken; a listed entity refused; a subject's commitments
+    s._running.app.set_clock_day(Some(time::macros::date!(2025 - 06 - 02)));
+    let path = "/api/v1/commitments/matters";
+    snap!("commitment_matters", "get", "/api/v1/commitments/matters", path, None, None, 200);
+    let paper =
+        json!({"matter": "M-SAMR-0002", "code": other, "signed_on": "2025-06-02", "number": "京市监容缺〔2025〕1号"});
+    let path = "/api/v1/commitments";
+    let v = snap!("sign_commitment", "post", "/api/v1/commitments", path, Some(admin), Some(paper), 200);
+    assert_eq!(v["due"], "2025-06-09", "5 working days");
+    let kept = v["record_id"].as_i64().unwrap();
+    s._running.app.set_clock_day(Some(time::macros::date!(2025 - 06 - 05)));
+    let evidence = json!({"text": "已补交经营场所使用证明", "on": "2025-06-05"});
+    let path = format!("/api/v1/commitments/{kept}/fulfilment");
+    snap!("fulfil_commitment", "post", "/api/v1/commitments/{id}/fulfilment", path, Some(admin), Some(evidence), 200);
+    let paper =
+        json!({"matter": "M-SAMR-0002", "code": other, "signed_on": "2025-06-03", "number": "京市监容缺〔2025〕2号"});
+    let (st, v) = post(&s, "/api/v1/commitments", Some(admin), paper).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let path = format!("/api/v1/commitments/{}/breach", v["record_id"]);
+    let breach = json!({"text": "补交的场所证明系伪造", "on": "2025-06-05"});
+    let v = snap!("breach_commitment", "post", "/api/v1/commitments/{id}/breach", path, Some(admin), Some(breach), 200);
+    assert!(v["breach_record"].is_i64(), "{v}");
+    let online = json!({"matter": "M-SAMR-0002", "code": sd});
+    let path = "/api/v1/commitments";
+    let v = snap!("error_commitment_excluded", "post", "/api/v1/commitments", path, Some(&entity), Some(online), 422);
+    assert_eq!(v["error"]["code"], "commitment_excluded");
+    // a check of the commitment matter says the listed entity may not use it, and why
+    let check = json!({"code": sd, "matter": "M-SAMR-0002", "purpose": "食品经营许可容缺受理", "as_of": "2025-06-02"});
+    let v = snap!("post_check_commitment", "post", "/api/v1/checks", "/api/v1/checks", Some(officer), Some(check), 200);
+    assert_eq!(v["commitment"]["may_use"], false, "{v}");
+    let path = format!("/api/v1/subjects/{other}/commitments?as_of=2025-06-30&purpose=核查");
+    snap!("subject_commitments", "get", "/api/v1/subjects/{code}/commitments", path, Some(officer), None, 200);
+    s._running.app.set_clock_day(None);
 }

@@ -112,3 +112,44 @@ async fn the_subject_page_names_divisions_and_industries_and_opens_with_counts()
         c.get(format!("{}/search?q={}", s.base, urlencode("北京概览测试"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("<span class=\"division\">北京市朝阳区</span>"), "{html}");
 }
+
+/// A commitment signed over the API shows on the subject page with its state and due
+/// date; once the clock broke it, the page shows the breach and its record in the
+/// commitments section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commitments_show_on_the_subject_page_with_state_and_due_date() {
+    let s = start().await;
+    let code = xinyong_core::Uscc::complete("9111010500000888").unwrap().as_str().to_string();
+    let registration = json!({"统一社会信用代码": code, "主体名称": "北京承诺测试科技有限公司", "成立日期": "2020-01-01",
+                              "行政区划代码": "110105", "行业门类": "I", "登记状态": "存续"});
+    store(&s, "registration", vec![registration.as_object().unwrap().clone()]).await;
+    s._running.app.set_clock_day(Some(time::macros::date!(2026 - 09 - 28)));
+    let paper =
+        json!({"matter": "M-SAMR-0002", "code": code, "signed_on": "2026-09-28", "number": "京市监容缺〔2026〕页1号"});
+    let (st, v) = post(&s, "/api/v1/commitments", Some(&s.admin), paper).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let id = v["record_id"].as_i64().unwrap();
+    assert_eq!(v["due"], "2026-10-10");
+
+    let c = client();
+    let page = |c: reqwest::Client| {
+        let url = format!("{}/subjects/{code}", s.base);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(c.clone()).await;
+    let row = element(&html, &format!("record-{id}"), "article");
+    assert!(row.contains("履约期限 2026-10-10"), "{row}");
+
+    // past the due date the clock breaks it; the breach is a record in the same section
+    s._running.app.set_clock_day(Some(time::macros::date!(2026 - 10 - 11)));
+    s._running.app.follow_commitments(true).unwrap();
+    let html = page(c).await;
+    let row = element(&html, &format!("record-{id}"), "article");
+    assert!(row.contains("badge commitment breached") && row.contains("未履约"), "{row}");
+    assert!(row.contains("逾期自动认定") && row.contains("违诺记录"), "{row}");
+    assert!(html.contains("违背信用承诺信息"), "the breach record is on the page");
+    let (_, v) = get(&s, &format!("/api/v1/subjects/{code}/commitments"), None).await;
+    assert_eq!(v["commitments"][0]["state"], "breached", "{v}");
+    assert_eq!(v["summary"]["breached"], 1, "{v}");
+    s._running.app.set_clock_day(None);
+}
