@@ -195,7 +195,12 @@ fn detect_encoding(prefix: &[u8]) -> (Encoding, usize) {
                 lines.pop(); // cut by the window
             }
             let non_ascii: Vec<&[u8]> = lines.into_iter().filter(|l| !l.is_ascii()).collect();
-            let utf8 = non_ascii.iter().filter(|l| std::str::from_utf8(l).is_ok()).count();
+            // a line votes UTF-8 only if it is UTF-8 and reads as such (蓘蓡 in GB18030
+            // is valid UTF-8 too, as ɀɆ)
+            let utf8 = non_ascii
+                .iter()
+                .filter(|l| std::str::from_utf8(l).is_ok_and(|t| utf8_or_gb18030(t, l) == Encoding::Utf8))
+                .count();
             if utf8 * 2 > non_ascii.len() { (Encoding::Utf8, 0) } else { (Encoding::Gb18030, 0) }
         }
     }
@@ -204,8 +209,8 @@ fn detect_encoding(prefix: &[u8]) -> (Encoding, usize) {
 /// Short GB18030 text can be valid UTF-8 by chance (蚋唱 is four bytes that UTF-8 reads
 /// as one unassigned character). When the bytes are both, GB18030 wins if the UTF-8
 /// reading holds what no text holds (C1 controls, private use, unassigned planes), or
-/// holds no CJK at all while the GB18030 reading holds common hanzi: a department
-/// file's header is Chinese, so a real UTF-8 file has CJK in its first lines.
+/// holds no CJK at all while the GB18030 reading does: a department file's header is
+/// Chinese, so a real UTF-8 file has CJK in its first lines.
 fn utf8_or_gb18030(text: &str, bytes: &[u8]) -> Encoding {
     if text.is_ascii() {
         return Encoding::Utf8;
@@ -215,29 +220,12 @@ fn utf8_or_gb18030(text: &str, bytes: &[u8]) -> Encoding {
         Some(i) if bytes.len() >= 64 * 1024 => &bytes[..i],
         _ => bytes,
     };
-    if encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(whole).is_none() {
+    let Some(gb) = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(whole) else {
         return Encoding::Utf8;
-    }
+    };
     let implausible = text.chars().any(|c| matches!(u32::from(c), 0x80..=0x9f | 0xe000..=0xf8ff | 0x40000..));
-    let cjk = text.chars().any(|c| u32::from(c) >= 0x2e80);
-    if implausible || (!cjk && gb2312_characters(whole) > 0) { Encoding::Gb18030 } else { Encoding::Utf8 }
-}
-
-/// Characters of GB 2312 (lead and trail bytes A1–FE, lead at most F7) in GB18030 bytes.
-fn gb2312_characters(gb: &[u8]) -> usize {
-    let (mut i, mut n) = (0, 0);
-    while i < gb.len() {
-        let lead = gb[i];
-        if lead < 0x80 {
-            i += 1;
-        } else if gb.get(i + 1).is_some_and(|b| b.is_ascii_digit()) {
-            i += 4; // a four-byte character: outside GB 2312
-        } else {
-            n += usize::from((0xA1..=0xF7).contains(&lead) && gb.get(i + 1).is_some_and(|t| (0xA1..=0xFE).contains(t)));
-            i += 2;
-        }
-    }
-    n
+    let cjk = |s: &str| s.chars().any(|c| u32::from(c) >= 0x2e80);
+    if implausible || (!cjk(text) && cjk(&gb)) { Encoding::Gb18030 } else { Encoding::Utf8 }
 }
 
 fn decode(bytes: &[u8], encoding: Encoding) -> Option<String> {
@@ -640,6 +628,9 @@ mod tests {
         // GB18030 bytes that are valid UTF-8 by chance (found by fuzz_csv_tables)
         let (gb, _, _) = encoding_rs::GB18030.encode("蚋唱");
         assert!(std::str::from_utf8(&gb).is_ok());
+        assert_eq!(detect_encoding(&gb).0, Encoding::Gb18030);
+        // a GB18030 header that is valid UTF-8 (蓘蓡 as ɀɆ) above rows that are not
+        let (gb, _, _) = encoding_rs::GB18030.encode("蓘蓡\n夕\n丁\n");
         assert_eq!(detect_encoding(&gb).0, Encoding::Gb18030);
         for utf8 in ["甲", "名称", "北京市朝阳区市场监督管理局", "蚋唱", "名称,é,ü", "名称\nMüller Ünïcödé GmbH"]
         {
