@@ -5,7 +5,10 @@
 // measure's legal basis, and give feedback (target/artifacts/check-page.png); finally
 // due process: the demo entity applies for credit repair of a penalty through the
 // form and gets its query code (target/artifacts/repair-receipt.png), the officer
-// grants it from the case queue, and the public page no longer shows the penalty.
+// grants it from the case queue, and the public page no longer shows the penalty;
+// last commitments: the entity signs one from a matter's template and registers a
+// qualification (self-declared), the centre records the commitment kept and verifies
+// the registration, and the public page shows both states.
 // Usage: node tests/browser/portal.mjs [path/to/xinyong]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
@@ -188,7 +191,58 @@ try {
   await page.fill('#fl-code', queryCode);
   await Promise.all([page.waitForNavigation(), page.click('#follow-form button[type=submit]')]);
   assert.match(await page.locator('#case-outcome').textContent(), /准予修复/);
-  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png)');
+
+  // commitments (信用承诺): the entity signs one from a matter's template; the centre,
+  // reading the accepting department's queue, records it kept
+  await Promise.all([entity.waitForNavigation(), entity.click('nav a[href="/commitments"]')]);
+  await Promise.all([entity.waitForNavigation(), entity.click('#sign-link')]);
+  await entity.selectOption('#cm-matter', 'M-SWJ-0001');
+  await Promise.all([entity.waitForNavigation(), entity.click('#matter-form button[type=submit]')]);
+  const text = await entity.locator('#commitment-text').textContent();
+  assert.ok(text.includes(subject.name) && text.includes(entityCode), 'the text names the entity');
+  assert.match(text, /一、遵守明码标价/, 'the conditions are numbered in the text');
+  await entity.check('#cm-agree');
+  await Promise.all([entity.waitForNavigation(), entity.click('#sign-form button[type=submit]')]);
+  assert.match(entity.url(), /\/commitments\/\d+\?signed=1$/);
+  const commitmentId = entity.url().match(/\/commitments\/(\d+)/)[1];
+  assert.equal((await entity.locator('#commitment-state').textContent()).trim(), '履约中');
+  assert.match(await entity.locator('#commitment-text').textContent(), new RegExp(subject.name));
+  await entity.screenshot({ path: 'target/artifacts/commitment-signed.png', fullPage: true });
+
+  // voluntary registration (自愿注册): shown as self-declared until verified
+  await entity.goto(`${base}/registrations/new`);
+  await entity.selectOption('#rg-category', '资质证照');
+  await entity.fill('#rg-title', '高新技术企业证书');
+  await entity.fill('#rg-content', '经认定为高新技术企业，证书编号 GR202511000123');
+  await entity.fill('#rg-issuer', '北京市科学技术委员会');
+  await entity.fill('#rg-obtained', day(60));
+  await entity.check('#rg-agree');
+  await Promise.all([entity.waitForNavigation(), entity.click('#registration-form button[type=submit]')]);
+  assert.equal((await entity.locator('#declaration-state').textContent()).trim(), '自主声明（待核实）');
+  const registrationPage = entity.url().split('?')[0];
+
+  const admin = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await admin.goto(base + '/login');
+  await admin.fill('#username', creds.admin.username);
+  await admin.fill('#password', creds.admin.password);
+  await Promise.all([admin.waitForNavigation(), admin.click('form[action="/login"] button[type=submit]')]);
+  await admin.goto(`${base}/commitments?department=${encodeURIComponent('北京市商务局')}`);
+  await Promise.all([admin.waitForNavigation(), admin.click(`#commitment-${commitmentId} a`)]);
+  await admin.fill('#ff-text', '经现场检查，明码标价和进货查验制度已落实');
+  await Promise.all([admin.waitForNavigation(), admin.click('#fulfil-form button[type=submit]')]);
+  assert.equal((await admin.locator('#commitment-state').textContent()).trim(), '已履约');
+  assert.match(await admin.locator('#step-ok').textContent(), /已履约/);
+  assert.equal(await admin.locator('#fulfil-form').count(), 0, 'nothing more to record');
+  await admin.goto(registrationPage);
+  await admin.fill('#vf-text', '经市科委系统核验，证书真实有效');
+  await Promise.all([admin.waitForNavigation(), admin.click('#verify-form button[type=submit]')]);
+  assert.equal((await admin.locator('#declaration-state').textContent()).trim(), '已核实');
+
+  // the public page shows both, with their states
+  await page.goto(`${base}/subjects/${entityCode}`);
+  assert.equal((await page.locator(`#record-${commitmentId} .badge.commitment`).textContent()).trim(), '已履约');
+  assert.equal((await page.locator('#sec-registrations ~ article .badge.declaration').first().textContent()).trim(), '已核实');
+  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png)');
 } catch (e) {
   failed = true;
   console.error('portal browser test FAILED:', e);

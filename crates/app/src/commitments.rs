@@ -107,6 +107,10 @@ pub struct StepRequest {
     pub on: Option<String>,
     /// The evidence of fulfilment, or what was not kept.
     pub text: String,
+    /// A serious breach (情节严重, breach only): the punishment list whose procedure
+    /// starts now with prior notice (告知), e.g. `key_attention`, the commitment's
+    /// matter as its basis. The department decides the listing later, as any other.
+    pub propose_list: Option<String>,
 }
 
 /// A commitment as a caller sees it, with its standing on the day asked about.
@@ -145,6 +149,9 @@ pub struct CommitmentView {
     /// The `commitment.signed` event and the latest step's.
     pub first_event: u64,
     pub last_event: u64,
+    /// The listing whose procedure a serious breach started (the answer to that breach).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_proposed: Option<i64>,
 }
 
 impl CommitmentView {
@@ -172,6 +179,7 @@ impl CommitmentView {
             breach_record: c.breach_record,
             first_event: c.first_event,
             last_event: c.last_event,
+            listing_proposed: None,
         }
     }
 }
@@ -212,10 +220,70 @@ pub struct SubjectCommitments {
     pub summary: CommitmentSummary,
 }
 
+/// A department's commitments, as its queue shows them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DepartmentCommitments {
+    /// The accepting department.
+    pub department: String,
+    #[schema(format = Date)]
+    pub as_of: String,
+    /// Record order.
+    pub commitments: Vec<CommitmentView>,
+    /// Pass as `after` for the next page; none on the last.
+    pub next_after: Option<i64>,
+}
+
+/// A commitment as its page shows it: its record (with the text signed), the matter,
+/// the information registered with it (a registration's truthfulness commitment), and
+/// whether the caller may record its fulfilment or breach.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentDetail {
+    /// The subject's code (a person's masked).
+    pub subject: String,
+    pub subject_name: String,
+    pub record: crate::view::RecordView,
+    pub matter: Option<Matter>,
+    /// The information registered with it (自愿注册), if this is its truthfulness commitment.
+    pub registration: Option<crate::view::RecordView>,
+    /// The caller is the accepting department and the commitment is still open.
+    pub may_record: bool,
+}
+
+/// What signing a matter's commitment would give a subject today: the text, the due
+/// date, or why the subject may not use it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentPreview {
+    pub matter: Matter,
+    /// The name the text carries (the registered one), if the platform knows the subject.
+    pub subject_name: Option<String>,
+    pub text: String,
+    #[schema(format = Date)]
+    pub due: Option<String>,
+    pub due_provisional: bool,
+    /// Why the subject may not use this matter's commitment ("中文 / English").
+    pub excluded: Option<String>,
+}
+
 fn step_error(e: CommitmentError) -> AppError {
     let text = e.to_string();
     let (zh, en) = text.split_once(" / ").map_or((text.as_str(), text.as_str()), |(z, x)| (z, x));
     AppError::invalid(e.code(), zh, en)
+}
+
+/// A list a serious breach may start the procedure of: a punishment list decided by
+/// departments (not one that follows from records), without a ban's scope.
+fn proposable_list(code: &str) -> Result<&'static xinyong_core::lists::ListType> {
+    use xinyong_core::lists::{EntriesFrom, ListKind};
+    ListRules::bundled()
+        .list_type(code)
+        .filter(|lt| lt.kind == ListKind::Punishment && lt.entries_from == EntriesFrom::Decisions && !lt.scoped)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "list_not_proposable",
+                format!("违背承诺不能启动“{code}”的列入程序（须为由部门认定的惩戒类名单）"),
+                format!("a breach cannot start a listing of {code:?} (a punishment list departments decide)"),
+            )
+        })
 }
 
 fn matters() -> Result<&'static Matters> {
@@ -350,6 +418,18 @@ impl App {
                 format!("no matter {:?} in the commitment matters list", req.matter),
             )
         })?;
+        if matter.registration {
+            return Err(AppError::invalid(
+                "registration_only",
+                format!("“{}”随自愿注册的信息一并签署，请通过自愿注册提交", matter.name_zh),
+                format!("{} is signed with a voluntary registration: register the information instead", matter.code),
+            ));
+        }
+        self.sign_matter(caller, matter, req)
+    }
+
+    /// Signs `matter`'s commitment for `req.code` (see [`App::sign_commitment`]).
+    pub(crate) fn sign_matter(&self, caller: &Caller, matter: &Matter, req: &SignRequest) -> Result<CommitmentView> {
         let code = parse_code(&req.code)?;
         let scope = permit(caller, Action::SignCommitment { subject: code.key(), department: &matter.department })?;
         let today = self.clock_day();
@@ -510,6 +590,13 @@ impl App {
         req: &StepRequest,
         channel: &str,
     ) -> Result<CommitmentView> {
+        if req.propose_list.as_deref().is_some_and(|l| !l.trim().is_empty()) {
+            return Err(AppError::invalid(
+                "listing_on_fulfilment",
+                "履约不启动名单程序",
+                "a fulfilment starts no listing procedure",
+            ));
+        }
         self.commitment_step(caller, record_id, req, channel, Commitment::fulfil)
     }
 
@@ -522,7 +609,129 @@ impl App {
         req: &StepRequest,
         channel: &str,
     ) -> Result<CommitmentView> {
-        self.commitment_step(caller, record_id, req, channel, Commitment::breach)
+        let list = req.propose_list.as_deref().map(str::trim).filter(|l| !l.is_empty());
+        let list_type = list.map(proposable_list).transpose()?;
+        let mut view = self.commitment_step(caller, record_id, req, channel, Commitment::breach)?;
+        if let Some(lt) = list_type {
+            let c = self
+                .db()
+                .read(|s| Ok(s.commitment(record_id)?))?
+                .ok_or_else(|| AppError::NotFound(format!("承诺 {record_id} / commitment {record_id}")))?;
+            let basis = c
+                .matter
+                .as_deref()
+                .and_then(|m| matters().ok()?.matter(m))
+                .map_or_else(|| "《国务院办公厅关于加快推进社会信用体系建设构建以信用为基础的新型监管机制的指导意见》（国办发〔2019〕35号）".to_string(), |m| m.basis.clone());
+            let listing = crate::listings::ListingRequest {
+                code: c.subject.clone(),
+                list_type: lt.code.clone(),
+                basis: Some(basis),
+                reason: format!("违背信用承诺，情节严重（承诺书编号 {}）：{}", c.number, req.text.trim()),
+                notice_date: Some(date_string(self.clock_day().min(today_shanghai()))),
+                persons: Vec::new(),
+                scope: None,
+                decision: None,
+                department: Some(c.department.clone()),
+            };
+            let answer = self.propose_listing(caller, listing, channel)?;
+            view.listing_proposed = Some(answer.listing.id);
+        }
+        Ok(view)
+    }
+
+    /// A commitment's page, as `caller` may see its record today.
+    pub fn commitment_detail(&self, caller: &Caller, record_id: i64) -> Result<CommitmentDetail> {
+        let not_found = || AppError::NotFound(format!("承诺 {record_id} / commitment {record_id}"));
+        let c = self.db().read(|s| Ok(s.commitment(record_id)?))?.ok_or_else(not_found)?;
+        let code = parse_code(&c.subject)?;
+        let today = today_shanghai();
+        let view = self.subject_items(caller, &code, today, None, None)?.ok_or_else(not_found)?;
+        let mut record = None;
+        let mut registration = None;
+        for r in view.records {
+            if r.id == record_id {
+                record = Some(r);
+            } else if r.declaration.as_ref().is_some_and(|d| d.commitment_record == record_id) {
+                registration = Some(r);
+            }
+        }
+        let record = record.ok_or_else(not_found)?;
+        let open = record.commitment.as_ref().is_some_and(|v| v.state == State::Pending) && record.status != "revoked";
+        let may_record = open && permit(caller, Action::CommitmentStep { department: &c.department }).is_ok();
+        let matter = c.matter.as_deref().and_then(|m| matters().ok()?.matter(m)).cloned();
+        Ok(CommitmentDetail { subject: view.code, subject_name: view.name, record, matter, registration, may_record })
+    }
+
+    /// The text and due date a subject would sign for `matter` today, or why it may not.
+    pub fn commitment_preview(&self, matter: &str, code: &str) -> Result<CommitmentPreview> {
+        let matter = matters()?.matter(matter).ok_or_else(|| {
+            AppError::invalid(
+                "unknown_matter",
+                format!("承诺事项清单中没有“{matter}”"),
+                format!("no matter {matter:?} in the commitment matters list"),
+            )
+        })?;
+        let code = parse_code(code)?;
+        let today = self.clock_day();
+        let subject_name = self.db().read(|s| Ok(s.subject(code.key())?.map(|r| r.name)))?;
+        let due = matter.due(today, None, &self.calendar()).map_err(step_error)?;
+        let text = matter.render(
+            subject_name.as_deref().unwrap_or("（主体名称）"),
+            &code.display(),
+            today,
+            due.map(|d| d.date),
+        );
+        let excluded = self.commitment_exclusion(matter, code.key(), today)?.map(|(zh, en)| format!("{zh} / {en}"));
+        Ok(CommitmentPreview {
+            matter: matter.clone(),
+            subject_name,
+            text,
+            due: due.map(|d| date_string(d.date)),
+            due_provisional: due.is_some_and(|d| d.provisional),
+            excluded,
+        })
+    }
+
+    /// The commitments a department accepted (its queue): an officer's own
+    /// department's, or the one the centre names; in one state if asked (`pending`:
+    /// still to verify or record), each with where it stands on the clock's day.
+    pub fn department_commitments(
+        &self,
+        caller: &Caller,
+        department: Option<&str>,
+        state: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<DepartmentCommitments> {
+        let department = crate::access::acting_department(caller, department)?;
+        permit(caller, Action::CommitmentStep { department: &department })?;
+        let state = match state.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(State::parse(s).ok_or_else(|| {
+                AppError::invalid(
+                    "state",
+                    format!("履约状态应为 pending、fulfilled 或 breached，实为“{s}”"),
+                    format!("state must be pending, fulfilled or breached, got {s:?}"),
+                )
+            })?),
+        };
+        let today = self.clock_day();
+        let (page, names) = self.db().read(|s| {
+            let page = s.commitments_of_department(&department, state.map(State::as_str), after, limit)?;
+            let ids: Vec<i64> = page.iter().map(|c| c.record_id).collect();
+            let mut names = BTreeMap::new();
+            for row in s.records_by_ids(&ids)? {
+                let name = record_fields(s, &row)?.get("承诺事项").cloned().unwrap_or_default();
+                names.insert(row.id, name);
+            }
+            Ok((page, names))
+        })?;
+        let next_after = (page.len() as u32 == limit).then(|| page.last().map(|c| c.record_id)).flatten();
+        let commitments = page
+            .iter()
+            .map(|c| CommitmentView::of(c, names.get(&c.record_id).map_or("", String::as_str), today))
+            .collect();
+        Ok(DepartmentCommitments { department, as_of: date_string(today), commitments, next_after })
     }
 
     /// A subject's commitments as `caller` may see their records on `as_of` (the

@@ -115,6 +115,7 @@ impl App {
                     let code = SubjectCode::parse(&row.subject_code);
                     let person = code.as_ref().is_ok_and(SubjectCode::is_person);
                     let dispute = self.disputes(s, &row.subject_code)?.remove(&(true, row.id));
+                    let declaration = crate::registrations::declaration_of(s, &row, &fields, today)?;
                     let record = RecordView {
                         id: row.id,
                         item: row.item.clone(),
@@ -134,6 +135,7 @@ impl App {
                         repaired_on: None,
                         fields: field_views(item, &fields, person),
                         commitment: None,
+                        declaration,
                     };
                     out.push(ItemRecord {
                         // a person's number is never shown in full

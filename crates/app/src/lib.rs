@@ -10,6 +10,7 @@
 //! | listings and their procedure | [`listings`] |
 //! | checks before acting (逢办必查) | [`checks`] |
 //! | credit commitments (信用承诺) and their clock | [`commitments`] |
+//! | voluntary registration (自愿注册) | [`registrations`] |
 //! | lists that follow from records (对象清单) | [`derived`] |
 //! | evidence files of due-process cases | [`evidence`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
@@ -39,6 +40,7 @@ pub mod quality;
 pub mod quarantine;
 pub mod quarantine_files;
 pub mod reader;
+pub mod registrations;
 mod sidelog;
 pub mod subjects;
 #[path = "gen.rs"]

@@ -104,6 +104,10 @@ pub struct RecordView {
     /// on the day asked about (履约中 / 已履约 / 未履约).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commitment: Option<crate::commitments::CommitmentView>,
+    /// Voluntarily registered information (`voluntary_registration`): self-declared,
+    /// verified or found false, by its truthfulness commitment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<crate::registrations::Declaration>,
 }
 
 /// A subject and its records as the viewer may see them on `as_of`.
@@ -283,6 +287,11 @@ fn subject_view(
     let rows = rows.into_iter().filter(|r| only_item.is_none_or(|i| r.item == i));
     let mut commitments: BTreeMap<i64, xinyong_core::commitment::Commitment> =
         store.commitments_of(code.key())?.into_iter().map(|c| (c.record_id, c)).collect();
+    // a registration names its truthfulness commitment by number
+    let declarations: BTreeMap<(String, String), crate::registrations::Declaration> = commitments
+        .values()
+        .map(|c| ((c.department.clone(), c.number.clone()), crate::registrations::Declaration::of(c, as_of)))
+        .collect();
     let mut records = Vec::new();
     let mut withheld = 0;
     let mut non_public_shown = Vec::new();
@@ -325,6 +334,10 @@ fn subject_view(
             disputed: dispute.is_some(),
             dispute,
             repaired_on: repaired_on.map(xinyong_core::record::date_string),
+            declaration: (row.item == crate::registrations::ITEM)
+                .then(|| fields.iter().find(|f| f.name == "承诺书编号"))
+                .flatten()
+                .and_then(|f| declarations.get(&(row.provider.clone(), f.value.clone())).cloned()),
             commitment: commitments.remove(&row.id).map(|c| {
                 let name = fields.iter().find(|f| f.name == "承诺事项").map_or("", |f| f.value.as_str());
                 crate::commitments::CommitmentView::of(&c, name, as_of)

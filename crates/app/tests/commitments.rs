@@ -92,7 +92,7 @@ fn sign(matter: &str, subject: &str) -> SignRequest {
 }
 
 fn step(on: Option<time::Date>, text: &str) -> StepRequest {
-    StepRequest { on: on.map(date_string), text: text.into() }
+    StepRequest { on: on.map(date_string), text: text.into(), propose_list: None }
 }
 
 /// The ledger event at `index`, as its proof carries it.
@@ -396,4 +396,143 @@ fn an_imported_commitment_joins_the_life_cycle() {
     assert_eq!(run.breach_records, 1, "{run:?}");
     let breaches = public_records(&w.app, ME, "commitment_breach");
     assert!(breaches.iter().any(|b| field(b, "承诺书编号") == "XYCN-ZJW-5" && field(b, "认定日期") == "2026-10-25"));
+}
+
+fn registration(category: &str, title: &str) -> xinyong_app::registrations::RegistrationRequest {
+    xinyong_app::registrations::RegistrationRequest {
+        code: ME.into(),
+        category: category.into(),
+        title: title.into(),
+        content: "经认定为高新技术企业，证书编号 GR202511000123".into(),
+        issuer: "北京市科学技术委员会".into(),
+        obtained_on: "2025-10-01".into(),
+        valid_until: Some("2028-09-30".into()),
+        evidence: Some("高新技术企业证书（可在全国高新技术企业认定管理工作网查询）".into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_registration_is_self_declared_until_verified_and_one_found_false_is_revoked_and_breached() {
+    use xinyong_core::commitment::Declared;
+    let w = world();
+    let ndrc = account(&w.app, "ndrc", "officer", Some(NDRC), None);
+    let count = |app: &App| app.commitments_of(&w.admin, &code(ME), today_shanghai(), None).unwrap().commitments.len();
+
+    // the truthfulness commitment is signed with the information, never alone
+    let e = w.app.sign_commitment(&w.me, &sign("M-FGW-0003", ME)).unwrap_err();
+    assert_eq!(e.code(), "registration_only", "{e}");
+    // a bad row is refused before anything is signed, naming the field
+    let e = w.app.register_information(&w.me, &registration("传闻", "高新技术企业"), "test").unwrap_err();
+    assert_eq!(e.code(), "registration_invalid");
+    assert!(e.to_string().contains("信息类别"), "{e}");
+    assert_eq!(count(&w.app), 0, "no commitment for a refused registration");
+    // another entity's information is not one's own to register
+    let theirs =
+        xinyong_app::registrations::RegistrationRequest { code: OTHER.into(), ..registration("资质证照", "x") };
+    assert_eq!(w.app.register_information(&w.me, &theirs, "test").unwrap_err().code(), "forbidden");
+
+    let r = w.app.register_information(&w.me, &registration("资质证照", "高新技术企业证书"), "test").unwrap();
+    assert_eq!(r.declaration.state, Declared::SelfDeclared);
+    assert_eq!((r.commitment.matter.as_deref(), r.commitment.channel), (Some("M-FGW-0003"), Channel::Online));
+    assert_eq!(r.commitment.due, None, "no clock: it stays open until verified");
+    let shown = public_records(&w.app, ME, "voluntary_registration");
+    assert_eq!(shown.len(), 1);
+    let d = shown[0].declaration.as_ref().expect("the page marks it");
+    assert_eq!((d.state, d.state_zh.as_str()), (Declared::SelfDeclared, "自主声明（待核实）"));
+    assert_eq!((field(&shown[0], "登记编号"), d.commitment_record), (r.number.as_str(), r.commitment.record_id));
+    assert_eq!(event(&w.app, shown[0].ledger_index)["source"], "self-declared:me");
+
+    // only the accepting department verifies
+    let e = w.app.verify_registration(&w.samr, r.record_id, &step(None, "已核实"), "test").unwrap_err();
+    assert_eq!(e.code(), "forbidden", "{e}");
+    let v = w.app.verify_registration(&ndrc, r.record_id, &step(None, "经市科委系统核验证书真实有效"), "test").unwrap();
+    assert_eq!(v.declaration.state, Declared::Verified);
+    assert_eq!(v.declaration.note.as_deref(), Some("经市科委系统核验证书真实有效"));
+    let shown = public_records(&w.app, ME, "voluntary_registration");
+    assert_eq!(shown[0].declaration.as_ref().map(|d| d.state), Some(Declared::Verified));
+    let q = xinyong_app::item_records::ItemQuery {
+        item: "voluntary_registration".into(),
+        field: None,
+        value: None,
+        after: 0,
+        limit: 10,
+    };
+    let listed = w.app.item_records(&q).unwrap();
+    assert_eq!(listed.records[0].record.declaration.as_ref().map(|d| d.state), Some(Declared::Verified));
+
+    // a second one, found false: revoked, and the broken promise is a breach record
+    let f = w.app.register_information(&w.me, &registration("荣誉表彰", "全国五一劳动奖状"), "test").unwrap();
+    let out = w.app.refute_registration(&ndrc, f.record_id, &step(None, "授予机关无此表彰记录"), "test").unwrap();
+    assert_eq!(out.declaration.state, Declared::False);
+    let shown = public_records(&w.app, ME, "voluntary_registration");
+    assert_eq!(shown.iter().map(|r| r.id).collect::<Vec<_>>(), vec![r.record_id], "the false one is gone");
+    let breaches = public_records(&w.app, ME, "commitment_breach");
+    assert_eq!(breaches.len(), 1);
+    assert_eq!((breaches[0].provider.as_str(), field(&breaches[0], "承诺书编号")), (NDRC, f.number.as_str()));
+    assert_eq!(field(&breaches[0], "违诺情形"), "授予机关无此表彰记录");
+    // nothing more is recorded on it
+    let e = w.app.verify_registration(&ndrc, f.record_id, &step(None, "x"), "test").unwrap_err();
+    assert!(matches!(e.code(), "commitment.ended" | "commitment_revoked"), "{e}");
+    assert!(w.app.verify_ledger().unwrap().ok);
+}
+
+#[test]
+fn a_serious_breach_starts_a_listing_procedure_with_prior_notice() {
+    let w = world();
+    let c = w.app.sign_commitment(&w.me, &sign("M-SAMR-0002", ME)).unwrap();
+    // a fulfilment starts no listing; a list that follows from records cannot be proposed
+    let with_list = |list: &str, text: &str| StepRequest { propose_list: Some(list.into()), ..step(None, text) };
+    let e = w.app.fulfil_commitment(&w.samr, c.record_id, &with_list("key_attention", "补交"), "test").unwrap_err();
+    assert_eq!(e.code(), "listing_on_fulfilment");
+    let e = w.app.breach_commitment(&w.samr, c.record_id, &with_list("abnormal_operation", "x"), "test").unwrap_err();
+    assert_eq!(e.code(), "list_not_proposable");
+    let still = w.app.commitments_of(&w.admin, &code(ME), today_shanghai(), None).unwrap();
+    assert_eq!(still.commitments[0].state, State::Pending, "refused before the breach was written");
+
+    let out = w
+        .app
+        .breach_commitment(&w.samr, c.record_id, &with_list("key_attention", "补交的场所证明系伪造"), "test")
+        .unwrap();
+    assert_eq!(out.state, State::Breached);
+    let id = out.listing_proposed.expect("a listing procedure started");
+    let listings = w.app.listings_of_subject(&w.admin, ME).unwrap();
+    let l = listings.iter().find(|l| l.id == id).expect("the listing");
+    assert_eq!(l.list_type, "key_attention");
+    assert_eq!(l.status, xinyong_core::listing::ListingStatus::Noticed, "prior notice, not a decision");
+    assert!(l.reason.contains(&c.number) && l.reason.contains("伪造"), "{}", l.reason);
+    assert_eq!(public_records(&w.app, ME, "commitment_breach").len(), 1, "and the breach record");
+}
+
+#[test]
+fn a_department_sees_its_own_queue() {
+    let w = world();
+    let food = w.app.sign_commitment(&w.me, &sign("M-SAMR-0002", ME)).unwrap();
+    let build = w.app.sign_commitment(&w.me, &sign("M-ZJW-0001", ME)).unwrap();
+    let ids = |q: &xinyong_app::commitments::DepartmentCommitments| -> Vec<i64> {
+        q.commitments.iter().map(|c| c.record_id).collect()
+    };
+    let q = w.app.department_commitments(&w.samr, None, Some("pending"), 0, 100).unwrap();
+    assert_eq!((q.department.as_str(), ids(&q)), (SAMR, vec![food.record_id]));
+    let q = w.app.department_commitments(&w.zjw, None, None, 0, 100).unwrap();
+    assert_eq!(ids(&q), vec![build.record_id]);
+    // the centre names the department; an officer cannot read another's
+    let q = w.app.department_commitments(&w.admin, Some(ZJW), None, 0, 100).unwrap();
+    assert_eq!(ids(&q), vec![build.record_id]);
+    assert_eq!(w.app.department_commitments(&w.samr, Some(ZJW), None, 0, 100).unwrap_err().code(), "forbidden");
+    assert_eq!(w.app.department_commitments(&w.me, None, None, 0, 100).unwrap_err().code(), "forbidden");
+    let e = w.app.department_commitments(&w.samr, None, Some("kept"), 0, 100).unwrap_err();
+    assert_eq!(e.code(), "state");
+    // kept: off the open queue, on the fulfilled one
+    w.app.fulfil_commitment(&w.samr, food.record_id, &step(None, "已补交"), "test").unwrap();
+    assert!(ids(&w.app.department_commitments(&w.samr, None, Some("pending"), 0, 100).unwrap()).is_empty());
+    let q = w.app.department_commitments(&w.samr, None, Some("fulfilled"), 0, 100).unwrap();
+    assert_eq!(ids(&q), vec![food.record_id]);
+    // the page of one commitment: the text signed, and the department may not record again
+    let d = w.app.commitment_detail(&w.samr, food.record_id).unwrap();
+    assert!(!d.may_record);
+    assert!(d.record.fields.iter().any(|f| f.name == "承诺内容" && f.value.contains("北京测试科技有限公司")));
+    let d = w.app.commitment_detail(&w.zjw, build.record_id).unwrap();
+    assert!(d.may_record && d.matter.map(|m| m.code) == Some("M-ZJW-0001".into()));
+    assert!(!w.app.commitment_detail(&Caller::public(), build.record_id).unwrap().may_record);
 }

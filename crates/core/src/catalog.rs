@@ -239,6 +239,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("false_litigation.toml", include_str!("../../../data/catalog/false_litigation.toml")),
     ("credit_commitment.toml", include_str!("../../../data/catalog/credit_commitment.toml")),
     ("honour.toml", include_str!("../../../data/catalog/honour.toml")),
+    ("voluntary_registration.toml", include_str!("../../../data/catalog/voluntary_registration.toml")),
     ("commitment_breach.toml", include_str!("../../../data/catalog/commitment_breach.toml")),
     ("admin_enforcement.toml", include_str!("../../../data/catalog/admin_enforcement.toml")),
     ("admin_confirmation.toml", include_str!("../../../data/catalog/admin_confirmation.toml")),

@@ -221,6 +221,46 @@ impl State {
     }
 }
 
+/// Where a voluntary registration (自愿注册) stands: its truthfulness commitment's
+/// state on the day asked about, as the portal marks the information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Declared {
+    /// 自主声明（待核实）: the entity's word, not yet verified.
+    SelfDeclared,
+    /// 已核实: the accepting department verified it (the commitment was kept).
+    Verified,
+    /// 经核实不实: found false (the commitment was broken).
+    False,
+}
+
+impl Declared {
+    pub fn of(state: State) -> Declared {
+        match state {
+            State::Pending => Declared::SelfDeclared,
+            State::Fulfilled => Declared::Verified,
+            State::Breached => Declared::False,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Declared::SelfDeclared => "self_declared",
+            Declared::Verified => "verified",
+            Declared::False => "false",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Declared::SelfDeclared => "自主声明（待核实）",
+            Declared::Verified => "已核实",
+            Declared::False => "经核实不实",
+        }
+    }
+}
+
 /// A fact that ends a commitment, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1180,6 +1180,19 @@ fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
     let (c3, _) = s.put_commitments(&[c3], &prov(1), &k, 8).map_err(|e| e.to_string())?;
     ensure!(c3[0].first_event == size && c3[0].last_event == size + 1, "signed then breached: {:?}", c3[0]);
     ensure!(s.commitments_of(A).map_err(|e| e.to_string())?.len() == 2, "two of A's");
+
+    // the accepting department's queue, by state, paged by record
+    let queue = |s: &dyn Store, dept: &str, state: Option<&str>, after: i64| -> Result<Vec<i64>, String> {
+        let page = s.commitments_of_department(dept, state, after, 10).map_err(|e| e.to_string())?;
+        Ok(page.iter().map(|c| c.record_id).collect())
+    };
+    let dept = c1.department.as_str();
+    ensure!(queue(s, dept, None, 0)? == ids, "all of the department's");
+    ensure!(queue(s, dept, None, ids[0])? == ids[1..], "paged by record");
+    ensure!(queue(s, dept, Some("fulfilled"), 0)? == vec![ids[0]], "the kept one");
+    ensure!(queue(s, dept, Some("breached"), 0)? == ids[1..], "the broken ones");
+    ensure!(queue(s, dept, Some("pending"), 0)?.is_empty(), "none open");
+    ensure!(queue(s, "北京市商务局", None, 0)?.is_empty(), "another department's queue");
     Ok(())
 }
 

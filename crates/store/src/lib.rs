@@ -567,6 +567,15 @@ pub trait Store: Send {
     /// Commitments their recorded steps leave open whose due date is before `day`
     /// (`YYYY-MM-DD`): the clock's work. Record order after `after`.
     fn commitments_overdue(&self, day: &str, after: i64, limit: u32) -> Result<Vec<Commitment>>;
+    /// A department's commitments (the accepting department), in one state if given
+    /// (`pending`, `fulfilled`, `breached`), record order after `after`.
+    fn commitments_of_department(
+        &self,
+        department: &str,
+        state: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Commitment>>;
     /// Broken commitments whose breach record is not linked yet, record order after `after`.
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>>;
     /// Links a broken commitment to its breach record (`commitment_breach`). Not a ledger

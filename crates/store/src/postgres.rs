@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_subject_identifiers.sql")),
     (9, include_str!("../migrations/postgres/0009_intake_batches.sql")),
     (10, include_str!("../migrations/postgres/0010_commitments.sql")),
+    (11, include_str!("../migrations/postgres/0011_commitment_queue.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -921,6 +922,16 @@ impl Store for PgStore {
 
     fn commitments_overdue(&self, day: &str, after: i64, limit: u32) -> Result<Vec<Commitment>> {
         postgres_commitments::commitments_overdue(&mut *self.conn()?, day, after, limit)
+    }
+
+    fn commitments_of_department(
+        &self,
+        department: &str,
+        state: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Commitment>> {
+        postgres_commitments::commitments_of_department(&mut *self.conn()?, department, state, after, limit)
     }
 
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {

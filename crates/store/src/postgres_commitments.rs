@@ -95,6 +95,21 @@ pub(crate) fn commitments_overdue(conn: &mut PgConn, day: &str, after: i64, limi
     commitments(&conn.query(&sql, &[&day, &after, &i64::from(limit)])?)
 }
 
+pub(crate) fn commitments_of_department(
+    conn: &mut PgConn,
+    department: &str,
+    state: Option<&str>,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<Commitment>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM commitments
+         WHERE department = $1 AND ($2::TEXT IS NULL OR state = $2) AND record_id > $3
+         ORDER BY record_id LIMIT $4"
+    );
+    commitments(&conn.query(&sql, &[&department, &state, &after, &i64::from(limit)])?)
+}
+
 pub(crate) fn commitments_without_breach_record(conn: &mut PgConn, after: i64, limit: u32) -> Result<Vec<Commitment>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM commitments

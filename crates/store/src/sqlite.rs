@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_subject_identifiers.sql")),
     (9, include_str!("../migrations/sqlite/0009_intake_batches.sql")),
     (10, include_str!("../migrations/sqlite/0010_commitments.sql")),
+    (11, include_str!("../migrations/sqlite/0011_commitment_queue.sql")),
 ];
 
 pub struct SqliteStore {
@@ -824,6 +825,16 @@ impl Store for SqliteStore {
 
     fn commitments_overdue(&self, day: &str, after: i64, limit: u32) -> Result<Vec<Commitment>> {
         sqlite_commitments::commitments_overdue(&self.conn, day, after, limit)
+    }
+
+    fn commitments_of_department(
+        &self,
+        department: &str,
+        state: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Commitment>> {
+        sqlite_commitments::commitments_of_department(&self.conn, department, state, after, limit)
     }
 
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {

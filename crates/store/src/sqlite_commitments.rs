@@ -111,6 +111,24 @@ pub(crate) fn commitments_overdue(conn: &Connection, day: &str, after: i64, limi
     commitments(rows)
 }
 
+pub(crate) fn commitments_of_department(
+    conn: &Connection,
+    department: &str,
+    state: Option<&str>,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<Commitment>> {
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM commitments
+             WHERE department = ?1 AND (?2 IS NULL OR state = ?2) AND record_id > ?3
+             ORDER BY record_id LIMIT ?4"
+        ))?
+        .query_map(params![department, state, after, limit], commitment_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    commitments(rows)
+}
+
 pub(crate) fn commitments_without_breach_record(conn: &Connection, after: i64, limit: u32) -> Result<Vec<Commitment>> {
     let rows = conn
         .prepare_cached(&format!(

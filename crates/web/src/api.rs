@@ -76,7 +76,11 @@ use crate::{ApiError, Shared, blocking};
         crate::commitments_api::sign_commitment,
         crate::commitments_api::fulfil_commitment,
         crate::commitments_api::breach_commitment,
-        crate::commitments_api::subject_commitments
+        crate::commitments_api::subject_commitments,
+        crate::commitments_api::department_commitments,
+        crate::commitments_api::register_information,
+        crate::commitments_api::verify_registration,
+        crate::commitments_api::refute_registration
     ),
     components(schemas(
         // requests
@@ -88,6 +92,7 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::cases::EvidenceCite, xinyong_app::cases::DecideRequest, xinyong_app::cases::NoticeRequest,
         xinyong_app::cases::AmendRequest, crate::cases_api::EvidenceUpload, crate::cases_api::EvidenceFile,
         xinyong_app::commitments::SignRequest, xinyong_app::commitments::StepRequest,
+        xinyong_app::registrations::RegistrationRequest,
         // answers
         ErrorBody, ErrorDetail,
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
@@ -123,7 +128,9 @@ use crate::{ApiError, Shared, blocking};
         crate::quality_api::CorrectionUpload, crate::quality_api::Spreadsheet,
         xinyong_app::commitments::CommitmentView, xinyong_app::commitments::SubjectCommitments,
         xinyong_app::commitments::CommitmentSummary, xinyong_core::commitment::matters::Matters,
-        xinyong_core::commitment::matters::Matter,
+        xinyong_core::commitment::matters::Matter, xinyong_app::commitments::DepartmentCommitments,
+        xinyong_app::registrations::RegistrationView, xinyong_app::registrations::Declaration,
+        xinyong_core::commitment::Declared,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
         xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,

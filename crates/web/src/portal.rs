@@ -17,6 +17,7 @@ use crate::i18n::{Lang, strings};
 use crate::{ApiError, Shared, WebError, blocking};
 
 mod cases;
+mod commitments;
 mod lists;
 mod quality;
 
@@ -51,6 +52,10 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("correction.html", include_str!("../templates/correction.html")),
         ("inbox.html", include_str!("../templates/inbox.html")),
         ("quality.html", include_str!("../templates/quality.html")),
+        ("commitments.html", include_str!("../templates/commitments.html")),
+        ("commitment_form.html", include_str!("../templates/commitment_form.html")),
+        ("commitment.html", include_str!("../templates/commitment.html")),
+        ("registration_form.html", include_str!("../templates/registration_form.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -81,6 +86,7 @@ pub fn routes() -> Router<Shared> {
         .route("/quarantine/{id}/resubmit", post(resubmit_form))
         .merge(lists::routes())
         .merge(cases::routes())
+        .merge(commitments::routes())
         .merge(quality::routes())
         .route(
             "/static/site.css",
@@ -255,6 +261,7 @@ const SECTIONS: &[(&str, &str, &[&str], bool)] = &[
     ("commitments", "commitments", &["credit_commitment", "commitment_breach"], false),
     ("evaluations", "evaluations", &["tax_credit_rating"], false),
     ("honours", "honours", &["honour"], false),
+    ("registrations", "registration_title", &["voluntary_registration"], false),
 ];
 
 async fn subject(

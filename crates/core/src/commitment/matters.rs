@@ -51,6 +51,9 @@ pub struct Matter {
     pub exclude_after_breach: bool,
     /// The basis of the exclusion, cited with every refusal.
     pub basis: String,
+    /// The truthfulness commitment of a voluntary registration (自愿注册): signed with
+    /// the information registered, never alone.
+    pub registration: bool,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +76,8 @@ struct RawMatter {
     exclude_after_breach: Option<bool>,
     #[serde(default)]
     basis: String,
+    #[serde(default)]
+    registration: bool,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +205,12 @@ impl Matters {
             if let Some(l) = excluded_lists.iter().find(|l| lists.list_type(l).is_none()) {
                 return Err(bad(format!("未知名单类型 {l} / unknown list type {l:?}")));
             }
+            if m.registration && (m.kind != CommitmentKind::Voluntary || due.is_some()) {
+                return Err(bad(
+                    "自愿注册的真实性承诺须为主动型、无履约期限 / a registration's commitment is voluntary, without a term"
+                        .into(),
+                ));
+            }
             let exclude_after_breach = m.exclude_after_breach.unwrap_or_else(|| m.kind.excludes_by_default());
             if (!excluded_lists.is_empty() || exclude_after_breach) && m.basis.trim().is_empty() {
                 return Err(bad("排除适用须注明依据 / an exclusion needs its basis".into()));
@@ -216,13 +227,23 @@ impl Matters {
                 excluded_lists,
                 exclude_after_breach,
                 basis: m.basis.trim().to_string(),
+                registration: m.registration,
             });
+        }
+        if matters.iter().filter(|m| m.registration).count() > 1 {
+            return Err("只能有一个自愿注册承诺事项 / at most one matter has registration = true".into());
         }
         Ok(Matters { version: raw.version, matters })
     }
 
     pub fn matter(&self, code: &str) -> Option<&Matter> {
         self.matters.iter().find(|m| m.code == code.trim())
+    }
+
+    /// The truthfulness commitment signed with a voluntary registration, if the list
+    /// has one.
+    pub fn registration(&self) -> Option<&Matter> {
+        self.matters.iter().find(|m| m.registration)
     }
 }
 
@@ -431,5 +452,12 @@ mod tests {
             "kind = \"approval_replacing\"\nexcluded_lists = [\"no_such\"]",
             "no_such",
         );
+        refuse("kind = \"voluntary\"", "kind = \"voluntary\"\nregistration = true", "at most one");
+        refuse(
+            "kind = \"voluntary\"\nregistration = true",
+            "kind = \"voluntary\"\nregistration = true\ndue_working_days = 5",
+            "without a term",
+        );
+        assert_eq!(matters().registration().map(|m| m.code.as_str()), Some("M-FGW-0003"));
     }
 }

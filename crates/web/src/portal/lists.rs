@@ -644,11 +644,30 @@ async fn step_form(
 // ---- checks before acting ---------------------------------------------------------------
 
 fn matters(t: &Strings) -> Vec<Value> {
-    ListRules::bundled()
+    let mut out: Vec<Value> = ListRules::bundled()
         .matters()
         .into_iter()
         .map(|m| json!({"code": m, "label": tr(t, &format!("matter_{m}"))}))
-        .collect()
+        .collect();
+    // the commitment matters (告知承诺事项): whether the subject may use the commitment
+    if let Ok(list) = xinyong_core::commitment::matters::Matters::bundled() {
+        out.extend(
+            list.matters
+                .iter()
+                .filter(|m| !m.registration)
+                .map(|m| json!({"code": m.code, "label": matter_label(t, &m.code)})),
+        );
+    }
+    out
+}
+
+/// A check matter's label: a measures-list matter by its string, a commitment matter by
+/// its kind and name.
+fn matter_label(t: &Strings, matter: &str) -> String {
+    match xinyong_core::commitment::matters::Matters::bundled().ok().and_then(|l| l.matter(matter)) {
+        Some(m) => format!("{} · {}", m.kind.name_zh(), m.name_zh),
+        None => tr(t, &format!("matter_{matter}")),
+    }
 }
 
 /// The form's values, shown again with the result.
@@ -733,7 +752,7 @@ fn feedback_measures(ids: &[String], lang: Lang) -> Vec<Value> {
 fn label_answer(mut v: Value, lang: Lang, t: &Strings) -> Value {
     let verdict = v.get("verdict").and_then(Value::as_str).unwrap_or("clear").to_string();
     v["verdict_label"] = json!(tr(t, &format!("verdict_{verdict}")));
-    v["matter_label"] = json!(tr(t, &format!("matter_{}", v["matter"].as_str().unwrap_or_default())));
+    v["matter_label"] = json!(matter_label(t, v["matter"].as_str().unwrap_or_default()));
     let rules = ListRules::bundled();
     if let Some(lists) = v.get_mut("lists").and_then(Value::as_array_mut) {
         for l in lists {
