@@ -345,7 +345,12 @@ impl App {
         }
     }
 
-    fn write_change(&self, change: Change, department: &str, channel: &str) -> Result<xinyong_store::Changed> {
+    pub(crate) fn write_change(
+        &self,
+        change: Change,
+        department: &str,
+        channel: &str,
+    ) -> Result<xinyong_store::Changed> {
         let p = provenance(department, channel);
         let now = now_ms();
         let done = self.db().write(|s| Ok(s.apply_change(&change, &p, self.key(), now)?))?;

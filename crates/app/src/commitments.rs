@@ -270,6 +270,28 @@ fn step_error(e: CommitmentError) -> AppError {
     AppError::invalid(e.code(), zh, en)
 }
 
+/// What a breach record tells the subject (its inbox) and the accepting department.
+fn breach_notifications(c: &Commitment) -> Vec<xinyong_store::NewNotification> {
+    let why = c.recorded().text.unwrap_or_default();
+    let text_zh =
+        format!("承诺 {} 已认定未履约（{why}），违诺信息已记入信用记录，可依法提出异议或申请信用修复", c.number);
+    let text_en = format!(
+        "commitment {} was found broken ({why}); the breach is on the credit record, open to objection and repair",
+        c.number
+    );
+    ["subject", "department"]
+        .into_iter()
+        .map(|kind| xinyong_store::NewNotification {
+            recipient_kind: kind.to_string(),
+            recipient: if kind == "subject" { c.subject.clone() } else { c.department.clone() },
+            subject_code: c.subject.clone(),
+            topic: "commitment_breached".to_string(),
+            text_zh: text_zh.clone(),
+            text_en: text_en.clone(),
+        })
+        .collect()
+}
+
 /// A list a serious breach may start the procedure of: a punishment list decided by
 /// departments (not one that follows from records), without a ban's scope.
 fn proposable_list(code: &str) -> Result<&'static xinyong_core::lists::ListType> {
@@ -896,6 +918,8 @@ impl App {
             let Some(last) = page.last() else { return Ok(()) };
             after = last.record_id;
             let mut links = Vec::new();
+            // breach records written now: the subject and the department are told
+            let mut told = Vec::new();
             let mut rows: BTreeMap<String, Vec<BreachRow>> = BTreeMap::new();
             self.db().read(|s| {
                 for c in &page {
@@ -924,9 +948,13 @@ impl App {
                 let out = crate::intake::ingest_rows(self, BREACH_ITEM, &department, BREACH_SOURCE, &batch)?;
                 for ((commitment, _), result) in entries.iter().zip(&out.rows) {
                     match &result.outcome {
-                        Outcome::Accepted { record_id, .. }
-                        | Outcome::Corrected { record_id, .. }
-                        | Outcome::Duplicate { record_id } => links.push((*commitment, *record_id)),
+                        Outcome::Accepted { record_id, .. } => {
+                            links.push((*commitment, *record_id));
+                            told.extend(page.iter().find(|c| c.record_id == *commitment).map(breach_notifications));
+                        }
+                        Outcome::Corrected { record_id, .. } | Outcome::Duplicate { record_id } => {
+                            links.push((*commitment, *record_id))
+                        }
                         Outcome::Quarantined { quarantine_id, .. } => {
                             tracing::warn!(
                                 commitment,
@@ -944,6 +972,11 @@ impl App {
             }
             for (commitment, record) in &links {
                 self.db().write(|s| Ok(s.link_breach_record(*commitment, *record)?))?;
+            }
+            // after the links: a crash in between tells nobody rather than twice
+            for notifications in told {
+                let change = xinyong_store::Change { notifications, ..xinyong_store::Change::default() };
+                self.write_change(change, "信用平台", BREACH_SOURCE)?;
             }
             run.breach_records += links.len() as u64;
         }

@@ -215,6 +215,12 @@ fn the_clock_breaks_an_overdue_commitment_after_the_holiday_into_a_breach_record
         (Some("record.created"), Some("commitment_breach"))
     );
     assert_eq!(created["source"], "commitment-clock");
+    // the entity and the department are told, once
+    let me = w.app.inbox(&w.me, 50).unwrap();
+    let told: Vec<_> = me.iter().filter(|n| n.topic == "commitment_breached").collect();
+    assert_eq!(told.len(), 1, "{me:?}");
+    assert!(told[0].text_zh.contains("京市监容缺〔2026〕0928号") && told[0].text_zh.contains("信用修复"), "{told:?}");
+    assert!(w.app.inbox(&w.samr, 50).unwrap().iter().any(|n| n.topic == "commitment_breached"));
 
     // too late to record fulfilment now
     let e =
@@ -232,6 +238,12 @@ fn the_clock_breaks_an_overdue_commitment_after_the_holiday_into_a_breach_record
     let run = app.follow_commitments(true).unwrap();
     assert_eq!((run.overdue, run.breach_records, run.taken_on), (0, 0, 0));
     assert_eq!(app.counts().unwrap().events, size, "a restart repeats nothing");
+    let me = Caller::of_account(
+        app.accounts(&Caller::operator()).unwrap().into_iter().find(|a| a.username == "me").unwrap(),
+    )
+    .unwrap();
+    let told = app.inbox(&me, 50).unwrap().into_iter().filter(|n| n.topic == "commitment_breached").count();
+    assert_eq!(told, 1, "told once, not again after the restart");
     assert_eq!(public_records(&app, ME, "commitment_breach").len(), 1);
     assert!(app.verify_ledger().unwrap().ok);
 
