@@ -27,15 +27,13 @@ pub fn routes() -> Router<Shared> {
         .route("/commitments", get(commitments_page).post(sign))
         .route("/commitments/new", get(sign_form))
         .route("/commitments/{id}", get(commitment_page))
-        .route("/commitments/{id}/fulfilment", get(back_to_commitment).post(fulfil))
-        .route("/commitments/{id}/breach", get(back_to_commitment).post(breach))
+        .route("/commitments/{id}/{step}", get(back_to_commitment).post(commitment_step))
         .route("/registrations/new", get(registration_form))
         .route("/registrations", get(super::lists::back_to("/registrations/new")).post(register))
-        .route("/registrations/{id}/verification", post(verify))
-        .route("/registrations/{id}/refutation", post(refute))
+        .route("/registrations/{id}/{step}", post(registration_step))
 }
 
-async fn back_to_commitment(Path(id): Path<i64>) -> Redirect {
+async fn back_to_commitment(Path((id, _)): Path<(i64, String)>) -> Redirect {
     Redirect::to(&format!("/commitments/{id}"))
 }
 
@@ -395,44 +393,34 @@ async fn step(
     }
 }
 
-async fn fulfil(
+/// `/commitments/{id}/fulfilment|breach`.
+async fn commitment_step(
     State(state): State<Shared>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path((id, word)): Path<(i64, String)>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    step(state, caller, headers, id, form, StepKind::Fulfil).await
+    match word.as_str() {
+        "fulfilment" => step(state, caller, headers, id, form, StepKind::Fulfil).await,
+        "breach" => step(state, caller, headers, id, form, StepKind::Breach).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
-async fn breach(
+/// `/registrations/{id}/verification|refutation`.
+async fn registration_step(
     State(state): State<Shared>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path((id, word)): Path<(i64, String)>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    step(state, caller, headers, id, form, StepKind::Breach).await
-}
-
-async fn verify(
-    State(state): State<Shared>,
-    caller: Caller,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
-) -> Response {
-    step(state, caller, headers, id, form, StepKind::Verify).await
-}
-
-async fn refute(
-    State(state): State<Shared>,
-    caller: Caller,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
-) -> Response {
-    step(state, caller, headers, id, form, StepKind::Refute).await
+    match word.as_str() {
+        "verification" => step(state, caller, headers, id, form, StepKind::Verify).await,
+        "refutation" => step(state, caller, headers, id, form, StepKind::Refute).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 // ---- voluntary registration -------------------------------------------------------------------
