@@ -270,18 +270,21 @@ fn step_error(e: CommitmentError) -> AppError {
     AppError::invalid(e.code(), zh, en)
 }
 
-/// What a breach record tells the subject (its inbox) and the accepting department.
+/// What a breach record tells the subject (its inbox), and the accepting department
+/// when the clock found the breach (a department that recorded or reported it knows).
 fn breach_notifications(c: &Commitment) -> Vec<xinyong_store::NewNotification> {
-    let why = c.recorded().text.unwrap_or_default();
+    let breach = c.recorded();
+    let why = breach.text.unwrap_or_default();
+    let recipients: &[&str] = if breach.by == Some(EndedBy::Clock) { &["subject", "department"] } else { &["subject"] };
     let text_zh =
         format!("承诺 {} 已认定未履约（{why}），违诺信息已记入信用记录，可依法提出异议或申请信用修复", c.number);
     let text_en = format!(
         "commitment {} was found broken ({why}); the breach is on the credit record, open to objection and repair",
         c.number
     );
-    ["subject", "department"]
-        .into_iter()
-        .map(|kind| xinyong_store::NewNotification {
+    recipients
+        .iter()
+        .map(|&kind| xinyong_store::NewNotification {
             recipient_kind: kind.to_string(),
             recipient: if kind == "subject" { c.subject.clone() } else { c.department.clone() },
             subject_code: c.subject.clone(),

@@ -215,6 +215,9 @@ impl App {
         req: &StepRequest,
         channel: &str,
     ) -> Result<RegistrationView> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let c = self.registration_commitment(record_id)?;
         let commitment = self.fulfil_commitment(caller, c.record_id, req, channel)?;
         self.registration_view(record_id, commitment)
@@ -229,6 +232,9 @@ impl App {
         req: &StepRequest,
         channel: &str,
     ) -> Result<RegistrationView> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let c = self.registration_commitment(record_id)?;
         let commitment = self.breach_commitment(caller, c.record_id, req, channel)?;
         let revoke = AmendRequest {

@@ -422,6 +422,19 @@ async fn authorisation_matrix() {
         ("POST", "/api/v1/commitments/999999/fulfilment".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
         ("POST", "/api/v1/commitments/999999/breach".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
         ("GET", format!("/api/v1/subjects/{code}/commitments"), None, [200, 200, 200, 401]),
+        // a department's queue: the centre names the department
+        ("GET", "/api/v1/commitments".into(), None, [401, 200, 422, 401]),
+        ("GET", "/api/v1/commitments?state=kept".into(), None, [401, 422, 422, 401]),
+        // a registration: only the entity, or the accepting department (the centre)
+        (
+            "POST",
+            "/api/v1/registrations".into(),
+            Some(json!({"code": code, "category": "传闻", "title": "t", "content": "c", "issuer": "i",
+                        "obtained_on": "2025-01-01"})),
+            [401, 403, 422, 401],
+        ),
+        ("POST", "/api/v1/registrations/999999/verification".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
+        ("POST", "/api/v1/registrations/999999/refutation".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
     ];
     for (method, path, body, expected) in cases {
         for (who, token, want) in [
@@ -492,6 +505,10 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/commitments/{id}/fulfilment", "post"),
         ("/api/v1/commitments/{id}/breach", "post"),
         ("/api/v1/subjects/{code}/commitments", "get"),
+        ("/api/v1/commitments", "get"),
+        ("/api/v1/registrations", "post"),
+        ("/api/v1/registrations/{id}/verification", "post"),
+        ("/api/v1/registrations/{id}/refutation", "post"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
     }
@@ -1355,6 +1372,13 @@ const VOLATILE: &[&str] = &[
 
 /// The answer with its volatile values replaced (see [`VOLATILE`]); check ids (`chk_…`)
 /// and the hashes of a proof path are replaced wherever they appear.
+fn platform_number(t: &str) -> bool {
+    let parts: Vec<&str> = t.split('-').collect();
+    parts.len() == 5
+        && parts[0] == "M"
+        && [(3, 8), (4, 6)].iter().all(|(i, n)| parts[*i].len() == *n && parts[*i].bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn normalised(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
@@ -1374,6 +1398,8 @@ fn normalised(v: &Value) -> Value {
         ),
         Value::Array(a) => Value::Array(a.iter().map(normalised).collect()),
         Value::String(t) if t.starts_with("chk_") => Value::String("[check_id]".into()),
+        // a number the platform gives a commitment: M-<DEPT>-<nnnn>-<date>-<random>
+        Value::String(t) if platform_number(t) => Value::String("[commitment_number]".into()),
         other => other.clone(),
     }
 }
@@ -1822,5 +1848,35 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     assert_eq!(v["commitment"]["may_use"], false, "{v}");
     let path = format!("/api/v1/subjects/{other}/commitments?as_of=2025-06-30&purpose=核查");
     snap!("subject_commitments", "get", "/api/v1/subjects/{code}/commitments", path, Some(officer), None, 200);
+    // the centre reads the accepting department's queue
+    let path = format!("/api/v1/commitments?department={}&state=breached", urlencode("北京市市场监督管理局"));
+    let v = snap!("department_commitments", "get", "/api/v1/commitments", path, Some(admin), None, 200);
+    assert_eq!(v["commitments"].as_array().map(Vec::len), Some(1), "{v}");
+    // voluntary registration: self-declared, then verified by the accepting department
+    let info = json!({"code": other, "category": "合同履约", "title": "重大工程合同按期履约",
+                      "content": "承建某区学校改扩建工程，按合同约定工期完工并通过竣工验收",
+                      "issuer": "北京市某区教育委员会", "obtained_on": "2025-05-20"});
+    let v = snap!(
+        "register_information",
+        "post",
+        "/api/v1/registrations",
+        "/api/v1/registrations",
+        Some(admin),
+        Some(info),
+        200
+    );
+    assert_eq!(v["declaration"]["state"], "self_declared", "{v}");
+    let path = format!("/api/v1/registrations/{}/verification", v["record_id"]);
+    let how = json!({"text": "经区教委书面确认属实"});
+    let v = snap!(
+        "verify_registration",
+        "post",
+        "/api/v1/registrations/{id}/verification",
+        path,
+        Some(admin),
+        Some(how),
+        200
+    );
+    assert_eq!(v["declaration"]["state"], "verified", "{v}");
     s._running.app.set_clock_day(None);
 }
