@@ -170,17 +170,20 @@ fn dirty_files_import_exactly_and_reimport_adds_nothing() {
     let input = tmp.path().join("in");
     let data = tmp.path().join("data");
     let manifest = generate(&input, &["--dirty", "10"]);
-    let mut accepted_total = 0;
+    let (mut accepted_total, mut quarantined_total) = (0, 0);
     for (item, file, m) in files(&manifest) {
         let sum = import(&input.join(&file), &item, &data);
         assert_eq!(sum["accepted"], m["expect_accepted"], "{item}: {sum}");
         assert_eq!(sum["quarantined"], m["expect_quarantined"], "{item}: {sum}");
         assert_eq!(sum["duplicates"], m["expect_duplicates"], "{item}: {sum}");
         assert_eq!(sum["blank_rows"], m["expect_blank"], "{item}: {sum}");
-        assert!(m["expect_quarantined"].as_u64().unwrap() > 0, "{item}: the dirty file has bad rows");
+        quarantined_total += m["expect_quarantined"].as_u64().unwrap();
         accepted_total += sum["accepted"].as_u64().unwrap();
     }
     assert!(accepted_total > 3000, "{accepted_total}");
+    // a small file may draw no bad row on a given day (the generator dates rows up to
+    // today): the files together must
+    assert!(quarantined_total * 100 > accepted_total * 3, "{quarantined_total} bad rows of {accepted_total}");
     let verify = ok_json(&["ledger", "verify", "--data", s(&data)]);
     assert_eq!(verify["ok"], true);
     let size = verify["size"].as_u64().unwrap();

