@@ -65,7 +65,7 @@ pub struct Deadline {
 }
 
 // `YYYY-MM-DD` like every other date in the API, not `time`'s own serde format.
-fn ser_date<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_date<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::record::date_string(*d))
 }
 
