@@ -37,6 +37,7 @@ macro_rules! with_checks {
             intake_figures_and_quarantine_reasons,
             old_identifiers_find_their_subjects,
             commitments_follow_their_steps,
+            grading_scan_lends_what_is_in_force,
         ] }
     };
 }
@@ -1193,6 +1194,88 @@ fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
     ensure!(queue(s, dept, Some("breached"), 0)? == ids[1..], "the broken ones");
     ensure!(queue(s, dept, Some("pending"), 0)?.is_empty(), "none open");
     ensure!(queue(s, "北京市商务局", None, 0)?.is_empty(), "another department's queue");
+    Ok(())
+}
+
+/// What a grading scan saw.
+#[derive(Default)]
+struct Seen {
+    subjects: Vec<(String, String, Option<String>)>,
+    records: Vec<(i64, String, String, Option<String>)>,
+    listings: Vec<(i64, String, Option<String>)>,
+    commitments: Vec<(String, String, Option<String>)>,
+}
+
+impl crate::grading::GradingSink for Seen {
+    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>) {
+        self.subjects.push((code.into(), kind.into(), industry.map(str::to_string)));
+    }
+    fn record(&mut self, r: crate::grading::GradingRecord<'_>) {
+        self.records.push((r.id, r.subject.into(), r.item.into(), r.facet.map(str::to_string)));
+    }
+    fn listing(&mut self, l: crate::grading::GradingListing<'_>) {
+        self.listings.push((l.id, l.list_type.into(), l.start_date.map(str::to_string)));
+    }
+    fn commitment(&mut self, subject: &str, state: &str, matter: Option<&str>) {
+        self.commitments.push((subject.into(), state.into(), matter.map(str::to_string)));
+    }
+}
+
+fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    let entries = vec![
+        Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)),
+        Entry::Record(Box::new(honour(A, "京发〔2024〕2号", "纳税信用A级")?)),
+        Entry::Record(Box::new(honour(B, "京发〔2024〕3号", "科技进步奖")?)),
+        Entry::Record(Box::new(commitment_record(B, "M-SAMR-0002-9")?)),
+    ];
+    let out = s.append(&entries, &k, 1).map_err(|e| e.to_string())?;
+    let ids: Vec<i64> = out
+        .outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Accepted { record_id, .. } => Some(*record_id),
+            _ => None,
+        })
+        .collect();
+    ensure!(ids.len() == 4, "{out:?}");
+    s.revoke(ids[1], "决定被撤销", &prov(0), &k).map_err(|e| e.to_string())?;
+    let facets: std::collections::BTreeMap<String, String> =
+        [("honour".to_string(), "荣誉名称".to_string())].into_iter().collect();
+    let mut seen = Seen::default();
+    s.scan_for_grading(&facets, &mut seen).map_err(|e| e.to_string())?;
+    let mut subjects: Vec<&str> = seen.subjects.iter().map(|x| x.0.as_str()).collect();
+    subjects.sort_unstable();
+    ensure!(subjects == [B, A] || subjects == [A, B], "{subjects:?}");
+    ensure!(seen.subjects.iter().all(|x| x.1 == "enterprise"), "kinds");
+    let mut records = seen.records.clone();
+    records.sort_unstable();
+    let want = vec![
+        (ids[0], A.to_string(), "honour".to_string(), Some("守合同重信用企业".to_string())),
+        (ids[2], B.to_string(), "honour".to_string(), Some("科技进步奖".to_string())),
+        (ids[3], B.to_string(), "credit_commitment".to_string(), None),
+    ];
+    ensure!(records == want, "the revoked one is left out, facets read from the content: {records:?}");
+    // no facets asked: none read
+    let mut bare = Seen::default();
+    s.scan_for_grading(&std::collections::BTreeMap::new(), &mut bare).map_err(|e| e.to_string())?;
+    ensure!(bare.records.len() == 3 && bare.records.iter().all(|r| r.3.is_none()), "{:?}", bare.records);
+    ensure!(seen.listings.is_empty() && seen.commitments.is_empty(), "nothing listed or taken on yet");
+    // the commitment taken on: its state and matter
+    use xinyong_core::calendar::WorkCalendar;
+    use xinyong_core::commitment::{CommitmentRecord, from_record};
+    let row = s.record(ids[3]).map_err(|e| e.to_string())?.ok_or("record missing")?;
+    let ev = s.event(row.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
+    let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
+    let fields = body.fields.unwrap_or_default();
+    let r =
+        CommitmentRecord { id: row.id, subject: &row.subject_code, provider: &row.provider, fields: &fields, source: "t" };
+    let c = from_record(&r, WorkCalendar::official()).ok_or("no commitment")?;
+    s.put_commitments(&[c], &prov(1), &k, 2).map_err(|e| e.to_string())?;
+    let mut again = Seen::default();
+    s.scan_for_grading(&facets, &mut again).map_err(|e| e.to_string())?;
+    let matter = fields.get("事项编码").cloned();
+    ensure!(again.commitments == vec![(B.to_string(), "pending".to_string(), matter)], "{:?}", again.commitments);
     Ok(())
 }
 

@@ -8,16 +8,19 @@
 pub mod commitments;
 pub mod conformance;
 pub mod due_process;
+pub mod grading;
 pub mod plan;
 mod postgres;
 mod postgres_cases;
 mod postgres_commitments;
+mod postgres_grading;
 mod postgres_listings;
 mod postgres_quality;
 pub mod quality;
 mod sqlite;
 mod sqlite_cases;
 mod sqlite_commitments;
+mod sqlite_grading;
 mod sqlite_listings;
 mod sqlite_quality;
 pub mod testing;
@@ -576,6 +579,14 @@ pub trait Store: Send {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Commitment>>;
+    /// Reads the whole store for grading (see [`grading`]): every subject, every record
+    /// in force (not revoked, not repaired) with the value of the field `facets` names
+    /// for its item (item → field), every decided list entry, every commitment.
+    fn scan_for_grading(
+        &self,
+        facets: &std::collections::BTreeMap<String, String>,
+        sink: &mut dyn grading::GradingSink,
+    ) -> Result<()>;
     /// Broken commitments whose breach record is not linked yet, record order after `after`.
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>>;
     /// Links a broken commitment to its breach record (`commitment_breach`). Not a ledger

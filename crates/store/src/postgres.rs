@@ -934,6 +934,14 @@ impl Store for PgStore {
         postgres_commitments::commitments_of_department(&mut *self.conn()?, department, state, after, limit)
     }
 
+    fn scan_for_grading(
+        &self,
+        facets: &std::collections::BTreeMap<String, String>,
+        sink: &mut dyn crate::grading::GradingSink,
+    ) -> Result<()> {
+        crate::postgres_grading::scan(&mut *self.conn()?, facets, sink)
+    }
+
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {
         postgres_commitments::commitments_without_breach_record(&mut *self.conn()?, after, limit)
     }

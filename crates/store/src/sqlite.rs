@@ -837,6 +837,14 @@ impl Store for SqliteStore {
         sqlite_commitments::commitments_of_department(&self.conn, department, state, after, limit)
     }
 
+    fn scan_for_grading(
+        &self,
+        facets: &std::collections::BTreeMap<String, String>,
+        sink: &mut dyn crate::grading::GradingSink,
+    ) -> Result<()> {
+        crate::sqlite_grading::scan(&self.conn, facets, sink)
+    }
+
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {
         sqlite_commitments::commitments_without_breach_record(&self.conn, after, limit)
     }
