@@ -157,6 +157,11 @@ pub enum Action<'a> {
     SignCommitment { subject: &'a str, department: &'a str },
     /// Record that a commitment was kept or broken: the accepting department.
     CommitmentStep { department: &'a str },
+    /// A subject's grades (信用评价) with their arithmetic: the subject itself, the
+    /// departments and the centre (grades serve supervision; they are not published).
+    ReadGrades { subject: &'a str },
+    /// Grade distributions across subjects.
+    GradeFigures,
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -246,6 +251,18 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         }
         (CheckOf { .. }, Officer { .. }) => Err(no("forbidden", "只能查看本部门的核查", "not your department's check")),
         (CheckOf { .. }, _) => Err(staff_only()),
+
+        (ReadGrades { .. }, Admin) => Ok(Scope::All),
+        (ReadGrades { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (ReadGrades { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (ReadGrades { .. }, _) => Err(no(
+            "forbidden",
+            "信用评价结果仅向主体本人和有关部门提供",
+            "grades are open to the subject itself and the departments only",
+        )),
+        (GradeFigures, Admin) => Ok(Scope::All),
+        (GradeFigures, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (GradeFigures, _) => Err(staff_only()),
 
         (CheckStats, Admin) => Ok(Scope::All),
         (CheckStats, Officer { department }) => Ok(Scope::Department(department.clone())),
@@ -479,6 +496,9 @@ mod tests {
                 ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
             ),
             ("check stats", CheckStats, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            ("grades of me", ReadGrades { subject: ME }, ["unauthorized", "ok", "ok", "ok", "forbidden"]),
+            ("grades of them", ReadGrades { subject: THEM }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
+            ("grade figures", GradeFigures, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             ("checks of me", ChecksOfSubject { subject: ME }, ["unauthorized", "forbidden", "ok", "ok", "forbidden"]),
             (
                 "checks of them",

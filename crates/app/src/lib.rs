@@ -11,6 +11,7 @@
 //! | checks before acting (逢办必查) | [`checks`] |
 //! | credit commitments (信用承诺) and their clock | [`commitments`] |
 //! | voluntary registration (自愿注册) | [`registrations`] |
+//! | grades (信用分级分类) and the grade book | [`grading`] |
 //! | lists that follow from records (对象清单) | [`derived`] |
 //! | evidence files of due-process cases | [`evidence`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
@@ -30,6 +31,7 @@ mod db;
 pub mod derived;
 pub mod error;
 pub mod evidence;
+pub mod grading;
 pub mod intake;
 pub mod item_records;
 pub mod ledger;
@@ -94,6 +96,8 @@ struct Inner {
     deriving: derived::Deriving,
     /// One run at a time of the commitments' follower and clock, and its day.
     commitments: commitments::Following,
+    /// Every subject's grades, kept by a server (built on first use, then followed).
+    grades: grading::Book,
 }
 
 impl App {
@@ -163,6 +167,7 @@ impl App {
                 rule_set: OnceLock::new(),
                 deriving: derived::Deriving::default(),
                 commitments: commitments::Following::default(),
+                grades: grading::Book::default(),
             }),
         })
     }

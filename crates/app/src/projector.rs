@@ -136,6 +136,8 @@ impl App {
         }
         let mut from = *seen;
         let mut search_dirty = false;
+        // every subject this change touched: regraded in the grade book
+        let mut touched = BTreeSet::new();
         while from < size {
             let refs = self.db().read(|s| Ok(s.event_refs(from, PAGE)?))?;
             let Some(last) = refs.last() else { break };
@@ -145,6 +147,7 @@ impl App {
             let mut listed = BTreeSet::new();
             let mut cased = BTreeSet::new();
             for r in refs {
+                touched.insert(r.subject_code.clone());
                 if r.kind.starts_with("case.") {
                     cased.insert(r.subject_code);
                 } else if r.kind.starts_with("listing.") {
@@ -199,6 +202,10 @@ impl App {
             p.checks.note_head(h);
         }
         *seen = (*seen).max(from);
+        drop(seen);
+        if let Err(e) = self.regrade(&touched, from) {
+            tracing::warn!(error = %e.chain(), "regrading the subjects of a change failed");
+        }
         Ok(done)
     }
 

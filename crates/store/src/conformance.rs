@@ -1268,8 +1268,13 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     let ev = s.event(row.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
     let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
     let fields = body.fields.unwrap_or_default();
-    let r =
-        CommitmentRecord { id: row.id, subject: &row.subject_code, provider: &row.provider, fields: &fields, source: "t" };
+    let r = CommitmentRecord {
+        id: row.id,
+        subject: &row.subject_code,
+        provider: &row.provider,
+        fields: &fields,
+        source: "t",
+    };
     let c = from_record(&r, WorkCalendar::official()).ok_or("no commitment")?;
     s.put_commitments(&[c], &prov(1), &k, 2).map_err(|e| e.to_string())?;
     let mut again = Seen::default();

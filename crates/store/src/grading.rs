@@ -29,6 +29,8 @@ pub struct GradingListing<'a> {
     /// Exclusive.
     pub end_date: Option<&'a str>,
     pub removed_date: Option<&'a str>,
+    /// `early_removal`, `repair`, `decision_revoked` (void from its start), `withdrawn`.
+    pub removal_kind: Option<&'a str>,
 }
 
 /// Takes the rows of a grading scan.

@@ -81,7 +81,7 @@ pub(crate) fn scan(conn: &mut PgConn, facets: &BTreeMap<String, String>, sink: &
     }
 
     let rows = conn.query(
-        "SELECT id, subject_code, list_type, start_date, end_date, removed_date FROM listings
+        "SELECT id, subject_code, list_type, start_date, end_date, removed_date, removal_kind FROM listings
          WHERE status IN ('listed', 'removed') AND start_date IS NOT NULL ORDER BY id",
         &[],
     )?;
@@ -93,9 +93,11 @@ pub(crate) fn scan(conn: &mut PgConn, facets: &BTreeMap<String, String>, sink: &
             start_date: r.get(3),
             end_date: r.get(4),
             removed_date: r.get(5),
+            removal_kind: r.get(6),
         });
     }
-    let rows = conn.query("SELECT subject_code, state, doc::jsonb ->> 'matter' FROM commitments ORDER BY record_id", &[])?;
+    let rows =
+        conn.query("SELECT subject_code, state, doc::jsonb ->> 'matter' FROM commitments ORDER BY record_id", &[])?;
     for r in &rows {
         sink.commitment(r.get(0), r.get(1), r.get(2));
     }

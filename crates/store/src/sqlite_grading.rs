@@ -34,7 +34,11 @@ pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &
         for (item, path) in &paths {
             params.push(item.clone());
             params.push(path.clone());
-            case.push_str(&format!(" WHEN ?{} THEN json_extract(CAST(e.payload AS TEXT), ?{})", params.len() - 1, params.len()));
+            case.push_str(&format!(
+                " WHEN ?{} THEN json_extract(CAST(e.payload AS TEXT), ?{})",
+                params.len() - 1,
+                params.len()
+            ));
         }
         case.push_str(" END");
     }
@@ -52,7 +56,8 @@ pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
     while let Some(r) = rows.next()? {
-        let (Some(subject), Some(item), Some(provider)) = (text(r.get_ref(1)?), text(r.get_ref(2)?), text(r.get_ref(3)?))
+        let (Some(subject), Some(item), Some(provider)) =
+            (text(r.get_ref(1)?), text(r.get_ref(2)?), text(r.get_ref(3)?))
         else {
             continue;
         };
@@ -69,7 +74,7 @@ pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &
     }
 
     let mut st = conn.prepare(
-        "SELECT id, subject_code, list_type, start_date, end_date, removed_date FROM listings
+        "SELECT id, subject_code, list_type, start_date, end_date, removed_date, removal_kind FROM listings
          WHERE status IN ('listed', 'removed') AND start_date IS NOT NULL",
     )?;
     let mut rows = st.query([])?;
@@ -82,6 +87,7 @@ pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &
             start_date: text(r.get_ref(3)?),
             end_date: text(r.get_ref(4)?),
             removed_date: text(r.get_ref(5)?),
+            removal_kind: text(r.get_ref(6)?),
         });
     }
 

@@ -15,7 +15,14 @@ const DAY: Date = date!(2026 - 12 - 01);
 const SAMR: &str = "北京市朝阳区市场监督管理局";
 
 fn penalty(id: i64, tier: Tier, decided: Date, fine: &'static str) -> RecordFact<'static> {
-    RecordFact { id, item: "admin_penalty", provider: SAMR, tier: Some(tier), decided: Some(decided), facet: Some(fine) }
+    RecordFact {
+        id,
+        item: "admin_penalty",
+        provider: SAMR,
+        tier: Some(tier),
+        decided: Some(decided),
+        facet: Some(fine),
+    }
 }
 
 #[test]
@@ -106,7 +113,10 @@ fn industry_models_read_their_departments_and_facets() {
         decided: Some(date!(2026 - 05 - 01)),
         facet: Some("通过登记的住所（经营场所）无法联系"),
     };
-    let housing = RecordFact { provider: "北京市住房和城乡建设委员会", ..penalty(2, Tier::General, date!(2026 - 02 - 01), "1") };
+    let housing = RecordFact {
+        provider: "北京市住房和城乡建设委员会",
+        ..penalty(2, Tier::General, date!(2026 - 02 - 01), "1")
+    };
     let g = samr.grade(&Facts { records: vec![unreachable, housing], ..Facts::default() }, DAY, false);
     // 100 − 10 (a problem found) − 20 (unreachable); the housing penalty is not market regulation's
     assert_eq!((g.score, g.band.as_str(), g.letter.as_str()), (70, "B", "C"));
@@ -126,7 +136,11 @@ fn broken_models_are_refused() {
         assert!(e.contains(says), "{e}");
     };
     refuse("weight = -20", "weight = 20", "sign");
-    refuse("weight = 100\ncap = 100\n\n[[indicator]]\ncode = \"honours\"", "weight = -100\ncap = 100\n\n[[indicator]]\ncode = \"honours\"", "sign");
+    refuse(
+        "weight = 100\ncap = 100\n\n[[indicator]]\ncode = \"honours\"",
+        "weight = -100\ncap = 100\n\n[[indicator]]\ncode = \"honours\"",
+        "sign",
+    );
     refuse("items = [\"honour\", \"admin_reward\"]", "items = [\"honour\", \"admin_penalty\"]", "mixed");
     refuse("items = [\"admin_enforcement\"]", "items = [\"no_such_item\"]", "no_such_item");
     refuse("list_types = [\"red_list\"]", "list_types = [\"red_list\", \"key_attention\"]", "mixed");
@@ -151,7 +165,8 @@ const ITEMS: &[&str] = &[
     "admin_licence",
 ];
 const PROVIDERS: &[&str] = &[SAMR, "北京市住房和城乡建设委员会", "国家税务总局北京市税务局", "北京市朝阳区人民法院"];
-const FACETS: &[&str] = &["未发现问题", "发现问题已责令改正", "通过登记的住所（经营场所）无法联系", "A", "D", "12.5", "0.3", "-4", "x"];
+const FACETS: &[&str] =
+    &["未发现问题", "发现问题已责令改正", "通过登记的住所（经营场所）无法联系", "A", "D", "12.5", "0.3", "-4", "x"];
 const LISTS: &[&str] = &["serious_dishonesty", "key_attention", "red_list", "abnormal_operation", "dishonest_debtor"];
 
 fn tier() -> impl Strategy<Value = Option<Tier>> {
@@ -169,7 +184,14 @@ fn day() -> impl Strategy<Value = Date> {
 }
 
 fn record(items: &'static [&'static str]) -> impl Strategy<Value = RecordFact<'static>> {
-    (any::<i64>(), 0..items.len(), 0..PROVIDERS.len(), tier(), proptest::option::of(day()), proptest::option::of(0..FACETS.len()))
+    (
+        any::<i64>(),
+        0..items.len(),
+        0..PROVIDERS.len(),
+        tier(),
+        proptest::option::of(day()),
+        proptest::option::of(0..FACETS.len()),
+    )
         .prop_map(move |(id, i, p, tier, decided, f)| RecordFact {
             id,
             item: items[i],
@@ -181,9 +203,8 @@ fn record(items: &'static [&'static str]) -> impl Strategy<Value = RecordFact<'s
 }
 
 fn listing() -> impl Strategy<Value = ListingFact<'static>> {
-    (any::<i64>(), 0..LISTS.len(), proptest::option::of(day()), proptest::option::of(day())).prop_map(
-        |(id, l, start, end)| ListingFact { id, list_type: LISTS[l], start, end },
-    )
+    (any::<i64>(), 0..LISTS.len(), proptest::option::of(day()), proptest::option::of(day()))
+        .prop_map(|(id, l, start, end)| ListingFact { id, list_type: LISTS[l], start, end })
 }
 
 fn facts() -> impl Strategy<Value = Facts<'static>> {

@@ -1,0 +1,644 @@
+//! Grades (信用分级分类): the models of `data/grading/` applied to what the store holds.
+//!
+//! - One subject: [`App::grades_of`] reads its records in force, list entries and
+//!   commitments and grades them with every model that covers it, explained (the
+//!   records counted, the arithmetic), with the ledger size it was computed at. Always
+//!   fresh: a repaired or revoked record has left the grade the moment it is written.
+//! - Every subject: [`App::grade_all`] reads the whole store in one scan
+//!   (`Store::scan_for_grading`), sorts what it read by subject and grades each on
+//!   every core with the same tally as the single grade. The server keeps the result
+//!   (the grade book: distributions, and later inspection ratios by grade) and the
+//!   projector regrades the subjects each change touches; a large change, or a new
+//!   day, rebuilds the book in the background.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use serde::Serialize;
+use time::Date;
+use xinyong_core::SubjectCode;
+use xinyong_core::catalog::Tier;
+use xinyong_core::grading::{CommitmentFacts, Facts, Graded, ListingFact, Model, Models, RecordFact, Tally};
+use xinyong_core::record::date_string;
+use xinyong_store::Store;
+use xinyong_store::grading::{GradingListing, GradingRecord, GradingSink};
+
+use crate::access::{Action, Caller, permit};
+use crate::view::record_fields;
+use crate::{App, AppError, Result, today_shanghai};
+
+/// A change touching more subjects than this rebuilds the book instead of regrading
+/// them one by one.
+const REGRADE_AT_MOST: usize = 2_000;
+
+/// A grade with its arithmetic in one line.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GradeView {
+    #[serde(flatten)]
+    pub graded: Graded,
+    /// "700 − 40（…）+ 20（…）= 680 → B".
+    pub arithmetic: String,
+}
+
+/// A subject's grades by every model that covers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SubjectGrades {
+    /// The subject's code (a person's masked).
+    pub code: String,
+    pub name: String,
+    #[schema(format = Date)]
+    pub as_of: String,
+    /// The ledger size the grades were computed at.
+    pub ledger_size: u64,
+    pub grades: Vec<GradeView>,
+}
+
+fn models() -> Result<&'static Models> {
+    Models::bundled().map_err(|e| AppError::Internal(format!("data/grading: {e}")))
+}
+
+/// Every model's facet fields, item → field (the models agree: checked in tests).
+fn facets(models: &Models) -> BTreeMap<String, String> {
+    models.models.iter().flat_map(|m| m.facets.iter().map(|(k, v)| (k.clone(), v.clone()))).collect()
+}
+
+fn tier_of(t: &str) -> Option<Tier> {
+    match t {
+        "minor" => Some(Tier::Minor),
+        "general" => Some(Tier::General),
+        "serious" => Some(Tier::Serious),
+        "specially_serious" => Some(Tier::SpeciallySerious),
+        _ => None,
+    }
+}
+
+/// A `YYYY-MM-DD` date, read without allocating (the batch reads ten million).
+fn day_of(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, u8::try_from(num(8..10)?).ok()?).ok()
+}
+
+/// A listing's span as grading reads it: a revoked decision is void from its start.
+fn listing_span(
+    start: Option<&str>,
+    end: Option<&str>,
+    removed: Option<&str>,
+    kind: Option<&str>,
+) -> (Option<Date>, Option<Date>) {
+    let start = start.and_then(day_of);
+    if kind == Some("decision_revoked") {
+        return (start, start);
+    }
+    let end = match (end.and_then(day_of), removed.and_then(day_of)) {
+        (Some(e), Some(r)) => Some(e.min(r)),
+        (e, r) => e.or(r),
+    };
+    (start, end)
+}
+
+/// How a commitment counts: a registration's kept truthfulness commitment is a
+/// verified registration; every other ended one is kept or broken.
+fn count_commitment(c: &mut CommitmentFacts, state: &str, registration: bool) {
+    match (state, registration) {
+        ("fulfilled", true) => c.verified_registrations += 1,
+        ("fulfilled", false) => c.fulfilled += 1,
+        ("breached", _) => c.breached += 1,
+        _ => {}
+    }
+}
+
+fn registration_matter() -> Option<&'static str> {
+    xinyong_core::commitment::matters::Matters::bundled().ok()?.registration().map(|m| m.code.as_str())
+}
+
+/// One subject's facts, owned (borrowed into [`Facts`] to grade).
+#[derive(Default)]
+struct OwnedFacts {
+    records: Vec<(i64, String, String, Option<Tier>, Option<Date>, Option<String>)>,
+    listings: Vec<(i64, String, Option<Date>, Option<Date>)>,
+    commitments: CommitmentFacts,
+}
+
+impl OwnedFacts {
+    fn read(s: &dyn Store, code: &str, facets: &BTreeMap<String, String>) -> Result<OwnedFacts> {
+        let mut out = OwnedFacts::default();
+        for row in s.records_of(code)? {
+            if row.status == "revoked" || row.repaired_event.is_some() {
+                continue;
+            }
+            let facet = match facets.get(&row.item) {
+                Some(field) => record_fields(s, &row)?.get(field).cloned(),
+                None => None,
+            };
+            let tier = row.tier.as_deref().and_then(tier_of);
+            let decided = row.decision_date.as_deref().and_then(day_of);
+            out.records.push((row.id, row.item, row.provider, tier, decided, facet));
+        }
+        for l in s.listings_of(code)? {
+            if l.start.is_none()
+                || !matches!(
+                    l.status,
+                    xinyong_core::listing::ListingStatus::Listed | xinyong_core::listing::ListingStatus::Removed
+                )
+            {
+                continue;
+            }
+            out.listings.push((l.id, l.list_type.clone(), l.start, l.effective_end()));
+        }
+        let registration = registration_matter();
+        for c in s.commitments_of(code)? {
+            let is_registration = registration.is_some() && c.matter.as_deref() == registration;
+            count_commitment(&mut out.commitments, c.recorded().state.as_str(), is_registration);
+        }
+        Ok(out)
+    }
+
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            records: self
+                .records
+                .iter()
+                .map(|(id, item, provider, tier, decided, facet)| RecordFact {
+                    id: *id,
+                    item,
+                    provider,
+                    tier: *tier,
+                    decided: *decided,
+                    facet: facet.as_deref(),
+                })
+                .collect(),
+            listings: self
+                .listings
+                .iter()
+                .map(|(id, t, start, end)| ListingFact { id: *id, list_type: t, start: *start, end: *end })
+                .collect(),
+            commitments: self.commitments,
+        }
+    }
+}
+
+// ---- the grade book ------------------------------------------------------------------------
+
+/// Every subject's grade by every model, as of a day.
+#[derive(Debug, Clone)]
+pub struct GradeBook {
+    pub day: Date,
+    pub ledger_size: u64,
+    /// How long the batch took.
+    pub millis: u64,
+    codes: HashMap<String, u32>,
+    /// Per model, per subject: the score and the grade's band index (`u8::MAX`: not
+    /// covered by the model).
+    grades: Vec<Vec<(i32, u8)>>,
+}
+
+/// How many subjects each model put in each band.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Distribution {
+    pub model: String,
+    pub model_version: String,
+    pub model_name_zh: String,
+    /// Subjects the model covers.
+    pub graded: u64,
+    /// Per band, from the best: letter, name and count.
+    pub bands: Vec<BandCount>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BandCount {
+    pub letter: String,
+    pub name_zh: String,
+    pub count: u64,
+}
+
+/// The grade book's figures.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GradeFigures {
+    #[schema(format = Date)]
+    pub as_of: String,
+    pub ledger_size: u64,
+    pub subjects: u64,
+    /// How long the last full grading took.
+    pub millis: u64,
+    pub models: Vec<Distribution>,
+}
+
+impl GradeBook {
+    /// The grade (band letter) and score of a subject by a model.
+    pub fn grade(&self, model: &Model, model_index: usize, code: &str) -> Option<(String, i64)> {
+        let i = *self.codes.get(code)? as usize;
+        let (score, band) = *self.grades.get(model_index)?.get(i)?;
+        let b = model.bands.get(usize::from(band))?;
+        Some((b.letter.clone(), i64::from(score)))
+    }
+
+    pub fn subjects(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn figures(&self, models: &Models) -> GradeFigures {
+        let dist = models
+            .models
+            .iter()
+            .zip(&self.grades)
+            .map(|(m, grades)| {
+                let mut counts = vec![0u64; m.bands.len()];
+                for (_, b) in grades {
+                    if let Some(c) = counts.get_mut(usize::from(*b)) {
+                        *c += 1;
+                    }
+                }
+                Distribution {
+                    model: m.code.clone(),
+                    model_version: m.version.clone(),
+                    model_name_zh: m.name_zh.clone(),
+                    graded: counts.iter().sum(),
+                    bands: m
+                        .bands
+                        .iter()
+                        .zip(counts)
+                        .map(|(b, count)| BandCount { letter: b.letter.clone(), name_zh: b.name_zh.clone(), count })
+                        .collect(),
+                }
+            })
+            .collect();
+        GradeFigures {
+            as_of: date_string(self.day),
+            ledger_size: self.ledger_size,
+            subjects: self.codes.len() as u64,
+            millis: self.millis,
+            models: dist,
+        }
+    }
+}
+
+/// Interns strings read by the batch: one allocation per distinct value.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.ids.insert(s.to_string(), i);
+        self.names.push(s.to_string());
+        i
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A record as the batch keeps it until it is graded.
+#[derive(Clone, Copy)]
+struct Compact {
+    subject: u32,
+    item: u32,
+    provider: u32,
+    facet: u32,
+    tier: Option<Tier>,
+    decided: Option<Date>,
+    id: i64,
+}
+
+#[derive(Clone, Copy)]
+struct CompactListing {
+    subject: u32,
+    list_type: u32,
+    start: Option<Date>,
+    end: Option<Date>,
+    id: i64,
+}
+
+/// Collects a grading scan.
+#[derive(Default)]
+struct Collected {
+    codes: HashMap<String, u32>,
+    kinds: Vec<u32>,
+    industries: Vec<u32>,
+    strings: Interner,
+    records: Vec<Compact>,
+    listings: Vec<CompactListing>,
+    commitments: Vec<CommitmentFacts>,
+    registration: Option<&'static str>,
+}
+
+impl GradingSink for Collected {
+    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>) {
+        let i = self.kinds.len() as u32;
+        self.codes.insert(code.to_string(), i);
+        let kind = self.strings.id(kind);
+        self.kinds.push(kind);
+        let industry = industry.map_or(NONE, |x| self.strings.id(x));
+        self.industries.push(industry);
+        self.commitments.push(CommitmentFacts::default());
+    }
+
+    fn record(&mut self, r: GradingRecord<'_>) {
+        let Some(&subject) = self.codes.get(r.subject) else { return };
+        let rec = Compact {
+            subject,
+            item: self.strings.id(r.item),
+            provider: self.strings.id(r.provider),
+            facet: r.facet.map_or(NONE, |f| self.strings.id(f)),
+            tier: r.tier.and_then(tier_of),
+            decided: r.decision_date.and_then(day_of),
+            id: r.id,
+        };
+        self.records.push(rec);
+    }
+
+    fn listing(&mut self, l: GradingListing<'_>) {
+        let Some(&subject) = self.codes.get(l.subject) else { return };
+        let (start, end) = listing_span(l.start_date, l.end_date, l.removed_date, l.removal_kind);
+        let list_type = self.strings.id(l.list_type);
+        self.listings.push(CompactListing { subject, list_type, start, end, id: l.id });
+    }
+
+    fn commitment(&mut self, subject: &str, state: &str, matter: Option<&str>) {
+        let Some(&i) = self.codes.get(subject) else { return };
+        let registration = self.registration.is_some() && matter == self.registration;
+        if let Some(c) = self.commitments.get_mut(i as usize) {
+            count_commitment(c, state, registration);
+        }
+    }
+}
+
+/// Where each subject's rows start in a list sorted by subject.
+fn offsets(n: usize, subjects: impl Iterator<Item = u32>) -> Vec<usize> {
+    let mut counts = vec![0usize; n + 1];
+    for s in subjects {
+        counts[s as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    counts
+}
+
+/// Grades the subjects `range` of a collected scan by every model.
+fn grade_range(
+    c: &Collected,
+    models: &[Model],
+    day: Date,
+    range: std::ops::Range<usize>,
+    rec_at: &[usize],
+    list_at: &[usize],
+) -> Vec<Vec<(i32, u8)>> {
+    let mut tallies: Vec<Tally> = models.iter().map(|m| m.tally(day, false)).collect();
+    let mut out: Vec<Vec<(i32, u8)>> = models.iter().map(|_| Vec::with_capacity(range.len())).collect();
+    let name = |i: u32| c.strings.names.get(i as usize).map_or("", String::as_str);
+    for s in range {
+        let kind = name(c.kinds[s]);
+        let industry = (c.industries[s] != NONE).then(|| name(c.industries[s]));
+        for (mi, m) in models.iter().enumerate() {
+            if !m.covers(kind, industry) {
+                out[mi].push((0, u8::MAX));
+                continue;
+            }
+            let t = &mut tallies[mi];
+            m.reset(t);
+            for r in &c.records[rec_at[s]..rec_at[s + 1]] {
+                let fact = RecordFact {
+                    id: r.id,
+                    item: name(r.item),
+                    provider: name(r.provider),
+                    tier: r.tier,
+                    decided: r.decided,
+                    facet: (r.facet != NONE).then(|| name(r.facet)),
+                };
+                m.add_record(t, &fact);
+            }
+            for l in &c.listings[list_at[s]..list_at[s + 1]] {
+                let fact = ListingFact { id: l.id, list_type: name(l.list_type), start: l.start, end: l.end };
+                m.add_listing(t, &fact);
+            }
+            m.add_commitments(t, c.commitments[s]);
+            let settled = m.settle(t);
+            let score = i32::try_from(settled.score).unwrap_or(if settled.score < 0 { i32::MIN } else { i32::MAX });
+            out[mi].push((score, u8::try_from(settled.grade).unwrap_or(u8::MAX)));
+        }
+    }
+    out
+}
+
+/// The grade book being kept by a server.
+#[derive(Default)]
+pub(crate) struct Book {
+    book: RwLock<Option<Arc<GradeBook>>>,
+    rebuilding: std::sync::atomic::AtomicBool,
+}
+
+impl App {
+    /// The evaluation models (`data/grading/`).
+    pub fn grading_models(&self) -> Result<&'static Models> {
+        models()
+    }
+
+    /// A subject's grades on `as_of` by every model that covers it, explained: the
+    /// subject itself, departments and the centre.
+    pub fn grades_of(&self, caller: &Caller, code: &SubjectCode, as_of: Date) -> Result<SubjectGrades> {
+        permit(caller, Action::ReadGrades { subject: code.key() })?;
+        let models = models()?;
+        let facets = facets(models);
+        let (subject, facts, size) = self.db().read(|s| {
+            let subject = s.subject(code.key())?;
+            let facts = OwnedFacts::read(s, code.key(), &facets)?;
+            Ok((subject, facts, s.ledger_size()?))
+        })?;
+        let subject = subject
+            .ok_or_else(|| AppError::NotFound(format!("主体 {} / subject {}", code.display(), code.display())))?;
+        let facts_ref = facts.facts();
+        let grades = models
+            .models
+            .iter()
+            .filter(|m| m.covers(&subject.kind, subject.industry.as_deref()))
+            .map(|m| {
+                let graded = m.grade(&facts_ref, as_of, true);
+                GradeView { arithmetic: graded.arithmetic(), graded }
+            })
+            .collect();
+        Ok(SubjectGrades {
+            code: code.display(),
+            name: subject.name,
+            as_of: date_string(as_of),
+            ledger_size: size,
+            grades,
+        })
+    }
+
+    /// Grades every subject of the store on `day` by every model: one scan, then every
+    /// core (the centre's operation: the command line, the server's book, benchmarks).
+    pub fn grade_all(&self, day: Date) -> Result<GradeBook> {
+        let started = Instant::now();
+        let models = models()?;
+        let facets = facets(models);
+        let mut c = Collected { registration: registration_matter(), ..Collected::default() };
+        let size = self.db().read(|s| {
+            s.scan_for_grading(&facets, &mut c)?;
+            Ok(s.ledger_size()?)
+        })?;
+        let n = c.kinds.len();
+        c.records.sort_unstable_by_key(|r| r.subject);
+        c.listings.sort_unstable_by_key(|l| l.subject);
+        let rec_at = offsets(n, c.records.iter().map(|r| r.subject));
+        let list_at = offsets(n, c.listings.iter().map(|l| l.subject));
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
+        let chunk = n.div_ceil(threads).max(1);
+        let parts: Vec<Vec<Vec<(i32, u8)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    let (c, rec_at, list_at) = (&c, &rec_at, &list_at);
+                    let range = start..(start + chunk).min(n);
+                    scope.spawn(move || grade_range(c, &models.models, day, range, rec_at, list_at))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut grades: Vec<Vec<(i32, u8)>> = models.models.iter().map(|_| Vec::with_capacity(n)).collect();
+        for part in parts {
+            for (mi, g) in part.into_iter().enumerate() {
+                grades[mi].extend(g);
+            }
+        }
+        if grades.iter().any(|g| g.len() != n) {
+            return Err(AppError::Internal("a grading thread failed".into()));
+        }
+        Ok(GradeBook { day, ledger_size: size, millis: started.elapsed().as_millis() as u64, codes: c.codes, grades })
+    }
+
+    /// The server's grade book, if built.
+    pub fn grade_book(&self) -> Option<Arc<GradeBook>> {
+        self.inner.grades.book.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The grade book's figures: subjects per band by every model (departments and the
+    /// centre).
+    pub fn grade_figures(&self, caller: &Caller) -> Result<GradeFigures> {
+        permit(caller, Action::GradeFigures)?;
+        let book = match self.grade_book() {
+            Some(b) if b.day == today_shanghai() => b,
+            _ => {
+                let book = Arc::new(self.grade_all(today_shanghai())?);
+                *self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(book.clone());
+                book
+            }
+        };
+        Ok(book.figures(models()?))
+    }
+
+    /// Rebuilds the book in the background unless a rebuild is running.
+    pub(crate) fn rebuild_grades_later(&self) {
+        use std::sync::atomic::Ordering;
+        if self.inner.grades.rebuilding.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let app = self.clone();
+        std::thread::spawn(move || {
+            match app.grade_all(today_shanghai()) {
+                Ok(book) => {
+                    tracing::info!(subjects = book.subjects(), ms = book.millis, "grade book rebuilt");
+                    *app.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(book));
+                }
+                Err(e) => tracing::warn!(error = %e.chain(), "grading every subject failed; retrying on a later tick"),
+            }
+            app.inner.grades.rebuilding.store(false, Ordering::Release);
+        });
+    }
+
+    /// The projector's path: regrade the subjects a change touched (a large change, or
+    /// a book of another day, rebuilds it in the background).
+    pub(crate) fn regrade(&self, touched: &std::collections::BTreeSet<String>, ledger_size: u64) -> Result<()> {
+        let Some(book) = self.grade_book() else { return Ok(()) };
+        let today = today_shanghai();
+        if book.day != today || touched.len() > REGRADE_AT_MOST {
+            self.rebuild_grades_later();
+            return Ok(());
+        }
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let models = models()?;
+        let facets = facets(models);
+        let mut next = (*book).clone();
+        for code in touched {
+            let (subject, facts) = self.db().read(|s| Ok((s.subject(code)?, OwnedFacts::read(s, code, &facets)?)))?;
+            let Some(subject) = subject else { continue };
+            let facts_ref = facts.facts();
+            let i = match next.codes.get(code) {
+                Some(i) => *i as usize,
+                None => {
+                    let i = next.codes.len();
+                    next.codes.insert(code.clone(), i as u32);
+                    next.grades.iter_mut().for_each(|g| g.push((0, u8::MAX)));
+                    i
+                }
+            };
+            for (mi, m) in models.models.iter().enumerate() {
+                let entry = if m.covers(&subject.kind, subject.industry.as_deref()) {
+                    let mut t = m.tally(today, false);
+                    for r in &facts_ref.records {
+                        m.add_record(&mut t, r);
+                    }
+                    for l in &facts_ref.listings {
+                        m.add_listing(&mut t, l);
+                    }
+                    m.add_commitments(&mut t, facts_ref.commitments);
+                    let settled = m.settle(&t);
+                    (i32::try_from(settled.score).unwrap_or(0), u8::try_from(settled.grade).unwrap_or(u8::MAX))
+                } else {
+                    (0, u8::MAX)
+                };
+                next.grades[mi][i] = entry;
+            }
+        }
+        next.ledger_size = ledger_size;
+        *self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_like_the_core_parser() {
+        for s in ["2026-12-06", "2024-02-29", "2023-02-29", "2026-13-01", "20261206", "2026-1-06", "abcd-ef-gh", ""] {
+            assert_eq!(day_of(s), xinyong_core::record::parse_date(s).filter(|_| s.len() == 10), "{s}");
+        }
+    }
+
+    #[test]
+    fn models_agree_on_each_items_facet() {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for m in &models().unwrap().models {
+            for (item, field) in &m.facets {
+                let before = seen.insert(item, field);
+                assert!(before.is_none_or(|f| f == field), "{item}: {before:?} vs {field}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_revoked_decision_is_void_from_its_start() {
+        let (s, e) = listing_span(Some("2026-01-01"), None, Some("2026-03-01"), Some("decision_revoked"));
+        assert_eq!(s, e);
+        let (_, e) = listing_span(Some("2026-01-01"), Some("2027-01-01"), Some("2026-03-01"), Some("repair"));
+        assert_eq!(e, day_of("2026-03-01"));
+    }
+}

@@ -1,0 +1,180 @@
+//! Grades on a real SQLite store: a subject's grade explained by its arithmetic, a
+//! revoked record leaving the grade at once, who may read a grade, the batch over a
+//! generated data set agreeing with the single grade of every subject, and the
+//! server's grade book following a change.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use xinyong_app::accounts::NewAccountRequest;
+use xinyong_app::cases::AmendRequest;
+use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
+use xinyong_app::{App, Caller, today_shanghai};
+use xinyong_core::SubjectCode;
+use xinyong_core::record::date_string;
+
+const ME: &str = "91110108551385082Q";
+const OTHER: &str = "91110000802100433B";
+const SAMR: &str = "北京市海淀区市场监督管理局";
+
+fn account(app: &App, name: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> Caller {
+    let req = NewAccountRequest {
+        username: name.into(),
+        role: role.into(),
+        provider: provider.map(str::to_string),
+        subject_code: subject.map(str::to_string),
+        ..Default::default()
+    };
+    Caller::of_account(app.create_account(&Caller::operator(), &req).unwrap().account.unwrap()).unwrap()
+}
+
+fn penalty(code: &str, doc: &str, decided: time::Date, tier: &str, fine: &str) -> BTreeMap<String, String> {
+    [
+        ("行政相对人名称", "北京测试科技有限公司"),
+        ("行政相对人类别", "法人及非法人组织"),
+        ("统一社会信用代码", code),
+        ("行政处罚决定书文号", doc),
+        ("违法行为类型", "未按规定公示年度报告"),
+        ("违法事实", "当事人未按规定报送年度报告"),
+        ("处罚依据", "《企业信息公示暂行条例》第十八条"),
+        ("处罚类别", "罚款"),
+        ("处罚内容", "罚款"),
+        ("罚款金额(万元)", fine),
+        ("处罚决定日期", &date_string(decided)),
+        ("处罚有效期", &date_string(decided + time::Duration::days(365))),
+        ("处罚机关", SAMR),
+        ("处罚机关统一社会信用代码", "11110108000000000F"),
+        ("数据来源单位", SAMR),
+        ("数据来源单位统一社会信用代码", "11110108000000000F"),
+        ("失信程度", tier),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn code(c: &str) -> SubjectCode {
+    SubjectCode::parse(c).unwrap()
+}
+
+#[test]
+fn a_grade_is_explained_and_a_revoked_record_leaves_it_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path()).unwrap();
+    let today = today_shanghai();
+    let rows = [
+        penalty(ME, "京海市监罚〔2026〕1号", today - time::Duration::days(40), "一般", "2"),
+        penalty(ME, "京海市监罚〔2026〕2号", today - time::Duration::days(30), "严重", "10"),
+        penalty(OTHER, "京海市监罚〔2026〕3号", today - time::Duration::days(30), "一般", "1"),
+    ];
+    let out = xinyong_app::intake::ingest_rows(&app, "admin_penalty", SAMR, "test", &rows).unwrap();
+    assert_eq!(out.accepted, 3, "{out:?}");
+    let officer = account(&app, "samr", "officer", Some(SAMR), None);
+    let me = account(&app, "me", "subject", None, Some(ME));
+
+    let g = app.grades_of(&officer, &code(ME), today).unwrap();
+    let models: Vec<&str> = g.grades.iter().map(|x| x.graded.model.as_str()).collect();
+    assert_eq!(models, ["comprehensive", "samr_risk"], "an enterprise without an industry: not construction");
+    let c = &g.grades[0];
+    // 700 − 20 (one general) − 100 (one serious) − 24 (12 万元 of fines × 2) = 556 → C
+    assert_eq!((c.graded.score, c.graded.letter.as_str()), (556, "C"), "{}", c.arithmetic);
+    assert!(c.arithmetic.starts_with("700 − 20（近三年一般、轻微行政处罚 1 × -20）"), "{}", c.arithmetic);
+    let serious = c.graded.contributions.iter().find(|x| x.indicator == "penalties_serious").unwrap();
+    assert_eq!(serious.counted.len(), 1, "the record counted is named");
+    assert!(g.ledger_size > 0);
+    let samr = &g.grades[1];
+    assert_eq!((samr.graded.score, samr.graded.letter.as_str()), (80, "B"), "{}", samr.arithmetic);
+
+    // the entity reads its own; not another's; the public none
+    assert_eq!(app.grades_of(&me, &code(ME), today).unwrap().grades[0].graded.score, 556);
+    assert_eq!(app.grades_of(&me, &code(OTHER), today).unwrap_err().code(), "forbidden");
+    assert_eq!(app.grades_of(&Caller::public(), &code(ME), today).unwrap_err().code(), "unauthorized");
+
+    // the serious penalty is revoked: the grade no longer counts it
+    let revoke =
+        AmendRequest { reason: "复议撤销".into(), document: "京海复决〔2026〕1号".into(), fields: None };
+    app.amend_record(&officer, serious.counted[0], &revoke, "test").unwrap();
+    let g = app.grades_of(&officer, &code(ME), today).unwrap();
+    assert_eq!((g.grades[0].graded.score, g.grades[0].graded.letter.as_str()), (700 - 20 - 4, "B"));
+    // and a grade as of a day before the penalties counts none of them
+    let before = app.grades_of(&officer, &code(ME), today - time::Duration::days(60)).unwrap();
+    assert_eq!(before.grades[0].graded.score, 700);
+}
+
+#[test]
+fn the_batch_agrees_with_every_single_grade_and_the_book_follows_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path()).unwrap();
+    let today = today_shanghai();
+    let input = dir.path().join("in");
+    let opts = GenOptions {
+        subjects: 200,
+        records: 2500,
+        seed: 14,
+        dirty_percent: 0,
+        format: GenFormat::Csv,
+        encoding: GenEncoding::Utf8,
+        latest_date: today,
+    };
+    let manifest = xinyong_app::synthetic::generate(&opts, &input).unwrap();
+    for f in &manifest.files {
+        xinyong_app::intake::import_file(&app, &input.join(&f.file), &f.item, SAMR, &mut |_| {}).unwrap();
+    }
+    let admin = account(&app, "admin", "admin", None, None);
+    let codes: Vec<String> = {
+        let mut all = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = app.subjects_after(&Caller::operator(), &after, 1000).unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.code.clone();
+            all.extend(page.into_iter().map(|s| s.code));
+        }
+        all
+    };
+    assert!(codes.len() > 200, "{}", codes.len());
+
+    let book = app.grade_all(today).unwrap();
+    assert_eq!(book.subjects(), codes.len());
+    let models = app.grading_models().unwrap();
+    let mut letters = BTreeMap::new();
+    for c in &codes {
+        let single = app.grades_of(&admin, &code(c), today).unwrap();
+        for (mi, m) in models.models.iter().enumerate() {
+            let from_book = book.grade(m, mi, c);
+            let from_single = single.grades.iter().find(|g| g.graded.model == m.code);
+            let from_single = from_single.map(|g| (g.graded.letter.clone(), g.graded.score));
+            assert_eq!(from_book, from_single, "{c} by {}", m.code);
+            if let Some((l, _)) = from_single {
+                *letters.entry((m.code.clone(), l)).or_insert(0) += 1;
+            }
+        }
+    }
+    // the generated records spread the comprehensive grades over several bands
+    let spread = letters.keys().filter(|(m, _)| m == "comprehensive").count();
+    assert!(spread >= 3, "{letters:?}");
+
+    // the server's book: built on first use, then regraded on the projector's path
+    app.start_projections().unwrap();
+    let figures = app.grade_figures(&admin).unwrap();
+    let comprehensive = &figures.models[0];
+    assert_eq!(comprehensive.bands.iter().map(|b| b.count).sum::<u64>(), comprehensive.graded);
+    let target = codes
+        .iter()
+        .find(|c| {
+            let (l, _) = book.grade(&models.models[0], 0, c).unwrap_or_default();
+            l == "A" || l == "B"
+        })
+        .expect("a subject graded A or B");
+    let rows = [penalty(target, "京海市监罚〔2026〕99号", today - time::Duration::days(1), "严重", "50")];
+    xinyong_app::intake::ingest_rows(&app, "admin_penalty", SAMR, "test", &rows).unwrap();
+    app.catch_up().unwrap();
+    let after = app.grade_book().unwrap();
+    let (letter, _) = after.grade(&models.models[0], 0, target).unwrap();
+    assert!(letter == "C" || letter == "D", "a serious penalty holds the grade at C or below: {letter}");
+    assert_eq!(after.grade(&models.models[0], 0, target), {
+        let g = app.grades_of(&admin, &code(target), today).unwrap();
+        Some((g.grades[0].graded.letter.clone(), g.grades[0].graded.score))
+    });
+}
