@@ -80,7 +80,10 @@ use crate::{ApiError, Shared, blocking};
         crate::commitments_api::department_commitments,
         crate::commitments_api::register_information,
         crate::commitments_api::verify_registration,
-        crate::commitments_api::refute_registration
+        crate::commitments_api::refute_registration,
+        crate::grading_api::grading_models,
+        crate::grading_api::subject_grades,
+        crate::grading_api::grading_figures
     ),
     components(schemas(
         // requests
@@ -131,6 +134,11 @@ use crate::{ApiError, Shared, blocking};
         xinyong_core::commitment::matters::Matter, xinyong_app::commitments::DepartmentCommitments,
         xinyong_app::registrations::RegistrationView, xinyong_app::registrations::Declaration,
         xinyong_core::commitment::Declared,
+        xinyong_core::grading::Models, xinyong_core::grading::Model, xinyong_core::grading::Band,
+        xinyong_core::grading::Indicator, xinyong_core::grading::Source, xinyong_core::grading::Ceiling,
+        xinyong_core::grading::Population, xinyong_core::grading::Notation, xinyong_core::grading::Graded,
+        xinyong_core::grading::Contribution, xinyong_app::grading::GradeView, xinyong_app::grading::SubjectGrades,
+        xinyong_app::grading::GradeFigures, xinyong_app::grading::Distribution, xinyong_app::grading::BandCount,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
         xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,

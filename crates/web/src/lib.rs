@@ -10,6 +10,7 @@ mod cases_api;
 mod commitments_api;
 mod deliver;
 mod error;
+mod grading_api;
 mod i18n;
 mod lists_api;
 mod metrics;
@@ -79,6 +80,7 @@ pub fn router(state: Shared) -> Router {
         .merge(lists_api::routes())
         .merge(cases_api::routes())
         .merge(commitments_api::routes())
+        .merge(grading_api::routes())
         .merge(quality_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))

@@ -435,6 +435,10 @@ async fn authorisation_matrix() {
         ),
         ("POST", "/api/v1/registrations/999999/verification".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
         ("POST", "/api/v1/registrations/999999/refutation".into(), Some(json!({"text": "t"})), [401, 404, 404, 401]),
+        // grades: the models are public, a subject's grades and the figures are not
+        ("GET", "/api/v1/grading/models".into(), None, [200, 200, 200, 401]),
+        ("GET", format!("/api/v1/subjects/{code}/grades"), None, [401, 200, 200, 401]),
+        ("GET", "/api/v1/grading/figures".into(), None, [401, 200, 200, 401]),
     ];
     for (method, path, body, expected) in cases {
         for (who, token, want) in [
@@ -509,6 +513,9 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/registrations", "post"),
         ("/api/v1/registrations/{id}/verification", "post"),
         ("/api/v1/registrations/{id}/refutation", "post"),
+        ("/api/v1/grading/models", "get"),
+        ("/api/v1/subjects/{code}/grades", "get"),
+        ("/api/v1/grading/figures", "get"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
     }
@@ -1879,4 +1886,14 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     );
     assert_eq!(v["declaration"]["state"], "verified", "{v}");
     s._running.app.set_clock_day(None);
+
+    // grades: a penalised subject's, explained, as of a fixed day; the figures
+    let path = format!("/api/v1/subjects/{penalised}/grades?as_of=2025-06-30");
+    let v = snap!("subject_grades", "get", "/api/v1/subjects/{code}/grades", path, Some(officer), None, 200);
+    let first = &v["grades"][0];
+    assert_eq!(first["model"], "comprehensive", "{v}");
+    assert!(first["arithmetic"].as_str().is_some_and(|a| a.starts_with("700")), "{v}");
+    let (st, figures) = get(&s, "/api/v1/grading/figures", Some(officer)).await;
+    assert_eq!(st, StatusCode::OK, "{figures}");
+    assert!(figures["models"][0]["graded"].as_u64().is_some_and(|n| n > 0), "{figures}");
 }
