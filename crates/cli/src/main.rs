@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use xinyong_app::accounts::{NewAccountRequest, new_secret};
 use xinyong_app::quarantine::{Outcome, QuarantineQuery};
@@ -98,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         cmd: LedgerCmd,
     },
+    /// Grades (信用分级分类): one subject's, explained, or every subject's.
+    Grade {
+        #[command(subcommand)]
+        cmd: GradeCmd,
+    },
     /// A subject and its records (personal IDs masked).
     Subject {
         code: String,
@@ -176,6 +181,33 @@ enum Command {
         subjects: u64,
         #[arg(long, default_value_t = 100_000)]
         records: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum GradeCmd {
+    /// A subject's grades with the inputs and the arithmetic, so anyone can recompute
+    /// them from the models (`data/grading/`).
+    Explain {
+        code: String,
+        /// The day graded (default today, Asia/Shanghai).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Only this model (comprehensive, samr_risk, construction).
+        #[arg(long)]
+        model: Option<String>,
+        /// The grades as JSON (the API's answer) instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Grade every subject: the distribution per model and how long it took (JSON).
+    All {
+        #[arg(long)]
+        as_of: Option<String>,
         #[command(flatten)]
         data: DataArg,
     },
@@ -450,6 +482,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// A subject's grades as text: per model the inputs (each indicator's value, weight,
+/// points and the records counted), the bands, the ceilings and the arithmetic.
+fn explain_text(app: &App, g: &xinyong_app::grading::SubjectGrades) -> Result<String> {
+    use std::fmt::Write as _;
+    let models = app.grading_models()?;
+    let mut out = String::new();
+    writeln!(out, "{} {}  评价日 as of {}  账本 ledger size {}", g.name, g.code, g.as_of, g.ledger_size)?;
+    for v in &g.grades {
+        let x = &v.graded;
+        writeln!(out)?;
+        writeln!(out, "{}（{} {}）", x.model_name_zh, x.model, x.model_version)?;
+        for c in &x.contributions {
+            let counted: Vec<String> = c.counted.iter().map(|id| format!("#{id}")).collect();
+            // CJK characters take two columns
+            let width: usize = c.name_zh.chars().map(|ch| if ch > '\u{2e7f}' { 2 } else { 1 }).sum();
+            writeln!(
+                out,
+                "  {}{} {:>8} × {:>5} = {:>5}{}  {}",
+                c.name_zh,
+                " ".repeat(36usize.saturating_sub(width)),
+                c.value_text,
+                c.weight,
+                c.points,
+                if c.capped { "（封顶 capped）" } else { "" },
+                counted.join(" ")
+            )?;
+        }
+        if let Some(m) = models.model(&x.model) {
+            let bands: Vec<String> = m
+                .bands
+                .iter()
+                .map(|b| match b.min {
+                    Some(min) => format!("{} {} ≥ {min}", b.letter, b.name_zh),
+                    None => format!("{} {}", b.letter, b.name_zh),
+                })
+                .collect();
+            writeln!(out, "  基础分 base {}；等级 bands: {}", x.base, bands.join("，"))?;
+        }
+        if !x.ceilings.is_empty() {
+            writeln!(out, "  上限 ceilings: {}", x.ceilings.join("；"))?;
+        }
+        writeln!(out, "  {}", v.arithmetic)?;
+        writeln!(out, "  等级 grade: {}（{}）", x.letter, x.name_zh)?;
+    }
+    Ok(out)
+}
+
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, v)?;
@@ -581,6 +660,31 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
         },
         Command::Ledger { cmd } => return ledger_cmd(cmd),
+        Command::Grade { cmd: GradeCmd::Explain { code, as_of, model, json, data } } => {
+            let app = data.open()?;
+            let code = SubjectCode::parse(&code).map_err(|e| anyhow!("{}", e[0]))?;
+            let day = as_of.as_deref().map(parse_date).transpose()?.unwrap_or_else(xinyong_app::today_shanghai);
+            let mut grades = app.grades_of(&Caller::operator(), &code, day)?;
+            if let Some(m) = &model {
+                grades.grades.retain(|g| &g.graded.model == m);
+                if grades.grades.is_empty() {
+                    bail!(
+                        "模型 {m} 不评价该主体，或没有该模型 / model {m} does not grade this subject, or does not exist"
+                    );
+                }
+            }
+            if json {
+                print_json(&grades)?;
+            } else {
+                print!("{}", explain_text(&app, &grades)?);
+            }
+        }
+        Command::Grade { cmd: GradeCmd::All { as_of, data } } => {
+            let app = data.open()?;
+            let day = as_of.as_deref().map(parse_date).transpose()?.unwrap_or_else(xinyong_app::today_shanghai);
+            let book = app.grade_all(day)?;
+            print_json(&book.figures(app.grading_models()?))?;
+        }
         Command::Subject { code, data } => {
             let app = data.open()?;
             let code = SubjectCode::parse(&code).map_err(|e| anyhow!("{}", e[0]))?;

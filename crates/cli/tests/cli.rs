@@ -700,3 +700,60 @@ fn an_interrupted_demo_load_is_redone() {
     let (status, _) = http(port, "GET", "/api/v1/subjects/91110108551385082Q", Some(token), None);
     assert_eq!(status, 404);
 }
+
+/// `grade explain` prints every input and the arithmetic; its JSON lets anyone
+/// recompute the grade from the published models; `grade all` grades every subject.
+#[test]
+fn grades_are_explained_so_anyone_can_recompute_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let data = tmp.path().join("data");
+    let manifest = generate(&input, &[]);
+    for (item, file, _) in files(&manifest) {
+        import(&input.join(&file), &item, &data);
+    }
+    let code = first_registered_code(&input.join("admin_penalty.csv"));
+    let out = run(&["grade", "explain", &code, "--data", s(&data)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("公共信用综合评价（comprehensive") && text.contains("近三年一般、轻微行政处罚"), "{text}");
+    assert!(text.contains("基础分 base 700") && text.contains("等级 grade: "), "{text}");
+
+    // the JSON answer, recomputed from the models alone
+    let v = ok_json(&["grade", "explain", &code, "--json", "--data", s(&data)]);
+    let models = ok_json(&["grade", "explain", &code, "--json", "--model", "comprehensive", "--data", s(&data)]);
+    assert_eq!(models["grades"].as_array().unwrap().len(), 1);
+    let g = &v["grades"][0];
+    let model: Value = {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/grading/comprehensive.toml"));
+        let t: toml::Value = toml::from_str(&text.unwrap()).unwrap();
+        serde_json::to_value(t).unwrap()
+    };
+    let mut score = model["base"].as_i64().unwrap();
+    for c in g["contributions"].as_array().unwrap() {
+        let ind = model["indicator"].as_array().unwrap().iter().find(|i| i["code"] == c["indicator"]).unwrap();
+        let (w, cap) = (ind["weight"].as_i64().unwrap(), ind["cap"].as_i64().unwrap());
+        let value = c["value"].as_i64().unwrap();
+        let raw = match ind["source"].as_str().unwrap() {
+            "amount" => w * value / 1000,
+            "fulfilment_rate" if c["value_text"] == "—" => 0,
+            "fulfilment_rate" => w * value / 1000,
+            _ => w * value,
+        };
+        assert_eq!(raw.clamp(-cap, cap), c["points"].as_i64().unwrap(), "{c}");
+        score += raw.clamp(-cap, cap);
+    }
+    assert_eq!(score, g["score"].as_i64().unwrap(), "{g}");
+    let band = model["band"].as_array().unwrap().iter().find(|b| b["min"].as_i64().is_none_or(|m| score >= m)).unwrap();
+    if g["ceilings"].as_array().unwrap().is_empty() {
+        assert_eq!(band["letter"], g["letter"], "{g}");
+    }
+    assert!(text.contains(g["arithmetic"].as_str().unwrap()), "the text carries the same arithmetic");
+
+    let all = ok_json(&["grade", "all", "--data", s(&data)]);
+    let graded = all["models"][0]["graded"].as_u64().unwrap();
+    assert!(graded > 250, "{all}");
+    let counted: u64 = all["models"][0]["bands"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, graded);
+}
