@@ -242,7 +242,22 @@ try {
   await page.goto(`${base}/subjects/${entityCode}`);
   assert.equal((await page.locator(`#record-${commitmentId} .badge.commitment`).textContent()).trim(), '已履约');
   assert.equal((await page.locator('#sec-registrations ~ article .badge.declaration').first().textContent()).trim(), '已核实');
-  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png)');
+
+  // grades (信用分级分类): the entity sees its own with the arithmetic; the officer sees
+  // the distribution charts (SVG, no script) and the CSV
+  await entity.goto(`${base}/me`);
+  const letter = (await entity.locator('#grade-comprehensive-letter').textContent()).trim();
+  assert.match(letter, /^[ABCD]$/, 'the comprehensive grade');
+  assert.equal(letter, 'D', 'the demo entity is on the serious dishonesty list: at most D');
+  assert.match(await entity.locator('#grade-comprehensive-arithmetic').textContent(), /^700 .*→ /);
+  await officer.goto(`${base}/officer/grades`);
+  assert.equal(await officer.locator('svg#chart-comprehensive rect').count(), 4, 'one bar per band');
+  const dCount = Number((await officer.locator('#band-comprehensive-D td').nth(1).textContent()).trim());
+  assert.ok(dCount >= 1, 'at least the listed entity is graded D');
+  await officer.screenshot({ path: 'target/artifacts/grades-page.png', fullPage: true });
+  const csv = await (await officer.request.get(`${base}/officer/grades.csv`)).text();
+  assert.match(csv, /comprehensive,[0-9-]+,D,差,\d+/, 'the CSV download');
+  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png, grades-page.png)');
 } catch (e) {
   failed = true;
   console.error('portal browser test FAILED:', e);

@@ -119,10 +119,13 @@ fn registration_matter() -> Option<&'static str> {
     xinyong_core::commitment::matters::Matters::bundled().ok()?.registration().map(|m| m.code.as_str())
 }
 
+/// A record in force, owned: id, item, provider, tier, decision date, facet value.
+type OwnedRecord = (i64, String, String, Option<Tier>, Option<Date>, Option<String>);
+
 /// One subject's facts, owned (borrowed into [`Facts`] to grade).
 #[derive(Default)]
 struct OwnedFacts {
-    records: Vec<(i64, String, String, Option<Tier>, Option<Date>, Option<String>)>,
+    records: Vec<OwnedRecord>,
     listings: Vec<(i64, String, Option<Date>, Option<Date>)>,
     commitments: CommitmentFacts,
 }

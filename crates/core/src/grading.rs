@@ -330,7 +330,7 @@ impl Model {
             }
             let period = r.window.as_deref().map(Period::parse).transpose().map_err(|e| at(&e))?;
             let needs_items = matches!(r.source.as_str(), "records" | "amount");
-            if needs_items != !r.items.is_empty() {
+            if needs_items == r.items.is_empty() {
                 return Err(at("items 只用于 records 和 amount，且不能为空 / items go with records and amount"));
             }
             let mut natures = Vec::new();

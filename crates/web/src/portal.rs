@@ -18,6 +18,7 @@ use crate::{ApiError, Shared, WebError, blocking};
 
 mod cases;
 mod commitments;
+mod grades;
 mod lists;
 mod quality;
 
@@ -56,6 +57,8 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("commitment_form.html", include_str!("../templates/commitment_form.html")),
         ("commitment.html", include_str!("../templates/commitment.html")),
         ("registration_form.html", include_str!("../templates/registration_form.html")),
+        ("grades.html", include_str!("../templates/grades.html")),
+        ("grade_figures.html", include_str!("../templates/grade_figures.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -87,6 +90,7 @@ pub fn routes() -> Router<Shared> {
         .merge(lists::routes())
         .merge(cases::routes())
         .merge(commitments::routes())
+        .merge(grades::routes())
         .merge(quality::routes())
         .route(
             "/static/site.css",
@@ -304,11 +308,13 @@ async fn subject(
     };
     let summary = subject_summary(&view, &sections, &listings);
     let is_own = caller.own_subject() == Some(key_for_own.as_str());
+    let grades =
+        if is_own || caller.is_staff() { grades::grades_for(&state, &caller, &key_for_own).await } else { None };
     // forms and links name the subject by its code; a natural person's is never printed
     let code_param = (view.kind != "natural_person").then(|| key_for_own.clone());
     let ctx = json!({"s": view, "sections": sections, "summary": summary, "listings": listings, "is_own": is_own, "code_param": code_param,
                      "today": xinyong_core::record::date_string(xinyong_app::today_shanghai()),
-                     "is_admin": caller.is_admin(), "amended": p_amended});
+                     "is_admin": caller.is_admin(), "amended": p_amended, "grades": grades});
     page.render(&state, &caller, "subject.html", ctx, StatusCode::OK)
 }
 

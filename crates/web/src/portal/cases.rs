@@ -930,7 +930,8 @@ async fn me(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Que
     cases.sort_by_key(|c| (c.case.state != CaseState::Open, !c.overdue, std::cmp::Reverse(c.case.id)));
     let cases: Vec<Value> = cases.iter().map(|c| case_json(&state, c, &t, page.lang)).collect();
     let listings: Vec<Value> = listings.iter().map(|l| entry(l, page.lang, &t)).collect();
-    let ctx = json!({"code": code, "name": state.app.name_of(&code), "record": view, "cases": cases,
+    let grades = super::grades::grades_for(&state, &caller, &code).await;
+    let ctx = json!({"code": code, "name": state.app.name_of(&code), "record": view, "cases": cases, "grades": grades,
                      "checks": checks, "reads": reads, "listings": listings, "inbox": inbox,
                      "today": date_string(today)});
     page.render(&state, &caller, "me.html", ctx, StatusCode::OK)
