@@ -400,3 +400,97 @@ pub fn reads(app: &xinyong_app::App, threads: &[usize], seconds: f64, sample: us
     }
     Ok(out)
 }
+
+/// The process's peak resident memory (VmHWM), in MiB.
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// `xinyong bench grading`: every subject graded by every model (`App::grade_all`) on a
+/// store of `subjects` and `records` (written once into `work` by the fixture), against
+/// the peer — `sqlite3` counting the same records per subject and item with GROUP BY —
+/// in the same run; then single subjects regraded as the projector does.
+pub fn grading(work: &Path, subjects: u64, records: u64, runs: usize) -> Result<serde_json::Value> {
+    let db = work.join("xinyong.sqlite3");
+    let today = xinyong_app::today_shanghai();
+    let mut filled_ms = None;
+    if !db.exists() {
+        drop(xinyong_app::App::open(work)?);
+        let started = Instant::now();
+        xinyong_app::testing::fill_for_grading(&db, subjects, records, 16, today)?;
+        filled_ms = Some(started.elapsed().as_millis() as u64);
+    }
+    let app = xinyong_app::App::open(work)?;
+    let counts = app.counts()?;
+    let mut ours = Vec::new();
+    let mut book = None;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        book = Some(app.grade_all(today)?);
+        ours.push(started.elapsed());
+    }
+    let book = book.ok_or_else(|| anyhow!("no run"))?;
+    let peer_sql = "SELECT count(*) FROM (SELECT subject_code, item, count(*) FROM records \
+                    WHERE status <> 'revoked' AND repaired_event IS NULL GROUP BY subject_code, item);";
+    let mut peer = Vec::new();
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let out = std::process::Command::new("sqlite3")
+            .arg(&db)
+            .arg(peer_sql)
+            .output()
+            .context("run sqlite3 (apt-get install sqlite3)")?;
+        if !out.status.success() {
+            return Err(anyhow!("sqlite3: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        peer.push(started.elapsed());
+    }
+    // single subjects, fresh from the store as the API answers them
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+    let mut single = Vec::new();
+    let operator = xinyong_app::Caller::operator();
+    let mut after = String::new();
+    let mut sample = Vec::new();
+    while sample.len() < 1000 {
+        let page = app.subjects_after(&operator, &after, 5000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        for s in page {
+            if rng.gen_range(0..100u32) < 1 || counts.subjects < 100_000 {
+                sample.push(s.code);
+            }
+        }
+    }
+    sample.truncate(1000);
+    for code in &sample {
+        let code = xinyong_core::SubjectCode::parse(code).map_err(|e| anyhow!("{}", e[0]))?;
+        let started = Instant::now();
+        app.grades_of(&operator, &code, today)?;
+        single.push(started.elapsed());
+    }
+    let min = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
+    let median = |v: &[Duration]| {
+        let mut s = v.to_vec();
+        s.sort_unstable();
+        s.get(s.len() / 2).copied().unwrap_or_default()
+    };
+    let single_figures = figures(single, Duration::from_secs(1));
+    let db_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let figures = book.figures(app.grading_models()?);
+    Ok(serde_json::json!({
+        "subjects": counts.subjects,
+        "records": counts.records,
+        "db_gib": (db_bytes as f64 / (1u64 << 30) as f64 * 100.0).round() / 100.0,
+        "fixture_written_ms": filled_ms,
+        "runs": runs,
+        "grade_all_ms": {"min": ms(min(&ours)), "median": ms(median(&ours))},
+        "peer_sqlite3_group_by_ms": {"min": ms(min(&peer)), "median": ms(median(&peer))},
+        "ratio_ours_to_peer_min": (ms(min(&ours)) / ms(min(&peer)) * 100.0).round() / 100.0,
+        "single_subject_ms": {"p50": ms(single_figures.p50), "p99": ms(single_figures.p99), "n": sample.len()},
+        "peak_rss_mib": peak_rss_mib(),
+        "distribution": figures.models,
+    }))
+}

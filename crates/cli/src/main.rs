@@ -253,6 +253,18 @@ enum BenchCmd {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Every subject graded by every model against sqlite3 GROUP BY over the same
+    /// records, on a store the fixture writes once into --work.
+    Grading {
+        #[arg(long, default_value_t = 3_000_000)]
+        subjects: u64,
+        #[arg(long, default_value_t = 10_000_000)]
+        records: u64,
+        #[arg(long, default_value = "bench-out/grading")]
+        work: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Direct listing decisions for a fraction of the subjects (check benchmark data).
     SeedListings {
         #[arg(long, default_value_t = 0.02)]
@@ -737,6 +749,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Demo { subjects, records, data } => return demo(subjects, records, &data),
+        Command::Bench(BenchCmd::Grading { subjects, records, work, runs }) => {
+            print_json(&bench::grading(&work, subjects, records, runs)?)?;
+        }
         Command::Bench(BenchCmd::Search { names, work, queries }) => {
             print_json(&bench::search(&names, &work, queries)?)?
         }

@@ -5,6 +5,7 @@
 //! at all. What a batch does (which events, which rows) is decided once, by
 //! [`plan`], for every back end; a back end looks up, executes the plan and signs.
 
+pub mod bench_fixture;
 pub mod commitments;
 pub mod conformance;
 pub mod due_process;
