@@ -195,8 +195,12 @@ impl OwnedFacts {
 pub struct GradeBook {
     pub day: Date,
     pub ledger_size: u64,
-    /// How long the batch took.
+    /// How long the batch took, and its parts: the store scan, the sort by subject, the
+    /// grading on every core.
     pub millis: u64,
+    pub scan_millis: u64,
+    pub sort_millis: u64,
+    pub grade_millis: u64,
     codes: HashMap<String, u32>,
     /// Per model, per subject: the score and the grade's band index (`u8::MAX`: not
     /// covered by the model).
@@ -493,11 +497,13 @@ impl App {
             s.scan_for_grading(&facets, &mut c)?;
             Ok(s.ledger_size()?)
         })?;
+        let scanned = Instant::now();
         let n = c.kinds.len();
         c.records.sort_unstable_by_key(|r| r.subject);
         c.listings.sort_unstable_by_key(|l| l.subject);
         let rec_at = offsets(n, c.records.iter().map(|r| r.subject));
         let list_at = offsets(n, c.listings.iter().map(|l| l.subject));
+        let sorted = Instant::now();
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
         let chunk = n.div_ceil(threads).max(1);
         let parts: Vec<Vec<Vec<(i32, u8)>>> = std::thread::scope(|scope| {
@@ -520,7 +526,18 @@ impl App {
         if grades.iter().any(|g| g.len() != n) {
             return Err(AppError::Internal("a grading thread failed".into()));
         }
-        Ok(GradeBook { day, ledger_size: size, millis: started.elapsed().as_millis() as u64, codes: c.codes, grades })
+        let ms = |a: Instant, b: Instant| b.duration_since(a).as_millis() as u64;
+        let now = Instant::now();
+        Ok(GradeBook {
+            day,
+            ledger_size: size,
+            millis: ms(started, now),
+            scan_millis: ms(started, scanned),
+            sort_millis: ms(scanned, sorted),
+            grade_millis: ms(sorted, now),
+            codes: c.codes,
+            grades,
+        })
     }
 
     /// The server's grade book, if built.
