@@ -12,6 +12,7 @@ pub mod documents;
 pub mod event;
 pub mod evidence;
 pub mod grading;
+pub mod inspection;
 pub mod listing;
 pub mod lists;
 pub mod publication;
