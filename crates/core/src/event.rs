@@ -67,6 +67,13 @@ pub enum EventKind {
     /// noticed by the clock the day after its due date.
     #[serde(rename = "commitment.breached")]
     CommitmentBreached,
+    /// An inspection plan (双随机抽查计划) committed: its rules and the hashes of its
+    /// population and roster, before the draw (see `inspection`).
+    #[serde(rename = "inspection.planned")]
+    InspectionPlanned,
+    /// An inspection plan's draw: the signed head it was seeded from and the draw's digest.
+    #[serde(rename = "inspection.drawn")]
+    InspectionDrawn,
 }
 
 impl EventKind {
@@ -90,6 +97,8 @@ impl EventKind {
             EventKind::CommitmentSigned => "commitment.signed",
             EventKind::CommitmentFulfilled => "commitment.fulfilled",
             EventKind::CommitmentBreached => "commitment.breached",
+            EventKind::InspectionPlanned => "inspection.planned",
+            EventKind::InspectionDrawn => "inspection.drawn",
         }
     }
 }
@@ -238,6 +247,12 @@ impl EventBody {
             key: Some(c.record_id.to_string()),
             ..EventBody::base(kind, &c.subject, p)
         }
+    }
+
+    /// A step of an inspection plan: about no one subject (its subject is empty); the
+    /// plan's id is its key.
+    pub fn inspection(kind: EventKind, plan_id: &str, facts: BTreeMap<String, String>, p: &Provenance) -> EventBody {
+        EventBody { fields: Some(facts), key: Some(plan_id.to_string()), ..EventBody::base(kind, "", p) }
     }
 
     pub fn record_revoked(subject: &str, item: &str, key: &str, reason: &str, p: &Provenance) -> EventBody {

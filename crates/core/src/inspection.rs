@@ -275,7 +275,9 @@ mod tests {
             }
         }
         // every D subject (1000‰) is drawn
-        assert!(pop.iter().filter(|c| c.grade.as_deref() == Some("D")).all(|c| d.targets.iter().any(|t| t.code == c.code)));
+        assert!(
+            pop.iter().filter(|c| c.grade.as_deref() == Some("D")).all(|c| d.targets.iter().any(|t| t.code == c.code))
+        );
     }
 
     #[test]
@@ -302,7 +304,8 @@ mod tests {
     fn too_few_eligible_inspectors_is_short() {
         let pop = population(4);
         let roster: Vec<Inspector> = roster().into_iter().filter(|i| i.division == "110101" || i.id == "I1").collect();
-        let all = DrawRules { ratios_permille: [("*".to_string(), 1000)].into_iter().collect(), inspectors_per_target: 2 };
+        let all =
+            DrawRules { ratios_permille: [("*".to_string(), 1000)].into_iter().collect(), inspectors_per_target: 2 };
         let d = draw(seed("P", "h"), &pop, &roster, &all);
         let t = d.targets.iter().find(|t| t.code == pop[0].code).unwrap();
         // pop[0] is of 110101: only I1 (110105) is eligible

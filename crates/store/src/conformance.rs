@@ -38,6 +38,7 @@ macro_rules! with_checks {
             old_identifiers_find_their_subjects,
             commitments_follow_their_steps,
             grading_scan_lends_what_is_in_force,
+            plans_are_written_with_their_events,
         ] }
     };
 }
@@ -1281,6 +1282,44 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     s.scan_for_grading(&facets, &mut again).map_err(|e| e.to_string())?;
     let matter = fields.get("事项编码").cloned();
     ensure!(again.commitments == vec![(B.to_string(), "pending".to_string(), matter)], "{:?}", again.commitments);
+    Ok(())
+}
+
+fn plans_are_written_with_their_events(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::event::{EventBody, EventKind};
+    let k = key();
+    let facts = |n: &str| [("population_hash".to_string(), n.to_string())].into_iter().collect();
+    let planned = EventBody::inspection(EventKind::InspectionPlanned, "P-1", facts("abc"), &prov(0));
+    let before = s.ledger_size().map_err(|e| e.to_string())?;
+    let (idx, head) =
+        s.put_plan("P-1", "海淀区市场监管局", "{\"v\":1}", None, Some(&planned), &k, 1).map_err(|e| e.to_string())?;
+    ensure!(idx == Some(before) && head.head.size == before + 1, "{idx:?} {}", head.head.size);
+    let ev = s.event(before).map_err(|e| e.to_string())?.ok_or("plan event missing")?;
+    ensure!(ev.kind == "inspection.planned" && ev.subject_code.is_empty(), "{ev:?}");
+    let again = s.put_plan("P-1", "x", "{}", None, Some(&planned), &k, 2);
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "a plan twice: {again:?}");
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == before + 1, "a refused write appended");
+    let row = s.plan("P-1").map_err(|e| e.to_string())?.ok_or("plan missing")?;
+    ensure!(row.doc == "{\"v\":1}" && row.first_event == before && row.last_event == before, "{row:?}");
+    // the next step, read at its last event; a stale one is refused
+    let drawn = EventBody::inspection(EventKind::InspectionDrawn, "P-1", facts("def"), &prov(0));
+    let (idx, _) = s
+        .put_plan("P-1", "海淀区市场监管局", "{\"v\":2}", Some(before), Some(&drawn), &k, 3)
+        .map_err(|e| e.to_string())?;
+    ensure!(idx == Some(before + 1), "{idx:?}");
+    let stale = s.put_plan("P-1", "海淀区市场监管局", "{\"v\":3}", Some(before), None, &k, 4);
+    ensure!(matches!(stale, Err(crate::StoreError::Conflict(_))), "a stale step: {stale:?}");
+    // a document change without an event keeps the last event
+    let (idx, _) =
+        s.put_plan("P-1", "海淀区市场监管局", "{\"v\":4}", Some(before + 1), None, &k, 5).map_err(|e| e.to_string())?;
+    ensure!(idx.is_none(), "no event");
+    let row = s.plan("P-1").map_err(|e| e.to_string())?.ok_or("plan missing")?;
+    ensure!(row.doc == "{\"v\":4}" && row.last_event == before + 1, "{row:?}");
+    let missing = s.put_plan("P-9", "x", "{}", Some(1), None, &k, 6);
+    ensure!(matches!(missing, Err(crate::StoreError::NotFound(_))), "{missing:?}");
+    s.put_plan("P-2", "朝阳区市场监管局", "{}", None, None, &k, 7).map_err(|e| e.to_string())?;
+    let ids: Vec<String> = s.plans().map_err(|e| e.to_string())?.into_iter().map(|p| p.id).collect();
+    ensure!(ids == ["P-2", "P-1"], "newest first: {ids:?}");
     Ok(())
 }
 

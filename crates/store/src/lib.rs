@@ -16,6 +16,7 @@ mod postgres_cases;
 mod postgres_commitments;
 mod postgres_grading;
 mod postgres_listings;
+mod postgres_plans;
 mod postgres_quality;
 pub mod quality;
 mod sqlite;
@@ -23,6 +24,7 @@ mod sqlite_cases;
 mod sqlite_commitments;
 mod sqlite_grading;
 mod sqlite_listings;
+mod sqlite_plans;
 mod sqlite_quality;
 pub mod testing;
 pub mod transfer;
@@ -209,6 +211,17 @@ pub struct RecordRow {
     pub revoked_event: Option<u64>,
     /// The `record.repaired` event, when a repair was granted.
     pub repaired_event: Option<u64>,
+}
+
+/// An inspection plan as stored: its document (JSON, owned by `app::inspections`) and
+/// the ledger events of its first and latest step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRow {
+    pub id: String,
+    pub department: String,
+    pub doc: String,
+    pub first_event: u64,
+    pub last_event: u64,
 }
 
 /// Which subject an event is about, without its payload: what a projection following
@@ -580,6 +593,24 @@ pub trait Store: Send {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Commitment>>;
+    /// Writes an inspection plan's document with the ledger event of its step (none:
+    /// the document changes without one), in one transaction. `read_at`: none for a
+    /// new plan (a `Conflict` if the id exists), else the `last_event` the plan was read
+    /// at (a `Conflict` if it moved since). Returns the event's index and the head.
+    #[allow(clippy::too_many_arguments)]
+    fn put_plan(
+        &mut self,
+        id: &str,
+        department: &str,
+        doc: &str,
+        read_at: Option<u64>,
+        event: Option<&EventBody>,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Option<u64>, SignedHead)>;
+    fn plan(&self, id: &str) -> Result<Option<PlanRow>>;
+    /// Every plan, newest first.
+    fn plans(&self) -> Result<Vec<PlanRow>>;
     /// Reads the whole store for grading (see [`grading`]): every subject, every record
     /// in force (not revoked, not repaired) with the value of the field `facets` names
     /// for its item (item → field), every decided list entry, every commitment.

@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_intake_batches.sql")),
     (10, include_str!("../migrations/postgres/0010_commitments.sql")),
     (11, include_str!("../migrations/postgres/0011_commitment_queue.sql")),
+    (12, include_str!("../migrations/postgres/0012_inspection_plans.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -932,6 +933,27 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<Commitment>> {
         postgres_commitments::commitments_of_department(&mut *self.conn()?, department, state, after, limit)
+    }
+
+    fn put_plan(
+        &mut self,
+        id: &str,
+        department: &str,
+        doc: &str,
+        read_at: Option<u64>,
+        event: Option<&xinyong_core::event::EventBody>,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Option<u64>, SignedHead)> {
+        crate::postgres_plans::put_plan(&mut self.conn()?.client, id, department, doc, read_at, event, key, now_ms)
+    }
+
+    fn plan(&self, id: &str) -> Result<Option<crate::PlanRow>> {
+        crate::postgres_plans::plan(&mut *self.conn()?, id)
+    }
+
+    fn plans(&self) -> Result<Vec<crate::PlanRow>> {
+        crate::postgres_plans::plans(&mut *self.conn()?)
     }
 
     fn scan_for_grading(

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_intake_batches.sql")),
     (10, include_str!("../migrations/sqlite/0010_commitments.sql")),
     (11, include_str!("../migrations/sqlite/0011_commitment_queue.sql")),
+    (12, include_str!("../migrations/sqlite/0012_inspection_plans.sql")),
 ];
 
 pub struct SqliteStore {
@@ -835,6 +836,27 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Commitment>> {
         sqlite_commitments::commitments_of_department(&self.conn, department, state, after, limit)
+    }
+
+    fn put_plan(
+        &mut self,
+        id: &str,
+        department: &str,
+        doc: &str,
+        read_at: Option<u64>,
+        event: Option<&xinyong_core::event::EventBody>,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(Option<u64>, SignedHead)> {
+        crate::sqlite_plans::put_plan(&mut self.conn, id, department, doc, read_at, event, key, now_ms)
+    }
+
+    fn plan(&self, id: &str) -> Result<Option<crate::PlanRow>> {
+        crate::sqlite_plans::plan(&self.conn, id)
+    }
+
+    fn plans(&self) -> Result<Vec<crate::PlanRow>> {
+        crate::sqlite_plans::plans(&self.conn)
     }
 
     fn scan_for_grading(
