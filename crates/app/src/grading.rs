@@ -549,15 +549,19 @@ impl App {
     /// centre).
     pub fn grade_figures(&self, caller: &Caller) -> Result<GradeFigures> {
         permit(caller, Action::GradeFigures)?;
-        let book = match self.grade_book() {
-            Some(b) if b.day == today_shanghai() => b,
+        Ok(self.todays_book()?.figures(models()?))
+    }
+
+    /// Today's grade book: the kept one, or built now.
+    pub(crate) fn todays_book(&self) -> Result<Arc<GradeBook>> {
+        match self.grade_book() {
+            Some(b) if b.day == today_shanghai() => Ok(b),
             _ => {
                 let book = Arc::new(self.grade_all(today_shanghai())?);
                 *self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(book.clone());
-                book
+                Ok(book)
             }
-        };
-        Ok(book.figures(models()?))
+        }
     }
 
     /// Rebuilds the book in the background unless a rebuild is running.
