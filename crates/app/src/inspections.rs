@@ -363,6 +363,9 @@ impl App {
     /// Draws a committed plan, seeded from the latest signed head (signed after the
     /// commitment): the plan's department.
     pub fn draw_plan(&self, caller: &Caller, id: &str, channel: &str) -> Result<Plan> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let (mut plan, row) = self.stored_plan(id)?;
         acting_department(caller, Some(&plan.department))?;
         if plan.draw.is_some() {
@@ -420,6 +423,9 @@ impl App {
     /// Records a drawn target's result as an `admin_inspection` record (the plan's
     /// department): it feeds the grades and is published like any record.
     pub fn record_plan_result(&self, caller: &Caller, id: &str, req: &ResultRequest, channel: &str) -> Result<Plan> {
+        if !caller.is_signed_in() {
+            return Err(AppError::Unauthenticated);
+        }
         let (mut plan, row) = self.stored_plan(id)?;
         acting_department(caller, Some(&plan.department))?;
         let code = crate::parse_code(&req.code)?;

@@ -83,7 +83,13 @@ use crate::{ApiError, Shared, blocking};
         crate::commitments_api::refute_registration,
         crate::grading_api::grading_models,
         crate::grading_api::subject_grades,
-        crate::grading_api::grading_figures
+        crate::grading_api::grading_figures,
+        crate::inspections_api::list_plans,
+        crate::inspections_api::create_plan,
+        crate::inspections_api::get_plan,
+        crate::inspections_api::draw_plan,
+        crate::inspections_api::record_result,
+        crate::inspections_api::replay_plan
     ),
     components(schemas(
         // requests
@@ -139,6 +145,11 @@ use crate::{ApiError, Shared, blocking};
         xinyong_core::grading::Population, xinyong_core::grading::Notation, xinyong_core::grading::Graded,
         xinyong_core::grading::Contribution, xinyong_app::grading::GradeView, xinyong_app::grading::SubjectGrades,
         xinyong_app::grading::GradeFigures, xinyong_app::grading::Distribution, xinyong_app::grading::BandCount,
+        xinyong_app::inspections::PlanRequest, xinyong_app::inspections::ResultRequest, xinyong_app::inspections::Plan,
+        xinyong_app::inspections::PlanSummary, xinyong_app::inspections::PlanDraw, xinyong_app::inspections::PlanResult,
+        xinyong_app::inspections::ReplayReport, xinyong_core::inspection::Candidate, xinyong_core::inspection::Inspector,
+        xinyong_core::inspection::DrawRules, xinyong_core::inspection::Draw, xinyong_core::inspection::Drawn,
+        xinyong_core::inspection::GroupCount,
         // vocabularies
         xinyong_core::SubjectKind, xinyong_core::lists::Verdict, xinyong_core::lists::Effect,
         xinyong_core::lists::ListKind, xinyong_core::listing::ListingStatus, xinyong_core::listing::RemovalKind,

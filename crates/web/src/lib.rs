@@ -12,6 +12,7 @@ mod deliver;
 mod error;
 mod grading_api;
 mod i18n;
+mod inspections_api;
 mod lists_api;
 mod metrics;
 mod portal;
@@ -81,6 +82,7 @@ pub fn router(state: Shared) -> Router {
         .merge(cases_api::routes())
         .merge(commitments_api::routes())
         .merge(grading_api::routes())
+        .merge(inspections_api::routes())
         .merge(quality_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))

@@ -439,6 +439,14 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/grading/models".into(), None, [200, 200, 200, 401]),
         ("GET", format!("/api/v1/subjects/{code}/grades"), None, [401, 200, 200, 401]),
         ("GET", "/api/v1/grading/figures".into(), None, [401, 200, 200, 401]),
+        // inspection plans: published to all, committed and drawn by departments
+        ("GET", "/api/v1/inspections".into(), None, [200, 200, 200, 401]),
+        ("GET", "/api/v1/inspections/JC-0".into(), None, [404, 404, 404, 401]),
+        ("GET", "/api/v1/inspections/JC-0/replay".into(), None, [404, 404, 404, 401]),
+        ("POST", "/api/v1/inspections".into(), Some(json!({"name": "", "items": [], "ratios_permille": {}, "roster": [],
+                                                           "department_code": "x"})), [401, 422, 422, 401]),
+        ("POST", "/api/v1/inspections/JC-0/draw".into(), None, [401, 404, 404, 401]),
+        ("POST", "/api/v1/inspections/JC-0/results".into(), Some(json!({"code": code, "result": "未发现问题"})), [401, 404, 404, 401]),
     ];
     for (method, path, body, expected) in cases {
         for (who, token, want) in [
@@ -516,6 +524,12 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/grading/models", "get"),
         ("/api/v1/subjects/{code}/grades", "get"),
         ("/api/v1/grading/figures", "get"),
+        ("/api/v1/inspections", "get"),
+        ("/api/v1/inspections", "post"),
+        ("/api/v1/inspections/{id}", "get"),
+        ("/api/v1/inspections/{id}/draw", "post"),
+        ("/api/v1/inspections/{id}/results", "post"),
+        ("/api/v1/inspections/{id}/replay", "get"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} missing from OpenAPI");
     }
