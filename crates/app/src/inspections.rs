@@ -202,6 +202,15 @@ pub fn replay(plan: &Plan, verifier: &LedgerVerifier) -> ReplayReport {
     }
 }
 
+/// [`replay`] with the platform's verification key as published (signed-note verifier
+/// text): an outsider's replay, with nothing but the plan and the key.
+pub fn replay_with_key(plan: &Plan, key_text: &str) -> Result<ReplayReport> {
+    let verifier = LedgerVerifier::from_text(key_text.trim()).map_err(|e| {
+        AppError::invalid("verifier_key", format!("验证密钥无效：{e}"), format!("invalid verification key: {e}"))
+    })?;
+    Ok(replay(plan, &verifier))
+}
+
 fn provenance(department: &str, channel: &str) -> Provenance {
     let at = now_ms();
     Provenance {

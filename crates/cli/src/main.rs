@@ -103,6 +103,11 @@ enum Command {
         #[command(subcommand)]
         cmd: GradeCmd,
     },
+    /// Double-random inspection plans (双随机、一公开).
+    Inspections {
+        #[command(subcommand)]
+        cmd: InspectionsCmd,
+    },
     /// A subject and its records (personal IDs masked).
     Subject {
         code: String,
@@ -181,6 +186,27 @@ enum Command {
         subjects: u64,
         #[arg(long, default_value_t = 100_000)]
         records: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum InspectionsCmd {
+    /// Recompute a plan's draw from public data and say whether it matches: PLAN is the
+    /// published plan (a JSON file, as `GET /api/v1/inspections/{id}` answers) or a plan
+    /// id in --data. Exits 1 when it does not match.
+    Replay {
+        plan: String,
+        /// The platform's verification key (the `verifier_key` of `GET /api/v1/ledger/head`),
+        /// a file or the text; default: the one the plan file carries.
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// The plans, newest first (JSON).
+    List {
         #[command(flatten)]
         data: DataArg,
     },
@@ -672,6 +698,30 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
         },
         Command::Ledger { cmd } => return ledger_cmd(cmd),
+        Command::Inspections { cmd: InspectionsCmd::Replay { plan, key, data } } => {
+            let file = Path::new(&plan);
+            let report = if file.is_file() {
+                // an outsider's replay: the published plan and the key, no store
+                let text = std::fs::read_to_string(file).with_context(|| plan.clone())?;
+                let published: xinyong_app::inspections::Plan =
+                    serde_json::from_str(&text).context("不是公布的检查计划 / not a published plan")?;
+                let key_text = match &key {
+                    Some(k) if Path::new(k).is_file() => std::fs::read_to_string(k)?,
+                    Some(k) => k.clone(),
+                    None => published.verifier_key.clone(),
+                };
+                xinyong_app::inspections::replay_with_key(&published, &key_text)?
+            } else {
+                data.open()?.replay_plan(&plan)?
+            };
+            print_json(&report)?;
+            if !report.matches {
+                std::process::exit(1);
+            }
+        }
+        Command::Inspections { cmd: InspectionsCmd::List { data } } => {
+            print_json(&data.open()?.plans()?)?;
+        }
         Command::Grade { cmd: GradeCmd::Explain { code, as_of, model, json, data } } => {
             let app = data.open()?;
             let code = SubjectCode::parse(&code).map_err(|e| anyhow!("{}", e[0]))?;

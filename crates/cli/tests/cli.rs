@@ -757,3 +757,70 @@ fn grades_are_explained_so_anyone_can_recompute_them() {
     let counted: u64 = all["models"][0]["bands"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
     assert_eq!(counted, graded);
 }
+
+/// `inspections replay` recomputes a draw from the published plan alone (a file, as the
+/// API publishes it) or from the store, and says whether it matches: a changed roster
+/// fails it, with exit status 1.
+#[test]
+fn an_inspection_draw_is_replayed_from_public_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let data = tmp.path().join("data");
+    let manifest = generate(&input, &[]);
+    for (item, file, _) in files(&manifest) {
+        import(&input.join(&file), &item, &data);
+    }
+    let user = ok_json(&[
+        "user",
+        "add",
+        "--username",
+        "samr",
+        "--role",
+        "officer",
+        "--provider",
+        "北京市市场监督管理局",
+        "--token",
+        "--data",
+        s(&data),
+    ]);
+    let token = user["token"].as_str().expect("a token").to_string();
+    let (server, port) = serve(&data, &[], 60);
+    let roster: Vec<Value> = ["110101", "110105", "110108", "110102", "110106"]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| serde_json::json!({"id": format!("ZF{i}"), "name": format!("执法人员{i}"), "division": d}))
+        .collect();
+    let plan = serde_json::json!({
+        "name": "双随机抽查（命令行测试）", "items": ["登记事项"], "ratios_permille": {"A": 100, "B": 300, "C": 700, "D": 1000},
+        "roster": roster, "department_code": "111100000001340174",
+    });
+    let (status, v) = http(port, "POST", "/api/v1/inspections", Some(&token), Some(&plan));
+    assert_eq!(status, 200, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (status, drawn) = http(port, "POST", &format!("/api/v1/inspections/{id}/draw"), Some(&token), None);
+    assert_eq!(status, 200, "{drawn}");
+    assert!(!drawn["draw"]["draw"]["targets"].as_array().unwrap().is_empty(), "{drawn}");
+    let (status, published) = http(port, "GET", &format!("/api/v1/inspections/{id}"), None, None);
+    assert_eq!(status, 200);
+    let (_, head) = http(port, "GET", "/api/v1/ledger/head", None, None);
+    drop(server);
+
+    let file = tmp.path().join("plan.json");
+    std::fs::write(&file, serde_json::to_vec(&published).unwrap()).unwrap();
+    let key = tmp.path().join("ledger.pub.txt");
+    std::fs::write(&key, head["verifier_key"].as_str().unwrap()).unwrap();
+    let r = ok_json(&["inspections", "replay", s(&file), "--key", s(&key)]);
+    assert_eq!((r["matches"].as_bool(), r["draw_ok"].as_bool()), (Some(true), Some(true)), "{r}");
+    let r = ok_json(&["inspections", "replay", &id, "--data", s(&data)]);
+    assert_eq!(r["matches"], true, "{r}");
+
+    let mut changed = published.clone();
+    changed["roster"][0]["division"] = Value::from("110199");
+    std::fs::write(&file, serde_json::to_vec(&changed).unwrap()).unwrap();
+    let out = run(&["inspections", "replay", s(&file), "--key", s(&key)]);
+    assert_eq!(out.status.code(), Some(1), "a changed roster fails the replay");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["matches"].as_bool(), r["roster_hash_ok"].as_bool()), (Some(false), Some(false)), "{r}");
+    let list = ok_json(&["inspections", "list", "--data", s(&data)]);
+    assert_eq!(list[0]["id"], id.as_str());
+}

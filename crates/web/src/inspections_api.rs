@@ -43,7 +43,11 @@ async fn create_plan(
 /// head it was seeded from, the results, and the platform's verification key.
 #[utoipa::path(get, path = "/api/v1/inspections/{id}", params(("id" = String, Path)),
     responses((status = 200, body = Plan), (status = 401), (status = 404), (status = 429)))]
-async fn get_plan(State(state): State<Shared>, _caller: Caller, Path(id): Path<String>) -> Result<Json<Plan>, ApiError> {
+async fn get_plan(
+    State(state): State<Shared>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Plan>, ApiError> {
     Ok(Json(blocking(&state, move |app| app.plan(&id)).await?))
 }
 
@@ -51,7 +55,11 @@ async fn get_plan(State(state): State<Shared>, _caller: Caller, Path(id): Path<S
 #[utoipa::path(post, path = "/api/v1/inspections/{id}/draw", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = Plan), (status = 401), (status = 403), (status = 404),
               (status = 409, description = "the plan moved meanwhile"), (status = 422, description = "drawn already")))]
-async fn draw_plan(State(state): State<Shared>, caller: Caller, Path(id): Path<String>) -> Result<Json<Plan>, ApiError> {
+async fn draw_plan(
+    State(state): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Plan>, ApiError> {
     Ok(Json(blocking(&state, move |app| app.draw_plan(&caller, &id, "api")).await?))
 }
 

@@ -443,10 +443,20 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/inspections".into(), None, [200, 200, 200, 401]),
         ("GET", "/api/v1/inspections/JC-0".into(), None, [404, 404, 404, 401]),
         ("GET", "/api/v1/inspections/JC-0/replay".into(), None, [404, 404, 404, 401]),
-        ("POST", "/api/v1/inspections".into(), Some(json!({"name": "", "items": [], "ratios_permille": {}, "roster": [],
-                                                           "department_code": "x"})), [401, 422, 422, 401]),
+        (
+            "POST",
+            "/api/v1/inspections".into(),
+            Some(json!({"name": "", "items": [], "ratios_permille": {}, "roster": [],
+                                                           "department_code": "x"})),
+            [401, 422, 422, 401],
+        ),
         ("POST", "/api/v1/inspections/JC-0/draw".into(), None, [401, 404, 404, 401]),
-        ("POST", "/api/v1/inspections/JC-0/results".into(), Some(json!({"code": code, "result": "未发现问题"})), [401, 404, 404, 401]),
+        (
+            "POST",
+            "/api/v1/inspections/JC-0/results".into(),
+            Some(json!({"code": code, "result": "未发现问题"})),
+            [401, 404, 404, 401],
+        ),
     ];
     for (method, path, body, expected) in cases {
         for (who, token, want) in [
