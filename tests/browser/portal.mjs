@@ -257,7 +257,38 @@ try {
   await officer.screenshot({ path: 'target/artifacts/grades-page.png', fullPage: true });
   const csv = await (await officer.request.get(`${base}/officer/grades.csv`)).text();
   assert.match(csv, /comprehensive,[0-9-]+,D,差,\d+/, 'the CSV download');
-  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png, grades-page.png)');
+
+  // double-random inspections (双随机、一公开): the officer commits a plan, draws and
+  // records a result; the public sees the plan, the draw and the result
+  await officer.goto(`${base}/inspections`);
+  await Promise.all([officer.waitForNavigation(), officer.click('#new-plan')]);
+  await officer.fill('#pl-name', '浏览器测试：第四季度双随机抽查');
+  await officer.fill('#pl-items', '营业执照公示情况\n年度报告公示情况');
+  await officer.selectOption('#pl-model', 'samr_risk');
+  await officer.fill('#pl-ratios', 'A=20 B=100 C=500 D=1000');
+  await officer.fill('#pl-roster', ['ZF001,张明,110101', 'ZF002,李华,110105', 'ZF003,王芳,110108', 'ZF004,赵强,110102', 'ZF005,刘洋,110106'].join('\n'));
+  await officer.fill('#pl-code', '111100000001340174');
+  await Promise.all([officer.waitForNavigation(), officer.click('#plan-form button[type=submit]')]);
+  assert.match(await officer.locator('#step-ok').textContent(), /计划已提交/);
+  const planId = (await officer.locator('#plan-id').textContent()).trim();
+  assert.match(planId, /^JC-\d{8}-\d{6}$/);
+  await Promise.all([officer.waitForNavigation(), officer.click('#draw-form button[type=submit]')]);
+  assert.match(await officer.locator('#step-ok').textContent(), /已抽取/);
+  const firstTarget = officer.locator('#targets tbody tr').first();
+  const targetId = await firstTarget.getAttribute('id');
+  await firstTarget.locator('select[name=result]').selectOption('发现问题已责令改正');
+  await Promise.all([officer.waitForNavigation(), firstTarget.locator('button[type=submit]').click()]);
+  assert.match(await officer.locator('#step-ok').textContent(), /检查结果已记录/);
+  await officer.screenshot({ path: 'target/artifacts/inspection-plan.png', fullPage: true });
+  // the public: the plan in the list, its draw and the result; the online replay matches
+  await page.goto(`${base}/inspections`);
+  assert.equal(await page.locator(`#plan-${planId}`).count(), 1, 'the plan is published');
+  await page.goto(`${base}/inspections/${planId}`);
+  assert.match(await page.locator(`#${targetId} td.result`).textContent(), /发现问题已责令改正/);
+  assert.equal(await page.locator('#draw-form').count(), 0, 'the public cannot draw');
+  const replayed = await (await fetch(`${base}/api/v1/inspections/${planId}/replay`)).json();
+  assert.equal(replayed.matches, true, JSON.stringify(replayed));
+  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png, grades-page.png, inspection-plan.png)');
 } catch (e) {
   failed = true;
   console.error('portal browser test FAILED:', e);

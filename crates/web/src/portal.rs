@@ -19,6 +19,7 @@ use crate::{ApiError, Shared, WebError, blocking};
 mod cases;
 mod commitments;
 mod grades;
+mod inspections;
 mod lists;
 mod quality;
 
@@ -59,6 +60,9 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("registration_form.html", include_str!("../templates/registration_form.html")),
         ("grades.html", include_str!("../templates/grades.html")),
         ("grade_figures.html", include_str!("../templates/grade_figures.html")),
+        ("inspections.html", include_str!("../templates/inspections.html")),
+        ("inspection.html", include_str!("../templates/inspection.html")),
+        ("inspection_form.html", include_str!("../templates/inspection_form.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -91,6 +95,7 @@ pub fn routes() -> Router<Shared> {
         .merge(cases::routes())
         .merge(commitments::routes())
         .merge(grades::routes())
+        .merge(inspections::routes())
         .merge(quality::routes())
         .route(
             "/static/site.css",
