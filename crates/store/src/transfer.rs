@@ -246,6 +246,7 @@ pub const TABLES: &[Table] = &[
             "last_event",
         ],
     },
+    Table { name: "inspection_plans", key: "id", columns: &["id", "department", "doc", "first_event", "last_event"] },
 ];
 
 /// Bookkeeping tables of each back end, not data, and derived indexes a back end keeps
