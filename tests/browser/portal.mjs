@@ -288,6 +288,12 @@ try {
   assert.equal(await page.locator('#draw-form').count(), 0, 'the public cannot draw');
   const replayed = await (await fetch(`${base}/api/v1/inspections/${planId}/replay`)).json();
   assert.equal(replayed.matches, true, JSON.stringify(replayed));
+  // the centre's figures: departments, divisions and industries, charts without script
+  await officer.goto(`${base}/officer/figures`);
+  assert.ok(await officer.locator('svg#on-time rect').count() >= 1, 'the on-time chart');
+  assert.ok(await officer.locator('#divisions tbody tr').count() >= 1, 'the divisions table');
+  assert.match(await officer.locator('#departments').textContent(), /演示数据中心/);
+  await officer.screenshot({ path: 'target/artifacts/figures-page.png', fullPage: true });
   console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png, grades-page.png, inspection-plan.png)');
 } catch (e) {
   failed = true;

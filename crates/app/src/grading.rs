@@ -205,6 +205,50 @@ pub struct GradeBook {
     /// Per model, per subject: the score and the grade's band index (`u8::MAX`: not
     /// covered by the model).
     grades: Vec<Vec<(i32, u8)>>,
+    /// Per subject: its division and industry (interned; `NONE` when unknown), and its
+    /// list entries in force and inspections in the past year (the centre's figures).
+    places: Vec<(u32, u32)>,
+    extras: Vec<Extras>,
+    strings: Interner,
+}
+
+/// What the figures count of a subject besides its grades.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras {
+    listings_in_force: u16,
+    inspections_past_year: u16,
+}
+
+impl Extras {
+    fn of<'a>(
+        records: impl Iterator<Item = (&'a str, Option<Date>)>,
+        listings: impl Iterator<Item = ListingFact<'a>>,
+        day: Date,
+    ) -> Extras {
+        let year_ago = day - time::Duration::days(365);
+        let inspections = records
+            .filter(|(item, d)| *item == "admin_inspection" && d.is_some_and(|d| d > year_ago && d <= day))
+            .count();
+        let listed = listings.filter(|l| l.in_force_on(day)).count();
+        Extras {
+            listings_in_force: u16::try_from(listed).unwrap_or(u16::MAX),
+            inspections_past_year: u16::try_from(inspections).unwrap_or(u16::MAX),
+        }
+    }
+}
+
+/// A division's or an industry section's figures: subjects per band of a model, list
+/// entries in force, inspections in the past year.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AreaFigures {
+    /// The 6-digit division, or the industry section letter.
+    pub code: String,
+    pub name: String,
+    pub subjects: u64,
+    /// Per band of the model, from the best.
+    pub bands: Vec<u64>,
+    pub listings_in_force: u64,
+    pub inspections_past_year: u64,
 }
 
 /// How many subjects each model put in each band.
@@ -251,6 +295,40 @@ impl GradeBook {
         self.codes.len()
     }
 
+    /// Figures by division (`by_industry` false) or industry section, for a model.
+    pub fn areas(&self, model: &Model, model_index: usize, by_industry: bool) -> Vec<AreaFigures> {
+        let mut out: BTreeMap<String, AreaFigures> = BTreeMap::new();
+        let grades = self.grades.get(model_index);
+        for (i, (division, industry)) in self.places.iter().enumerate() {
+            let key = if by_industry { *industry } else { *division };
+            let code = match self.strings.names.get(key as usize) {
+                Some(n) if by_industry => n.chars().next().map(String::from).unwrap_or_default(),
+                Some(n) => n.clone(),
+                None => "—".to_string(),
+            };
+            let a = out.entry(code.clone()).or_insert_with(|| AreaFigures {
+                name: if by_industry {
+                    xinyong_core::reference::industry_name(&code).unwrap_or("—").to_string()
+                } else {
+                    xinyong_core::reference::division_name(&code).unwrap_or("—").to_string()
+                },
+                code,
+                subjects: 0,
+                bands: vec![0; model.bands.len()],
+                listings_in_force: 0,
+                inspections_past_year: 0,
+            });
+            a.subjects += 1;
+            if let Some(b) = grades.and_then(|g| g.get(i)).and_then(|(_, b)| a.bands.get_mut(usize::from(*b))) {
+                *b += 1;
+            }
+            let e = self.extras.get(i).copied().unwrap_or_default();
+            a.listings_in_force += u64::from(e.listings_in_force);
+            a.inspections_past_year += u64::from(e.inspections_past_year);
+        }
+        out.into_values().collect()
+    }
+
     pub fn figures(&self, models: &Models) -> GradeFigures {
         let dist = models
             .models
@@ -288,7 +366,7 @@ impl GradeBook {
 }
 
 /// Interns strings read by the batch: one allocation per distinct value.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Interner {
     ids: HashMap<String, u32>,
     names: Vec<String>,
@@ -335,6 +413,7 @@ struct Collected {
     codes: HashMap<String, u32>,
     kinds: Vec<u32>,
     industries: Vec<u32>,
+    divisions: Vec<u32>,
     strings: Interner,
     records: Vec<Compact>,
     listings: Vec<CompactListing>,
@@ -343,13 +422,15 @@ struct Collected {
 }
 
 impl GradingSink for Collected {
-    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>) {
+    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>, division: Option<&str>) {
         let i = self.kinds.len() as u32;
         self.codes.insert(code.to_string(), i);
         let kind = self.strings.id(kind);
         self.kinds.push(kind);
         let industry = industry.map_or(NONE, |x| self.strings.id(x));
         self.industries.push(industry);
+        let division = division.map_or(NONE, |x| self.strings.id(x));
+        self.divisions.push(division);
         self.commitments.push(CommitmentFacts::default());
     }
 
@@ -396,6 +477,9 @@ fn offsets(n: usize, subjects: impl Iterator<Item = u32>) -> Vec<usize> {
 }
 
 /// Grades the subjects `range` of a collected scan by every model.
+/// The grades of a range of subjects per model, and each subject's extras.
+type Graded2 = (Vec<Vec<(i32, u8)>>, Vec<Extras>);
+
 fn grade_range(
     c: &Collected,
     models: &[Model],
@@ -403,11 +487,22 @@ fn grade_range(
     range: std::ops::Range<usize>,
     rec_at: &[usize],
     list_at: &[usize],
-) -> Vec<Vec<(i32, u8)>> {
+) -> Graded2 {
     let mut tallies: Vec<Tally> = models.iter().map(|m| m.tally(day, false)).collect();
     let mut out: Vec<Vec<(i32, u8)>> = models.iter().map(|_| Vec::with_capacity(range.len())).collect();
+    let mut extras = Vec::with_capacity(range.len());
     let name = |i: u32| c.strings.names.get(i as usize).map_or("", String::as_str);
     for s in range {
+        extras.push(Extras::of(
+            c.records[rec_at[s]..rec_at[s + 1]].iter().map(|r| (name(r.item), r.decided)),
+            c.listings[list_at[s]..list_at[s + 1]].iter().map(|l| ListingFact {
+                id: l.id,
+                list_type: name(l.list_type),
+                start: l.start,
+                end: l.end,
+            }),
+            day,
+        ));
         let kind = name(c.kinds[s]);
         let industry = (c.industries[s] != NONE).then(|| name(c.industries[s]));
         for (mi, m) in models.iter().enumerate() {
@@ -438,7 +533,7 @@ fn grade_range(
             out[mi].push((score, u8::try_from(settled.grade).unwrap_or(u8::MAX)));
         }
     }
-    out
+    (out, extras)
 }
 
 /// The grade book being kept by a server.
@@ -506,7 +601,7 @@ impl App {
         let sorted = Instant::now();
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
         let chunk = n.div_ceil(threads).max(1);
-        let parts: Vec<Vec<Vec<(i32, u8)>>> = std::thread::scope(|scope| {
+        let parts: Vec<Graded2> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..n)
                 .step_by(chunk)
                 .map(|start| {
@@ -518,12 +613,14 @@ impl App {
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         let mut grades: Vec<Vec<(i32, u8)>> = models.models.iter().map(|_| Vec::with_capacity(n)).collect();
-        for part in parts {
+        let mut extras = Vec::with_capacity(n);
+        for (part, more) in parts {
             for (mi, g) in part.into_iter().enumerate() {
                 grades[mi].extend(g);
             }
+            extras.extend(more);
         }
-        if grades.iter().any(|g| g.len() != n) {
+        if grades.iter().any(|g| g.len() != n) || extras.len() != n {
             return Err(AppError::Internal("a grading thread failed".into()));
         }
         let ms = |a: Instant, b: Instant| b.duration_since(a).as_millis() as u64;
@@ -535,8 +632,11 @@ impl App {
             scan_millis: ms(started, scanned),
             sort_millis: ms(scanned, sorted),
             grade_millis: ms(sorted, now),
+            places: c.divisions.iter().copied().zip(c.industries.iter().copied()).collect(),
             codes: c.codes,
             grades,
+            extras,
+            strings: c.strings,
         })
     }
 
@@ -608,9 +708,18 @@ impl App {
                     let i = next.codes.len();
                     next.codes.insert(code.clone(), i as u32);
                     next.grades.iter_mut().for_each(|g| g.push((0, u8::MAX)));
+                    let division = subject.division.as_deref().map_or(NONE, |d| next.strings.id(d));
+                    let industry = subject.industry.as_deref().map_or(NONE, |d| next.strings.id(d));
+                    next.places.push((division, industry));
+                    next.extras.push(Extras::default());
                     i
                 }
             };
+            next.extras[i] = Extras::of(
+                facts_ref.records.iter().map(|r| (r.item, r.decided)),
+                facts_ref.listings.iter().copied(),
+                today,
+            );
             for (mi, m) in models.models.iter().enumerate() {
                 let entry = if m.covers(&subject.kind, subject.industry.as_deref()) {
                     let mut t = m.tally(today, false);

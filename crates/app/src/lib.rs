@@ -12,6 +12,7 @@
 //! | credit commitments (信用承诺) and their clock | [`commitments`] |
 //! | voluntary registration (自愿注册) | [`registrations`] |
 //! | grades (信用分级分类) and the grade book | [`grading`] |
+//! | the centre's figures (departments, divisions, industries) | [`figures`] |
 //! | double-random inspection plans (双随机、一公开) | [`inspections`] |
 //! | lists that follow from records (对象清单) | [`derived`] |
 //! | evidence files of due-process cases | [`evidence`] |
@@ -32,6 +33,7 @@ mod db;
 pub mod derived;
 pub mod error;
 pub mod evidence;
+pub mod figures;
 pub mod grading;
 pub mod inspections;
 pub mod intake;

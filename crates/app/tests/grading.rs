@@ -178,3 +178,58 @@ fn the_batch_agrees_with_every_single_grade_and_the_book_follows_a_change() {
         Some((g.grades[0].graded.letter.clone(), g.grades[0].graded.score))
     });
 }
+
+#[test]
+fn the_centres_figures_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path()).unwrap();
+    let today = today_shanghai();
+    let input = dir.path().join("in");
+    let opts = GenOptions {
+        subjects: 150,
+        records: 1500,
+        seed: 20,
+        dirty_percent: 5,
+        format: GenFormat::Csv,
+        encoding: GenEncoding::Utf8,
+        latest_date: today,
+    };
+    let manifest = xinyong_app::synthetic::generate(&opts, &input).unwrap();
+    let mut accepted = 0;
+    let mut quarantined = 0;
+    for f in &manifest.files {
+        let s = xinyong_app::intake::import_file(&app, &input.join(&f.file), &f.item, SAMR, &mut |_| {}).unwrap();
+        accepted += s.accepted + s.corrected;
+        quarantined += s.quarantined;
+    }
+    let admin = account(&app, "admin", "admin", None, None);
+    let other = account(&app, "zjw", "officer", Some("北京市住房和城乡建设委员会"), None);
+    let f = app.centre_figures(&admin).unwrap();
+    let samr = f.departments.iter().find(|d| d.department == SAMR).expect("the department's row");
+    // the department's rows, and the breach records the platform wrote in its name for
+    // the commitments its file reported broken (the quality report counts both)
+    let q = xinyong_app::item_records::ItemQuery {
+        item: "commitment_breach".into(),
+        field: None,
+        value: None,
+        after: 0,
+        limit: 500,
+    };
+    let breaches = app.item_records(&q).unwrap().records.len() as u64;
+    assert!(breaches > 0);
+    assert_eq!((samr.records_sent, samr.refused), (accepted + breaches, quarantined), "{samr:?}");
+    assert!(samr.on_time + samr.late > 0 && samr.on_time_permille.is_some(), "{samr:?}");
+    let book = app.grade_all(today).unwrap();
+    let subjects: u64 = f.divisions.iter().map(|a| a.subjects).sum();
+    assert_eq!(subjects as usize, book.subjects(), "every subject in one division");
+    let by_industry: u64 = f.industries.iter().map(|a| a.subjects).sum();
+    assert_eq!(by_industry, subjects);
+    let graded: u64 = f.divisions.iter().map(|a| a.bands.iter().sum::<u64>()).sum();
+    let comprehensive = app.grade_figures(&admin).unwrap().models[0].graded;
+    assert_eq!(graded, comprehensive, "the divisions' bands add up to the distribution");
+    assert!(f.divisions.iter().any(|a| a.name.starts_with("北京市")), "division names: {:?}", f.divisions);
+    // an officer sees its own department's row only
+    let mine = app.centre_figures(&other).unwrap();
+    assert!(mine.departments.iter().all(|d| d.department == "北京市住房和城乡建设委员会"), "{:?}", mine.departments);
+    assert_eq!(app.centre_figures(&Caller::public()).unwrap_err().code(), "unauthorized");
+}

@@ -1201,15 +1201,15 @@ fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
 /// What a grading scan saw.
 #[derive(Default)]
 struct Seen {
-    subjects: Vec<(String, String, Option<String>)>,
+    subjects: Vec<(String, String, Option<String>, Option<String>)>,
     records: Vec<(i64, String, String, Option<String>)>,
     listings: Vec<(i64, String, Option<String>)>,
     commitments: Vec<(String, String, Option<String>)>,
 }
 
 impl crate::grading::GradingSink for Seen {
-    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>) {
-        self.subjects.push((code.into(), kind.into(), industry.map(str::to_string)));
+    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>, division: Option<&str>) {
+        self.subjects.push((code.into(), kind.into(), industry.map(str::to_string), division.map(str::to_string)));
     }
     fn record(&mut self, r: crate::grading::GradingRecord<'_>) {
         self.records.push((r.id, r.subject.into(), r.item.into(), r.facet.map(str::to_string)));
@@ -1249,6 +1249,7 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     subjects.sort_unstable();
     ensure!(subjects == [B, A] || subjects == [A, B], "{subjects:?}");
     ensure!(seen.subjects.iter().all(|x| x.1 == "enterprise"), "kinds");
+    ensure!(seen.subjects.iter().any(|x| x.3.as_deref() == Some("110108")), "divisions: {:?}", seen.subjects);
     let mut records = seen.records.clone();
     records.sort_unstable();
     let want = vec![

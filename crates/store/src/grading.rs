@@ -35,7 +35,7 @@ pub struct GradingListing<'a> {
 
 /// Takes the rows of a grading scan.
 pub trait GradingSink {
-    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>);
+    fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>, division: Option<&str>);
     fn record(&mut self, r: GradingRecord<'_>);
     fn listing(&mut self, l: GradingListing<'_>);
     /// A commitment: its subject, its recorded state (`pending`, `fulfilled`,

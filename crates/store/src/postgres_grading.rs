@@ -15,11 +15,11 @@ pub(crate) fn scan(conn: &mut PgConn, facets: &BTreeMap<String, String>, sink: &
     let mut after = String::new();
     loop {
         let rows = conn.query(
-            "SELECT code, kind, industry FROM subjects WHERE code > $1 ORDER BY code LIMIT $2",
+            "SELECT code, kind, industry, division FROM subjects WHERE code > $1 ORDER BY code LIMIT $2",
             &[&after, &PAGE],
         )?;
         for r in &rows {
-            sink.subject(r.get(0), r.get(1), r.get(2));
+            sink.subject(r.get(0), r.get(1), r.get(2), r.get(3));
         }
         match rows.last() {
             Some(r) if rows.len() as i64 == PAGE => after = r.get(0),

@@ -17,11 +17,11 @@ fn text<'a>(v: ValueRef<'a>) -> Option<&'a str> {
 }
 
 pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &mut dyn GradingSink) -> Result<()> {
-    let mut st = conn.prepare("SELECT code, kind, industry FROM subjects")?;
+    let mut st = conn.prepare("SELECT code, kind, industry, division FROM subjects")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         if let (Some(code), Some(kind)) = (text(r.get_ref(0)?), text(r.get_ref(1)?)) {
-            sink.subject(code, kind, text(r.get_ref(2)?));
+            sink.subject(code, kind, text(r.get_ref(2)?), text(r.get_ref(3)?));
         }
     }
 

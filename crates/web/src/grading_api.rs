@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use xinyong_app::figures::CentreFigures;
 use xinyong_app::grading::{GradeFigures, SubjectGrades};
 use xinyong_core::grading::Models;
 
@@ -18,6 +19,17 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/grading/models", get(grading_models))
         .route("/api/v1/grading/figures", get(grading_figures))
         .route("/api/v1/subjects/{code}/grades", get(subject_grades))
+        .route("/api/v1/figures", get(centre_figures))
+}
+
+/// The figures a credit centre is judged by: per department records sent, on time,
+/// refused, objections upheld, repairs decided on time, checks and feedback; per
+/// division and industry the grade distribution, list entries in force and inspections.
+/// An officer gets its own department's row.
+#[utoipa::path(get, path = "/api/v1/figures", security(("bearer" = [])),
+    responses((status = 200, body = CentreFigures), (status = 401), (status = 403), (status = 429)))]
+async fn centre_figures(State(state): State<Shared>, caller: Caller) -> Result<Json<CentreFigures>, ApiError> {
+    Ok(Json(blocking(&state, move |app| app.centre_figures(&caller)).await?))
 }
 
 /// The evaluation models (`data/grading/`): bands, indicators with their sources,

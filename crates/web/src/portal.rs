@@ -60,6 +60,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("registration_form.html", include_str!("../templates/registration_form.html")),
         ("grades.html", include_str!("../templates/grades.html")),
         ("grade_figures.html", include_str!("../templates/grade_figures.html")),
+        ("centre_figures.html", include_str!("../templates/centre_figures.html")),
         ("inspections.html", include_str!("../templates/inspections.html")),
         ("inspection.html", include_str!("../templates/inspection.html")),
         ("inspection_form.html", include_str!("../templates/inspection_form.html")),

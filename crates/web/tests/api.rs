@@ -439,6 +439,7 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/grading/models".into(), None, [200, 200, 200, 401]),
         ("GET", format!("/api/v1/subjects/{code}/grades"), None, [401, 200, 200, 401]),
         ("GET", "/api/v1/grading/figures".into(), None, [401, 200, 200, 401]),
+        ("GET", "/api/v1/figures".into(), None, [401, 200, 200, 401]),
         // inspection plans: published to all, committed and drawn by departments
         ("GET", "/api/v1/inspections".into(), None, [200, 200, 200, 401]),
         ("GET", "/api/v1/inspections/JC-0".into(), None, [404, 404, 404, 401]),
@@ -534,6 +535,7 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/grading/models", "get"),
         ("/api/v1/subjects/{code}/grades", "get"),
         ("/api/v1/grading/figures", "get"),
+        ("/api/v1/figures", "get"),
         ("/api/v1/inspections", "get"),
         ("/api/v1/inspections", "post"),
         ("/api/v1/inspections/{id}", "get"),
