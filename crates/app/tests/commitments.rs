@@ -8,10 +8,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::account;
 use time::macros::date;
-use xinyong_app::accounts::NewAccountRequest;
 use xinyong_app::checks::CheckRequest;
 use xinyong_app::commitments::{SignRequest, StepRequest};
 use xinyong_app::listings::{DecisionRequest, ListingRequest};
@@ -33,17 +35,6 @@ struct World {
     zjw: Caller,
     me: Caller,
     admin: Caller,
-}
-
-fn account(app: &App, name: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> Caller {
-    let req = NewAccountRequest {
-        username: name.into(),
-        role: role.into(),
-        provider: provider.map(str::to_string),
-        subject_code: subject.map(str::to_string),
-        ..Default::default()
-    };
-    Caller::of_account(app.create_account(&Caller::operator(), &req).unwrap().account.unwrap()).unwrap()
 }
 
 fn row(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -5,11 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use xinyong_app::accounts::NewAccountRequest;
+use common::{account, generated};
 use xinyong_app::cases::AmendRequest;
-use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
 use xinyong_app::{App, Caller, today_shanghai};
 use xinyong_core::SubjectCode;
 use xinyong_core::record::date_string;
@@ -17,17 +18,6 @@ use xinyong_core::record::date_string;
 const ME: &str = "91110108551385082Q";
 const OTHER: &str = "91110000802100433B";
 const SAMR: &str = "北京市海淀区市场监督管理局";
-
-fn account(app: &App, name: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> Caller {
-    let req = NewAccountRequest {
-        username: name.into(),
-        role: role.into(),
-        provider: provider.map(str::to_string),
-        subject_code: subject.map(str::to_string),
-        ..Default::default()
-    };
-    Caller::of_account(app.create_account(&Caller::operator(), &req).unwrap().account.unwrap()).unwrap()
-}
 
 fn penalty(code: &str, doc: &str, decided: time::Date, tier: &str, fine: &str) -> BTreeMap<String, String> {
     [
@@ -107,20 +97,7 @@ fn the_batch_agrees_with_every_single_grade_and_the_book_follows_a_change() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(dir.path()).unwrap();
     let today = today_shanghai();
-    let input = dir.path().join("in");
-    let opts = GenOptions {
-        subjects: 200,
-        records: 2500,
-        seed: 14,
-        dirty_percent: 0,
-        format: GenFormat::Csv,
-        encoding: GenEncoding::Utf8,
-        latest_date: today,
-    };
-    let manifest = xinyong_app::synthetic::generate(&opts, &input).unwrap();
-    for f in &manifest.files {
-        xinyong_app::intake::import_file(&app, &input.join(&f.file), &f.item, SAMR, &mut |_| {}).unwrap();
-    }
+    generated(&app, dir.path(), (200, 2500, 14, 0), SAMR);
     let admin = account(&app, "admin", "admin", None, None);
     let codes: Vec<String> = {
         let mut all = Vec::new();
@@ -184,21 +161,9 @@ fn the_centres_figures_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(dir.path()).unwrap();
     let today = today_shanghai();
-    let input = dir.path().join("in");
-    let opts = GenOptions {
-        subjects: 150,
-        records: 1500,
-        seed: 20,
-        dirty_percent: 5,
-        format: GenFormat::Csv,
-        encoding: GenEncoding::Utf8,
-        latest_date: today,
-    };
-    let manifest = xinyong_app::synthetic::generate(&opts, &input).unwrap();
     let mut accepted = 0;
     let mut quarantined = 0;
-    for f in &manifest.files {
-        let s = xinyong_app::intake::import_file(&app, &input.join(&f.file), &f.item, SAMR, &mut |_| {}).unwrap();
+    for s in generated(&app, dir.path(), (150, 1500, 20, 5), SAMR) {
         accepted += s.accepted + s.corrected;
         quarantined += s.quarantined;
     }

@@ -6,24 +6,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use xinyong_app::accounts::NewAccountRequest;
 use xinyong_app::inspections::{PlanRequest, ResultRequest, replay};
-use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
 use xinyong_app::{App, Caller, today_shanghai};
 use xinyong_core::inspection::Inspector;
 
 const SAMR: &str = "北京市市场监督管理局";
 
 fn account(app: &App, name: &str, role: &str, provider: Option<&str>) -> Caller {
-    let req = NewAccountRequest {
-        username: name.into(),
-        role: role.into(),
-        provider: provider.map(str::to_string),
-        ..Default::default()
-    };
-    Caller::of_account(app.create_account(&Caller::operator(), &req).unwrap().account.unwrap()).unwrap()
+    common::account(app, name, role, provider, None)
 }
 
 fn roster() -> Vec<Inspector> {
@@ -59,20 +53,7 @@ fn request() -> PlanRequest {
 fn world() -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(dir.path()).unwrap();
-    let input = dir.path().join("in");
-    let opts = GenOptions {
-        subjects: 200,
-        records: 2000,
-        seed: 41,
-        dirty_percent: 0,
-        format: GenFormat::Csv,
-        encoding: GenEncoding::Utf8,
-        latest_date: today_shanghai(),
-    };
-    let manifest = xinyong_app::synthetic::generate(&opts, &input).unwrap();
-    for f in &manifest.files {
-        xinyong_app::intake::import_file(&app, &input.join(&f.file), &f.item, SAMR, &mut |_| {}).unwrap();
-    }
+    common::generated(&app, dir.path(), (200, 2000, 41, 0), SAMR);
     (dir, app)
 }
 

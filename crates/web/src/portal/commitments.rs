@@ -16,7 +16,7 @@ use xinyong_app::commitments::{SignRequest, StepRequest};
 use xinyong_app::registrations::RegistrationRequest;
 use xinyong_core::commitment::CommitmentKind;
 
-use super::lists::{CSRF_FAILED, Fields, tr};
+use super::lists::{Fields, signed_in_with_csrf, tr};
 use super::{Common, Page};
 use crate::auth::Caller;
 use crate::i18n::strings;
@@ -35,17 +35,6 @@ pub fn routes() -> Router<Shared> {
 
 async fn back_to_commitment(Path((id, _)): Path<(i64, String)>) -> Redirect {
     Redirect::to(&format!("/commitments/{id}"))
-}
-
-/// A signed-in caller whose form token matches; otherwise the response to send.
-fn signed_in_with_csrf(state: &Shared, caller: &Caller, page: Page, f: &Fields) -> Result<Page, Box<Response>> {
-    if !caller.is_signed_in() {
-        return Err(Box::new(Redirect::to("/login").into_response()));
-    }
-    if !caller.csrf_ok(f.get("csrf").unwrap_or_default()) {
-        return Err(Box::new(page.error(state, caller, StatusCode::FORBIDDEN, CSRF_FAILED.into())));
-    }
-    Ok(page)
 }
 
 /// The matters one may sign alone (not the registration's truthfulness commitment).
@@ -191,7 +180,7 @@ async fn render_sign_form(
     matter: String,
     code: String,
     values: Fields,
-    errors: Vec<String>,
+    mut errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
     // the preview: the text as it would be signed today, or why the subject may not
@@ -202,9 +191,8 @@ async fn render_sign_form(
         match blocking(&state, move |app| app.commitment_preview(&m, &c)).await {
             Ok(p) => Some(json!(p)),
             Err(e) => {
-                let mut errors = errors.clone();
                 errors.push(e.message);
-                return render_form_only(&state, &caller, page, &matter, &code, &values, errors, status);
+                None
             }
         }
     };
@@ -216,27 +204,6 @@ async fn render_sign_form(
         "errors": errors,
     });
     page.render(&state, &caller, "commitment_form.html", ctx, status)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn render_form_only(
-    state: &Shared,
-    caller: &Caller,
-    page: Page,
-    matter: &str,
-    code: &str,
-    values: &Fields,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    let ctx = json!({
-        "matters": signable_matters(state), "matter": matter, "code": code, "preview": Value::Null,
-        "paper": caller.own_subject().is_none(),
-        "values": {"promised_by": values.text("promised_by"), "signed_on": values.text("signed_on"),
-                   "number": values.text("number"), "name": values.text("name")},
-        "errors": errors,
-    });
-    page.render(state, caller, "commitment_form.html", ctx, status)
 }
 
 async fn sign(

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use xinyong_app::inspections::{Plan, PlanRequest, ResultRequest};
 use xinyong_core::inspection::Inspector;
 
-use super::lists::{CSRF_FAILED, Fields, staff_with_csrf, tr};
+use super::lists::{Fields, signed_in_with_csrf, staff_with_csrf, tr};
 use super::{Common, Page};
 use crate::auth::Caller;
 use crate::i18n::strings;
@@ -226,17 +226,6 @@ async fn render_plan(
     page.render(&state, &caller, "inspection.html", ctx, status)
 }
 
-/// The plan's department with a matching form token; otherwise the response to send.
-fn acting(state: &Shared, caller: &Caller, page: Page, f: &Fields) -> Result<Page, Box<Response>> {
-    if !caller.is_signed_in() {
-        return Err(Box::new(Redirect::to("/login").into_response()));
-    }
-    if !caller.csrf_ok(f.get("csrf").unwrap_or_default()) {
-        return Err(Box::new(page.error(state, caller, StatusCode::FORBIDDEN, CSRF_FAILED.into())));
-    }
-    Ok(page)
-}
-
 async fn draw(
     State(state): State<Shared>,
     caller: Caller,
@@ -245,7 +234,7 @@ async fn draw(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(form);
-    let page = match acting(&state, &caller, Page::new(&headers, &Common::default()), &f) {
+    let page = match signed_in_with_csrf(&state, &caller, Page::new(&headers, &Common::default()), &f) {
         Ok(p) => p,
         Err(r) => return *r,
     };
@@ -264,7 +253,7 @@ async fn result(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(form);
-    let page = match acting(&state, &caller, Page::new(&headers, &Common::default()), &f) {
+    let page = match signed_in_with_csrf(&state, &caller, Page::new(&headers, &Common::default()), &f) {
         Ok(p) => p,
         Err(r) => return *r,
     };

@@ -97,6 +97,23 @@ pub(super) fn staff_with_csrf(
     Ok(page)
 }
 
+/// A signed-in caller (any role) whose form token matches; otherwise the response to
+/// send (sign in, or a CSRF failure).
+pub(super) fn signed_in_with_csrf(
+    state: &Shared,
+    caller: &Caller,
+    page: Page,
+    f: &Fields,
+) -> Result<Page, Box<Response>> {
+    if !caller.is_signed_in() {
+        return Err(Box::new(Redirect::to("/login").into_response()));
+    }
+    if !caller.csrf_ok(f.get("csrf").unwrap_or_default()) {
+        return Err(Box::new(page.error(state, caller, StatusCode::FORBIDDEN, CSRF_FAILED.into())));
+    }
+    Ok(page)
+}
+
 /// A refusal as lines for the page: every reason the rules gave, or the one message.
 pub(super) fn lines_of(e: AppError) -> (StatusCode, Vec<String>) {
     match e {
