@@ -656,10 +656,21 @@ impl App {
     pub(crate) fn todays_book(&self) -> Result<Arc<GradeBook>> {
         match self.grade_book() {
             Some(b) if b.day == today_shanghai() => Ok(b),
+            _ => Ok(self.keep_book(self.grade_all(today_shanghai())?)),
+        }
+    }
+
+    /// Keeps a book unless the one kept is newer (of a later day, or of the same day
+    /// and further along the ledger: a background build that started before a change
+    /// the projector has regraded since must not undo it). Returns the book kept.
+    fn keep_book(&self, book: GradeBook) -> Arc<GradeBook> {
+        let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
+        match kept.as_ref() {
+            Some(k) if (k.day, k.ledger_size) > (book.day, book.ledger_size) => k.clone(),
             _ => {
-                let book = Arc::new(self.grade_all(today_shanghai())?);
-                *self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(book.clone());
-                Ok(book)
+                let book = Arc::new(book);
+                *kept = Some(book.clone());
+                book
             }
         }
     }
@@ -675,12 +686,30 @@ impl App {
             match app.grade_all(today_shanghai()) {
                 Ok(book) => {
                     tracing::info!(subjects = book.subjects(), ms = book.millis, "grade book rebuilt");
-                    *app.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(book));
+                    let from = app.keep_book(book).ledger_size;
+                    // what changed while the batch ran: regraded as the projector would
+                    if let Err(e) = app.regrade_since(from) {
+                        tracing::warn!(error = %e.chain(), "regrading the changes made during the rebuild failed");
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e.chain(), "grading every subject failed; retrying on a later tick"),
             }
             app.inner.grades.rebuilding.store(false, Ordering::Release);
         });
+    }
+
+    /// Regrades the subjects of every event from ledger index `from` on.
+    fn regrade_since(&self, from: u64) -> Result<()> {
+        let size = self.db().read(|s| Ok(s.ledger_size()?))?;
+        let mut touched = std::collections::BTreeSet::new();
+        let mut at = from;
+        while at < size {
+            let refs = self.db().read(|s| Ok(s.event_refs(at, 50_000)?))?;
+            let Some(last) = refs.last() else { break };
+            at = last.index + 1;
+            touched.extend(refs.into_iter().map(|r| r.subject_code));
+        }
+        self.regrade(&touched, size)
     }
 
     /// The projector's path: regrade the subjects a change touched (a large change, or

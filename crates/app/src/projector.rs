@@ -88,6 +88,8 @@ impl App {
         // the log writer starts now, not on the first check (it opens a connection)
         self.side_log()?;
         self.catch_up()?;
+        // the grade book (distributions, plans' populations) builds beside the server
+        self.rebuild_grades_later();
         Ok(())
     }
 
