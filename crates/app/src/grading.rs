@@ -22,7 +22,7 @@ use xinyong_core::catalog::Tier;
 use xinyong_core::grading::{CommitmentFacts, Facts, Graded, ListingFact, Model, Models, RecordFact, Tally};
 use xinyong_core::record::date_string;
 use xinyong_store::Store;
-use xinyong_store::grading::{GradingListing, GradingRecord, GradingSink};
+use xinyong_store::grading::{GradingListing, GradingPart, GradingRecord, GradingSink};
 
 use crate::access::{Action, Caller, permit};
 use crate::view::record_fields;
@@ -435,17 +435,9 @@ impl GradingSink for Collected {
     }
 
     fn record(&mut self, r: GradingRecord<'_>) {
-        let Some(&subject) = self.codes.get(r.subject) else { return };
-        let rec = Compact {
-            subject,
-            item: self.strings.id(r.item),
-            provider: self.strings.id(r.provider),
-            facet: r.facet.map_or(NONE, |f| self.strings.id(f)),
-            tier: r.tier.and_then(tier_of),
-            decided: r.decision_date.and_then(day_of),
-            id: r.id,
-        };
-        self.records.push(rec);
+        if let Some(rec) = compact(&self.codes, &mut self.strings, &r) {
+            self.records.push(rec);
+        }
     }
 
     fn listing(&mut self, l: GradingListing<'_>) {
@@ -460,6 +452,39 @@ impl GradingSink for Collected {
         let registration = self.registration.is_some() && matter == self.registration;
         if let Some(c) = self.commitments.get_mut(i as usize) {
             count_commitment(c, state, registration);
+        }
+    }
+}
+
+/// A record as the batch keeps it, its strings interned; none for an unknown subject.
+fn compact(codes: &HashMap<String, u32>, strings: &mut Interner, r: &GradingRecord<'_>) -> Option<Compact> {
+    let subject = *codes.get(r.subject)?;
+    Some(Compact {
+        subject,
+        item: strings.id(r.item),
+        provider: strings.id(r.provider),
+        facet: r.facet.map_or(NONE, |f| strings.id(f)),
+        tier: r.tier.and_then(tier_of),
+        decided: r.decision_date.and_then(day_of),
+        id: r.id,
+    })
+}
+
+/// The records of one id range, read on a connection of its own: interned in its own
+/// table, remapped into the batch's when the ranges are joined.
+struct RecordPart<'a> {
+    codes: &'a HashMap<String, u32>,
+    strings: Interner,
+    records: Vec<Compact>,
+}
+
+impl GradingSink for RecordPart<'_> {
+    fn subject(&mut self, _: &str, _: &str, _: Option<&str>, _: Option<&str>) {}
+    fn listing(&mut self, _: GradingListing<'_>) {}
+    fn commitment(&mut self, _: &str, _: &str, _: Option<&str>) {}
+    fn record(&mut self, r: GradingRecord<'_>) {
+        if let Some(rec) = compact(self.codes, &mut self.strings, &r) {
+            self.records.push(rec);
         }
     }
 }
@@ -588,10 +613,46 @@ impl App {
         let models = models()?;
         let facets = facets(models);
         let mut c = Collected { registration: registration_matter(), ..Collected::default() };
-        let size = self.db().read(|s| {
-            s.scan_for_grading(&facets, &mut c)?;
-            Ok(s.ledger_size()?)
+        let (size, max) = self.db().read(|s| {
+            s.scan_for_grading(&facets, GradingPart::Subjects, &mut c)?;
+            Ok((s.ledger_size()?, s.max_record_id()?))
         })?;
+        // the records in one id range per core, each on a reader connection of its own
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
+        let step = (max / threads as i64).max(1);
+        let ranges: Vec<(i64, i64)> = (0..threads as i64)
+            .map(|i| (i * step, if i + 1 == threads as i64 { i64::MAX } else { (i + 1) * step }))
+            .collect();
+        let read: Vec<Result<(Interner, Vec<Compact>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|&(after, upto)| {
+                    let (codes, facets) = (&c.codes, &facets);
+                    scope.spawn(move || {
+                        let mut part = RecordPart { codes, strings: Interner::default(), records: Vec::new() };
+                        self.db().read(|s| {
+                            Ok(s.scan_for_grading(facets, GradingPart::Records { after, upto }, &mut part)?)
+                        })?;
+                        Ok((part.strings, part.records))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(AppError::Internal("a grading reader failed".into()))))
+                .collect()
+        });
+        for part in read {
+            let (strings, records) = part?;
+            let remap: Vec<u32> = strings.names.iter().map(|n| c.strings.id(n)).collect();
+            let at = |i: u32| if i == NONE { NONE } else { remap.get(i as usize).copied().unwrap_or(NONE) };
+            c.records.extend(records.into_iter().map(|r| Compact {
+                item: at(r.item),
+                provider: at(r.provider),
+                facet: at(r.facet),
+                ..r
+            }));
+        }
         let scanned = Instant::now();
         let n = c.kinds.len();
         c.records.sort_unstable_by_key(|r| r.subject);
@@ -599,7 +660,6 @@ impl App {
         let rec_at = offsets(n, c.records.iter().map(|r| r.subject));
         let list_at = offsets(n, c.listings.iter().map(|l| l.subject));
         let sorted = Instant::now();
-        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
         let chunk = n.div_ceil(threads).max(1);
         let parts: Vec<Graded2> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..n)

@@ -1244,7 +1244,7 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     let facets: std::collections::BTreeMap<String, String> =
         [("honour".to_string(), "荣誉名称".to_string())].into_iter().collect();
     let mut seen = Seen::default();
-    s.scan_for_grading(&facets, &mut seen).map_err(|e| e.to_string())?;
+    s.scan_for_grading(&facets, crate::grading::GradingPart::All, &mut seen).map_err(|e| e.to_string())?;
     let mut subjects: Vec<&str> = seen.subjects.iter().map(|x| x.0.as_str()).collect();
     subjects.sort_unstable();
     ensure!(subjects == [B, A] || subjects == [A, B], "{subjects:?}");
@@ -1260,7 +1260,8 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     ensure!(records == want, "the revoked one is left out, facets read from the content: {records:?}");
     // no facets asked: none read
     let mut bare = Seen::default();
-    s.scan_for_grading(&std::collections::BTreeMap::new(), &mut bare).map_err(|e| e.to_string())?;
+    s.scan_for_grading(&std::collections::BTreeMap::new(), crate::grading::GradingPart::All, &mut bare)
+        .map_err(|e| e.to_string())?;
     ensure!(bare.records.len() == 3 && bare.records.iter().all(|r| r.3.is_none()), "{:?}", bare.records);
     ensure!(seen.listings.is_empty() && seen.commitments.is_empty(), "nothing listed or taken on yet");
     // the commitment taken on: its state and matter
@@ -1280,9 +1281,23 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     let c = from_record(&r, WorkCalendar::official()).ok_or("no commitment")?;
     s.put_commitments(&[c], &prov(1), &k, 2).map_err(|e| e.to_string())?;
     let mut again = Seen::default();
-    s.scan_for_grading(&facets, &mut again).map_err(|e| e.to_string())?;
+    s.scan_for_grading(&facets, crate::grading::GradingPart::All, &mut again).map_err(|e| e.to_string())?;
     let matter = fields.get("事项编码").cloned();
     ensure!(again.commitments == vec![(B.to_string(), "pending".to_string(), matter)], "{:?}", again.commitments);
+    // the parts: everything but the records, then the records in two id ranges
+    use crate::grading::GradingPart;
+    let max = s.max_record_id().map_err(|e| e.to_string())?;
+    ensure!(max == ids[3], "max record id {max}");
+    let mut parts = Seen::default();
+    s.scan_for_grading(&facets, GradingPart::Subjects, &mut parts).map_err(|e| e.to_string())?;
+    ensure!(parts.records.is_empty() && parts.subjects.len() == 2 && parts.commitments.len() == 1, "subjects part");
+    s.scan_for_grading(&facets, GradingPart::Records { after: 0, upto: ids[2] }, &mut parts)
+        .map_err(|e| e.to_string())?;
+    s.scan_for_grading(&facets, GradingPart::Records { after: ids[2], upto: max }, &mut parts)
+        .map_err(|e| e.to_string())?;
+    let mut split = parts.records.clone();
+    split.sort_unstable();
+    ensure!(split == want, "the two ranges read every record once: {split:?}");
     Ok(())
 }
 

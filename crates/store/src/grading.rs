@@ -33,6 +33,31 @@ pub struct GradingListing<'a> {
     pub removal_kind: Option<&'a str>,
 }
 
+/// Which part of the store a grading scan reads, so that readers on several
+/// connections can share the records: everything but the records (subjects, list
+/// entries, commitments), the records with ids in `(after, upto]`, or all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GradingPart {
+    Subjects,
+    Records { after: i64, upto: i64 },
+    All,
+}
+
+impl GradingPart {
+    pub(crate) fn subjects(self) -> bool {
+        matches!(self, GradingPart::Subjects | GradingPart::All)
+    }
+
+    /// The id range of records to read, if any.
+    pub(crate) fn records(self) -> Option<(i64, i64)> {
+        match self {
+            GradingPart::Subjects => None,
+            GradingPart::Records { after, upto } => Some((after, upto)),
+            GradingPart::All => Some((i64::MIN, i64::MAX)),
+        }
+    }
+}
+
 /// Takes the rows of a grading scan.
 pub trait GradingSink {
     fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>, division: Option<&str>);

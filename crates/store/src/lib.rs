@@ -611,14 +611,17 @@ pub trait Store: Send {
     fn plan(&self, id: &str) -> Result<Option<PlanRow>>;
     /// Every plan, newest first.
     fn plans(&self) -> Result<Vec<PlanRow>>;
-    /// Reads the whole store for grading (see [`grading`]): every subject, every record
-    /// in force (not revoked, not repaired) with the value of the field `facets` names
-    /// for its item (item → field), every decided list entry, every commitment.
+    /// Reads the store for grading (see [`grading`]), the `part` asked: every subject,
+    /// every decided list entry, every commitment, and the records in force (not revoked,
+    /// not repaired) with the value of the field `facets` names for their item.
     fn scan_for_grading(
         &self,
         facets: &std::collections::BTreeMap<String, String>,
+        part: grading::GradingPart,
         sink: &mut dyn grading::GradingSink,
     ) -> Result<()>;
+    /// The largest record id (0 without records): where a grading scan splits the records.
+    fn max_record_id(&self) -> Result<i64>;
     /// Broken commitments whose breach record is not linked yet, record order after `after`.
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>>;
     /// Links a broken commitment to its breach record (`commitment_breach`). Not a ledger

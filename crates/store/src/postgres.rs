@@ -959,9 +959,15 @@ impl Store for PgStore {
     fn scan_for_grading(
         &self,
         facets: &std::collections::BTreeMap<String, String>,
+        part: crate::grading::GradingPart,
         sink: &mut dyn crate::grading::GradingSink,
     ) -> Result<()> {
-        crate::postgres_grading::scan(&mut *self.conn()?, facets, sink)
+        crate::postgres_grading::scan(&mut *self.conn()?, facets, part, sink)
+    }
+
+    fn max_record_id(&self) -> Result<i64> {
+        let row = self.conn()?.query_opt("SELECT COALESCE(MAX(id), 0)::BIGINT FROM records", &[])?;
+        Ok(row.map_or(0, |r| r.get(0)))
     }
 
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {

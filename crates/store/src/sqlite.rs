@@ -862,9 +862,14 @@ impl Store for SqliteStore {
     fn scan_for_grading(
         &self,
         facets: &std::collections::BTreeMap<String, String>,
+        part: crate::grading::GradingPart,
         sink: &mut dyn crate::grading::GradingSink,
     ) -> Result<()> {
-        crate::sqlite_grading::scan(&self.conn, facets, sink)
+        crate::sqlite_grading::scan(&self.conn, facets, part, sink)
+    }
+
+    fn max_record_id(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM records", [], |r| r.get(0))?)
     }
 
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>> {

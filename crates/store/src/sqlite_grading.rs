@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
 use crate::Result;
-use crate::grading::{GradingListing, GradingRecord, GradingSink, facet_paths};
+use crate::grading::{GradingListing, GradingPart, GradingRecord, GradingSink, facet_paths};
 
 fn text<'a>(v: ValueRef<'a>) -> Option<&'a str> {
     match v {
@@ -16,15 +16,28 @@ fn text<'a>(v: ValueRef<'a>) -> Option<&'a str> {
     }
 }
 
-pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &mut dyn GradingSink) -> Result<()> {
-    let mut st = conn.prepare("SELECT code, kind, industry, division FROM subjects")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        if let (Some(code), Some(kind)) = (text(r.get_ref(0)?), text(r.get_ref(1)?)) {
-            sink.subject(code, kind, text(r.get_ref(2)?), text(r.get_ref(3)?));
-        }
+pub(crate) fn scan(
+    conn: &Connection,
+    facets: &BTreeMap<String, String>,
+    part: GradingPart,
+    sink: &mut dyn GradingSink,
+) -> Result<()> {
+    if part.subjects() {
+        rest(conn, sink)?;
     }
+    if let Some((after, upto)) = part.records() {
+        records(conn, facets, after, upto, sink)?;
+    }
+    Ok(())
+}
 
+fn records(
+    conn: &Connection,
+    facets: &BTreeMap<String, String>,
+    after: i64,
+    upto: i64,
+    sink: &mut dyn GradingSink,
+) -> Result<()> {
     // the facet: one field of the record's content, read in SQLite from its event
     let paths = facet_paths(facets);
     let mut case = String::from("NULL");
@@ -48,13 +61,17 @@ pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &
     } else {
         format!("LEFT JOIN events e ON e.idx = r.event_idx AND r.item IN ({})", items.join(", "))
     };
+    let (a, b) = (params.len() + 1, params.len() + 2);
     let sql = format!(
         "SELECT r.id, r.subject_code, r.item, r.provider, r.tier, r.decision_date, {case}
          FROM records r {join}
-         WHERE r.status <> 'revoked' AND r.repaired_event IS NULL"
+         WHERE r.status <> 'revoked' AND r.repaired_event IS NULL AND r.id > ?{a} AND r.id <= ?{b}"
     );
     let mut st = conn.prepare(&sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+    let mut values: Vec<rusqlite::types::Value> = params.into_iter().map(rusqlite::types::Value::Text).collect();
+    values.push(rusqlite::types::Value::Integer(after));
+    values.push(rusqlite::types::Value::Integer(upto));
+    let mut rows = st.query(rusqlite::params_from_iter(values.iter()))?;
     while let Some(r) = rows.next()? {
         let (Some(subject), Some(item), Some(provider)) =
             (text(r.get_ref(1)?), text(r.get_ref(2)?), text(r.get_ref(3)?))
@@ -71,6 +88,19 @@ pub(crate) fn scan(conn: &Connection, facets: &BTreeMap<String, String>, sink: &
             decision_date: text(r.get_ref(5)?),
             facet: text(r.get_ref(6)?),
         });
+    }
+
+    Ok(())
+}
+
+/// Subjects, decided list entries, commitments.
+fn rest(conn: &Connection, sink: &mut dyn GradingSink) -> Result<()> {
+    let mut st = conn.prepare("SELECT code, kind, industry, division FROM subjects")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        if let (Some(code), Some(kind)) = (text(r.get_ref(0)?), text(r.get_ref(1)?)) {
+            sink.subject(code, kind, text(r.get_ref(2)?), text(r.get_ref(3)?));
+        }
     }
 
     let mut st = conn.prepare(
