@@ -222,8 +222,16 @@ fn provenance(department: &str, channel: &str) -> Provenance {
     }
 }
 
+/// A stored plan: the events that committed and drew it are the row's first and last
+/// (results write no event), so the document need not be written twice to name them.
 fn decode(row: &PlanRow) -> Result<Plan> {
-    serde_json::from_str(&row.doc).map_err(|e| AppError::Internal(format!("plan {}: {e}", row.id)))
+    let mut plan: Plan =
+        serde_json::from_str(&row.doc).map_err(|e| AppError::Internal(format!("plan {}: {e}", row.id)))?;
+    plan.committed_event = row.first_event;
+    if let Some(d) = plan.draw.as_mut() {
+        d.drawn_event = row.last_event;
+    }
+    Ok(plan)
 }
 
 fn encode(plan: &Plan) -> Result<String> {
@@ -330,9 +338,6 @@ impl App {
         let (idx, _) =
             self.db().write(|s| Ok(s.put_plan(&id, &department, &doc, None, Some(&body), self.key(), now_ms())?))?;
         plan.committed_event = idx.unwrap_or_default();
-        let doc = encode(&plan)?;
-        let read_at = plan.committed_event;
-        self.db().write(|s| Ok(s.put_plan(&id, &department, &doc, Some(read_at), None, self.key(), now_ms())?))?;
         self.after_write();
         Ok(plan)
     }
@@ -422,9 +427,6 @@ impl App {
         if let (Some(d), Some(i)) = (plan.draw.as_mut(), idx) {
             d.drawn_event = i;
         }
-        let doc = encode(&plan)?;
-        let at = idx.unwrap_or(last);
-        self.db().write(|s| Ok(s.put_plan(id, &department, &doc, Some(at), None, self.key(), now_ms())?))?;
         self.after_write();
         Ok(plan)
     }
