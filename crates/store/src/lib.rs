@@ -224,6 +224,19 @@ pub struct PlanRow {
     pub last_event: u64,
 }
 
+/// Whether a plan's write may go ahead: a new plan (`read_at` none) must not exist, a
+/// step must find the plan at the last event it was read at. Both back ends ask this.
+pub(crate) fn plan_step_allowed(id: &str, stored_last: Option<i64>, read_at: Option<u64>) -> Result<()> {
+    match (stored_last, read_at) {
+        (Some(_), None) => Err(StoreError::Conflict(format!("检查计划 {id} 已存在 / plan {id} exists"))),
+        (None, Some(_)) => Err(StoreError::NotFound(format!("plan {id}"))),
+        (Some(last), Some(at)) if last as u64 != at => {
+            Err(StoreError::Conflict(format!("检查计划 {id} 已变更，请刷新 / plan {id} changed since it was read")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Which subject an event is about, without its payload: what a projection following
 /// the ledger needs to know to reload that subject.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use xinyong_core::event::EventBody;
 use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
 
 use crate::sqlite::{load_frontier, push_event, sign_head, write_tx};
-use crate::{PlanRow, Result, StoreError};
+use crate::{PlanRow, Result};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn put_plan(
@@ -23,16 +23,7 @@ pub(crate) fn put_plan(
     let mut frontier = load_frontier(&tx)?;
     let stored: Option<i64> =
         tx.query_row("SELECT last_event FROM inspection_plans WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-    match (stored, read_at) {
-        (Some(_), None) => return Err(StoreError::Conflict(format!("检查计划 {id} 已存在 / plan {id} exists"))),
-        (None, Some(_)) => return Err(StoreError::NotFound(format!("plan {id}"))),
-        (Some(last), Some(at)) if last as u64 != at => {
-            return Err(StoreError::Conflict(format!(
-                "检查计划 {id} 已变更，请刷新 / plan {id} changed since it was read"
-            )));
-        }
-        _ => {}
-    }
+    crate::plan_step_allowed(id, stored, read_at)?;
     let idx = match event {
         Some(body) => {
             let payload = body.canonical_bytes();
