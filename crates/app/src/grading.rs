@@ -86,7 +86,7 @@ fn day_of(s: &str) -> Option<Date> {
     Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, u8::try_from(num(8..10)?).ok()?).ok()
 }
 
-/// A listing's span as grading reads it: a revoked decision is void from its start.
+/// A listing's span as grading reads it from a bare row (the dates as text).
 fn listing_span(
     start: Option<&str>,
     end: Option<&str>,
@@ -94,14 +94,8 @@ fn listing_span(
     kind: Option<&str>,
 ) -> (Option<Date>, Option<Date>) {
     let start = start.and_then(day_of);
-    if kind == Some("decision_revoked") {
-        return (start, start);
-    }
-    let end = match (end.and_then(day_of), removed.and_then(day_of)) {
-        (Some(e), Some(r)) => Some(e.min(r)),
-        (e, r) => e.or(r),
-    };
-    (start, end)
+    let removal = kind.and_then(xinyong_core::listing::RemovalKind::parse);
+    (start, xinyong_core::listing::effective_end(start, end.and_then(day_of), removed.and_then(day_of), removal))
 }
 
 /// How a commitment counts: a registration's kept truthfulness commitment is a
@@ -811,15 +805,7 @@ impl App {
             );
             for (mi, m) in models.models.iter().enumerate() {
                 let entry = if m.covers(&subject.kind, subject.industry.as_deref()) {
-                    let mut t = m.tally(today, false);
-                    for r in &facts_ref.records {
-                        m.add_record(&mut t, r);
-                    }
-                    for l in &facts_ref.listings {
-                        m.add_listing(&mut t, l);
-                    }
-                    m.add_commitments(&mut t, facts_ref.commitments);
-                    let settled = m.settle(&t);
+                    let settled = m.settle(&m.tally_of(&facts_ref, today, false));
                     (i32::try_from(settled.score).unwrap_or(0), u8::try_from(settled.grade).unwrap_or(u8::MAX))
                 } else {
                     (0, u8::MAX)

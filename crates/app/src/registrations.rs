@@ -94,6 +94,20 @@ pub struct RegistrationView {
     pub commitment: CommitmentView,
 }
 
+/// A stored registration's truthfulness commitment: the one its 承诺书编号 names, of its
+/// accepting department. `None` for a record of another item.
+fn commitment_of(
+    s: &dyn Store,
+    row: &xinyong_store::RecordRow,
+    fields: &BTreeMap<String, String>,
+) -> Result<Option<Commitment>> {
+    if row.item != ITEM {
+        return Ok(None);
+    }
+    let Some(number) = fields.get("承诺书编号") else { return Ok(None) };
+    Ok(s.commitments_of(&row.subject_code)?.into_iter().find(|c| &c.number == number && c.department == row.provider))
+}
+
 /// Where a stored registration stands on `day`: `None` for a record of another item.
 pub(crate) fn declaration_of(
     s: &dyn Store,
@@ -101,13 +115,7 @@ pub(crate) fn declaration_of(
     fields: &BTreeMap<String, String>,
     day: Date,
 ) -> Result<Option<Declaration>> {
-    if row.item != ITEM {
-        return Ok(None);
-    }
-    let Some(number) = fields.get("承诺书编号") else { return Ok(None) };
-    let found =
-        s.commitments_of(&row.subject_code)?.into_iter().find(|c| &c.number == number && c.department == row.provider);
-    Ok(found.map(|c| Declaration::of(&c, day)))
+    Ok(commitment_of(s, row, fields)?.map(|c| Declaration::of(&c, day)))
 }
 
 /// The registration matter of the bundled list.
@@ -197,12 +205,8 @@ impl App {
         let not_found = || AppError::NotFound(format!("自愿注册信息 {record_id} / registration {record_id}"));
         self.db().read(|s| {
             let Some(row) = s.record(record_id)?.filter(|r| r.item == ITEM) else { return Err(not_found()) };
-            let number = record_fields(s, &row)?.get("承诺书编号").cloned().unwrap_or_default();
-            let found = s
-                .commitments_of(&row.subject_code)?
-                .into_iter()
-                .find(|c| c.number == number && c.department == row.provider);
-            found.ok_or_else(|| AppError::Internal(format!("registration {record_id} has no commitment {number}")))
+            commitment_of(s, &row, &record_fields(s, &row)?)?
+                .ok_or_else(|| AppError::Internal(format!("registration {record_id} has no commitment")))
         })
     }
 

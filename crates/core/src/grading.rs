@@ -822,8 +822,8 @@ impl Model {
         }
     }
 
-    /// The grade of a subject's facts on `day`.
-    pub fn grade(&self, facts: &Facts<'_>, day: Date, explain: bool) -> Graded {
+    /// The tally of a subject's facts on `day`.
+    pub fn tally_of(&self, facts: &Facts<'_>, day: Date, explain: bool) -> Tally {
         let mut t = self.tally(day, explain);
         for r in &facts.records {
             self.add_record(&mut t, r);
@@ -832,7 +832,12 @@ impl Model {
             self.add_listing(&mut t, l);
         }
         self.add_commitments(&mut t, facts.commitments);
-        self.finish(t)
+        t
+    }
+
+    /// The grade of a subject's facts on `day`.
+    pub fn grade(&self, facts: &Facts<'_>, day: Date, explain: bool) -> Graded {
+        self.finish(self.tally_of(facts, day, explain))
     }
 
     /// The band's rank of a letter (0 the best); `usize::MAX` for an unknown one.

@@ -188,17 +188,29 @@ fn de_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
     crate::record::parse_date(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid date {s:?}")))
 }
 
+/// The day a listing stops being in force (exclusive), from its stored dates: the
+/// earlier of its end and its removal; its start when the decision was revoked (void
+/// from the start). [`Listing::effective_end`], and readers of bare rows, use this.
+pub fn effective_end(
+    start: Option<Date>,
+    end: Option<Date>,
+    removed: Option<Date>,
+    removal: Option<RemovalKind>,
+) -> Option<Date> {
+    if removal == Some(RemovalKind::DecisionRevoked) {
+        return start;
+    }
+    match (end, removed) {
+        (Some(e), Some(r)) => Some(e.min(r)),
+        (e, r) => e.or(r),
+    }
+}
+
 impl Listing {
     /// The day the listing stops being in force (exclusive): the earlier of its end and
     /// its removal; its start when the decision was revoked (void from the start).
     pub fn effective_end(&self) -> Option<Date> {
-        if self.removal_kind == Some(RemovalKind::DecisionRevoked) {
-            return self.start;
-        }
-        match (self.end, self.removed_date) {
-            (Some(e), Some(r)) => Some(e.min(r)),
-            (e, r) => e.or(r),
-        }
+        effective_end(self.start, self.end, self.removed_date, self.removal_kind)
     }
 
     /// Whether the listing is in force on `on` (counts for checks made as of that day).

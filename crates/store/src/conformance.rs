@@ -1079,9 +1079,24 @@ fn commitment_record(code: &str, number: &str) -> Result<NewRecord, String> {
     Ok(NewRecord::prepare(rec, "北京市市场监督管理局", prov(1), None))
 }
 
+/// The commitment a stored `credit_commitment` record makes, as the follower takes it on.
+fn taken_on(s: &dyn Store, row: &crate::RecordRow) -> Result<xinyong_core::commitment::Commitment, String> {
+    use xinyong_core::commitment::{CommitmentRecord, from_record};
+    let ev = s.event(row.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
+    let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
+    let fields = body.fields.unwrap_or_default();
+    let r = CommitmentRecord {
+        id: row.id,
+        subject: &row.subject_code,
+        provider: &row.provider,
+        fields: &fields,
+        source: &body.source,
+    };
+    Ok(from_record(&r, xinyong_core::calendar::WorkCalendar::official()).ok_or("no commitment from the record")?)
+}
+
 fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
-    use xinyong_core::calendar::WorkCalendar;
-    use xinyong_core::commitment::{CommitmentRecord, State, from_record};
+    use xinyong_core::commitment::State;
     let k = key();
     let out = s
         .append(
@@ -1106,17 +1121,7 @@ fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
     let rows = s.records_by_ids(&ids).map_err(|e| e.to_string())?;
     let mut taken = Vec::new();
     for row in &rows {
-        let ev = s.event(row.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
-        let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
-        let fields = body.fields.unwrap_or_default();
-        let r = CommitmentRecord {
-            id: row.id,
-            subject: &row.subject_code,
-            provider: &row.provider,
-            fields: &fields,
-            source: &body.source,
-        };
-        taken.push(from_record(&r, WorkCalendar::official()).ok_or("no commitment from the record")?);
+        taken.push(taken_on(s, row)?);
     }
     let (c1, c2, mut c3) = (taken[0].clone(), taken[1].clone(), taken[2].clone());
     let before = s.ledger_size().map_err(|e| e.to_string())?;
@@ -1265,24 +1270,12 @@ fn grading_scan_lends_what_is_in_force(s: &mut dyn Store) -> Result<(), String> 
     ensure!(bare.records.len() == 3 && bare.records.iter().all(|r| r.3.is_none()), "{:?}", bare.records);
     ensure!(seen.listings.is_empty() && seen.commitments.is_empty(), "nothing listed or taken on yet");
     // the commitment taken on: its state and matter
-    use xinyong_core::calendar::WorkCalendar;
-    use xinyong_core::commitment::{CommitmentRecord, from_record};
     let row = s.record(ids[3]).map_err(|e| e.to_string())?.ok_or("record missing")?;
-    let ev = s.event(row.event_index).map_err(|e| e.to_string())?.ok_or("content event missing")?;
-    let body = xinyong_core::event::EventBody::from_bytes(&ev.payload).map_err(|e| e.to_string())?;
-    let fields = body.fields.unwrap_or_default();
-    let r = CommitmentRecord {
-        id: row.id,
-        subject: &row.subject_code,
-        provider: &row.provider,
-        fields: &fields,
-        source: "t",
-    };
-    let c = from_record(&r, WorkCalendar::official()).ok_or("no commitment")?;
+    let c = taken_on(s, &row)?;
+    let matter = c.matter.clone();
     s.put_commitments(&[c], &prov(1), &k, 2).map_err(|e| e.to_string())?;
     let mut again = Seen::default();
     s.scan_for_grading(&facets, crate::grading::GradingPart::All, &mut again).map_err(|e| e.to_string())?;
-    let matter = fields.get("事项编码").cloned();
     ensure!(again.commitments == vec![(B.to_string(), "pending".to_string(), matter)], "{:?}", again.commitments);
     // the parts: everything but the records, then the records in two id ranges
     use crate::grading::GradingPart;
