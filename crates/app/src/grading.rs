@@ -7,9 +7,9 @@
 //! - Every subject: [`App::grade_all`] reads the whole store in one scan
 //!   (`Store::scan_for_grading`), sorts what it read by subject and grades each on
 //!   every core with the same tally as the single grade. The server keeps the result
-//!   (the grade book: distributions, and later inspection ratios by grade) and the
-//!   projector regrades the subjects each change touches; a large change, or a new
-//!   day, rebuilds the book in the background.
+//!   (the grade book: distributions, inspection populations by grade); the projector
+//!   queues the subjects each change touches for a background regrade, so no write
+//!   waits for grading; a large change, or a new day, rebuilds the book instead.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -560,6 +560,10 @@ fn grade_range(
 pub(crate) struct Book {
     book: RwLock<Option<Arc<GradeBook>>>,
     rebuilding: std::sync::atomic::AtomicBool,
+    /// Subjects changes touched, waiting for the background regrade, and the ledger
+    /// size they reach.
+    pending: std::sync::Mutex<(std::collections::BTreeSet<String>, u64)>,
+    regrading: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -766,8 +770,49 @@ impl App {
         self.regrade(&touched, size)
     }
 
-    /// The projector's path: regrade the subjects a change touched (a large change, or
-    /// a book of another day, rebuilds it in the background).
+    /// Queues the subjects a change touched for the background regrade: the projector
+    /// hands them over and returns, so no write waits for grading.
+    pub(crate) fn regrade_later(&self, touched: std::collections::BTreeSet<String>, ledger_size: u64) {
+        use std::sync::atomic::Ordering;
+        if touched.is_empty() || self.grade_book().is_none() {
+            return;
+        }
+        {
+            let mut pending = self.inner.grades.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.0.extend(touched);
+            pending.1 = pending.1.max(ledger_size);
+        }
+        if self.inner.grades.regrading.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let app = self.clone();
+        std::thread::spawn(move || {
+            loop {
+                let (touched, size) = {
+                    let mut pending = app.inner.grades.pending.lock().unwrap_or_else(|e| e.into_inner());
+                    (std::mem::take(&mut pending.0), pending.1)
+                };
+                if touched.is_empty() {
+                    app.inner.grades.regrading.store(false, Ordering::Release);
+                    // a change queued between the take and the flag: go on unless another
+                    // worker started for it
+                    let more = !app.inner.grades.pending.lock().unwrap_or_else(|e| e.into_inner()).0.is_empty();
+                    if more && !app.inner.grades.regrading.swap(true, Ordering::AcqRel) {
+                        continue;
+                    }
+                    break;
+                }
+                if let Err(e) = app.regrade(&touched, size) {
+                    tracing::warn!(error = %e.chain(), "regrading the subjects of a change failed");
+                }
+            }
+        });
+    }
+
+    /// Regrades the subjects a change touched in the book (a large change, or a book of
+    /// another day, rebuilds it in the background instead). The grades are computed
+    /// first; the book is changed in place under its lock (copied only while a reader
+    /// still holds the old one).
     pub(crate) fn regrade(&self, touched: &std::collections::BTreeSet<String>, ledger_size: u64) -> Result<()> {
         let Some(book) = self.grade_book() else { return Ok(()) };
         let today = today_shanghai();
@@ -775,16 +820,40 @@ impl App {
             self.rebuild_grades_later();
             return Ok(());
         }
+        drop(book);
         if touched.is_empty() {
             return Ok(());
         }
         let models = models()?;
         let facets = facets(models);
-        let mut next = (*book).clone();
+        let mut fresh = Vec::with_capacity(touched.len());
         for code in touched {
             let (subject, facts) = self.db().read(|s| Ok((s.subject(code)?, OwnedFacts::read(s, code, &facets)?)))?;
             let Some(subject) = subject else { continue };
             let facts_ref = facts.facts();
+            let extras = Extras::of(
+                facts_ref.records.iter().map(|r| (r.item, r.decided)),
+                facts_ref.listings.iter().copied(),
+                today,
+            );
+            let grades: Vec<(i32, u8)> = models
+                .models
+                .iter()
+                .map(|m| {
+                    if m.covers(&subject.kind, subject.industry.as_deref()) {
+                        let settled = m.settle(&m.tally_of(&facts_ref, today, false));
+                        (i32::try_from(settled.score).unwrap_or(0), u8::try_from(settled.grade).unwrap_or(u8::MAX))
+                    } else {
+                        (0, u8::MAX)
+                    }
+                })
+                .collect();
+            fresh.push((code, subject, extras, grades));
+        }
+        let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
+        let Some(book) = kept.as_mut() else { return Ok(()) };
+        let next = Arc::make_mut(book);
+        for (code, subject, extras, grades) in fresh {
             let i = match next.codes.get(code) {
                 Some(i) => *i as usize,
                 None => {
@@ -798,23 +867,12 @@ impl App {
                     i
                 }
             };
-            next.extras[i] = Extras::of(
-                facts_ref.records.iter().map(|r| (r.item, r.decided)),
-                facts_ref.listings.iter().copied(),
-                today,
-            );
-            for (mi, m) in models.models.iter().enumerate() {
-                let entry = if m.covers(&subject.kind, subject.industry.as_deref()) {
-                    let settled = m.settle(&m.tally_of(&facts_ref, today, false));
-                    (i32::try_from(settled.score).unwrap_or(0), u8::try_from(settled.grade).unwrap_or(u8::MAX))
-                } else {
-                    (0, u8::MAX)
-                };
+            next.extras[i] = extras;
+            for (mi, entry) in grades.into_iter().enumerate() {
                 next.grades[mi][i] = entry;
             }
         }
-        next.ledger_size = ledger_size;
-        *self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
+        next.ledger_size = next.ledger_size.max(ledger_size);
         Ok(())
     }
 }

@@ -205,9 +205,7 @@ impl App {
         }
         *seen = (*seen).max(from);
         drop(seen);
-        if let Err(e) = self.regrade(&touched, from) {
-            tracing::warn!(error = %e.chain(), "regrading the subjects of a change failed");
-        }
+        self.regrade_later(touched, from);
         Ok(done)
     }
 
