@@ -162,6 +162,10 @@ pub enum Action<'a> {
     ReadGrades { subject: &'a str },
     /// Grade distributions across subjects.
     GradeFigures,
+    /// Have a credit report (信用报告) made of a subject: the entity its own, departments,
+    /// the centre and agencies others' (for a purpose, logged). A special report
+    /// (专项信用报告) holds unpublished penalties: not for agencies.
+    CreditReport { subject: &'a str, special: bool },
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -393,6 +397,20 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
             "only the accepting department records whether a commitment was kept",
         )),
 
+        (CreditReport { .. }, Admin) => Ok(Scope::All),
+        (CreditReport { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
+        (CreditReport { subject, .. }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
+        (CreditReport { special: false, .. }, Agency) => Ok(Scope::Shared),
+        (CreditReport { .. }, Agency) => Err(no(
+            "forbidden",
+            "专项信用报告由主体本身或部门申请",
+            "a special report is made for the entity itself or a department",
+        )),
+        (CreditReport { .. }, Public) => Err(AppError::Unauthenticated),
+        (CreditReport { .. }, Subject { .. }) => {
+            Err(no("forbidden", "主体只能获取本主体的信用报告", "an entity obtains its own report only"))
+        }
+
         (AccessLogOf { .. }, Admin) => Ok(Scope::All),
         (AccessLogOf { subject }, Subject { code }) if code == subject => Ok(Scope::Subject(code.clone())),
         (AccessLogOf { .. }, _) => {
@@ -467,6 +485,16 @@ mod tests {
             ),
             ("non-public of me", ReadNonPublic { subject: ME }, ["forbidden", "ok", "ok", "ok", "ok"]),
             ("non-public of them", ReadNonPublic { subject: THEM }, ["forbidden", "ok", "ok", "forbidden", "ok"]),
+            (
+                "report of me",
+                CreditReport { subject: ME, special: false },
+                ["unauthorized", "ok", "ok", "ok", "ok"],
+            ),
+            (
+                "special report of them",
+                CreditReport { subject: THEM, special: true },
+                ["unauthorized", "ok", "ok", "forbidden", "forbidden"],
+            ),
             ("quarantine list", QuarantineList, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             ("quarantine own", Quarantine { department: OWN }, ["unauthorized", "ok", "ok", "forbidden", "forbidden"]),
             (

@@ -39,6 +39,10 @@ pub enum AppError {
     /// Too many failed sign-ins for one account name: wait before trying again.
     #[error("{zh} / {en}")]
     TooManyAttempts { zh: String, en: String },
+    /// A part the deployment lacks (e.g. the CJK font PDF reports are set in): the
+    /// operator can fix it; the message says how.
+    #[error("{zh} / {en}")]
+    Unavailable { zh: String, en: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -116,6 +120,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Busy { .. } => "overloaded",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::Unavailable { .. } => "unavailable",
             _ => "internal",
         }
     }
@@ -128,7 +133,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::Refused(_) => ErrorKind::Invalid,
             AppError::NotFound(_) => ErrorKind::NotFound,
             AppError::Conflict(_) => ErrorKind::Conflict,
-            AppError::Busy { .. } => ErrorKind::Busy,
+            AppError::Busy { .. } | AppError::Unavailable { .. } => ErrorKind::Busy,
             AppError::TooManyAttempts { .. } => ErrorKind::TooManyAttempts,
             _ => ErrorKind::Internal,
         }

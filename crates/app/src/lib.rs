@@ -11,6 +11,7 @@
 //! | checks before acting (逢办必查) | [`checks`] |
 //! | credit commitments (信用承诺) and their clock | [`commitments`] |
 //! | voluntary registration (自愿注册) | [`registrations`] |
+//! | credit reports (信用报告) and their verification | [`reports`] |
 //! | grades (信用分级分类) and the grade book | [`grading`] |
 //! | the centre's figures (departments, divisions, industries) | [`figures`] |
 //! | double-random inspection plans (双随机、一公开) | [`inspections`] |
@@ -47,6 +48,7 @@ pub mod quarantine;
 pub mod quarantine_files;
 pub mod reader;
 pub mod registrations;
+pub mod reports;
 mod sidelog;
 pub mod subjects;
 #[path = "gen.rs"]

@@ -108,6 +108,12 @@ enum Command {
         #[command(subcommand)]
         cmd: InspectionsCmd,
     },
+    /// Credit reports (信用报告): make one as the credit centre, or verify a report file
+    /// offline.
+    Report {
+        #[command(subcommand)]
+        cmd: ReportCmd,
+    },
     /// A subject and its records (personal IDs masked).
     Subject {
         code: String,
@@ -186,6 +192,42 @@ enum Command {
         subjects: u64,
         #[arg(long, default_value_t = 100_000)]
         records: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// Verify a report file (the PDF, or the signed bundle) with nothing but the file:
+    /// signatures, the ledger checkpoint and every inclusion proof. Prints the verdict as
+    /// JSON; exits 1 when a check fails.
+    Verify {
+        file: PathBuf,
+        /// The platform's published key (`ledger.pub`, or the `verifier_key` of
+        /// `GET /api/v1/ledger/head`), a file or the text. Without it the report's own
+        /// key is used, and the verdict says it was not pinned.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Make a report of a subject as the credit centre and write it as PDF (`--out
+    /// FILE.pdf`) or as the signed bundle (any other name).
+    Make {
+        code: String,
+        /// `standard` (信用报告) or `special` (专项信用报告).
+        #[arg(long, default_value = "standard")]
+        kind: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// Domain codes, comma-separated.
+        #[arg(long)]
+        domains: Option<String>,
+        #[arg(long, default_value = "信用中心出具 / issued by the credit centre")]
+        purpose: String,
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         data: DataArg,
     },
@@ -718,6 +760,38 @@ fn run(cmd: Command) -> Result<ExitCode> {
             if !report.matches {
                 std::process::exit(1);
             }
+        }
+        Command::Report { cmd: ReportCmd::Verify { file, key } } => {
+            let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
+            let key_text = match &key {
+                Some(k) if Path::new(k).is_file() => Some(std::fs::read_to_string(k)?),
+                other => other.clone(),
+            };
+            let verdict = xinyong_app::reports::verify_offline(&bytes, key_text.as_deref())?;
+            let mut shown = verdict.clone();
+            shown.report = None;
+            print_json(&shown)?;
+            if !verdict.ok {
+                std::process::exit(1);
+            }
+        }
+        Command::Report { cmd: ReportCmd::Make { code, kind, from, to, domains, purpose, out, data } } => {
+            let app = data.open()?;
+            let req = xinyong_app::reports::ReportRequest {
+                kind: Some(kind),
+                from,
+                to,
+                domains,
+                purpose: Some(purpose),
+            };
+            let issued = app.make_report(&Caller::operator(), &code, &req)?;
+            let bytes = if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
+                app.report_pdf(&issued)?
+            } else {
+                issued.bundle.clone().into_bytes()
+            };
+            std::fs::write(&out, bytes).with_context(|| out.display().to_string())?;
+            println!("{} {}", issued.report.number, out.display());
         }
         Command::Inspections { cmd: InspectionsCmd::List { data } } => {
             print_json(&data.open()?.plans()?)?;

@@ -251,6 +251,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("admin_inspection.toml", include_str!("../../../data/catalog/admin_inspection.toml")),
     ("tax_credit_rating.toml", include_str!("../../../data/catalog/tax_credit_rating.toml")),
     ("product_quality_failure.toml", include_str!("../../../data/catalog/product_quality_failure.toml")),
+    ("criminal_judgment.toml", include_str!("../../../data/catalog/criminal_judgment.toml")),
 ];
 
 impl Catalog {

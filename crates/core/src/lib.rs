@@ -18,6 +18,7 @@ pub mod lists;
 pub mod publication;
 pub mod record;
 pub mod reference;
+pub mod report;
 pub mod roles;
 
 pub use catalog::{Catalog, Item};

@@ -181,15 +181,33 @@ impl LedgerKey {
         SignedHead { head: head.clone(), checkpoint: self.sign_note(&head.checkpoint_body(&self.origin)) }
     }
 
-    /// Wraps arbitrary note text (ending in a newline) in a signed note.
-    fn sign_note(&self, text: &str) -> String {
-        let sig = self.key.sign(text.as_bytes());
-        let mut blob = Vec::with_capacity(68);
+    /// Wraps arbitrary note text (ending in a newline) in a signed note under this
+    /// key's name: what a credit report or an exchange batch is signed as.
+    pub fn sign_note(&self, text: &str) -> String {
+        format!("{text}\n{}\n", self.signature_line(&self.origin, text.as_bytes()))
+    }
+
+    /// A detached signature line `— <name> <base64(key id || signature)>` over
+    /// `message`, for signatures that sit beside a note rather than under it (a
+    /// report's signature over its PDF file). `name` is a label, not a key lookup: the
+    /// key id is this key's.
+    pub fn signature_line(&self, name: &str, message: &[u8]) -> String {
+        let sig = self.key.sign(message);
+        let mut blob = Vec::with_capacity(SIGNATURE_BLOB_LEN);
         blob.extend_from_slice(&self.key_id.to_be_bytes());
         blob.extend_from_slice(&sig.to_bytes());
-        format!("{text}\n{SIG_PREFIX}{} {}\n", self.origin, B64.encode(blob))
+        format!("{SIG_PREFIX}{name} {}", B64.encode(blob))
+    }
+
+    /// Length in bytes of the base64 part of a signature line of this key: a
+    /// placeholder of this length can be filled in place after the fact.
+    pub fn signature_b64_len(&self) -> usize {
+        SIGNATURE_BLOB_LEN.div_ceil(3) * 4
     }
 }
+
+/// Key id (4 bytes) and an Ed25519 signature (64 bytes).
+const SIGNATURE_BLOB_LEN: usize = 68;
 
 /// Public half: origin + Ed25519 public key; text form like Go's note
 /// verifier key `"<origin>+<keyid hex 8>+<base64(0x01||pubkey)>"`.
@@ -256,8 +274,34 @@ impl LedgerVerifier {
         self.parse_checkpoint(body)
     }
 
-    /// Checks the signed-note envelope and returns the signed text.
-    fn open_note<'a>(&self, msg: &'a str) -> Result<&'a str, LedgerError> {
+    /// Checks a detached signature line made by [`LedgerKey::signature_line`] with
+    /// label `name` over `message`.
+    pub fn verify_signature_line(&self, name: &str, line: &str, message: &[u8]) -> Result<(), LedgerError> {
+        let bad = |m: String| LedgerError::MalformedNote(m);
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| bad("signature line does not start with \"— \"".into()))?;
+        let (label, b64) = rest.split_once(' ').ok_or_else(|| bad("signature line has no signature".into()))?;
+        if label != name {
+            return Err(bad(format!("signature line is labelled {label:?}, expected {name:?}")));
+        }
+        let blob = B64.decode(b64).map_err(|e| bad(format!("signature is not base64: {e}")))?;
+        let Some((id, sig)) = blob.split_first_chunk::<4>() else {
+            return Err(bad("signature is too short".into()));
+        };
+        if u32::from_be_bytes(*id) != self.key_id {
+            return Err(LedgerError::NoSignature { origin: self.origin.clone(), key_id: self.key_id });
+        }
+        let ok = <&[u8; 64]>::try_from(sig)
+            .map(Signature::from_bytes)
+            .is_ok_and(|sig| self.key.verify_strict(message, &sig).is_ok());
+        if !ok {
+            return Err(LedgerError::BadSignature { origin: self.origin.clone(), key_id: self.key_id });
+        }
+        Ok(())
+    }
+
+    /// Verifies a signed note of any text signed by this key (a report, an exchange
+    /// batch) and returns the signed text, final newline included.
+    pub fn open_note<'a>(&self, msg: &'a str) -> Result<&'a str, LedgerError> {
         let bad = |m: String| LedgerError::MalformedNote(m);
         if msg.len() > MAX_NOTE_SIZE {
             return Err(bad(format!("note is {} bytes, limit is {MAX_NOTE_SIZE}", msg.len())));
@@ -409,6 +453,22 @@ mod tests {
 
     fn sig_line(checkpoint: &str) -> &str {
         checkpoint.rsplit_once("\n\n").unwrap().1
+    }
+
+    #[test]
+    fn notes_and_detached_lines_verify_only_unaltered() {
+        let key = LedgerKey::generate(ORIGIN);
+        let v = key.verifier();
+        let note = key.sign_note("report\n{\"a\":1}\n");
+        assert_eq!(v.open_note(&note).unwrap(), "report\n{\"a\":1}\n");
+        assert!(v.open_note(&note.replace("\"a\":1", "\"a\":2")).is_err());
+        let line = key.signature_line("x/pdf", b"bytes");
+        assert_eq!(line.rsplit_once(' ').unwrap().1.len(), key.signature_b64_len());
+        v.verify_signature_line("x/pdf", &line, b"bytes").unwrap();
+        assert!(v.verify_signature_line("x/pdf", &line, b"bytez").is_err());
+        assert!(v.verify_signature_line("y/pdf", &line, b"bytes").is_err());
+        let other = LedgerKey::generate(ORIGIN).verifier();
+        assert!(other.verify_signature_line("x/pdf", &line, b"bytes").is_err());
     }
 
     #[test]
