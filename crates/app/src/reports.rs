@@ -20,7 +20,7 @@ use crate::listings::ListingView;
 use crate::view::{RecordView, SubjectView};
 use crate::{App, AppError, Result, now_ms, parse_code, parse_day, today_shanghai};
 
-pub use xinyong_report::{Check, Verdict, fonts::ReportFont};
+pub use xinyong_report::{Check, Report, Section, Verdict, fonts::ReportFont};
 
 /// What a report is asked for.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]

@@ -90,7 +90,10 @@ use crate::{ApiError, Shared, blocking};
         crate::inspections_api::get_plan,
         crate::inspections_api::draw_plan,
         crate::inspections_api::record_result,
-        crate::inspections_api::replay_plan
+        crate::inspections_api::replay_plan,
+        crate::reports_api::subject_report,
+        crate::reports_api::report_domains,
+        crate::reports_api::verify_report
     ),
     components(schemas(
         // requests
@@ -105,6 +108,8 @@ use crate::{ApiError, Shared, blocking};
         xinyong_app::registrations::RegistrationRequest,
         // answers
         ErrorBody, ErrorDetail,
+        xinyong_app::reports::IssuedReport, xinyong_app::reports::DomainsAnswer, xinyong_core::report::Domain,
+        xinyong_app::reports::OnlineVerdict, xinyong_app::reports::Change,
         SubjectView, xinyong_app::view::RecordView, xinyong_app::view::FieldView, xinyong_app::view::RecordStatus,
         xinyong_app::view::SubjectSummary, xinyong_app::view::ItemCount,
         SearchPage, xinyong_app::subjects::Hit,

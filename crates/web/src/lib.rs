@@ -17,6 +17,7 @@ mod lists_api;
 mod metrics;
 mod portal;
 mod quality_api;
+mod reports_api;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -84,6 +85,7 @@ pub fn router(state: Shared) -> Router {
         .merge(grading_api::routes())
         .merge(inspections_api::routes())
         .merge(quality_api::routes())
+        .merge(reports_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/metrics", axum::routing::get(metrics::render))

@@ -22,6 +22,7 @@ mod grades;
 mod inspections;
 mod lists;
 mod quality;
+mod reports;
 
 const LOGIN_CSRF_COOKIE: &str = "xy_login_csrf";
 
@@ -64,6 +65,8 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         ("inspections.html", include_str!("../templates/inspections.html")),
         ("inspection.html", include_str!("../templates/inspection.html")),
         ("inspection_form.html", include_str!("../templates/inspection_form.html")),
+        ("report.html", include_str!("../templates/report.html")),
+        ("verify.html", include_str!("../templates/verify.html")),
     ] {
         env.add_template(name, text)?;
     }
@@ -98,6 +101,7 @@ pub fn routes() -> Router<Shared> {
         .merge(grades::routes())
         .merge(inspections::routes())
         .merge(quality::routes())
+        .merge(reports::routes())
         .route(
             "/static/site.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/site.css")) }),

@@ -1,0 +1,146 @@
+//! Credit reports on a real SQLite store: the standard and special reports of an
+//! entity (a simple-procedure penalty in the special one only), offline verification of
+//! the bundle and the PDF, who may have which report, domains and periods, and the
+//! online check flagging a record revoked after the report was made.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::account;
+use xinyong_app::cases::AmendRequest;
+use xinyong_app::reports::{Report, ReportRequest, Section, verify_offline};
+use xinyong_app::{App, Caller, today_shanghai};
+use xinyong_core::record::date_string;
+
+const ME: &str = "91110108551385082Q";
+const SAMR: &str = "北京市海淀区市场监督管理局";
+
+fn penalty(doc: &str, decided: time::Date, kind: &str, procedure: &str) -> BTreeMap<String, String> {
+    [
+        ("行政相对人名称", "北京测试科技有限公司"),
+        ("行政相对人类别", "法人及非法人组织"),
+        ("统一社会信用代码", ME),
+        ("行政处罚决定书文号", doc),
+        ("违法行为类型", "未按规定公示年度报告"),
+        ("违法事实", "当事人未按规定报送年度报告"),
+        ("处罚依据", "《企业信息公示暂行条例》第十八条"),
+        ("处罚类别", kind),
+        ("处罚内容", kind),
+        ("罚款金额(万元)", if kind == "罚款" { "3" } else { "" }),
+        ("处罚决定日期", &date_string(decided)),
+        ("处罚有效期", &date_string(decided + time::Duration::days(365))),
+        ("处罚机关", SAMR),
+        ("处罚机关统一社会信用代码", "11110108000000000F"),
+        ("数据来源单位", SAMR),
+        ("数据来源单位统一社会信用代码", "11110108000000000F"),
+        ("处罚程序", procedure),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn ask(kind: &str, purpose: Option<&str>) -> ReportRequest {
+    ReportRequest { kind: Some(kind.into()), purpose: purpose.map(str::to_string), ..ReportRequest::default() }
+}
+
+fn section<'a>(r: &'a Report, key: &str) -> &'a Section {
+    r.sections.iter().find(|s| s.key == key).unwrap()
+}
+
+#[test]
+fn reports_verify_offline_and_online_and_say_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path()).unwrap();
+    let today = today_shanghai();
+    let rows = [
+        penalty("京海市监罚〔2026〕11号", today - time::Duration::days(40), "罚款", "普通程序"),
+        penalty("京海市监简罚〔2026〕12号", today - time::Duration::days(20), "警告", "简易程序"),
+    ];
+    let out = xinyong_app::intake::ingest_rows(&app, "admin_penalty", SAMR, "test", &rows).unwrap();
+    assert_eq!(out.accepted, 2, "{out:?}");
+    let me = account(&app, "me", "subject", None, Some(ME));
+    let officer = account(&app, "samr", "officer", Some(SAMR), None);
+    let agency = account(&app, "bank", "agency", None, None);
+    let key = app.verifier().to_text();
+
+    // the standard report: what the public sees (the simple-procedure warning is not)
+    let standard = app.make_report(&me, ME, &ask("standard", None)).unwrap();
+    let admin_section = section(&standard.report, "administrative");
+    assert_eq!(admin_section.entries.len(), 1, "{admin_section:?}");
+    assert!(section(&standard.report, "serious_dishonesty").entries.is_empty());
+    let titles: Vec<&str> = standard.report.sections.iter().map(|s| s.title_zh.as_str()).collect();
+    assert_eq!(titles.first(), Some(&"行政管理信息"));
+    let advice = &section(&standard.report, "advice").advice;
+    assert!(advice.iter().any(|a| a.contains("京海市监罚〔2026〕11号") && a.contains("信用修复")), "{advice:?}");
+
+    // the special report: both penalties, the simple-procedure one included
+    let special = app.make_report(&me, ME, &ask("special", None)).unwrap();
+    let penalties = section(&special.report, "penalty");
+    assert_eq!(penalties.entries.len(), 2);
+    assert!(section(&special.report, "criminal").is_empty(), "printed as 查询期内无相关信息");
+    assert_eq!(special.report.requester.role, "subject");
+
+    // offline: the bundle verifies with the platform's key, and not once altered
+    let v = verify_offline(special.bundle.as_bytes(), Some(&key)).unwrap();
+    assert!(v.ok, "{:#?}", v.checks);
+    assert_eq!(v.tree_size, Some(special.tree_size));
+    let altered = special.bundle.replace("京海市监简罚〔2026〕12号", "京海市监简罚〔2026〕13号");
+    assert!(!verify_offline(altered.as_bytes(), Some(&key)).unwrap().ok);
+    let stranger = xinyong_ledger::LedgerKey::generate("xinyong/ledger").verifier().to_text();
+    assert!(!verify_offline(special.bundle.as_bytes(), Some(&stranger)).unwrap().ok);
+
+    // the PDF, when a CJK font is installed (a failure under CI)
+    match app.report_pdf(&special) {
+        Ok(pdf) => {
+            let v = verify_offline(&pdf, Some(&key)).unwrap();
+            assert!(v.ok && v.file == "pdf", "{:#?}", v.checks);
+        }
+        Err(e) if std::env::var_os("CI").is_none() && e.code() == "unavailable" => eprintln!("SKIPPED PDF: {e}"),
+        Err(e) => panic!("{e}"),
+    }
+
+    // who may have which: a department and an agency name a purpose; agencies get no
+    // special report; the public none; another entity not mine
+    assert_eq!(app.make_report(&officer, ME, &ask("special", None)).unwrap_err().code(), "purpose_required");
+    assert_eq!(app.make_report(&agency, ME, &ask("special", Some("贷款审批"))).unwrap_err().code(), "forbidden");
+    assert_eq!(app.make_report(&Caller::public(), ME, &ask("standard", None)).unwrap_err().code(), "unauthorized");
+    let theirs = account(&app, "them", "subject", None, Some("91110000802100433B"));
+    assert_eq!(app.make_report(&theirs, ME, &ask("standard", None)).unwrap_err().code(), "forbidden");
+    let bank = app.make_report(&agency, ME, &ask("standard", Some("贷款审批 / loan application"))).unwrap();
+    assert_eq!(bank.report.requester.role, "agency");
+    let log = app.access_log(&me, ME, 50).unwrap();
+    assert!(
+        log.iter().any(|e| e.what == format!("credit_report:standard:{}", bank.report.number) && e.purpose.contains("贷款")),
+        "{log:?}"
+    );
+
+    // domains and periods: a tax-only special report has no market-regulation penalty;
+    // a period that ends tomorrow is refused
+    let tax = ReportRequest { domains: Some("tax".into()), ..ask("special", None) };
+    assert!(section(&app.make_report(&me, ME, &tax).unwrap().report, "penalty").is_empty());
+    let unknown = ReportRequest { domains: Some("astrology".into()), ..ask("special", None) };
+    assert_eq!(app.make_report(&me, ME, &unknown).unwrap_err().code(), "invalid_domain");
+    let future = ReportRequest { to: Some(date_string(today + time::Duration::days(1))), ..ask("special", None) };
+    assert_eq!(app.make_report(&me, ME, &future).unwrap_err().code(), "invalid_period");
+    let before = ReportRequest { to: Some(date_string(today - time::Duration::days(30))), ..ask("special", None) };
+    assert_eq!(section(&app.make_report(&me, ME, &before).unwrap().report, "penalty").entries.len(), 1);
+
+    // online: unchanged at first; after the fine is revoked, flagged; a new report drops it
+    let online = app.verify_report(special.bundle.as_bytes()).unwrap();
+    assert!(online.verdict.ok && online.consistent_with_ledger && online.changes.is_empty(), "{online:?}");
+    let fine = penalties.entries.iter().find(|e| e.fields.iter().any(|f| f.value == "京海市监罚〔2026〕11号")).unwrap();
+    let revoke = AmendRequest { reason: "复议撤销".into(), document: "京海复决〔2026〕2号".into(), fields: None };
+    app.amend_record(&officer, fine.id, &revoke, "test").unwrap();
+    let online = app.verify_report(special.bundle.as_bytes()).unwrap();
+    assert!(online.verdict.ok && online.consistent_with_ledger, "still the platform's, still in its ledger");
+    assert_eq!(online.changes.len(), 1, "{:?}", online.changes);
+    assert_eq!((online.changes[0].entry, online.changes[0].what.as_str()), (fine.id, "revoked"));
+    let again = app.make_report(&me, ME, &ask("special", None)).unwrap();
+    assert_eq!(section(&again.report, "penalty").entries.len(), 1);
+    assert!(again.tree_size > special.tree_size);
+}
