@@ -12,7 +12,7 @@ use time::Date;
 use xinyong_core::catalog::{Disclosure, Nature};
 use xinyong_core::listing::RemovalKind;
 use xinyong_core::report::{Domain, Period, ReportKind, ReportRules, SectionRule};
-use xinyong_report::{Entry, Evidence, Field, Report, ReportDomain, ReportSubject, Requester, Section};
+use xinyong_report::{Entry, Evidence, Field, ReportDomain, ReportSubject, Requester};
 use xinyong_store::AccessEntry;
 
 use crate::access::{Action, Caller, Role, Scope, permit};
