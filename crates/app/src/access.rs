@@ -485,11 +485,7 @@ mod tests {
             ),
             ("non-public of me", ReadNonPublic { subject: ME }, ["forbidden", "ok", "ok", "ok", "ok"]),
             ("non-public of them", ReadNonPublic { subject: THEM }, ["forbidden", "ok", "ok", "forbidden", "ok"]),
-            (
-                "report of me",
-                CreditReport { subject: ME, special: false },
-                ["unauthorized", "ok", "ok", "ok", "ok"],
-            ),
+            ("report of me", CreditReport { subject: ME, special: false }, ["unauthorized", "ok", "ok", "ok", "ok"]),
             (
                 "special report of them",
                 CreditReport { subject: THEM, special: true },

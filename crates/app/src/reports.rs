@@ -86,9 +86,8 @@ pub struct OnlineVerdict {
 pub fn verify_offline(file: &[u8], key: Option<&str>) -> Result<Verdict> {
     let pinned = key
         .map(|k| {
-            xinyong_ledger::LedgerVerifier::from_text(k).map_err(|e| {
-                AppError::input(format!("公钥无效：{e}"), format!("the key is not a verifier key: {e}"))
-            })
+            xinyong_ledger::LedgerVerifier::from_text(k)
+                .map_err(|e| AppError::input(format!("公钥无效：{e}"), format!("the key is not a verifier key: {e}")))
         })
         .transpose()?;
     Ok(xinyong_report::verify(file, pinned.as_ref()))
@@ -160,9 +159,9 @@ impl App {
             ));
         }
         let purpose_text = purpose.clone().unwrap_or_else(|| "主体自查 / own report".into());
-        let view = self.subject(caller, &code, today, Some(purpose_text.clone()))?.ok_or_else(|| {
-            AppError::NotFound(format!("主体 {} / subject {}", code.display(), code.display()))
-        })?;
+        let view = self
+            .subject(caller, &code, today, Some(purpose_text.clone()))?
+            .ok_or_else(|| AppError::NotFound(format!("主体 {} / subject {}", code.display(), code.display())))?;
         let listings = self.listings_of_subject(caller, code.key())?;
         let sections = rules
             .sections(asked.kind)
@@ -181,7 +180,11 @@ impl App {
             made_at: made_at(),
             period_from: asked.period.from.to_string(),
             period_to: asked.period.to.to_string(),
-            domains: asked.domains.iter().map(|d| ReportDomain { code: d.code.clone(), name_zh: d.name_zh.clone() }).collect(),
+            domains: asked
+                .domains
+                .iter()
+                .map(|d| ReportDomain { code: d.code.clone(), name_zh: d.name_zh.clone() })
+                .collect(),
             subject: ReportSubject {
                 code: view.code.clone(),
                 name: view.name.clone(),
@@ -258,8 +261,7 @@ impl App {
         let (consistent, changes) = self.db().read(|store| {
             let head = self.verifier().verify(&report.checkpoint)?;
             let leaves = store.leaf_hashes(head.size)?;
-            let consistent =
-                leaves.len() as u64 == head.size && xinyong_ledger::root_of(&leaves) == head.root;
+            let consistent = leaves.len() as u64 == head.size && xinyong_ledger::root_of(&leaves) == head.root;
             let mut changes = Vec::new();
             for section in &report.sections {
                 for e in &section.entries {
@@ -276,7 +278,10 @@ impl App {
 
 fn made_at() -> String {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let now = time::OffsetDateTime::now_utc().to_offset(offset).replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let now = time::OffsetDateTime::now_utc()
+        .to_offset(offset)
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
@@ -295,8 +300,10 @@ fn requester(caller: &Caller, purpose: Option<String>) -> Requester {
 /// Whether a record belongs in a report: active, not repaired, in the period and the
 /// domains; a standard report holds only what the public sees today.
 fn record_fits(kind: ReportKind, asked: &Asked<'_>, r: &RecordView, today: Date) -> bool {
-    let live = r.status != "revoked" && r.repaired_on.as_deref().and_then(xinyong_core::record::parse_date).is_none_or(|d| d > today);
-    let in_period = r.decision_date.as_deref().and_then(xinyong_core::record::parse_date).is_none_or(|d| asked.period.contains(d));
+    let live = r.status != "revoked"
+        && r.repaired_on.as_deref().and_then(xinyong_core::record::parse_date).is_none_or(|d| d > today);
+    let in_period =
+        r.decision_date.as_deref().and_then(xinyong_core::record::parse_date).is_none_or(|d| asked.period.contains(d));
     let published = kind == ReportKind::Special || (r.publicity.public && r.disclosure == Disclosure::Public);
     live && in_period && published && ReportRules::bundled().in_domains(&r.provider, &asked.domains)
 }
@@ -305,7 +312,8 @@ fn record_fits(kind: ReportKind, asked: &Asked<'_>, r: &RecordView, today: Date)
 /// the period (a standard report: published today).
 fn listing_fits(kind: ReportKind, asked: &Asked<'_>, l: &ListingView) -> bool {
     let src = &l.source;
-    let voided = matches!(src.removal_kind, Some(RemovalKind::Repair | RemovalKind::DecisionRevoked | RemovalKind::Withdrawn));
+    let voided =
+        matches!(src.removal_kind, Some(RemovalKind::Repair | RemovalKind::DecisionRevoked | RemovalKind::Withdrawn));
     let overlaps = src.decided_event.is_some()
         && src.start.is_some_and(|s| s <= asked.period.to)
         && src.effective_end().is_none_or(|e| e > asked.period.from);
@@ -342,19 +350,21 @@ fn section_of(
             note: record_note(r),
         })
         .collect();
-    entries.extend(listings.iter().filter(|l| rule.lists.contains(&l.list_type) && listing_fits(asked.kind, asked, l)).map(
-        |l| Entry {
-            source: "listing".into(),
-            id: l.id,
-            item: l.list_type.clone(),
-            item_name_zh: l.type_name.clone().unwrap_or_else(|| l.list_type.clone()),
-            provider: l.department.clone(),
-            decision_date: l.decision_date.clone(),
-            ledger_index: l.ledger_index,
-            fields: listing_fields(app, l),
-            note: l.dispute.as_ref().map(|_| "异议处理中 / under objection".to_string()),
-        },
-    ));
+    entries.extend(
+        listings.iter().filter(|l| rule.lists.contains(&l.list_type) && listing_fits(asked.kind, asked, l)).map(|l| {
+            Entry {
+                source: "listing".into(),
+                id: l.id,
+                item: l.list_type.clone(),
+                item_name_zh: l.type_name.clone().unwrap_or_else(|| l.list_type.clone()),
+                provider: l.department.clone(),
+                decision_date: l.decision_date.clone(),
+                ledger_index: l.ledger_index,
+                fields: listing_fields(app, l),
+                note: l.dispute.as_ref().map(|_| "异议处理中 / under objection".to_string()),
+            }
+        }),
+    );
     entries.sort_by(|a, b| b.decision_date.cmp(&a.decision_date).then(a.id.cmp(&b.id)));
     Section {
         key: rule.key.clone(),
@@ -405,9 +415,7 @@ fn with_advice(rules: &[SectionRule], mut sections: Vec<Section>, view: &Subject
         .records
         .iter()
         .filter(|r| shown.contains(&r.id))
-        .filter(|r| {
-            catalog.as_ref().and_then(|c| c.item(&r.item)).is_some_and(|i| i.nature == Nature::Negative)
-        })
+        .filter(|r| catalog.as_ref().and_then(|c| c.item(&r.item)).is_some_and(|i| i.nature == Nature::Negative))
         .filter_map(|r| {
             let from = r.publicity.repair_from?;
             Some(format!(
@@ -451,7 +459,11 @@ fn change_of(store: &dyn xinyong_store::Store, section: &Section, e: &Entry) -> 
             Some(kind) => {
                 let on = l.removed_date.map(|d| d.to_string()).unwrap_or_default();
                 let what = if kind == RemovalKind::Repair { "repaired" } else { "removed" };
-                change(what, format!("已于 {on} 移出名单（{kind:?}）"), format!("removed from the list on {on} ({kind:?})"))
+                change(
+                    what,
+                    format!("已于 {on} 移出名单（{kind:?}）"),
+                    format!("removed from the list on {on} ({kind:?})"),
+                )
             }
             None => None,
         });
@@ -467,7 +479,11 @@ fn change_of(store: &dyn xinyong_store::Store, section: &Section, e: &Entry) -> 
         change("repaired", format!("已于 {on} 完成信用修复"), format!("repaired on {on}"))
     } else if row.event_index != e.ledger_index {
         let on = day(Some(row.event_index))?;
-        change("corrected", format!("已于 {on} 更正（账本序号 {}）", row.event_index), format!("corrected on {on} (ledger index {})", row.event_index))
+        change(
+            "corrected",
+            format!("已于 {on} 更正（账本序号 {}）", row.event_index),
+            format!("corrected on {on} (ledger index {})", row.event_index),
+        )
     } else {
         None
     })

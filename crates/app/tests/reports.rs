@@ -115,7 +115,8 @@ fn reports_verify_offline_and_online_and_say_what_changed() {
     assert_eq!(bank.report.requester.role, "agency");
     let log = app.access_log(&me, ME, 50).unwrap();
     assert!(
-        log.iter().any(|e| e.what == format!("credit_report:standard:{}", bank.report.number) && e.purpose.contains("贷款")),
+        log.iter()
+            .any(|e| e.what == format!("credit_report:standard:{}", bank.report.number) && e.purpose.contains("贷款")),
         "{log:?}"
     );
 
@@ -134,7 +135,8 @@ fn reports_verify_offline_and_online_and_say_what_changed() {
     let online = app.verify_report(special.bundle.as_bytes()).unwrap();
     assert!(online.verdict.ok && online.consistent_with_ledger && online.changes.is_empty(), "{online:?}");
     let fine = penalties.entries.iter().find(|e| e.fields.iter().any(|f| f.value == "京海市监罚〔2026〕11号")).unwrap();
-    let revoke = AmendRequest { reason: "复议撤销".into(), document: "京海复决〔2026〕2号".into(), fields: None };
+    let revoke =
+        AmendRequest { reason: "复议撤销".into(), document: "京海复决〔2026〕2号".into(), fields: None };
     app.amend_record(&officer, fine.id, &revoke, "test").unwrap();
     let online = app.verify_report(special.bundle.as_bytes()).unwrap();
     assert!(online.verdict.ok && online.consistent_with_ledger, "still the platform's, still in its ledger");

@@ -777,13 +777,8 @@ fn run(cmd: Command) -> Result<ExitCode> {
         }
         Command::Report { cmd: ReportCmd::Make { code, kind, from, to, domains, purpose, out, data } } => {
             let app = data.open()?;
-            let req = xinyong_app::reports::ReportRequest {
-                kind: Some(kind),
-                from,
-                to,
-                domains,
-                purpose: Some(purpose),
-            };
+            let req =
+                xinyong_app::reports::ReportRequest { kind: Some(kind), from, to, domains, purpose: Some(purpose) };
             let issued = app.make_report(&Caller::operator(), &code, &req)?;
             let bytes = if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
                 app.report_pdf(&issued)?

@@ -824,3 +824,104 @@ fn an_inspection_draw_is_replayed_from_public_data() {
     let list = ok_json(&["inspections", "list", "--data", s(&data)]);
     assert_eq!(list[0]["id"], id.as_str());
 }
+
+/// An HTTP GET answered with raw bytes (a PDF): status and body.
+fn http_bytes(port: u16, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(body).unwrap();
+    let mut out = Vec::new();
+    conn.read_to_end(&mut out).unwrap();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&out[..split]).to_string();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+    (status, out[split + 4..].to_vec())
+}
+
+/// A special report downloaded as PDF from the running server verifies with `xinyong
+/// report verify` in a directory with no data (nothing but the file and the published
+/// key); once a penalty it cites is revoked, the server's online check flags it.
+#[test]
+fn a_downloaded_report_verifies_offline_and_is_flagged_online_after_a_revocation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let data = tmp.path().join("data");
+    let manifest = generate(&input, &[]);
+    let (item, file, _) = files(&manifest).into_iter().find(|(item, _, _)| item == "admin_penalty").unwrap();
+    import(&input.join(&file), &item, &data);
+    let code = first_registered_code(&input.join(&file));
+    let user = ok_json(&[
+        "user",
+        "add",
+        "--username",
+        "entity",
+        "--role",
+        "subject",
+        "--subject",
+        &code,
+        "--token",
+        "--data",
+        s(&data),
+    ]);
+    let token = user["token"].as_str().expect("a token").to_string();
+    let key = std::fs::read_to_string(data.join("ledger.pub")).unwrap();
+    let (server, port) = serve(&data, &[], 60);
+    let path = format!("/api/v1/subjects/{code}/report?kind=special");
+    let (status, json) = http(port, "GET", &path, Some(&token), None);
+    assert_eq!(status, 200, "{json}");
+    let cited = json["report"]["sections"][0]["entries"][0]["id"].as_i64().expect("a penalty in the report");
+    let (status, pdf) = http_bytes(port, "GET", &format!("{path}&format=pdf"), Some(&token), b"");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert!(pdf.starts_with(b"%PDF-"));
+    drop(server);
+
+    // elsewhere: a fresh directory, no data, the file and the key
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = elsewhere.path().join("report.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = bin()
+        .args(["report", "verify", s(&file), "--key", key.trim()])
+        .current_dir(elsewhere.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["ok"], true);
+    assert_eq!(verdict["key_pinned"], true);
+    assert!(std::fs::read_dir(elsewhere.path()).unwrap().count() == 1, "verification wrote nothing");
+    // one byte changed: refused, exit 1
+    let mut bad = pdf.clone();
+    bad[pdf.len() / 3] ^= 0x20;
+    std::fs::write(&file, &bad).unwrap();
+    assert!(!bin().args(["report", "verify", s(&file), "--key", key.trim()]).output().unwrap().status.success());
+
+    // the cited penalty is revoked; the platform's online check says so
+    let out = run(&[
+        "record",
+        "revoke",
+        &cited.to_string(),
+        "--reason",
+        "复议撤销",
+        "--document",
+        "京复〔2026〕9号",
+        "--data",
+        s(&data),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_server, port) = serve(&data, &[], 60);
+    let (status, body) = http_bytes(port, "POST", "/api/v1/reports/verify", None, &pdf);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let online: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(online["verdict"]["ok"], true, "{online}");
+    assert_eq!(online["consistent_with_ledger"], true);
+    let changes = online["changes"].as_array().unwrap();
+    assert!(changes.iter().any(|c| c["entry"] == cited && c["what"] == "revoked"), "{online}");
+}

@@ -177,7 +177,8 @@ impl Period {
     /// The default period: the three years up to `today` [U: 信用中国 prints the
     /// records in their publication windows, the longest of which is three years].
     pub fn default_until(today: Date) -> Period {
-        let from = today.replace_year(today.year() - 3).unwrap_or_else(|_| today.saturating_sub(time::Duration::days(1095)));
+        let from =
+            today.replace_year(today.year() - 3).unwrap_or_else(|_| today.saturating_sub(time::Duration::days(1095)));
         Period { from, to: today }
     }
 

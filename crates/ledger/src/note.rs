@@ -278,7 +278,8 @@ impl LedgerVerifier {
     /// label `name` over `message`.
     pub fn verify_signature_line(&self, name: &str, line: &str, message: &[u8]) -> Result<(), LedgerError> {
         let bad = |m: String| LedgerError::MalformedNote(m);
-        let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| bad("signature line does not start with \"— \"".into()))?;
+        let rest =
+            line.strip_prefix(SIG_PREFIX).ok_or_else(|| bad("signature line does not start with \"— \"".into()))?;
         let (label, b64) = rest.split_once(' ').ok_or_else(|| bad("signature line has no signature".into()))?;
         if label != name {
             return Err(bad(format!("signature line is labelled {label:?}, expected {name:?}")));

@@ -84,7 +84,8 @@ impl ReportFont {
     }
 
     fn face(&self) -> Result<FontRef<'_>, ReportError> {
-        FontRef::from_index(&self.data, self.index).map_err(|e| ReportError::Font(format!("{}: {e}", self.path.display())))
+        FontRef::from_index(&self.data, self.index)
+            .map_err(|e| ReportError::Font(format!("{}: {e}", self.path.display())))
     }
 
     pub(crate) fn pdf_font(&self) -> krilla::text::Font {
@@ -108,9 +109,7 @@ impl Measurer<'_> {
     pub fn width(&self, text: &str) -> f32 {
         let charmap = self.face.charmap();
         let metrics = self.face.glyph_metrics(Size::new(self.size), LocationRef::default());
-        text.chars()
-            .map(|c| charmap.map(c).and_then(|g| metrics.advance_width(g)).unwrap_or(self.size))
-            .sum()
+        text.chars().map(|c| charmap.map(c).and_then(|g| metrics.advance_width(g)).unwrap_or(self.size)).sum()
     }
 
     /// Breaks `text` into lines no wider than `max` (by character: Chinese has no

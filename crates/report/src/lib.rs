@@ -212,9 +212,9 @@ impl Report {
 
 /// Opens a bundle signed by `verifier`: the report it holds.
 pub fn open_bundle(bundle: &str, verifier: &LedgerVerifier) -> Result<Report, ReportError> {
-    let body = verifier
-        .open_note(bundle)
-        .map_err(|e| ReportError::input(format!("报告签名无效：{e}"), format!("the report's signature is invalid: {e}")))?;
+    let body = verifier.open_note(bundle).map_err(|e| {
+        ReportError::input(format!("报告签名无效：{e}"), format!("the report's signature is invalid: {e}"))
+    })?;
     parse_body(body)
 }
 
@@ -265,7 +265,9 @@ pub(crate) mod testing {
             decision_date: Some("2026-03-02".into()),
             ledger_index: index,
             fields: vec![
-                Field { name: "行政处罚决定书文号".into(), value: format!("京海市监罚〔2026〕{index}号") },
+                Field {
+                    name: "行政处罚决定书文号".into(), value: format!("京海市监罚〔2026〕{index}号")
+                },
                 Field { name: "处罚内容".into(), value: "罚款人民币五千元整。".repeat(6) },
             ],
             note: None,
@@ -290,7 +292,9 @@ pub(crate) mod testing {
                 division_name: Some("北京市海淀区".into()),
                 industry_name: None,
             },
-            requester: Requester { role: "subject".into(), name: "北京示例科技有限公司".into(), purpose: None },
+            requester: Requester {
+                role: "subject".into(), name: "北京示例科技有限公司".into(), purpose: None
+            },
             sections: vec![
                 Section {
                     key: "penalty".into(),

@@ -86,7 +86,14 @@ impl<'f> Layout<'f> {
     }
 
     /// A paragraph wrapped to the text width from `indent`, with a hanging `label`.
-    fn para(&mut self, indent: f32, size: f32, label: &str, text: &str, color: (u8, u8, u8)) -> Result<(), ReportError> {
+    fn para(
+        &mut self,
+        indent: f32,
+        size: f32,
+        label: &str,
+        text: &str,
+        color: (u8, u8, u8),
+    ) -> Result<(), ReportError> {
         let m = self.font.measurer(size)?;
         let label_w = if label.is_empty() { 0.0 } else { m.width(label) };
         let x = MARGIN + indent + label_w;
@@ -179,12 +186,7 @@ fn lay_out(report: &Report, tree_size: u64, root_hex: &str, font: &ReportFont) -
         }
         for (i, e) in section.entries.iter().enumerate() {
             l.room(BODY * LEAD * 3.0);
-            let head = format!(
-                "{}　{}　{}",
-                e.item_name_zh,
-                e.provider,
-                e.decision_date.as_deref().unwrap_or("")
-            );
+            let head = format!("{}　{}　{}", e.item_name_zh, e.provider, e.decision_date.as_deref().unwrap_or(""));
             l.para(4.0, BODY + 0.5, &format!("（{}）", i + 1), &head, INK)?;
             for f in &e.fields {
                 l.para(24.0, BODY - 0.5, &format!("{}：", f.name), &f.value, INK)?;
@@ -289,7 +291,14 @@ pub fn render(
             match op {
                 Op::Text { x, y, size, text, color } => {
                     surface.set_fill(Some(fill(*color)));
-                    surface.draw_text(Point::from_xy(*x, *y), pdf_font.clone(), *size, text, false, TextDirection::Auto);
+                    surface.draw_text(
+                        Point::from_xy(*x, *y),
+                        pdf_font.clone(),
+                        *size,
+                        text,
+                        false,
+                        TextDirection::Auto,
+                    );
                 }
                 Op::Rect { x, y, w, h, color } => {
                     let mut pb = PathBuilder::new();
@@ -309,7 +318,10 @@ pub fn render(
     doc.embed_file(EmbeddedFile {
         path: ATTACHMENT.into(),
         mime_type: MimeType::new("text/plain"),
-        description: Some(format!("{FORMAT} {}：报告全文、签名树头与包含证明 / signed report and proofs", report.number)),
+        description: Some(format!(
+            "{FORMAT} {}：报告全文、签名树头与包含证明 / signed report and proofs",
+            report.number
+        )),
         association_kind: AssociationKind::Source,
         data: attachment.clone().into_bytes().into(),
         modification_date: None,

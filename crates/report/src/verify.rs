@@ -40,12 +40,7 @@ pub struct Verdict {
 impl Verdict {
     fn check(&mut self, zh: &str, en: &str, outcome: Result<String, String>) -> bool {
         let ok = outcome.is_ok();
-        self.checks.push(Check {
-            name_zh: zh.into(),
-            name_en: en.into(),
-            ok,
-            detail: outcome.unwrap_or_else(|e| e),
-        });
+        self.checks.push(Check { name_zh: zh.into(), name_en: en.into(), ok, detail: outcome.unwrap_or_else(|e| e) });
         self.ok &= ok;
         ok
     }
@@ -142,7 +137,9 @@ pub fn verify(file: &[u8], pinned: Option<&LedgerVerifier>) -> Verdict {
             Ok(line) => key
                 .verify_signature_line(&expected, line, &pdf_message(&with_placeholder(file, p)))
                 .map(|_| "PDF 文件自签署后未被改动 / the PDF is byte for byte as signed".to_string())
-                .map_err(|e| format!("PDF 文件已被改动或签名无效 / the PDF was altered or its signature is invalid: {e}")),
+                .map_err(|e| {
+                    format!("PDF 文件已被改动或签名无效 / the PDF was altered or its signature is invalid: {e}")
+                }),
             Err(_) => Err("no file signature line".into()),
         };
         v.check("PDF 文件签名", "PDF file signature", outcome);
@@ -180,7 +177,11 @@ pub fn verify(file: &[u8], pinned: Option<&LedgerVerifier>) -> Verdict {
         "包含证明",
         "inclusion proofs",
         if bad.is_empty() && missing.is_empty() {
-            Ok(format!("{} 条信息均在签名树头之内 / all {} cited events are in the signed tree", cited.len(), cited.len()))
+            Ok(format!(
+                "{} 条信息均在签名树头之内 / all {} cited events are in the signed tree",
+                cited.len(),
+                cited.len()
+            ))
         } else {
             Err(format!("无效 / invalid: {bad:?}; 缺少 / missing: {missing:?}"))
         },

@@ -677,7 +677,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("lists_in_force", "信用名单在列", "List entries in force"),
     ("open_supervision", "整改与约谈办理中", "Open rectifications and interviews"),
     ("report_title", "信用报告", "Credit report"),
-    ("report_hint", "按查询期间和领域出具信用报告或专项信用报告（替代无违法违规记录证明）。报告附签名账本树头和每条信息的包含证明，可离线核验。", "A credit report or a special report (in place of no-violation certificates) for a period and domains, with the signed ledger head and an inclusion proof for every entry: it verifies offline."),
+    (
+        "report_hint",
+        "按查询期间和领域出具信用报告或专项信用报告（替代无违法违规记录证明）。报告附签名账本树头和每条信息的包含证明，可离线核验。",
+        "A credit report or a special report (in place of no-violation certificates) for a period and domains, with the signed ledger head and an inclusion proof for every entry: it verifies offline.",
+    ),
     ("report_code", "统一社会信用代码", "Unified social credit code"),
     ("report_kind", "报告种类", "Kind of report"),
     ("report_standard", "信用报告", "Credit report"),
@@ -690,7 +694,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("report_make", "出具报告", "Make the report"),
     ("report_pdf", "下载 PDF", "Download PDF"),
     ("report_bundle", "下载签名文件", "Download the signed file"),
-    ("report_download_hint", "下载时按最新账本重新出具并签名；PDF 内嵌字体和签名，可用 xinyong report verify 离线核验，或在“报告核验”页面在线核验。", "A download is made and signed anew at the latest head; the PDF embeds its fonts and signature, and verifies offline with xinyong report verify or online on the Verify page."),
+    (
+        "report_download_hint",
+        "下载时按最新账本重新出具并签名；PDF 内嵌字体和签名，可用 xinyong report verify 离线核验，或在“报告核验”页面在线核验。",
+        "A download is made and signed anew at the latest head; the PDF embeds its fonts and signature, and verifies offline with xinyong report verify or online on the Verify page.",
+    ),
     ("report_number", "报告编号", "Report number"),
     ("report_period", "查询期间", "Period"),
     ("report_made_at", "出具时间", "Made at"),
@@ -698,7 +706,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("reports_nav", "信用报告", "Credit reports"),
     ("verify_nav", "报告核验", "Verify a report"),
     ("verify_title", "信用报告核验", "Verify a credit report"),
-    ("verify_hint", "上传本平台出具的信用报告（PDF 或签名文件），核验签名、账本树头和包含证明，并提示出具后被修复、更正、撤销或移出的信息。文件不保存。", "Upload a credit report of this platform (PDF or signed file) to check its signatures, ledger head and inclusion proofs, and whether anything in it was repaired, corrected, revoked or removed since. The file is not kept."),
+    (
+        "verify_hint",
+        "上传本平台出具的信用报告（PDF 或签名文件），核验签名、账本树头和包含证明，并提示出具后被修复、更正、撤销或移出的信息。文件不保存。",
+        "Upload a credit report of this platform (PDF or signed file) to check its signatures, ledger head and inclusion proofs, and whether anything in it was repaired, corrected, revoked or removed since. The file is not kept.",
+    ),
     ("verify_file", "报告文件", "Report file"),
     ("verify_submit", "核验", "Verify"),
     ("verify_ok", "核验通过：报告由本平台出具且未被改动", "Verified: issued by this platform and unaltered"),
@@ -707,7 +719,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("verify_outcome", "结果", "Outcome"),
     ("verify_consistent", "树头与本平台当前账本一致", "The head is consistent with this platform's ledger"),
     ("verify_changes", "出具后的变化", "Changes since it was made"),
-    ("verify_no_changes", "报告所列信息出具后未发生修复、更正、撤销或移出。", "Nothing in the report was repaired, corrected, revoked or removed since."),
+    (
+        "verify_no_changes",
+        "报告所列信息出具后未发生修复、更正、撤销或移出。",
+        "Nothing in the report was repaired, corrected, revoked or removed since.",
+    ),
 ];
 
 pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {

@@ -34,20 +34,30 @@ pub struct ReportFormat {
 }
 
 /// The answer in the format asked for.
-pub(crate) fn report_response(app: &xinyong_app::App, issued: IssuedReport, format: &str) -> Result<Response, ApiError> {
+pub(crate) fn report_response(
+    app: &xinyong_app::App,
+    issued: IssuedReport,
+    format: &str,
+) -> Result<Response, ApiError> {
     let number = issued.report.number.clone();
     match format {
         "json" => Ok(Json(issued).into_response()),
         "pdf" => {
             let pdf = app.report_pdf(&issued)?;
             let disposition = format!("attachment; filename=\"{number}.pdf\"");
-            Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], pdf)
+            Ok((
+                [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+                pdf,
+            )
                 .into_response())
         }
         "bundle" => {
             let disposition = format!("attachment; filename=\"{number}.xinyong-report\"");
             Ok((
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+                [
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
                 issued.bundle,
             )
                 .into_response())

@@ -127,7 +127,12 @@ async fn download(
     }
 }
 
-async fn verify_form(State(state): State<Shared>, caller: Caller, headers: HeaderMap, Query(c): Query<Common>) -> Response {
+async fn verify_form(
+    State(state): State<Shared>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(c): Query<Common>,
+) -> Response {
     Page::new(&headers, &c).render(&state, &caller, "verify.html", json!({}), StatusCode::OK)
 }
 
@@ -142,7 +147,15 @@ async fn verify_upload(State(state): State<Shared>, caller: Caller, headers: Hea
     };
     let file = match upload.map(|u| u.file) {
         Ok(Some((_, data))) => data,
-        Ok(None) => return page.render(&state, &caller, "verify.html", json!({"errors": ["请选择报告文件 / choose a report file"]}), StatusCode::UNPROCESSABLE_ENTITY),
+        Ok(None) => {
+            return page.render(
+                &state,
+                &caller,
+                "verify.html",
+                json!({"errors": ["请选择报告文件 / choose a report file"]}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     match blocking(&state, move |app| app.verify_report(&file)).await {
