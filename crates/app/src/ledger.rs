@@ -177,7 +177,7 @@ pub struct InclusionProof {
     pub algorithm: &'static str,
 }
 
-fn latest_leaves(store: &dyn xinyong_store::Store) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
+pub(crate) fn latest_leaves(store: &dyn xinyong_store::Store) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
     let head = store
         .latest_head()?
         .ok_or_else(|| AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet"))?;

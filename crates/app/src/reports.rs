@@ -100,6 +100,7 @@ pub fn domains() -> DomainsAnswer {
 
 /// The request, parsed: kind, period, domains.
 struct Asked<'r> {
+    rules: &'r ReportRules,
     kind: ReportKind,
     period: Period,
     domains: Vec<&'r Domain>,
@@ -138,7 +139,7 @@ fn parse_request<'r>(rules: &'r ReportRules, req: &ReportRequest, today: Date) -
             domains.push(d);
         }
     }
-    Ok(Asked { kind, period, domains })
+    Ok(Asked { rules, kind, period, domains })
 }
 
 impl App {
@@ -166,9 +167,9 @@ impl App {
         let sections = rules
             .sections(asked.kind)
             .iter()
-            .map(|rule| section_of(self, rule, &asked, &view, &listings, today))
+            .map(|rule| section_of(rule, &asked, &view, &listings, today))
             .collect::<Vec<_>>();
-        let sections = with_advice(rules.sections(asked.kind), sections, &view);
+        let sections = with_advice(self.catalog(), rules.sections(asked.kind), sections, &view);
         let mut report = Report {
             format: xinyong_report::FORMAT.into(),
             number: String::new(),
@@ -222,10 +223,7 @@ impl App {
     fn prove(&self, report: &mut Report) -> Result<(u64, String)> {
         let cited = report.cited_indexes();
         let (head, proofs) = self.db().read(|store| {
-            let head = store
-                .latest_head()?
-                .ok_or_else(|| AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet"))?;
-            let leaves = store.leaf_hashes(head.head.size)?;
+            let (head, leaves) = crate::ledger::latest_leaves(store)?;
             let mut proofs = Vec::with_capacity(cited.len());
             for &i in &cited {
                 let leaf = leaves.get(i as usize).ok_or_else(|| {
@@ -242,10 +240,9 @@ impl App {
 
     /// The PDF of an issued report (fonts from the system, see [`ReportFont`]).
     pub fn report_pdf(&self, issued: &IssuedReport) -> Result<Vec<u8>> {
-        let font = ReportFont::shared().map_err(|e| {
-            let text = e.to_string();
-            let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-            AppError::Unavailable { zh: zh.trim_start_matches("font: ").into(), en: en.into() }
+        let font = ReportFont::shared().map_err(|e| match e {
+            xinyong_report::ReportError::Font { zh, en } => AppError::Unavailable { zh, en },
+            other => AppError::Internal(other.to_string()),
         })?;
         xinyong_report::pdf::render(&issued.report, &issued.bundle, issued.tree_size, &issued.root, self.key(), font)
             .map_err(|e| AppError::Internal(e.to_string()))
@@ -299,30 +296,29 @@ fn requester(caller: &Caller, purpose: Option<String>) -> Requester {
 
 /// Whether a record belongs in a report: active, not repaired, in the period and the
 /// domains; a standard report holds only what the public sees today.
-fn record_fits(kind: ReportKind, asked: &Asked<'_>, r: &RecordView, today: Date) -> bool {
+fn record_fits(asked: &Asked<'_>, r: &RecordView, today: Date) -> bool {
     let live = r.status != "revoked"
         && r.repaired_on.as_deref().and_then(xinyong_core::record::parse_date).is_none_or(|d| d > today);
     let in_period =
         r.decision_date.as_deref().and_then(xinyong_core::record::parse_date).is_none_or(|d| asked.period.contains(d));
-    let published = kind == ReportKind::Special || (r.publicity.public && r.disclosure == Disclosure::Public);
-    live && in_period && published && ReportRules::bundled().in_domains(&r.provider, &asked.domains)
+    let published = asked.kind == ReportKind::Special || (r.publicity.public && r.disclosure == Disclosure::Public);
+    live && in_period && published && asked.rules.in_domains(&r.provider, &asked.domains)
 }
 
 /// Whether a listing belongs: decided, not voided or repaired, in force on some day of
 /// the period (a standard report: published today).
-fn listing_fits(kind: ReportKind, asked: &Asked<'_>, l: &ListingView) -> bool {
+fn listing_fits(asked: &Asked<'_>, l: &ListingView) -> bool {
     let src = &l.source;
     let voided =
         matches!(src.removal_kind, Some(RemovalKind::Repair | RemovalKind::DecisionRevoked | RemovalKind::Withdrawn));
     let overlaps = src.decided_event.is_some()
         && src.start.is_some_and(|s| s <= asked.period.to)
         && src.effective_end().is_none_or(|e| e > asked.period.from);
-    let published = kind == ReportKind::Special || l.public;
-    !voided && overlaps && published && ReportRules::bundled().in_domains(&l.department, &asked.domains)
+    let published = asked.kind == ReportKind::Special || l.public;
+    !voided && overlaps && published && asked.rules.in_domains(&l.department, &asked.domains)
 }
 
 fn section_of(
-    app: &App,
     rule: &SectionRule,
     asked: &Asked<'_>,
     view: &SubjectView,
@@ -332,7 +328,7 @@ fn section_of(
     let mut entries: Vec<Entry> = view
         .records
         .iter()
-        .filter(|r| rule.items.contains(&r.item) && record_fits(asked.kind, asked, r, today))
+        .filter(|r| rule.items.contains(&r.item) && record_fits(asked, r, today))
         .map(|r| Entry {
             source: "record".into(),
             id: r.id,
@@ -350,21 +346,19 @@ fn section_of(
             note: record_note(r),
         })
         .collect();
-    entries.extend(
-        listings.iter().filter(|l| rule.lists.contains(&l.list_type) && listing_fits(asked.kind, asked, l)).map(|l| {
-            Entry {
-                source: "listing".into(),
-                id: l.id,
-                item: l.list_type.clone(),
-                item_name_zh: l.type_name.clone().unwrap_or_else(|| l.list_type.clone()),
-                provider: l.department.clone(),
-                decision_date: l.decision_date.clone(),
-                ledger_index: l.ledger_index,
-                fields: listing_fields(app, l),
-                note: l.dispute.as_ref().map(|_| "异议处理中 / under objection".to_string()),
-            }
-        }),
-    );
+    entries.extend(listings.iter().filter(|l| rule.lists.contains(&l.list_type) && listing_fits(asked, l)).map(|l| {
+        Entry {
+            source: "listing".into(),
+            id: l.id,
+            item: l.list_type.clone(),
+            item_name_zh: l.type_name.clone().unwrap_or_else(|| l.list_type.clone()),
+            provider: l.department.clone(),
+            decision_date: l.decision_date.clone(),
+            ledger_index: l.ledger_index,
+            fields: listing_fields(l),
+            note: l.dispute.as_ref().map(|_| "异议处理中 / under objection".to_string()),
+        }
+    }));
     entries.sort_by(|a, b| b.decision_date.cmp(&a.decision_date).then(a.id.cmp(&b.id)));
     Section {
         key: rule.key.clone(),
@@ -389,7 +383,7 @@ fn record_note(r: &RecordView) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("；"))
 }
 
-fn listing_fields(_app: &App, l: &ListingView) -> Vec<Field> {
+fn listing_fields(l: &ListingView) -> Vec<Field> {
     let mut f = vec![Field { name: "列入事由".into(), value: l.reason.clone() }];
     let mut push = |name: &str, v: &Option<String>| {
         if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
@@ -407,15 +401,19 @@ fn listing_fields(_app: &App, l: &ListingView) -> Vec<Field> {
 
 /// Fills the advice section: the first day a repair may be applied for, per negative
 /// record the report shows.
-fn with_advice(rules: &[SectionRule], mut sections: Vec<Section>, view: &SubjectView) -> Vec<Section> {
+fn with_advice(
+    catalog: &xinyong_core::Catalog,
+    rules: &[SectionRule],
+    mut sections: Vec<Section>,
+    view: &SubjectView,
+) -> Vec<Section> {
     let shown: BTreeSet<i64> =
         sections.iter().flat_map(|s| s.entries.iter().filter(|e| e.source == "record").map(|e| e.id)).collect();
-    let catalog = xinyong_core::Catalog::bundled().ok();
     let advice: Vec<String> = view
         .records
         .iter()
         .filter(|r| shown.contains(&r.id))
-        .filter(|r| catalog.as_ref().and_then(|c| c.item(&r.item)).is_some_and(|i| i.nature == Nature::Negative))
+        .filter(|r| catalog.item(&r.item).is_some_and(|i| i.nature == Nature::Negative))
         .filter_map(|r| {
             let from = r.publicity.repair_from?;
             Some(format!(

@@ -45,10 +45,8 @@ impl std::fmt::Debug for ReportFont {
 impl ReportFont {
     /// The process's font: `XINYONG_REPORT_FONT`, else the first candidate present.
     pub fn shared() -> Result<&'static ReportFont, ReportError> {
-        static FONT: OnceLock<Result<ReportFont, String>> = OnceLock::new();
-        FONT.get_or_init(|| ReportFont::discover().map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| ReportError::Font(e.clone()))
+        static FONT: OnceLock<Result<ReportFont, ReportError>> = OnceLock::new();
+        FONT.get_or_init(ReportFont::discover).as_ref().map_err(Clone::clone)
     }
 
     fn discover() -> Result<ReportFont, ReportError> {
@@ -59,33 +57,30 @@ impl ReportFont {
             };
             return ReportFont::load(Path::new(&path), index);
         }
-        let found = CANDIDATES.iter().map(Path::new).find(|p| p.exists()).ok_or_else(|| {
-            ReportError::Font(format!(
-                "未找到中文字体：请安装 fonts-noto-cjk，或以 {FONT_ENV} 指定字体文件 / no CJK font: install \
-                 fonts-noto-cjk (Debian) or set {FONT_ENV} to a font file"
-            ))
+        let found = CANDIDATES.iter().map(Path::new).find(|p| p.exists()).ok_or_else(|| ReportError::Font {
+            zh: format!("未找到中文字体：请安装 fonts-noto-cjk，或以 {FONT_ENV} 指定字体文件"),
+            en: format!("no CJK font: install fonts-noto-cjk (Debian) or set {FONT_ENV} to a font file"),
         })?;
         ReportFont::load(found, None)
     }
 
     /// Loads `path`; in a collection, face `index` or else the Simplified Chinese one.
     pub fn load(path: &Path, index: Option<u32>) -> Result<ReportFont, ReportError> {
-        let data = std::fs::read(path).map_err(|e| ReportError::Font(format!("{}: {e}", path.display())))?;
+        let data = std::fs::read(path).map_err(|e| unusable(path, &e.to_string()))?;
         let index = match index {
             Some(i) => i,
             None => preferred_index(&data),
         };
         let data = Arc::new(data);
         let pdf = krilla::text::Font::new(krilla::Data::from(data.clone()), index)
-            .ok_or_else(|| ReportError::Font(format!("{}#{index} is not a font krilla can read", path.display())))?;
+            .ok_or_else(|| unusable(path, &format!("face {index} cannot be read")))?;
         let font = ReportFont { data, index, path: path.to_path_buf(), pdf };
         font.face()?;
         Ok(font)
     }
 
     fn face(&self) -> Result<FontRef<'_>, ReportError> {
-        FontRef::from_index(&self.data, self.index)
-            .map_err(|e| ReportError::Font(format!("{}: {e}", self.path.display())))
+        FontRef::from_index(&self.data, self.index).map_err(|e| unusable(&self.path, &e.to_string()))
     }
 
     pub(crate) fn pdf_font(&self) -> krilla::text::Font {
@@ -133,6 +128,13 @@ impl Measurer<'_> {
             lines.push(line);
         }
         lines
+    }
+}
+
+fn unusable(path: &Path, why: &str) -> ReportError {
+    ReportError::Font {
+        zh: format!("字体 {} 不可用：{why}", path.display()),
+        en: format!("font {} is unusable: {why}", path.display()),
     }
 }
 

@@ -39,14 +39,15 @@ pub use verify::{Check, Verdict, verify};
 /// First line of a bundle, and the `format` of its JSON.
 pub const FORMAT: &str = "xinyong-report/1";
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ReportError {
     #[error("{zh} / {en}")]
     Input { zh: String, en: String },
     #[error("PDF: {0}")]
     Pdf(String),
-    #[error("font: {0}")]
-    Font(String),
+    /// No usable CJK font: what the operator should install or set.
+    #[error("{zh} / {en}")]
+    Font { zh: String, en: String },
 }
 
 impl ReportError {

@@ -273,7 +273,7 @@ pub fn render(
 ) -> Result<Vec<u8>, ReportError> {
     let pages = lay_out(report, tree_size, root_hex, font)?;
     let label = pdf_label(key.origin());
-    let placeholder = String::from_utf8(vec![PLACEHOLDER; key.signature_b64_len()]).unwrap_or_default();
+    let placeholder = char::from(PLACEHOLDER).to_string().repeat(key.signature_b64_len());
     let attachment = format!("{bundle}\u{2014} {label} {placeholder}\n");
     let mut doc = Document::new();
     doc.set_metadata(
