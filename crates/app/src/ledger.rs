@@ -177,10 +177,12 @@ pub struct InclusionProof {
     pub algorithm: &'static str,
 }
 
+pub(crate) fn empty_ledger() -> AppError {
+    AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet")
+}
+
 pub(crate) fn latest_leaves(store: &dyn xinyong_store::Store) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
-    let head = store
-        .latest_head()?
-        .ok_or_else(|| AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet"))?;
+    let head = store.latest_head()?.ok_or_else(empty_ledger)?;
     let leaves = store.leaf_hashes(head.head.size)?;
     Ok((head, leaves))
 }

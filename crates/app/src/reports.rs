@@ -223,14 +223,15 @@ impl App {
     fn prove(&self, report: &mut Report) -> Result<(u64, String)> {
         let cited = report.cited_indexes();
         let (head, proofs) = self.db().read(|store| {
-            let (head, leaves) = crate::ledger::latest_leaves(store)?;
-            let mut proofs = Vec::with_capacity(cited.len());
-            for &i in &cited {
-                let leaf = leaves.get(i as usize).ok_or_else(|| {
-                    AppError::Internal(format!("event {i} is not under the latest signed head ({})", head.head.size))
-                })?;
-                proofs.push(Evidence::new(i, leaf, &xinyong_ledger::inclusion_proof(&leaves, i)?));
+            if cited.is_empty() {
+                // nothing to prove: the head alone, not every leaf under it
+                let head = store.latest_head()?.ok_or_else(crate::ledger::empty_ledger)?;
+                return Ok((head, Vec::new()));
             }
+            let (head, leaves) = crate::ledger::latest_leaves(store)?;
+            let indexes: Vec<u64> = cited.iter().copied().collect();
+            let paths = xinyong_ledger::inclusion_proofs(&leaves, &indexes)?;
+            let proofs = indexes.iter().zip(&paths).map(|(&i, p)| Evidence::new(i, &leaves[i as usize], p)).collect();
             Ok((head, proofs))
         })?;
         report.checkpoint = head.checkpoint.clone();

@@ -341,23 +341,7 @@ pub struct ReadFigures {
 /// and their events, publication rules applied) by `threads` threads at once, each
 /// through the app's reader pool, for `seconds` each.
 pub fn reads(app: &xinyong_app::App, threads: &[usize], seconds: f64, sample: usize) -> Result<Vec<ReadFigures>> {
-    let operator = xinyong_app::Caller::operator();
-    let mut codes = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = app.subjects_after(&operator, &after, 50_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.code.clone();
-        codes.extend(page.into_iter().map(|s| s.code));
-    }
-    if codes.is_empty() {
-        return Err(anyhow!("no subjects in the store"));
-    }
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
-    let sample: Vec<xinyong_core::SubjectCode> = (0..sample.max(1))
-        .filter_map(|_| xinyong_core::SubjectCode::parse(&codes[rng.gen_range(0..codes.len())]).ok())
-        .collect();
-    drop(codes);
+    let sample = sample_codes(app, sample)?;
     let today = xinyong_app::today_shanghai();
     let public = xinyong_app::Caller::public();
     let mut out = Vec::new();
@@ -399,6 +383,84 @@ pub fn reads(app: &xinyong_app::App, threads: &[usize], seconds: f64, sample: us
         });
     }
     Ok(out)
+}
+
+/// `n` subject codes drawn at random (fixed seed) from every subject in the store.
+fn sample_codes(app: &xinyong_app::App, n: usize) -> Result<Vec<xinyong_core::SubjectCode>> {
+    let operator = xinyong_app::Caller::operator();
+    let mut codes = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = app.subjects_after(&operator, &after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.code.clone();
+        codes.extend(page.into_iter().map(|s| s.code));
+    }
+    if codes.is_empty() {
+        return Err(anyhow!("no subjects in the store"));
+    }
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+    Ok((0..n.max(1))
+        .filter_map(|_| xinyong_core::SubjectCode::parse(&codes[rng.gen_range(0..codes.len())]).ok())
+        .collect())
+}
+
+/// `xinyong bench report`: special credit reports of sampled subjects, made
+/// (`App::make_report`: the view, sections, one inclusion proof per cited event,
+/// signature, access-log entry) and rendered as PDF, one after the other; the peer is
+/// the same subject's page read by the centre (`App::subject`), which every report
+/// starts with, measured in the same run.
+pub fn report(app: &xinyong_app::App, sample: usize) -> Result<serde_json::Value> {
+    let codes = sample_codes(app, sample)?;
+    let operator = xinyong_app::Caller::operator();
+    let today = xinyong_app::today_shanghai();
+    let req = xinyong_app::reports::ReportRequest {
+        kind: Some("special".into()),
+        purpose: Some("基准测试 / benchmark".into()),
+        ..Default::default()
+    };
+    // the font is loaded once per process, as in a server: not part of a report
+    let first = app.make_report(&operator, codes[0].key(), &req)?;
+    app.report_pdf(&first)?;
+    let (mut page, mut made, mut pdf, mut whole) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // a report that cites records reads every leaf under the head for its proofs; an
+    // empty one (a clean entity's special report) reads the head only
+    let (mut citing, mut empty) = (Vec::new(), Vec::new());
+    let (mut bytes, mut cited) = (0usize, 0usize);
+    let wall = Instant::now();
+    for code in &codes {
+        let t0 = Instant::now();
+        app.subject(&operator, code, today, Some("基准测试 / benchmark".into()))?;
+        page.push(t0.elapsed());
+        let t1 = Instant::now();
+        let issued = app.make_report(&operator, code.key(), &req)?;
+        let t2 = Instant::now();
+        let file = app.report_pdf(&issued)?;
+        made.push(t2 - t1);
+        pdf.push(t2.elapsed());
+        whole.push(t1.elapsed());
+        if issued.report.evidence.is_empty() { &mut empty } else { &mut citing }.push(t1.elapsed());
+        bytes += file.len();
+        cited += issued.report.evidence.len();
+    }
+    let wall = wall.elapsed();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (n_citing, n_empty) = (citing.len(), empty.len());
+    let (page, made, pdf, whole) = (figures(page, wall), figures(made, wall), figures(pdf, wall), figures(whole, wall));
+    let (citing, empty) = (figures(citing, wall), figures(empty, wall));
+    eprintln!("report p50 {:?} p99 {:?}  (subject page p50 {:?})", whole.p50, whole.p99, page.p50);
+    Ok(serde_json::json!({
+        "reports": codes.len(),
+        "ledger_size": app.counts()?.events,
+        "cited_events_per_report": cited as f64 / codes.len() as f64,
+        "pdf_kib_per_report": bytes as f64 / 1024.0 / codes.len() as f64,
+        "report_p50_ms": ms(whole.p50), "report_p99_ms": ms(whole.p99),
+        "citing_reports": n_citing, "citing_p50_ms": ms(citing.p50), "citing_p99_ms": ms(citing.p99),
+        "empty_reports": n_empty, "empty_p50_ms": ms(empty.p50), "empty_p99_ms": ms(empty.p99),
+        "make_p50_ms": ms(made.p50), "pdf_p50_ms": ms(pdf.p50), "pdf_p99_ms": ms(pdf.p99),
+        "peer_subject_page_p50_ms": ms(page.p50), "peer_subject_page_p99_ms": ms(page.p99),
+        "report_over_page_p50": whole.p50.as_secs_f64() / page.p50.as_secs_f64().max(1e-9),
+    }))
 }
 
 /// The process's peak resident memory (VmHWM), in MiB.

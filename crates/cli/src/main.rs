@@ -321,6 +321,15 @@ enum BenchCmd {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Special credit reports (made and rendered as PDF) of sampled subjects, one after
+    /// the other, against the same subjects' pages read in the same run.
+    Report {
+        /// Subjects sampled (random, fixed seed).
+        #[arg(long, default_value_t = 200)]
+        sample: usize,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Every subject graded by every model against sqlite3 GROUP BY over the same
     /// records, on a store the fixture writes once into --work.
     Grading {
@@ -877,6 +886,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Bench(BenchCmd::Reads { threads, seconds, sample, data }) => {
             print_json(&bench::reads(&data.open()?, &threads, seconds, sample)?)?
         }
+        Command::Bench(BenchCmd::Report { sample, data }) => print_json(&bench::report(&data.open()?, sample)?)?,
         Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
             print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
         }

@@ -28,7 +28,7 @@ pub use error::LedgerError;
 pub use frontier::Frontier;
 pub use hexfmt::{from_hex, hex};
 pub use merkle::{
-    Hash, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root_of, verify_consistency,
-    verify_inclusion,
+    Hash, consistency_proof, empty_root, inclusion_proof, inclusion_proofs, leaf_hash, node_hash, root_of,
+    verify_consistency, verify_inclusion,
 };
 pub use note::{ALG_ED25519, LedgerKey, LedgerVerifier, SignedHead, TreeHead};

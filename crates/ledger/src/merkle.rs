@@ -71,6 +71,46 @@ pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, LedgerE
     Ok(proof)
 }
 
+/// The audit paths of several leaves of one tree, in the order of `indexes`: equal to
+/// [`inclusion_proof`] for each, but every subtree root is computed once for all of
+/// them, so `k` proofs cost one pass over the leaves, not `k`.
+pub fn inclusion_proofs(leaves: &[Hash], indexes: &[u64]) -> Result<Vec<Vec<Hash>>, LedgerError> {
+    let size = leaves.len() as u64;
+    let mut wanted: Vec<(usize, usize)> = Vec::with_capacity(indexes.len());
+    for (slot, &index) in indexes.iter().enumerate() {
+        let m = usize::try_from(index)
+            .ok()
+            .filter(|&m| m < leaves.len())
+            .ok_or(LedgerError::IndexOutOfRange { index, size })?;
+        wanted.push((m, slot));
+    }
+    wanted.sort_unstable();
+    let mut proofs = vec![Vec::new(); indexes.len()];
+    paths(leaves, 0, &wanted, &mut proofs);
+    Ok(proofs)
+}
+
+/// `wanted`: (leaf index, proof slot), sorted, all inside `d`, which starts at leaf `offset`.
+fn paths(d: &[Hash], offset: usize, wanted: &[(usize, usize)], proofs: &mut [Vec<Hash>]) {
+    if d.len() <= 1 || wanted.is_empty() {
+        return;
+    }
+    let k = split_point(d.len());
+    let cut = wanted.partition_point(|&(m, _)| m < offset + k);
+    let (left, right) = wanted.split_at(cut);
+    // deeper siblings first: a path runs from the leaf up
+    paths(&d[..k], offset, left, proofs);
+    paths(&d[k..], offset + k, right, proofs);
+    if !left.is_empty() {
+        let sibling = root_of(&d[k..]);
+        left.iter().for_each(|&(_, slot)| proofs[slot].push(sibling));
+    }
+    if !right.is_empty() {
+        let sibling = root_of(&d[..k]);
+        right.iter().for_each(|&(_, slot)| proofs[slot].push(sibling));
+    }
+}
+
 fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
     if d.len() <= 1 {
         return;
@@ -538,6 +578,17 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn batched_proofs_equal_single_ones(n in 1usize..300, picks in proptest::collection::vec(0usize..300, 0..8)) {
+            let leaves: Vec<Hash> = (0..n as u64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let indexes: Vec<u64> = picks.iter().map(|p| (p % n) as u64).collect();
+            let batch = inclusion_proofs(&leaves, &indexes).unwrap();
+            for (i, proof) in indexes.iter().zip(&batch) {
+                prop_assert_eq!(proof, &inclusion_proof(&leaves, *i).unwrap());
+            }
+            prop_assert!(inclusion_proofs(&leaves, &[n as u64]).is_err());
+        }
 
         #[test]
         fn every_inclusion_proof_verifies_and_wrong_inputs_fail(
