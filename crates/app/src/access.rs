@@ -166,6 +166,11 @@ pub enum Action<'a> {
     /// the centre and agencies others' (for a purpose, logged). A special report
     /// (专项信用报告) holds unpublished penalties: not for agencies.
     CreditReport { subject: &'a str, special: bool },
+    /// Exchange with other platforms: trust a peer, make and apply batches (the centre).
+    Exchange,
+    /// Subscribe to a subject's deltas, read the feed, acknowledge what was applied: an
+    /// agency (信易贷 and other re-publishers), for a stated purpose and relation.
+    Subscribe,
     /// The centre's own operations on the store as stored (every subject in code order,
     /// a subject's rows unfiltered): the command line, demo and benchmarks.
     Operate,
@@ -255,6 +260,11 @@ pub fn permit(caller: &Caller, action: Action<'_>) -> Result<Scope> {
         }
         (CheckOf { .. }, Officer { .. }) => Err(no("forbidden", "只能查看本部门的核查", "not your department's check")),
         (CheckOf { .. }, _) => Err(staff_only()),
+
+        (Exchange, Admin) => Ok(Scope::All),
+        (Exchange, _) => Err(no("forbidden", "仅限信用中心", "the credit centre only")),
+        (Subscribe, Agency) => Ok(Scope::Shared),
+        (Subscribe, _) => Err(no("forbidden", "仅限金融机构和信用服务机构", "banks and credit agencies only")),
 
         (ReadGrades { .. }, Admin) => Ok(Scope::All),
         (ReadGrades { .. }, Officer { department }) => Ok(Scope::Department(department.clone())),
@@ -556,6 +566,8 @@ mod tests {
                 ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"],
             ),
             ("operate", Operate, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            ("exchange", Exchange, ["unauthorized", "forbidden", "ok", "forbidden", "forbidden"]),
+            ("subscribe", Subscribe, ["unauthorized", "forbidden", "forbidden", "forbidden", "ok"]),
             (
                 "object to my record",
                 FileObjection { subject: ME, public_target: false },

@@ -17,6 +17,7 @@
 //! | double-random inspection plans (双随机、一公开) | [`inspections`] |
 //! | lists that follow from records (对象清单) | [`derived`] |
 //! | evidence files of due-process cases | [`evidence`] |
+//! | exchange between platforms, agencies' subscriptions | [`exchange`], [`subscriptions`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
 //! | projections following the ledger | [`projector`] |
 //!
@@ -34,6 +35,7 @@ mod db;
 pub mod derived;
 pub mod error;
 pub mod evidence;
+pub mod exchange;
 pub mod figures;
 pub mod grading;
 pub mod inspections;
@@ -51,6 +53,7 @@ pub mod registrations;
 pub mod reports;
 mod sidelog;
 pub mod subjects;
+pub mod subscriptions;
 #[path = "gen.rs"]
 pub mod synthetic;
 pub mod view;
@@ -111,6 +114,29 @@ impl App {
     /// Opens `dir`, creating it, the database and the ledger key on first use.
     pub fn open(dir: &Path) -> Result<App> {
         App::open_with(dir, None)
+    }
+
+    /// Initialises `dir` for a platform whose ledger is named `origin` (e.g.
+    /// `xinyong.tianjin/ledger`): every platform that exchanges with others needs its own
+    /// name, since a peer is known by it. A directory already initialised under another
+    /// name is refused: the name is in every signed head.
+    pub fn init(dir: &Path, database: Option<&str>, origin: &str) -> Result<App> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(KEY_FILE);
+        if path.exists() {
+            let key = LedgerKey::from_file_bytes(&std::fs::read(&path)?)?;
+            if key.origin() != origin {
+                return Err(AppError::input(
+                    format!("{} 已初始化，账本名称为 {}", dir.display(), key.origin()),
+                    format!("{} is initialised already, its ledger is named {}", dir.display(), key.origin()),
+                ));
+            }
+        } else {
+            let key = LedgerKey::try_generate(origin)
+                .map_err(|e| AppError::input(format!("账本名称无效：{e}"), format!("invalid ledger origin: {e}")))?;
+            write_private(&path, &key.to_file_bytes())?;
+        }
+        App::open_with(dir, database)
     }
 
     /// Opens `dir` with the store at `database` (a `postgres://` URL) instead of the

@@ -144,6 +144,49 @@ pub struct SubjectView {
     pub supervision: Option<Vec<crate::cases::CaseView>>,
     /// Counts of what this view shows (never of what it withholds).
     pub summary: SubjectSummary,
+    /// Entries other platforms sent (异地共享, `exchange`) that are in force there, each
+    /// with its origin: for the public the list entries of public list types with their
+    /// decision's reason, basis and term; for everyone else entitled, every entry.
+    pub regional: Vec<RegionalView>,
+    /// Which re-publishers (banks, credit agencies) applied this subject's repairs,
+    /// revocations and removals, and when: for the entity itself and the centre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub republications: Option<Vec<crate::subscriptions::Republication>>,
+}
+
+/// Another platform's entry as shown: the entry and the name of its item or list type.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegionalView {
+    #[serde(flatten)]
+    pub entry: xinyong_core::exchange::ForeignEntry,
+    /// The catalog item's or list type's name (empty when this platform does not know it).
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// Fields of another platform's list entry the public sees: the decision's reason, basis
+/// and term, never the persons named.
+const REGIONAL_PUBLIC_FIELDS: &[&str] = &["reason", "basis", "decision_date", "start", "end", "scope"];
+
+fn regional_for(app: &App, entries: Vec<xinyong_core::exchange::ForeignEntry>, viewer: &Viewer) -> Vec<RegionalView> {
+    use xinyong_core::exchange::Target;
+    let rules = xinyong_core::lists::ListRules::bundled();
+    let public = matches!(viewer, Viewer::Public);
+    entries
+        .into_iter()
+        .filter(|e| !public || (e.target == Target::Listing && rules.list_type(&e.item).is_some_and(|t| t.public)))
+        .map(|mut e| {
+            if public {
+                e.fields.retain(|k, _| REGIONAL_PUBLIC_FIELDS.contains(&k.as_str()));
+            }
+            let (name_zh, name_en) = match e.target {
+                Target::Record => app.catalog().item(&e.item).map(|i| (i.name_zh.clone(), i.name_en.clone())),
+                Target::Listing => rules.list_type(&e.item).map(|t| (t.name_zh.clone(), t.name_en.clone())),
+            }
+            .unwrap_or_default();
+            RegionalView { entry: e, name_zh, name_en }
+        })
+        .collect()
 }
 
 /// What a subject view holds, counted: records per catalog item (catalog order, items
@@ -371,6 +414,13 @@ fn subject_view(
             _ => None,
         },
         summary,
+        regional: regional_for(app, app.regional_of(store, code.key())?, viewer),
+        republications: match viewer {
+            Viewer::Entitled { scope: Scope::All | Scope::Subject(_), .. } => {
+                Some(app.republications_of(store, code.key())?)
+            }
+            _ => None,
+        },
     };
     Ok(Some((view, non_public_shown)))
 }

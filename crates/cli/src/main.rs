@@ -114,6 +114,21 @@ enum Command {
         #[command(subcommand)]
         cmd: ReportCmd,
     },
+    /// Initialise a data directory: its ledger's name (origin) and signing key. Each
+    /// platform that exchanges with others needs a name of its own.
+    Init {
+        /// The ledger's name, e.g. xinyong.tianjin/ledger (no spaces or '+').
+        #[arg(long, default_value = xinyong_app::LEDGER_ORIGIN)]
+        origin: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Signed exchange with other platforms (京津冀, 长三角, 异地互认): trust a peer's
+    /// key, export a batch of deltas for it, import one of its batches.
+    Exchange {
+        #[command(subcommand)]
+        cmd: ExchangeCmd,
+    },
     /// A subject and its records (personal IDs masked).
     Subject {
         code: String,
@@ -192,6 +207,41 @@ enum Command {
         subjects: u64,
         #[arg(long, default_value_t = 100_000)]
         records: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExchangeCmd {
+    /// Trust another platform's batches: its ledger.pub (a file or the key text).
+    Trust {
+        key: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// The platforms trusted, with the tree size verified of each.
+    Peers {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Make a batch of every delta since the receiver's cursor (the tree size it verified
+    /// of this platform last; 0 the first time), anchored in this ledger.
+    Export {
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+        /// The receiving platform's origin (recorded in the anchor).
+        #[arg(long, default_value = "*")]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Verify a trusted peer's batch (its signed head, the anchor, the consistency of
+    /// its ledger with the head verified before) and apply it.
+    Import {
+        file: PathBuf,
         #[command(flatten)]
         data: DataArg,
     },
@@ -796,6 +846,27 @@ fn run(cmd: Command) -> Result<ExitCode> {
             };
             std::fs::write(&out, bytes).with_context(|| out.display().to_string())?;
             println!("{} {}", issued.report.number, out.display());
+        }
+        Command::Init { origin, data } => {
+            let app = App::init(&data.data, data.database.as_deref(), &origin)?;
+            println!("{}", app.verifier().to_text());
+        }
+        Command::Exchange { cmd: ExchangeCmd::Trust { key, data } } => {
+            let text = if Path::new(&key).is_file() { std::fs::read_to_string(&key)? } else { key };
+            print_json(&data.open()?.trust_peer(&Caller::operator(), &text)?)?;
+        }
+        Command::Exchange { cmd: ExchangeCmd::Peers { data } } => {
+            print_json(&data.open()?.peers(&Caller::operator())?)?;
+        }
+        Command::Exchange { cmd: ExchangeCmd::Export { since, to, out, data } } => {
+            let batch = data.open()?.export_batch(&Caller::operator(), since, &to)?;
+            std::fs::write(&out, &batch.text).with_context(|| out.display().to_string())?;
+            let h = &batch.header;
+            println!("{} deltas {}..{} anchored at {} → {}", h.deltas, h.since, h.until, h.anchor.index, out.display());
+        }
+        Command::Exchange { cmd: ExchangeCmd::Import { file, data } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
+            print_json(&data.open()?.import_batch(&Caller::operator(), &text)?)?;
         }
         Command::Inspections { cmd: InspectionsCmd::List { data } } => {
             print_json(&data.open()?.plans()?)?;

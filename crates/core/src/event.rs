@@ -74,6 +74,23 @@ pub enum EventKind {
     /// An inspection plan's draw: the signed head it was seeded from and the draw's digest.
     #[serde(rename = "inspection.drawn")]
     InspectionDrawn,
+    /// A batch of deltas sent to another platform (see `exchange`): what it covers and
+    /// its digest, so the batch is anchored in the sender's ledger.
+    #[serde(rename = "exchange.exported")]
+    ExchangeExported,
+    /// A platform whose batches this one accepts, and its published key.
+    #[serde(rename = "exchange.peer_trusted")]
+    ExchangePeerTrusted,
+    /// A batch from another platform applied: its origin, the sender's head and digest.
+    #[serde(rename = "exchange.imported")]
+    ExchangeImported,
+    /// An agency's subscription (订阅) to a subject, with its purpose and relation.
+    #[serde(rename = "subscription.opened")]
+    SubscriptionOpened,
+    /// An agency's acknowledgement that it applied delivered deltas (a repair, a
+    /// revocation, a removal) to what it re-publishes.
+    #[serde(rename = "subscription.acknowledged")]
+    SubscriptionAcknowledged,
 }
 
 impl EventKind {
@@ -99,6 +116,11 @@ impl EventKind {
             EventKind::CommitmentBreached => "commitment.breached",
             EventKind::InspectionPlanned => "inspection.planned",
             EventKind::InspectionDrawn => "inspection.drawn",
+            EventKind::ExchangeExported => "exchange.exported",
+            EventKind::ExchangePeerTrusted => "exchange.peer_trusted",
+            EventKind::ExchangeImported => "exchange.imported",
+            EventKind::SubscriptionOpened => "subscription.opened",
+            EventKind::SubscriptionAcknowledged => "subscription.acknowledged",
         }
     }
 }
@@ -253,6 +275,18 @@ impl EventBody {
     /// plan's id is its key.
     pub fn inspection(kind: EventKind, plan_id: &str, facts: BTreeMap<String, String>, p: &Provenance) -> EventBody {
         EventBody { fields: Some(facts), key: Some(plan_id.to_string()), ..EventBody::base(kind, "", p) }
+    }
+
+    /// A step of the exchange between platforms or of an agency's subscription: `subject`
+    /// empty unless it is about one, `key` what it is about (a peer, a batch).
+    pub fn exchange(
+        kind: EventKind,
+        subject: &str,
+        key: &str,
+        facts: BTreeMap<String, String>,
+        p: &Provenance,
+    ) -> EventBody {
+        EventBody { fields: Some(facts), key: Some(key.to_string()), ..EventBody::base(kind, subject, p) }
     }
 
     pub fn record_revoked(subject: &str, item: &str, key: &str, reason: &str, p: &Provenance) -> EventBody {

@@ -11,6 +11,7 @@ pub mod derivation;
 pub mod documents;
 pub mod event;
 pub mod evidence;
+pub mod exchange;
 pub mod grading;
 pub mod inspection;
 pub mod listing;

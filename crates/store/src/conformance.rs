@@ -39,6 +39,7 @@ macro_rules! with_checks {
             commitments_follow_their_steps,
             grading_scan_lends_what_is_in_force,
             plans_are_written_with_their_events,
+            exchange_docs_are_written_with_their_event,
         ] }
     };
 }
@@ -1329,6 +1330,49 @@ fn plans_are_written_with_their_events(s: &mut dyn Store) -> Result<(), String> 
     s.put_plan("P-2", "朝阳区市场监管局", "{}", None, None, &k, 7).map_err(|e| e.to_string())?;
     let ids: Vec<String> = s.plans().map_err(|e| e.to_string())?.into_iter().map(|p| p.id).collect();
     ensure!(ids == ["P-2", "P-1"], "newest first: {ids:?}");
+    Ok(())
+}
+
+fn exchange_docs_are_written_with_their_event(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::event::{EventBody, EventKind};
+    let k = key();
+    let doc = |kind: &str, id: &str, subject: &str, body: &str| crate::ExchangeDoc {
+        kind: kind.into(),
+        id: id.into(),
+        subject: subject.into(),
+        body: body.into(),
+        event: 0,
+    };
+    let trusted = EventBody::exchange(EventKind::ExchangePeerTrusted, "", "peer:t", Default::default(), &prov(0));
+    let before = s.ledger_size().map_err(|e| e.to_string())?;
+    let fresh = crate::Expect { id: "peer:t".into(), at: None };
+    let (idx, head) = s
+        .put_exchange_docs(&[doc("peer", "peer:t", "", "{\"v\":1}")], Some(&fresh), &trusted, &k, 1)
+        .map_err(|e| e.to_string())?;
+    ensure!(idx == before && head.head.size == before + 1, "{idx} {}", head.head.size);
+    let ev = s.event(idx).map_err(|e| e.to_string())?.ok_or("event missing")?;
+    ensure!(ev.kind == "exchange.peer_trusted", "{ev:?}");
+    // a second writer that read the peer before the first wrote it is refused
+    let again = s.put_exchange_docs(&[doc("peer", "peer:t", "", "{}")], Some(&fresh), &trusted, &k, 2);
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "{again:?}");
+    ensure!(s.ledger_size().map_err(|e| e.to_string())? == before + 1, "a refused write appended");
+    let imported = EventBody::exchange(EventKind::ExchangeImported, "", "peer:t", Default::default(), &prov(0));
+    let docs = [
+        doc("peer", "peer:t", "", "{\"v\":2}"),
+        doc("foreign", "foreign:t#b", "91110000000000000X", "{\"n\":2}"),
+        doc("foreign", "foreign:t#a", "91110000000000000X", "{\"n\":1}"),
+        doc("foreign", "foreign:t#c", "91120000000000000Y", "{}"),
+    ];
+    let read_at = crate::Expect { id: "peer:t".into(), at: Some(idx) };
+    let (idx2, _) = s.put_exchange_docs(&docs, Some(&read_at), &imported, &k, 3).map_err(|e| e.to_string())?;
+    let peer = s.exchange_doc("peer:t").map_err(|e| e.to_string())?.ok_or("peer missing")?;
+    ensure!(peer.body == "{\"v\":2}" && peer.event == idx2 && peer.kind == "peer", "{peer:?}");
+    let of = s.exchange_docs("foreign", Some("91110000000000000X")).map_err(|e| e.to_string())?;
+    let ids: Vec<&str> = of.iter().map(|d| d.id.as_str()).collect();
+    ensure!(ids == ["foreign:t#a", "foreign:t#b"], "one subject's, in id order: {ids:?}");
+    ensure!(s.exchange_docs("foreign", None).map_err(|e| e.to_string())?.len() == 3, "every foreign doc");
+    ensure!(s.exchange_docs("peer", Some("91110000000000000X")).map_err(|e| e.to_string())?.is_empty(), "by kind");
+    ensure!(s.exchange_doc("foreign:none").map_err(|e| e.to_string())?.is_none(), "absent");
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod plan;
 mod postgres;
 mod postgres_cases;
 mod postgres_commitments;
+mod postgres_exchange;
 mod postgres_grading;
 mod postgres_listings;
 mod postgres_plans;
@@ -22,6 +23,7 @@ pub mod quality;
 mod sqlite;
 mod sqlite_cases;
 mod sqlite_commitments;
+mod sqlite_exchange;
 mod sqlite_grading;
 mod sqlite_listings;
 mod sqlite_plans;
@@ -222,6 +224,35 @@ pub struct PlanRow {
     pub doc: String,
     pub first_event: u64,
     pub last_event: u64,
+}
+
+/// A document of the exchange between platforms or of an agency's subscription, as
+/// stored: its JSON is owned by `app::exchange`. `id` is unique across kinds (it
+/// starts with its kind); `event` is the ledger index of the event that last wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeDoc {
+    pub kind: String,
+    pub id: String,
+    /// The subject it is about, or empty.
+    pub subject: String,
+    pub body: String,
+    pub event: u64,
+}
+
+/// What a write of exchange documents expects to find first: the document `id` as last
+/// written by event `at` (none: absent). Anything else is a `Conflict`, so two nodes
+/// importing the same peer's batch cannot both advance its cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    pub id: String,
+    pub at: Option<u64>,
+}
+
+pub(crate) fn expect_holds(e: &Expect, stored: Option<i64>) -> Result<()> {
+    if stored.map(|s| s as u64) == e.at {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!("{} 已变更，请重试 / {} changed since it was read", e.id, e.id)))
 }
 
 /// Whether a plan's write may go ahead: a new plan (`read_at` none) must not exist, a
@@ -622,6 +653,20 @@ pub trait Store: Send {
         now_ms: i64,
     ) -> Result<(Option<u64>, SignedHead)>;
     fn plan(&self, id: &str) -> Result<Option<PlanRow>>;
+    /// Writes exchange documents with their ledger event in one transaction (each row's
+    /// `event` becomes the event's index), after checking `expect`. Returns the event's
+    /// index and the head.
+    fn put_exchange_docs(
+        &mut self,
+        docs: &[ExchangeDoc],
+        expect: Option<&Expect>,
+        event: &EventBody,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(u64, SignedHead)>;
+    /// The documents of `kind` (of one subject, when named), in id order.
+    fn exchange_docs(&self, kind: &str, subject: Option<&str>) -> Result<Vec<ExchangeDoc>>;
+    fn exchange_doc(&self, id: &str) -> Result<Option<ExchangeDoc>>;
     /// Every plan, newest first.
     fn plans(&self) -> Result<Vec<PlanRow>>;
     /// Reads the store for grading (see [`grading`]), the `part` asked: every subject,

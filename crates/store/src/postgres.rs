@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_commitments.sql")),
     (11, include_str!("../migrations/postgres/0011_commitment_queue.sql")),
     (12, include_str!("../migrations/postgres/0012_inspection_plans.sql")),
+    (13, include_str!("../migrations/postgres/0013_exchange.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -954,6 +955,25 @@ impl Store for PgStore {
 
     fn plans(&self) -> Result<Vec<crate::PlanRow>> {
         crate::postgres_plans::plans(&mut *self.conn()?)
+    }
+
+    fn put_exchange_docs(
+        &mut self,
+        docs: &[crate::ExchangeDoc],
+        expect: Option<&crate::Expect>,
+        event: &xinyong_core::event::EventBody,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(u64, SignedHead)> {
+        crate::postgres_exchange::put_exchange_docs(&mut self.conn()?.client, docs, expect, event, key, now_ms)
+    }
+
+    fn exchange_docs(&self, kind: &str, subject: Option<&str>) -> Result<Vec<crate::ExchangeDoc>> {
+        crate::postgres_exchange::exchange_docs(&mut *self.conn()?, kind, subject)
+    }
+
+    fn exchange_doc(&self, id: &str) -> Result<Option<crate::ExchangeDoc>> {
+        crate::postgres_exchange::exchange_doc(&mut *self.conn()?, id)
     }
 
     fn scan_for_grading(

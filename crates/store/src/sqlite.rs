@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_commitments.sql")),
     (11, include_str!("../migrations/sqlite/0011_commitment_queue.sql")),
     (12, include_str!("../migrations/sqlite/0012_inspection_plans.sql")),
+    (13, include_str!("../migrations/sqlite/0013_exchange.sql")),
 ];
 
 pub struct SqliteStore {
@@ -857,6 +858,25 @@ impl Store for SqliteStore {
 
     fn plans(&self) -> Result<Vec<crate::PlanRow>> {
         crate::sqlite_plans::plans(&self.conn)
+    }
+
+    fn put_exchange_docs(
+        &mut self,
+        docs: &[crate::ExchangeDoc],
+        expect: Option<&crate::Expect>,
+        event: &xinyong_core::event::EventBody,
+        key: &LedgerKey,
+        now_ms: i64,
+    ) -> Result<(u64, SignedHead)> {
+        crate::sqlite_exchange::put_exchange_docs(&mut self.conn, docs, expect, event, key, now_ms)
+    }
+
+    fn exchange_docs(&self, kind: &str, subject: Option<&str>) -> Result<Vec<crate::ExchangeDoc>> {
+        crate::sqlite_exchange::exchange_docs(&self.conn, kind, subject)
+    }
+
+    fn exchange_doc(&self, id: &str) -> Result<Option<crate::ExchangeDoc>> {
+        crate::sqlite_exchange::exchange_doc(&self.conn, id)
     }
 
     fn scan_for_grading(

@@ -247,6 +247,7 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table { name: "inspection_plans", key: "id", columns: &["id", "department", "doc", "first_event", "last_event"] },
+    Table { name: "exchange_docs", key: "id", columns: &["id", "kind", "subject", "body", "event"] },
 ];
 
 /// Bookkeeping tables of each back end, not data, and derived indexes a back end keeps

@@ -93,7 +93,15 @@ use crate::{ApiError, Shared, blocking};
         crate::inspections_api::replay_plan,
         crate::reports_api::subject_report,
         crate::reports_api::report_domains,
-        crate::reports_api::verify_report
+        crate::reports_api::verify_report,
+        crate::exchange_api::peers,
+        crate::exchange_api::export_batch,
+        crate::exchange_api::import_batch,
+        crate::exchange_api::subscriptions,
+        crate::exchange_api::subscribe,
+        crate::exchange_api::feed,
+        crate::exchange_api::acknowledge,
+        crate::exchange_api::list_range
     ),
     components(schemas(
         // requests

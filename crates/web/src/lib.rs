@@ -10,6 +10,7 @@ mod cases_api;
 mod commitments_api;
 mod deliver;
 mod error;
+mod exchange_api;
 mod grading_api;
 mod i18n;
 mod inspections_api;
@@ -86,6 +87,7 @@ pub fn router(state: Shared) -> Router {
         .merge(inspections_api::routes())
         .merge(quality_api::routes())
         .merge(reports_api::routes())
+        .merge(exchange_api::routes())
         .merge(portal::routes())
         .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/metrics", axum::routing::get(metrics::render))

@@ -1,0 +1,222 @@
+//! Two platforms on one machine (Beijing and Tianjin, each its own data directory and
+//! ledger name) exchange signed batches: a listing, a repair and a revocation travel,
+//! each side verifies the other's ledger (anchor, digest, consistency), altered,
+//! untrusted and out-of-order batches change nothing; a subscribed agency receives the
+//! repair, acknowledges it, and the entity sees who applied it; the k-anonymous list
+//! check finds the entry by a hash prefix.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::account;
+use time::Duration;
+use xinyong_app::cases::{AmendRequest, DecideRequest, RepairRequest, TargetRef};
+use xinyong_app::listings::{DecisionRequest, ListingRequest};
+use xinyong_app::subscriptions::{AcknowledgementRequest, SubscriptionRequest, code_hash, listed_in};
+use xinyong_app::{App, Caller, today_shanghai};
+use xinyong_core::SubjectCode;
+use xinyong_core::case::Outcome;
+use xinyong_core::exchange::{ForeignState, Op, Target};
+use xinyong_core::record::date_string;
+
+const ME: &str = "91110108551385082Q";
+const SAMR: &str = "北京市海淀区市场监督管理局";
+const TJ_SAMR: &str = "天津市和平区市场监督管理局";
+
+fn penalty(doc: &str, authority: &str, decided: time::Date) -> BTreeMap<String, String> {
+    [
+        ("行政相对人名称", "北京测试科技有限公司"),
+        ("行政相对人类别", "法人及非法人组织"),
+        ("统一社会信用代码", ME),
+        ("行政处罚决定书文号", doc),
+        ("违法行为类型", "未按规定公示年度报告"),
+        ("违法事实", "当事人未按规定报送年度报告"),
+        ("处罚依据", "《企业信息公示暂行条例》第十八条"),
+        ("处罚类别", "罚款"),
+        ("处罚内容", "罚款"),
+        ("罚款金额(万元)", "3"),
+        ("处罚决定日期", &date_string(decided)),
+        ("处罚有效期", &date_string(decided + Duration::days(3 * 365))),
+        ("处罚机关", authority),
+        ("处罚机关统一社会信用代码", "11110108000000000F"),
+        ("数据来源单位", authority),
+        ("数据来源单位统一社会信用代码", "11110108000000000F"),
+        ("处罚程序", "普通程序"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn regional(app: &App, who: &Caller) -> Vec<xinyong_core::exchange::ForeignEntry> {
+    let code = SubjectCode::parse(ME).unwrap();
+    let view = app.subject(who, &code, today_shanghai(), Some("test".into())).unwrap().unwrap();
+    view.regional.into_iter().map(|r| r.entry).collect()
+}
+
+#[test]
+fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_acknowledges_the_repair() {
+    let (bj_dir, tj_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bj = App::init(bj_dir.path(), None, "xinyong.beijing/ledger").unwrap();
+    let tj = App::init(tj_dir.path(), None, "xinyong.tianjin/ledger").unwrap();
+    // the same directory under another name is refused: the name is in every head
+    assert!(App::init(bj_dir.path(), None, "xinyong.hebei/ledger").is_err());
+    let today = today_shanghai();
+    let rows = [
+        penalty("京海市监罚〔2026〕11号", SAMR, today - Duration::days(200)),
+        penalty("京海市监罚〔2026〕21号", SAMR, today - Duration::days(100)),
+    ];
+    assert_eq!(xinyong_app::intake::ingest_rows(&bj, "admin_penalty", SAMR, "test", &rows).unwrap().accepted, 2);
+    let tj_rows = [penalty("津和市监罚〔2026〕5号", TJ_SAMR, today - Duration::days(30))];
+    assert_eq!(xinyong_app::intake::ingest_rows(&tj, "admin_penalty", TJ_SAMR, "test", &tj_rows).unwrap().accepted, 1);
+    let officer = account(&bj, "samr", "officer", Some(SAMR), None);
+    let me = account(&bj, "me", "subject", None, Some(ME));
+    let bank = account(&bj, "bank", "agency", None, None);
+    let tj_admin = account(&tj, "admin", "admin", None, None);
+
+    // a serious-dishonesty listing, decided in Beijing
+    let listing = ListingRequest {
+        code: ME.into(),
+        list_type: "serious_dishonesty".into(),
+        basis: Some("《严重失信主体名单管理办法》第五条".into()),
+        reason: "拒不履行".into(),
+        notice_date: Some(date_string(today - Duration::days(60))),
+        persons: vec![],
+        decision: None,
+        scope: None,
+        department: None,
+    };
+    let lid = bj.propose_listing(&officer, listing, "test").unwrap().listing.id;
+    let document = xinyong_app::listings::sample_document("serious_dishonesty", "《企业信息公示暂行条例》");
+    let decision =
+        DecisionRequest { decision_date: date_string(today - Duration::days(40)), start: None, end: None, document };
+    bj.decide_listing(&officer, lid, decision, "test").unwrap();
+
+    // each trusts the other's published key; only the centre may
+    let op = Caller::operator();
+    assert_eq!(tj.trust_peer(&tj_admin, &bj.verifier().to_text()).unwrap().size, 0);
+    tj.trust_peer(&op, &bj.verifier().to_text()).unwrap(); // again: unchanged
+    bj.trust_peer(&op, &tj.verifier().to_text()).unwrap();
+    assert_eq!(bj.trust_peer(&officer, &tj.verifier().to_text()).unwrap_err().code(), "forbidden");
+    assert_eq!(bj.trust_peer(&op, &bj.verifier().to_text()).unwrap_err().code(), "peer_key");
+
+    // batch 1: two penalties and the listing
+    let first = bj.export_batch(&op, 0, "xinyong.tianjin/ledger").unwrap();
+    let done = tj.import_batch(&op, &first.text).unwrap();
+    assert!(!done.already_applied && done.entries_changed == 3, "{done:?}");
+    let seen = regional(&tj, &tj_admin);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen.iter().all(|e| e.origin == "xinyong.beijing/ledger" && e.state == ForeignState::InForce));
+    // the public of Tianjin sees the Beijing listing, marked with its origin, and not the persons
+    let public = regional(&tj, &Caller::public());
+    assert_eq!(public.len(), 1, "{public:?}");
+    assert_eq!((public[0].target, public[0].item.as_str()), (Target::Listing, "serious_dishonesty"));
+    assert!(!public[0].fields.contains_key("persons") && public[0].fields.contains_key("basis"));
+    // the same batch again changes nothing
+    assert!(tj.import_batch(&op, &first.text).unwrap().already_applied);
+
+    // in Beijing: the older fine repaired, the newer one revoked
+    let records = bj.subject(&officer, &SubjectCode::parse(ME).unwrap(), today, Some("t".into())).unwrap().unwrap();
+    let id_of = |doc: &str| records.records.iter().find(|r| r.key.contains(doc)).unwrap().id;
+    let repair = RepairRequest {
+        code: ME.into(),
+        target: TargetRef { record_id: Some(id_of("11号")), listing_id: None },
+        applicant: None,
+        contact: None,
+        statement: "罚款已缴清".into(),
+        conditions: vec!["obligations_met".into(), "other_requirements".into()],
+        commitment_signed: true,
+        evidence: vec![],
+    };
+    let case = bj.file_repair(&me, &repair, "test").unwrap().case.case;
+    let grant = DecideRequest {
+        outcome: Outcome::Granted,
+        remedy: None,
+        reasons: "条件均已满足".into(),
+        next_possible: None,
+        fields: None,
+    };
+    bj.decide_case(&officer, case.id, &grant, "test").unwrap();
+    let revoke =
+        AmendRequest { reason: "复议撤销".into(), document: "京海复决〔2026〕2号".into(), fields: None };
+    bj.amend_record(&officer, id_of("21号"), &revoke, "test").unwrap();
+
+    // an agency with a documented relation subscribes before batch 2 is made
+    let sub =
+        SubscriptionRequest {
+            subject: ME.into(), purpose: "贷后管理".into(), relation: "贷款申请 2026-118".into()
+        };
+    assert_eq!(bj.subscribe(&officer, &sub).unwrap_err().code(), "forbidden");
+    let no_purpose = SubscriptionRequest { purpose: " ".into(), ..sub.clone() };
+    assert_eq!(bj.subscribe(&bank, &no_purpose).unwrap_err().code(), "purpose_required");
+    bj.subscribe(&bank, &sub).unwrap();
+
+    // a batch from a cursor the receiver has not verified is refused, and changes nothing
+    let cursor = tj.peers(&op).unwrap()[0].size;
+    assert_eq!(cursor, first.header.until + 1);
+    let gap = bj.export_batch(&op, cursor - 1, "*").unwrap();
+    assert_eq!(tj.import_batch(&op, &gap.text).unwrap_err().code(), "exchange_batch");
+    // batch 2 from the receiver's cursor: a repair and a revocation
+    let second = bj.export_batch(&op, cursor, "xinyong.tianjin/ledger").unwrap();
+    let ops: Vec<Op> = second
+        .text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| serde_json::from_value(v["op"].clone()).unwrap())
+        .collect();
+    assert!(ops.contains(&Op::Repair) && ops.contains(&Op::Revoke), "{ops:?}");
+    // altered in transit (one delta line): refused, nothing applied
+    let altered = second.text.replace("复议撤销", "复议维持");
+    assert_ne!(altered, second.text);
+    assert_eq!(tj.import_batch(&op, &altered).unwrap_err().code(), "exchange_batch");
+    assert_eq!(tj.peers(&op).unwrap()[0].size, cursor);
+    // a batch from a platform not trusted: refused
+    let hebei_dir = tempfile::tempdir().unwrap();
+    let hebei = App::init(hebei_dir.path(), None, "xinyong.hebei/ledger").unwrap();
+    let stranger = hebei.export_batch(&op, 0, "*").unwrap();
+    assert_eq!(tj.import_batch(&op, &stranger.text).unwrap_err().code(), "peer_not_trusted");
+
+    let done = tj.import_batch(&op, &second.text).unwrap();
+    assert!(!done.already_applied, "{done:?}");
+    let seen = regional(&tj, &tj_admin);
+    assert_eq!(seen.len(), 1, "only the listing is still in force: {seen:?}");
+    assert_eq!(seen[0].target, Target::Listing);
+
+    // the other way: Tianjin's penalty reaches Beijing, verified against Tianjin's key
+    let tj_batch = tj.export_batch(&op, 0, "xinyong.beijing/ledger").unwrap();
+    bj.import_batch(&op, &tj_batch.text).unwrap();
+    let seen = regional(&bj, &officer);
+    assert!(seen.iter().any(|e| e.origin == "xinyong.tianjin/ledger" && e.fields.values().any(|v| v.contains("津和"))));
+    // both ledgers still verify, with every exchange event in them
+    assert!(bj.verify_ledger().unwrap().ok && tj.verify_ledger().unwrap().ok);
+
+    // the agency's feed carries the repair; it acknowledges it
+    let feed = bj.feed(&bank, 0).unwrap();
+    let repaired = feed.deltas.iter().find(|d| d.op == Op::Repair && d.target == Target::Record).unwrap();
+    assert!(feed.deltas.iter().all(|d| d.subject == ME), "only its subjects");
+    assert!(feed.checkpoint.is_some() && feed.until == bj.counts().unwrap().events);
+    let added = feed.deltas.iter().find(|d| d.op == Op::Add).unwrap();
+    let wrong = AcknowledgementRequest { indexes: vec![added.index] };
+    assert_eq!(bj.acknowledge(&bank, &wrong).unwrap_err().code(), "indexes");
+    let ack = bj.acknowledge(&bank, &AcknowledgementRequest { indexes: vec![repaired.index] }).unwrap();
+    assert_eq!(ack.applied.len(), 1);
+    // the entity sees which re-publisher applied its repair, and when; the public does not
+    let mine = bj.subject(&me, &SubjectCode::parse(ME).unwrap(), today, None).unwrap().unwrap();
+    let shown = mine.republications.unwrap();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!((shown[0].agency.as_str(), shown[0].index, shown[0].op), ("bank", repaired.index, Op::Repair));
+    let public = bj.subject(&Caller::public(), &SubjectCode::parse(ME).unwrap(), today, None).unwrap().unwrap();
+    assert!(public.republications.is_none());
+
+    // the k-anonymous check: a prefix of the hash, the entry's hash back
+    let prefix = &code_hash(ME)[..5];
+    let answer = bj.list_range(&bank, prefix).unwrap();
+    assert_eq!(listed_in(&answer, &SubjectCode::parse(ME).unwrap()), vec!["serious_dishonesty".to_string()]);
+    assert!(answer.entries.iter().all(|e| e.subject_sha256.starts_with(prefix)));
+    assert_eq!(bj.list_range(&bank, "ab").unwrap_err().code(), "prefix");
+    assert_eq!(bj.list_range(&bank, &code_hash(ME)).unwrap_err().code(), "prefix");
+}
