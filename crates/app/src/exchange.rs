@@ -276,7 +276,7 @@ impl App {
         Ok(peer)
     }
 
-    fn peer(&self, origin: &str) -> Result<Option<Peer>> {
+    pub(crate) fn peer(&self, origin: &str) -> Result<Option<Peer>> {
         Ok(self.peer_with_event(origin)?.map(|(p, _)| p))
     }
 

@@ -79,6 +79,11 @@ pub struct OnlineVerdict {
     /// root of the ledger's first `tree_size` events).
     pub consistent_with_ledger: bool,
     pub changes: Vec<Change>,
+    /// The platform whose key the report was checked against: this one, or a trusted
+    /// peer (`exchange`) whose report it is. A peer's report is checked against the
+    /// peer's pinned key; its ledger and records are the peer's, so
+    /// `consistent_with_ledger` is false and `changes` empty here: ask the peer's `/verify`.
+    pub signed_by: String,
 }
 
 /// Verifies a report file offline, against `key` (a verifier key text, as in
@@ -252,9 +257,25 @@ impl App {
     /// Checks a report file against this platform: its signatures and proofs, that its
     /// head is a head of this ledger, and what changed in its entries since.
     pub fn verify_report(&self, file: &[u8]) -> Result<OnlineVerdict> {
+        let own = self.key().origin().to_string();
+        let named = xinyong_report::verify(file, None)
+            .report
+            .and_then(|r| xinyong_ledger::LedgerVerifier::from_text(&r.verifier_key).ok())
+            .map(|k| k.origin().to_string());
+        if let Some(peer) = named.filter(|o| *o != own).map(|o| self.peer(&o)).transpose()?.flatten() {
+            let key =
+                xinyong_ledger::LedgerVerifier::from_text(&peer.key).map_err(|e| AppError::Internal(e.to_string()))?;
+            let verdict = xinyong_report::verify(file, Some(&key));
+            return Ok(OnlineVerdict {
+                verdict,
+                consistent_with_ledger: false,
+                changes: Vec::new(),
+                signed_by: peer.origin,
+            });
+        }
         let verdict = xinyong_report::verify(file, Some(&self.verifier()));
         let Some(report) = verdict.report.clone().filter(|_| verdict.ok) else {
-            return Ok(OnlineVerdict { verdict, consistent_with_ledger: false, changes: Vec::new() });
+            return Ok(OnlineVerdict { verdict, consistent_with_ledger: false, changes: Vec::new(), signed_by: own });
         };
         let (consistent, changes) = self.db().read(|store| {
             let head = self.verifier().verify(&report.checkpoint)?;
@@ -270,7 +291,7 @@ impl App {
             }
             Ok((consistent, changes))
         })?;
-        Ok(OnlineVerdict { verdict, consistent_with_ledger: consistent, changes })
+        Ok(OnlineVerdict { verdict, consistent_with_ledger: consistent, changes, signed_by: own })
     }
 }
 

@@ -103,6 +103,18 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     assert_eq!(bj.trust_peer(&officer, &tj.verifier().to_text()).unwrap_err().code(), "forbidden");
     assert_eq!(bj.trust_peer(&op, &bj.verifier().to_text()).unwrap_err().code(), "peer_key");
 
+    // a report made in Beijing verifies in Tianjin against Beijing's pinned key, and in
+    // Hebei (who trusts no one) not at all
+    let report = bj.make_report(
+        &me,
+        ME,
+        &xinyong_app::reports::ReportRequest { kind: Some("special".into()), ..Default::default() },
+    );
+    let bundle = report.unwrap().bundle;
+    let there = tj.verify_report(bundle.as_bytes()).unwrap();
+    assert!(there.verdict.ok && there.signed_by == "xinyong.beijing/ledger", "{:#?}", there.verdict.checks);
+    assert!(!there.consistent_with_ledger && there.changes.is_empty(), "Tianjin holds no Beijing ledger");
+
     // batch 1: two penalties and the listing
     let first = bj.export_batch(&op, 0, "xinyong.tianjin/ledger").unwrap();
     let done = tj.import_batch(&op, &first.text).unwrap();
@@ -178,6 +190,8 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     let hebei_dir = tempfile::tempdir().unwrap();
     let hebei = App::init(hebei_dir.path(), None, "xinyong.hebei/ledger").unwrap();
     let stranger = hebei.export_batch(&op, 0, "*").unwrap();
+    let untrusted = hebei.verify_report(bundle.as_bytes()).unwrap();
+    assert!(!untrusted.verdict.ok && untrusted.signed_by == "xinyong.hebei/ledger");
     assert_eq!(tj.import_batch(&op, &stranger.text).unwrap_err().code(), "peer_not_trusted");
 
     let done = tj.import_batch(&op, &second.text).unwrap();

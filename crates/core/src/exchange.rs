@@ -20,7 +20,7 @@ pub const FORMAT: &str = "xinyong-exchange/1";
 /// What a delta does to the receiver's copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DeltaOp))]
 pub enum Op {
     /// A new record, or a listing decided (in force).
     Add,
@@ -54,7 +54,7 @@ impl Op {
 /// What a delta is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DeltaTarget))]
 pub enum Target {
     /// A record of a catalog item.
     Record,

@@ -62,7 +62,7 @@ async fn peers(State(state): State<Shared>, caller: Caller) -> Result<Json<Vec<P
 /// A batch of every delta since the receiver's cursor, anchored in this ledger (an
 /// `exchange.exported` event), as `xinyong-exchange/1` JSON Lines (docs/EXCHANGE.md).
 #[utoipa::path(get, path = "/api/v1/exchange/batch", params(BatchQuery), security(("bearer" = [])),
-    responses((status = 200, description = "the batch (application/jsonl)", body = String),
+    responses((status = 200, description = "the batch (application/x-ndjson)", body = String),
               (status = 400), (status = 401), (status = 403), (status = 429)))]
 async fn export_batch(
     State(state): State<Shared>,
@@ -71,14 +71,14 @@ async fn export_batch(
 ) -> Result<Response, ApiError> {
     let to = q.to.unwrap_or_default();
     let batch = blocking(&state, move |app| app.export_batch(&caller, q.since.unwrap_or(0), &to)).await?;
-    Ok(([(header::CONTENT_TYPE, "application/jsonl; charset=utf-8")], batch.text).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")], batch.text).into_response())
 }
 
 /// Verifies a trusted peer's batch (its signed head, the anchor and digest, the
 /// consistency of its ledger with the head verified before) and applies it, all or
 /// nothing.
 #[utoipa::path(post, path = "/api/v1/exchange/batches", security(("bearer" = [])),
-    request_body(content = String, content_type = "application/jsonl", description = "the batch file"),
+    request_body(content = String, content_type = "application/x-ndjson", description = "the batch file"),
     responses((status = 200, body = Imported), (status = 400), (status = 401), (status = 403),
               (status = 409, description = "another import of the same peer went first"), (status = 413),
               (status = 422, description = "a batch that does not verify, with its line"), (status = 429)))]

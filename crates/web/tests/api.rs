@@ -1640,8 +1640,10 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
                 let content =
                     r["content"].as_object().unwrap_or_else(|| panic!("{method} {path} {status}: no content"));
                 let json = content.get("application/json").is_some_and(|c| c["schema"].is_object());
-                let file = matches!(path.as_str(), "/api/v1/evidence/{sha256}" | "/api/v1/quarantine/export")
-                    && status == "200";
+                let file = matches!(
+                    path.as_str(),
+                    "/api/v1/evidence/{sha256}" | "/api/v1/quarantine/export" | "/api/v1/exchange/batch"
+                ) && status == "200";
                 assert!(
                     json || file && content.values().all(|c| c["schema"].is_object()),
                     "{method} {path} {status}: no schema"
@@ -1922,4 +1924,88 @@ async fn typed_answers_match_the_document_and_their_snapshots() {
     let (st, figures) = get(&s, "/api/v1/grading/figures", Some(officer)).await;
     assert_eq!(st, StatusCode::OK, "{figures}");
     assert!(figures["models"][0]["graded"].as_u64().is_some_and(|n| n > 0), "{figures}");
+
+    // an agency follows the honoured subject: its feed carries the honour's revocation
+    // (made above), it acknowledges it, and the entity sees who applied it
+    let bank = json!({"username": "bank", "role": "agency", "token": true});
+    let (st, v) = post(&s, "/api/v1/accounts", Some(admin), bank).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let bank = v["token"].as_str().unwrap().to_string();
+    let sub = json!({"subject": new_code.as_str(), "purpose": "贷款审批", "relation": "贷款申请 2025-0618"});
+    documented(
+        &s,
+        doc,
+        "post",
+        "/api/v1/subscriptions",
+        "/api/v1/subscriptions",
+        Some(officer),
+        Some(sub.clone()),
+        403,
+    )
+    .await;
+    documented(&s, doc, "post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(&bank), Some(sub), 200).await;
+    let v = documented(&s, doc, "get", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(&bank), None, 200).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+    let feed = documented(&s, doc, "get", "/api/v1/feed", "/api/v1/feed?since=0", Some(&bank), None, 200).await;
+    let ops: Vec<&str> = feed["deltas"].as_array().unwrap().iter().map(|d| d["op"].as_str().unwrap()).collect();
+    // the honour and the corrected quarantined row, the correction, the revocation
+    assert_eq!(ops, ["add", "add", "modify", "revoke"], "{feed}");
+    let revoked = feed["deltas"][3]["index"].as_u64().unwrap();
+    let ack = json!({"indexes": [revoked]});
+    let path = "/api/v1/feed/acknowledgements";
+    documented(&s, doc, "post", path, path, Some(&bank), Some(json!({"indexes": [feed["deltas"][0]["index"]]})), 422)
+        .await;
+    documented(&s, doc, "post", path, path, Some(&bank), Some(ack), 200).await;
+    let owner = json!({"username": "honoured", "role": "subject", "subject_code": new_code.as_str(), "token": true});
+    let (_, v) = post(&s, "/api/v1/accounts", Some(admin), owner).await;
+    let owner = v["token"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/subjects/{}", new_code.as_str());
+    let v = documented(&s, doc, "get", "/api/v1/subjects/{code}", &path, Some(&owner), None, 200).await;
+    assert_eq!(v["republications"][0]["agency"], "bank", "{v}");
+    assert_eq!(v["republications"][0]["op"], "revoke", "{v}");
+    let (_, public) = get(&s, &path, None).await;
+    assert!(public.get("republications").is_none(), "{public}");
+    let page = client()
+        .get(format!("{}/subjects/{}", s.base, new_code.as_str()))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("修复与撤销的同步情况") && page.contains("bank"),
+        "the entity's page shows the acknowledgement"
+    );
+    // the k-anonymous list check, and the exchange routes as the centre sees them
+    let prefix = &xinyong_app::subscriptions::code_hash(new_code.as_str())[..5];
+    let path = format!("/api/v1/lists/range/{prefix}");
+    let v = documented(&s, doc, "get", "/api/v1/lists/range/{prefix}", &path, Some(&bank), None, 200).await;
+    assert!(v["entries"].as_array().unwrap().iter().all(|e| e["subject_sha256"].as_str().unwrap().starts_with(prefix)));
+    documented(&s, doc, "get", "/api/v1/lists/range/{prefix}", "/api/v1/lists/range/xyz", None, None, 422).await;
+    documented(&s, doc, "get", "/api/v1/exchange/peers", "/api/v1/exchange/peers", Some(admin), None, 200).await;
+    documented(&s, doc, "get", "/api/v1/exchange/peers", "/api/v1/exchange/peers", Some(officer), None, 403).await;
+    let batch = client()
+        .get(format!("{}/api/v1/exchange/batch?since=0&to=xinyong.tianjin/ledger", s.base))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.status(), StatusCode::OK);
+    let batch = batch.text().await.unwrap();
+    let header: Value = serde_json::from_str(batch.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (header["format"].as_str(), header["to"].as_str()),
+        (Some("xinyong-exchange/1"), Some("xinyong.tianjin/ledger"))
+    );
+    let sent = client()
+        .post(format!("{}/api/v1/exchange/batches", s.base))
+        .bearer_auth(admin)
+        .header("content-type", "application/x-ndjson")
+        .body(batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::FORBIDDEN, "its own batch: not from a trusted peer");
 }
