@@ -326,47 +326,12 @@ impl App {
         let head = verifier
             .verify(&header.checkpoint)
             .map_err(|e| bad(1, format!("签名树头验证失败：{e}"), format!("the checkpoint does not verify: {e}")))?;
-        if head.size <= peer.size {
-            return Ok(Imported {
-                origin: peer.origin,
-                size: peer.size,
-                deltas: header.deltas,
-                entries_changed: 0,
-                already_applied: true,
-                ledger_index: None,
-            });
-        }
-        if header.since != peer.size {
-            return Err(bad(
-                1,
-                format!(
-                    "批次起点 {} 与本平台已验证的 {} 不符：请对方以 --since {} 重新导出",
-                    header.since, peer.size, peer.size
-                ),
-                format!(
-                    "the batch starts at {} but {} is verified here: ask for an export with --since {}",
-                    header.since, peer.size, peer.size
-                ),
-            ));
-        }
         if header.anchor.index != header.until || head.size != header.until + 1 {
             return Err(bad(
                 1,
                 "锚定事件应为树头前的最后一条",
                 "the anchor must be the last event of the checkpoint's tree",
             ));
-        }
-        // the sender's ledger only grew since the head verified last
-        if peer.size > 0 {
-            let old_root = xinyong_ledger::from_hex(&peer.root).map_err(|e| AppError::Internal(e.to_string()))?;
-            let proof = hashes_of(1, "consistency", &header.consistency)?;
-            verify_consistency(peer.size, head.size, &old_root, &head.root, &proof).map_err(|e| {
-                bad(
-                    1,
-                    format!("对方账本与上次验证的树头不一致：{e}"),
-                    format!("the sender's ledger is not consistent with the head verified before: {e}"),
-                )
-            })?;
         }
         // the anchor is in the signed tree, and it commits to exactly these delta lines
         let anchor_proof = hashes_of(1, "anchor.proof", &header.anchor.proof)?;
@@ -410,6 +375,42 @@ impl App {
         }
         if deltas.len() as u64 != header.deltas {
             return Err(bad(1, "增量条数与批次头不符", "the number of deltas differs from the header"));
+        }
+        // an authentic batch seen before changes nothing; any other must start at the cursor
+        if head.size <= peer.size {
+            return Ok(Imported {
+                origin: peer.origin,
+                size: peer.size,
+                deltas: header.deltas,
+                entries_changed: 0,
+                already_applied: true,
+                ledger_index: None,
+            });
+        }
+        if header.since != peer.size {
+            return Err(bad(
+                1,
+                format!(
+                    "批次起点 {} 与本平台已验证的 {} 不符：请对方以 --since {} 重新导出",
+                    header.since, peer.size, peer.size
+                ),
+                format!(
+                    "the batch starts at {} but {} is verified here: ask for an export with --since {}",
+                    header.since, peer.size, peer.size
+                ),
+            ));
+        }
+        // the sender's ledger only grew since the head verified last
+        if peer.size > 0 {
+            let old_root = xinyong_ledger::from_hex(&peer.root).map_err(|e| AppError::Internal(e.to_string()))?;
+            let proof = hashes_of(1, "consistency", &header.consistency)?;
+            verify_consistency(peer.size, head.size, &old_root, &head.root, &proof).map_err(|e| {
+                bad(
+                    1,
+                    format!("对方账本与上次验证的树头不一致：{e}"),
+                    format!("the sender's ledger is not consistent with the head verified before: {e}"),
+                )
+            })?;
         }
         // each entry as held now, changed by the deltas in order
         let origin = peer.origin.clone();

@@ -925,3 +925,80 @@ fn a_downloaded_report_verifies_offline_and_is_flagged_online_after_a_revocation
     let changes = online["changes"].as_array().unwrap();
     assert!(changes.iter().any(|c| c["entry"] == cited && c["what"] == "revoked"), "{online}");
 }
+
+/// Two platforms on one machine, from the command line: each initialised under its own
+/// name, each trusting the other's `ledger.pub`; a batch exported by one is imported by
+/// the other (a second time: already applied), a revocation follows in the next batch
+/// from the receiver's cursor, and a report made by one verifies with the other's copy
+/// of its key.
+#[test]
+fn two_platforms_exchange_batches_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let (bj, tj) = (tmp.path().join("bj"), tmp.path().join("tj"));
+    let manifest = generate(&input, &[]);
+    let (item, file, _) = files(&manifest).into_iter().find(|(item, _, _)| item == "admin_penalty").unwrap();
+    for (dir, origin) in [(&bj, "xinyong.beijing/ledger"), (&tj, "xinyong.tianjin/ledger")] {
+        let out = run(&["init", "--origin", origin, "--data", s(dir)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(origin));
+    }
+    assert!(!run(&["init", "--origin", "other/ledger", "--data", s(&bj)]).status.success(), "renaming is refused");
+    import(&input.join(&file), &item, &bj);
+    ok_json(&["exchange", "trust", s(&bj.join("ledger.pub")), "--data", s(&tj)]);
+
+    let first = tmp.path().join("bj-1.jsonl");
+    let out = run(&[
+        "exchange",
+        "export",
+        "--since",
+        "0",
+        "--to",
+        "xinyong.tianjin/ledger",
+        "--out",
+        s(&first),
+        "--data",
+        s(&bj),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let done = ok_json(&["exchange", "import", s(&first), "--data", s(&tj)]);
+    assert_eq!(done["already_applied"], false, "{done}");
+    let deltas = done["deltas"].as_u64().unwrap();
+    assert!(deltas > 0 && done["entries_changed"].as_u64() == Some(deltas), "{done}");
+    assert_eq!(ok_json(&["exchange", "import", s(&first), "--data", s(&tj)])["already_applied"], true);
+
+    // one byte of a delta changed: refused with its line, and nothing applied
+    let text = std::fs::read_to_string(&first).unwrap();
+    let altered = tmp.path().join("altered.jsonl");
+    std::fs::write(&altered, text.replacen("\"op\":\"add\"", "\"op\":\"revoke\"", 1)).unwrap();
+    let out = run(&["exchange", "import", s(&altered), "--data", s(&tj)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("第 2 行"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // a revocation in Beijing travels in the next batch, from Tianjin's cursor
+    let out =
+        run(&["record", "revoke", "1", "--reason", "复议撤销", "--document", "京复〔2026〕1号", "--data", s(&bj)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let peers = ok_json(&["exchange", "peers", "--data", s(&tj)]);
+    let cursor = peers[0]["size"].as_u64().unwrap().to_string();
+    let second = tmp.path().join("bj-2.jsonl");
+    let out = run(&["exchange", "export", "--since", &cursor, "--out", s(&second), "--data", s(&bj)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let batch = std::fs::read_to_string(&second).unwrap();
+    assert_eq!(batch.lines().count(), 2, "the header and the revocation: {batch}");
+    assert!(batch.lines().nth(1).unwrap().contains("\"op\":\"revoke\""));
+    let done = ok_json(&["exchange", "import", s(&second), "--data", s(&tj)]);
+    assert_eq!((done["deltas"].as_u64(), done["entries_changed"].as_u64()), (Some(1), Some(1)), "{done}");
+    for dir in [&bj, &tj] {
+        assert!(run(&["ledger", "verify", "--data", s(dir)]).status.success());
+    }
+
+    // a Beijing report, verified with Tianjin's copy of Beijing's key; not with Tianjin's own
+    let code = first_registered_code(&input.join(&file));
+    let report = tmp.path().join("report.xinyong-report");
+    let out = run(&["report", "make", &code, "--purpose", "异地核查", "--out", s(&report), "--data", s(&bj)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tj_copy = peers[0]["key"].as_str().unwrap();
+    assert!(run(&["report", "verify", s(&report), "--key", tj_copy]).status.success());
+    assert!(!run(&["report", "verify", s(&report), "--key", s(&tj.join("ledger.pub"))]).status.success());
+}

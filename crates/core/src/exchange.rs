@@ -351,7 +351,7 @@ mod tests {
         fn an_ended_entry_stays_ended(mut deltas in proptest::collection::vec(any_delta(), 1..12)) {
             deltas.sort_by_key(|d| d.index);
             deltas.dedup_by_key(|d| d.index);
-            let end = deltas.iter().filter(|d| d.op.ends_use()).last().map(|d| d.op);
+            let end = deltas.iter().rev().find(|d| d.op.ends_use()).map(|d| d.op);
             let copy = replay(&deltas);
             let created = deltas.iter().position(|d| !d.op.ends_use());
             match (copy, end) {
