@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::exchange::{self as rules, Delta, FORMAT, ForeignEntry, ForeignState, Target};
 use xinyong_ledger::{
-    Hash, LedgerVerifier, consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion,
+    Hash, LedgerVerifier, consistency_proof_in, inclusion_proof_in, verify_consistency_in, verify_inclusion_in,
 };
 use xinyong_store::{ExchangeDoc, Expect, Store};
 
@@ -201,8 +201,9 @@ impl App {
             );
             let (index, head) = s.put_exchange_docs(&[], None, &event, self.key(), now_ms())?;
             let leaves = s.leaf_hashes(head.head.size)?;
-            let proof = inclusion_proof(&leaves, index)?;
-            let consistency = if since == 0 { Vec::new() } else { consistency_proof(&leaves, since)? };
+            let h = self.key().tree_hash();
+            let proof = inclusion_proof_in(h, &leaves, index)?;
+            let consistency = if since == 0 { Vec::new() } else { consistency_proof_in(h, &leaves, since)? };
             let header = BatchHeader {
                 format: FORMAT.into(),
                 origin: self.key().origin().to_string(),
@@ -335,10 +336,11 @@ impl App {
         }
         // the anchor is in the signed tree, and it commits to exactly these delta lines
         let anchor_proof = hashes_of(1, "anchor.proof", &header.anchor.proof)?;
-        let anchor_leaf = leaf_hash(header.anchor.event.as_bytes());
-        verify_inclusion(header.anchor.index, head.size, &anchor_leaf, &anchor_proof, &head.root).map_err(|e| {
-            bad(1, format!("锚定事件不在签名树中：{e}"), format!("the anchor is not in the signed tree: {e}"))
-        })?;
+        let h = verifier.tree_hash();
+        let anchor_leaf = h.leaf(header.anchor.event.as_bytes());
+        verify_inclusion_in(h, header.anchor.index, head.size, &anchor_leaf, &anchor_proof, &head.root).map_err(
+            |e| bad(1, format!("锚定事件不在签名树中：{e}"), format!("the anchor is not in the signed tree: {e}")),
+        )?;
         let anchor = EventBody::from_bytes(header.anchor.event.as_bytes())
             .ok()
             .filter(|a| a.kind == EventKind::ExchangeExported && a.canonical_bytes() == header.anchor.event.as_bytes())
@@ -404,7 +406,7 @@ impl App {
         if peer.size > 0 {
             let old_root = xinyong_ledger::from_hex(&peer.root).map_err(|e| AppError::Internal(e.to_string()))?;
             let proof = hashes_of(1, "consistency", &header.consistency)?;
-            verify_consistency(peer.size, head.size, &old_root, &head.root, &proof).map_err(|e| {
+            verify_consistency_in(h, peer.size, head.size, &old_root, &head.root, &proof).map_err(|e| {
                 bad(
                     1,
                     format!("对方账本与上次验证的树头不一致：{e}"),

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{Frontier, consistency_proof, hex, inclusion_proof, leaf_hash};
+use xinyong_ledger::{Frontier, consistency_proof_in, hex, inclusion_proof_in};
 
 use crate::access::Caller;
 use crate::{App, AppError, Result};
@@ -12,8 +12,8 @@ pub use xinyong_store::Counts;
 
 /// What an outside checker needs to verify proofs and heads without this crate's store.
 pub use xinyong_ledger::{
-    Hash, LedgerVerifier, SignedHead, TreeHead, from_hex, hex as to_hex, leaf_hash as leaf_hash_of, verify_consistency,
-    verify_inclusion,
+    Algorithm, Hash, LedgerVerifier, SignedHead, TreeHash, TreeHead, from_hex, hex as to_hex,
+    leaf_hash as leaf_hash_of, verify_consistency, verify_consistency_in, verify_inclusion, verify_inclusion_in,
 };
 
 /// Events read per page while verifying: bounds memory on large logs.
@@ -57,7 +57,8 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
             report.problem = Some(problem);
         }
     };
-    let mut frontier = Frontier::new();
+    let hash = app.key().tree_hash();
+    let mut frontier = Frontier::new_in(hash);
     let mut next_head = heads.iter().peekable();
     let mut prev_head_size = 0u64;
     // heads must verify before any leaf is trusted
@@ -77,7 +78,7 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
         if page.is_empty() {
             break;
         }
-        let checked = check_page(&page);
+        let checked = check_page(hash, &page);
         for (ev, (leaf, canonical)) in page.iter().zip(checked) {
             let idx = frontier.size();
             if ev.index != idx {
@@ -134,11 +135,11 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
 /// Recomputes each event's leaf and checks that its payload is the canonical encoding
 /// of an event of its subject. The work is independent per event, so the page is split
 /// across the available cores; the tree itself is then built in order.
-fn check_page(page: &[xinyong_store::EventRow]) -> Vec<(Hash, bool)> {
+fn check_page(hash: TreeHash, page: &[xinyong_store::EventRow]) -> Vec<(Hash, bool)> {
     let check = |ev: &xinyong_store::EventRow| {
         let canonical = matches!(EventBody::from_bytes(&ev.payload),
             Ok(body) if body.canonical_bytes() == ev.payload && body.subject == ev.subject_code);
-        (leaf_hash(&ev.payload), canonical)
+        (hash.leaf(&ev.payload), canonical)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let chunk = page.len().div_ceil(threads).max(1);
@@ -189,10 +190,10 @@ pub(crate) fn latest_leaves(store: &dyn xinyong_store::Store) -> Result<(xinyong
 
 /// Inclusion proof of event `index` in the latest signed tree, with the event.
 pub fn proof(app: &App, index: u64) -> Result<InclusionProof> {
-    app.db().read(|store| proof_in(store, index))
+    app.db().read(|store| proof_in(store, app.key().tree_hash(), index))
 }
 
-fn proof_in(store: &dyn xinyong_store::Store, index: u64) -> Result<InclusionProof> {
+fn proof_in(store: &dyn xinyong_store::Store, hash: TreeHash, index: u64) -> Result<InclusionProof> {
     let (head, leaves) = latest_leaves(store)?;
     let Some(leaf) = leaves.get(index as usize) else {
         return Err(AppError::input(
@@ -200,7 +201,7 @@ fn proof_in(store: &dyn xinyong_store::Store, index: u64) -> Result<InclusionPro
             format!("index {index} is beyond the ledger (size {})", leaves.len()),
         ));
     };
-    let path = inclusion_proof(&leaves, index)?;
+    let path = inclusion_proof_in(hash, &leaves, index)?;
     let event = store.event(index)?.map(|e| serde_json::from_slice(&e.payload).unwrap_or(serde_json::Value::Null));
     Ok(InclusionProof {
         index,
@@ -210,7 +211,7 @@ fn proof_in(store: &dyn xinyong_store::Store, index: u64) -> Result<InclusionPro
         proof: path.iter().map(hex).collect(),
         checkpoint: head.checkpoint,
         event: Some(event.unwrap_or(serde_json::Value::Null)),
-        algorithm: "RFC 6962 SHA-256",
+        algorithm: hash.name(),
     })
 }
 
@@ -235,12 +236,13 @@ pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyP
         ));
     }
     leaves.truncate(to as usize);
-    let proof = consistency_proof(&leaves, from)?;
+    let hash = app.key().tree_hash();
+    let proof = consistency_proof_in(hash, &leaves, from)?;
     Ok(ConsistencyProof {
         from,
         to,
-        from_root: hex(&xinyong_ledger::root_of(&leaves[..from as usize])),
-        to_root: hex(&xinyong_ledger::root_of(&leaves)),
+        from_root: hex(&xinyong_ledger::root_of_in(hash, &leaves[..from as usize])),
+        to_root: hex(&xinyong_ledger::root_of_in(hash, &leaves)),
         proof: proof.iter().map(hex).collect(),
     })
 }
@@ -253,6 +255,8 @@ pub struct HeadAnswer {
     pub head: Option<SignedHead>,
     /// The published verification key (signed-note verifier text).
     pub verifier_key: String,
+    /// The ledger's signature scheme and tree hash: `Ed25519 / SHA-256` or `SM2 / SM3`.
+    pub algorithm: String,
 }
 
 /// OpenAPI schemas of the ledger's own types as they serialise (the ledger crate
@@ -298,7 +302,11 @@ impl App {
 
     pub fn ledger_head(&self) -> Result<HeadAnswer> {
         let head = self.db().read(|s| Ok(s.latest_head()?))?;
-        Ok(HeadAnswer { head, verifier_key: self.verifier().to_text() })
+        Ok(HeadAnswer {
+            head,
+            verifier_key: self.verifier().to_text(),
+            algorithm: self.key().algorithm().name().into(),
+        })
     }
 
     /// Ledger size and counts of the store.

@@ -119,20 +119,32 @@ impl App {
     /// Initialises `dir` for a platform whose ledger is named `origin` (e.g.
     /// `xinyong.tianjin/ledger`): every platform that exchanges with others needs its own
     /// name, since a peer is known by it. A directory already initialised under another
-    /// name is refused: the name is in every signed head.
-    pub fn init(dir: &Path, database: Option<&str>, origin: &str) -> Result<App> {
+    /// name is refused: the name is in every signed head. `algorithm` is the signature
+    /// scheme and tree hash (Ed25519 / SHA-256, or SM2 / SM3 for 国密 deployments),
+    /// fixed for the ledger's life: another for an initialised directory is refused too.
+    pub fn init(dir: &Path, database: Option<&str>, origin: &str, algorithm: xinyong_ledger::Algorithm) -> Result<App> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(KEY_FILE);
         if path.exists() {
             let key = LedgerKey::from_file_bytes(&std::fs::read(&path)?)?;
-            if key.origin() != origin {
+            if key.origin() != origin || key.algorithm() != algorithm {
                 return Err(AppError::input(
-                    format!("{} 已初始化，账本名称为 {}", dir.display(), key.origin()),
-                    format!("{} is initialised already, its ledger is named {}", dir.display(), key.origin()),
+                    format!(
+                        "{} 已初始化，账本名称为 {}，算法为 {}",
+                        dir.display(),
+                        key.origin(),
+                        key.algorithm().name()
+                    ),
+                    format!(
+                        "{} is initialised already: its ledger is named {}, signed with {}",
+                        dir.display(),
+                        key.origin(),
+                        key.algorithm().name()
+                    ),
                 ));
             }
         } else {
-            let key = LedgerKey::try_generate(origin)
+            let key = LedgerKey::try_generate_with(origin, algorithm)
                 .map_err(|e| AppError::input(format!("账本名称无效：{e}"), format!("invalid ledger origin: {e}")))?;
             write_private(&path, &key.to_file_bytes())?;
         }

@@ -183,6 +183,7 @@ impl App {
             title_en: asked.kind.title_en().into(),
             platform: self.key().origin().into(),
             verifier_key: self.verifier().to_text(),
+            algorithm: self.key().algorithm().name().into(),
             made_at: made_at(),
             period_from: asked.period.from.to_string(),
             period_to: asked.period.to.to_string(),
@@ -235,7 +236,7 @@ impl App {
             }
             let (head, leaves) = crate::ledger::latest_leaves(store)?;
             let indexes: Vec<u64> = cited.iter().copied().collect();
-            let paths = xinyong_ledger::inclusion_proofs(&leaves, &indexes)?;
+            let paths = xinyong_ledger::inclusion_proofs_in(self.key().tree_hash(), &leaves, &indexes)?;
             let proofs = indexes.iter().zip(&paths).map(|(&i, p)| Evidence::new(i, &leaves[i as usize], p)).collect();
             Ok((head, proofs))
         })?;
@@ -280,7 +281,8 @@ impl App {
         let (consistent, changes) = self.db().read(|store| {
             let head = self.verifier().verify(&report.checkpoint)?;
             let leaves = store.leaf_hashes(head.size)?;
-            let consistent = leaves.len() as u64 == head.size && xinyong_ledger::root_of(&leaves) == head.root;
+            let consistent = leaves.len() as u64 == head.size
+                && xinyong_ledger::root_of_in(self.key().tree_hash(), &leaves) == head.root;
             let mut changes = Vec::new();
             for section in &report.sections {
                 for e in &section.entries {

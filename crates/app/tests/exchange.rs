@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use common::account;
 use time::Duration;
 use xinyong_app::cases::{AmendRequest, DecideRequest, RepairRequest, TargetRef};
+use xinyong_app::ledger::Algorithm;
 use xinyong_app::listings::{DecisionRequest, ListingRequest};
 use xinyong_app::subscriptions::{AcknowledgementRequest, SubscriptionRequest, code_hash, listed_in};
 use xinyong_app::{App, Caller, today_shanghai};
@@ -60,10 +61,11 @@ fn regional(app: &App, who: &Caller) -> Vec<xinyong_core::exchange::ForeignEntry
 #[test]
 fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_acknowledges_the_repair() {
     let (bj_dir, tj_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let bj = App::init(bj_dir.path(), None, "xinyong.beijing/ledger").unwrap();
-    let tj = App::init(tj_dir.path(), None, "xinyong.tianjin/ledger").unwrap();
+    let bj = App::init(bj_dir.path(), None, "xinyong.beijing/ledger", Algorithm::Ed25519).unwrap();
+    // Tianjin signs with SM2 and hashes with SM3 (国密): each side verifies the other's
+    let tj = App::init(tj_dir.path(), None, "xinyong.tianjin/ledger", Algorithm::Sm2).unwrap();
     // the same directory under another name is refused: the name is in every head
-    assert!(App::init(bj_dir.path(), None, "xinyong.hebei/ledger").is_err());
+    assert!(App::init(bj_dir.path(), None, "xinyong.hebei/ledger", Algorithm::Ed25519).is_err());
     let today = today_shanghai();
     let rows = [
         penalty("京海市监罚〔2026〕11号", SAMR, today - Duration::days(200)),
@@ -188,7 +190,7 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     assert_eq!(tj.peers(&op).unwrap()[0].size, cursor);
     // a batch from a platform not trusted: refused
     let hebei_dir = tempfile::tempdir().unwrap();
-    let hebei = App::init(hebei_dir.path(), None, "xinyong.hebei/ledger").unwrap();
+    let hebei = App::init(hebei_dir.path(), None, "xinyong.hebei/ledger", Algorithm::Ed25519).unwrap();
     let stranger = hebei.export_batch(&op, 0, "*").unwrap();
     let untrusted = hebei.verify_report(bundle.as_bytes()).unwrap();
     assert!(!untrusted.verdict.ok && untrusted.signed_by == "xinyong.hebei/ledger");

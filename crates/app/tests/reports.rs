@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use common::account;
 use xinyong_app::cases::AmendRequest;
+use xinyong_app::ledger::Algorithm;
 use xinyong_app::reports::{Report, ReportRequest, Section, verify_offline};
 use xinyong_app::{App, Caller, today_shanghai};
 use xinyong_core::record::date_string;
@@ -54,8 +55,19 @@ fn section<'a>(r: &'a Report, key: &str) -> &'a Section {
 
 #[test]
 fn reports_verify_offline_and_online_and_say_what_changed() {
+    reports_verify_with(Algorithm::Ed25519);
+}
+
+/// 国密: the same report test on a platform initialised with SM2 / SM3.
+#[test]
+fn sm2_platforms_issue_reports_that_verify_the_same_way() {
+    reports_verify_with(Algorithm::Sm2);
+}
+
+fn reports_verify_with(algorithm: Algorithm) {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::open(dir.path()).unwrap();
+    let app = App::init(dir.path(), None, xinyong_app::LEDGER_ORIGIN, algorithm).unwrap();
+    assert_eq!(app.verifier().algorithm(), algorithm);
     let today = today_shanghai();
     let rows = [
         penalty("京海市监罚〔2026〕11号", today - time::Duration::days(40), "罚款", "普通程序"),
@@ -88,6 +100,7 @@ fn reports_verify_offline_and_online_and_say_what_changed() {
     // offline: the bundle verifies with the platform's key, and not once altered
     let v = verify_offline(special.bundle.as_bytes(), Some(&key)).unwrap();
     assert!(v.ok, "{:#?}", v.checks);
+    assert_eq!(special.report.algorithm, algorithm.name());
     assert_eq!(v.tree_size, Some(special.tree_size));
     let altered = special.bundle.replace("京海市监简罚〔2026〕12号", "京海市监简罚〔2026〕13号");
     assert!(!verify_offline(altered.as_bytes(), Some(&key)).unwrap().ok);

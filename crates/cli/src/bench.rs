@@ -464,6 +464,44 @@ pub fn report(app: &xinyong_app::App, sample: usize) -> Result<serde_json::Value
 }
 
 /// The process's peak resident memory (VmHWM), in MiB.
+/// The whole store as one exchange batch, exported and imported by a fresh platform in
+/// `work`, against `ledger verify` reading and hashing the same events in the same run.
+pub fn exchange(app: &xinyong_app::App, work: &Path) -> Result<serde_json::Value> {
+    let op = xinyong_app::Caller::operator();
+    if work.exists() {
+        std::fs::remove_dir_all(work)?;
+    }
+    let t = Instant::now();
+    let verified = app.verify_ledger()?;
+    let verify = t.elapsed();
+    let t = Instant::now();
+    let batch = app.export_batch(&op, 0, "xinyong.bench/receiver")?;
+    let export = t.elapsed();
+    let receiver = xinyong_app::App::init(work, None, "xinyong.bench/receiver", Default::default())?;
+    receiver.trust_peer(&op, &app.verifier().to_text())?;
+    let t = Instant::now();
+    let done = receiver.import_batch(&op, &batch.text)?;
+    let import = t.elapsed();
+    let events = verified.size as f64;
+    let deltas = batch.header.deltas as f64;
+    let per_s = |n: f64, d: Duration| (n / d.as_secs_f64()).round();
+    Ok(serde_json::json!({
+        "events": verified.size,
+        "deltas": batch.header.deltas,
+        "batch_mib": (batch.text.len() as f64 / 1048576.0 * 10.0).round() / 10.0,
+        "entries_received": done.entries_changed,
+        "peer_ledger_verify_s": ms(verify) / 1000.0,
+        "peer_events_per_s": per_s(events, verify),
+        "export_s": ms(export) / 1000.0,
+        "export_events_per_s": per_s(events, export),
+        "export_vs_verify": ((verify.as_secs_f64() / export.as_secs_f64()) * 100.0).round() / 100.0,
+        "import_s": ms(import) / 1000.0,
+        "import_deltas_per_s": per_s(deltas, import),
+        "import_vs_verify_per_event": ((verify.as_secs_f64() / events) / (import.as_secs_f64() / deltas) * 100.0).round() / 100.0,
+        "peak_rss_mib": peak_rss_mib(),
+    }))
+}
+
 fn peak_rss_mib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

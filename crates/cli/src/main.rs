@@ -120,6 +120,9 @@ enum Command {
         /// The ledger's name, e.g. xinyong.tianjin/ledger (no spaces or '+').
         #[arg(long, default_value = xinyong_app::LEDGER_ORIGIN)]
         origin: String,
+        /// Signature scheme and tree hash: ed25519 (Ed25519 / SHA-256) or sm2 (国密 SM2 / SM3).
+        #[arg(long, default_value = "ed25519")]
+        algorithm: String,
         #[command(flatten)]
         data: DataArg,
     },
@@ -377,6 +380,16 @@ enum BenchCmd {
         /// Subjects sampled (random, fixed seed).
         #[arg(long, default_value_t = 200)]
         sample: usize,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Every delta of the store exported as one batch and imported by a fresh platform,
+    /// against `ledger verify` over the same events in the same run. Appends the batch's
+    /// anchor event to the store.
+    Exchange {
+        /// Where the receiving platform is made (emptied first).
+        #[arg(long)]
+        work: PathBuf,
         #[command(flatten)]
         data: DataArg,
     },
@@ -847,8 +860,10 @@ fn run(cmd: Command) -> Result<ExitCode> {
             std::fs::write(&out, bytes).with_context(|| out.display().to_string())?;
             println!("{} {}", issued.report.number, out.display());
         }
-        Command::Init { origin, data } => {
-            let app = App::init(&data.data, data.database.as_deref(), &origin)?;
+        Command::Init { origin, algorithm, data } => {
+            let alg = xinyong_app::ledger::Algorithm::parse(&algorithm)
+                .ok_or_else(|| anyhow!("算法应为 ed25519 或 sm2 / the algorithm is ed25519 or sm2, not {algorithm}"))?;
+            let app = App::init(&data.data, data.database.as_deref(), &origin, alg)?;
             println!("{}", app.verifier().to_text());
         }
         Command::Exchange { cmd: ExchangeCmd::Trust { key, data } } => {
@@ -958,6 +973,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
             print_json(&bench::reads(&data.open()?, &threads, seconds, sample)?)?
         }
         Command::Bench(BenchCmd::Report { sample, data }) => print_json(&bench::report(&data.open()?, sample)?)?,
+        Command::Bench(BenchCmd::Exchange { work, data }) => print_json(&bench::exchange(&data.open()?, &work)?)?,
         Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
             print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
         }

@@ -369,8 +369,15 @@ fn xlsx_files_import() {
 }
 
 fn small_ledger(tmp: &Path) -> PathBuf {
+    small_ledger_with(tmp, "ed25519")
+}
+
+/// A small ledger of a platform initialised with `algorithm` (ed25519 or sm2).
+fn small_ledger_with(tmp: &Path, algorithm: &str) -> PathBuf {
     let input = tmp.join("in");
     let data = tmp.join("data");
+    let init = run(&["init", "--algorithm", algorithm, "--data", s(&data)]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
     let manifest = generate(&input, &[]);
     for (item, file, _) in files(&manifest).into_iter().take(3) {
         import(&input.join(&file), &item, &data);
@@ -380,11 +387,24 @@ fn small_ledger(tmp: &Path) -> PathBuf {
 
 #[test]
 fn proofs_verify_independently() {
+    proofs_verify_independently_with("ed25519", "Ed25519 / SHA-256");
+}
+
+/// 国密: the same proofs and checks on a platform initialised with SM2 / SM3.
+#[test]
+fn sm2_ledgers_prove_and_verify_the_same_way() {
+    proofs_verify_independently_with("sm2", "SM2 / SM3");
+}
+
+fn proofs_verify_independently_with(algorithm: &str, named: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    let data = small_ledger(tmp.path());
+    let data = small_ledger_with(tmp.path(), algorithm);
+    assert_eq!(ok_json(&["ledger", "verify", "--data", s(&data)])["ok"], true);
     let head = ok_json(&["ledger", "head", "--data", s(&data)]);
+    assert_eq!(head["algorithm"], named, "{head}");
     let size = head["head"]["head"]["size"].as_u64().unwrap();
     let verifier = xinyong_app::ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
+    let hash = verifier.tree_hash();
     let signed = verifier.verify(head["head"]["checkpoint"].as_str().unwrap()).unwrap();
     for index in [0, 1, size / 2, size - 1] {
         let p = ok_json(&["ledger", "proof", &index.to_string(), "--data", s(&data)]);
@@ -396,9 +416,15 @@ fn proofs_verify_independently() {
             .collect();
         // the leaf is the hash of the event's canonical bytes, recomputed here
         let bytes = serde_json::to_vec(&p["event"]).unwrap();
-        let leaf = xinyong_app::ledger::leaf_hash_of(&bytes);
+        let leaf = hash.leaf(&bytes);
         assert_eq!(xinyong_app::ledger::to_hex(&leaf), p["leaf_hash"].as_str().unwrap());
-        xinyong_app::ledger::verify_inclusion(index, size, &leaf, &proof, &signed.root).unwrap();
+        assert_eq!(p["algorithm"], hash.name());
+        xinyong_app::ledger::verify_inclusion_in(hash, index, size, &leaf, &proof, &signed.root).unwrap();
+        // the other tree hash does not prove it
+        let other = xinyong_app::ledger::TreeHash::Sha256.leaf(&bytes);
+        if hash != xinyong_app::ledger::TreeHash::Sha256 {
+            assert_ne!(other, leaf);
+        }
     }
     let c = ok_json(&["ledger", "consistency", "3", "--data", s(&data)]);
     let proof: Vec<_> = c["proof"]
@@ -408,8 +434,24 @@ fn proofs_verify_independently() {
         .map(|h| xinyong_app::ledger::from_hex(h.as_str().unwrap()).unwrap())
         .collect();
     let old = xinyong_app::ledger::from_hex(c["from_root"].as_str().unwrap()).unwrap();
-    xinyong_app::ledger::verify_consistency(3, size, &old, &signed.root, &proof).unwrap();
+    xinyong_app::ledger::verify_consistency_in(hash, 3, size, &old, &signed.root, &proof).unwrap();
     assert!(!run(&["ledger", "proof", &size.to_string(), "--data", s(&data)]).status.success());
+    // an edited event is found by `ledger verify` under this algorithm too
+    let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 5",
+        [],
+    )
+    .unwrap();
+    let out = run(&["ledger", "verify", "--data", s(&data)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["first_bad_index"], 5);
+    // the directory keeps its algorithm
+    assert!(
+        !run(&["init", "--algorithm", if algorithm == "sm2" { "ed25519" } else { "sm2" }, "--data", s(&data)])
+            .status
+            .success()
+    );
 }
 
 #[test]

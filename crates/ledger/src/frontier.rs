@@ -1,6 +1,6 @@
 //! Compact state of a growing tree.
 
-use crate::{Hash, LedgerError, empty_root, from_hex, hex, node_hash};
+use crate::{Hash, LedgerError, TreeHash, from_hex, hex};
 
 /// Compact state of a growing tree: the roots of its perfect subtrees (at most
 /// 64), so appending is amortised O(1) and the root O(log n). Stored by the
@@ -19,17 +19,45 @@ pub struct Frontier {
     size: u64,
     /// Invariant: `nodes.len() == size.count_ones()`.
     nodes: Vec<Hash>,
+    /// The tree's hash function (the ledger's algorithm decides it; not in the bytes).
+    hash: TreeHash,
 }
 
 impl Frontier {
-    /// The frontier of the empty tree.
+    /// The frontier of the empty SHA-256 tree.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Builds the frontier of a tree from all its leaf hashes.
+    /// The frontier of the empty tree hashed with `h`.
+    pub fn new_in(h: TreeHash) -> Self {
+        Self { hash: h, ..Self::default() }
+    }
+
+    /// The same tree, its further nodes hashed with `h` (for a frontier read back from
+    /// [`Frontier::to_bytes`], which does not hold the hash function).
+    pub fn with_hash(self, h: TreeHash) -> Self {
+        Self { hash: h, ..self }
+    }
+
+    /// The tree's hash function.
+    pub fn tree_hash(&self) -> TreeHash {
+        self.hash
+    }
+
+    /// The leaf hash of `data` in this tree.
+    pub fn leaf_hash(&self, data: &[u8]) -> Hash {
+        self.hash.leaf(data)
+    }
+
+    /// Builds the frontier of a SHA-256 tree from all its leaf hashes.
     pub fn from_leaves(leaves: &[Hash]) -> Self {
-        let mut f = Self::new();
+        Self::from_leaves_in(TreeHash::Sha256, leaves)
+    }
+
+    /// Builds the frontier of a tree hashed with `h` from all its leaf hashes.
+    pub fn from_leaves_in(h: TreeHash, leaves: &[Hash]) -> Self {
+        let mut f = Self::new_in(h);
         for leaf in leaves {
             // A slice cannot hold u64::MAX elements, so this never fails.
             let _ = f.try_push(*leaf);
@@ -70,7 +98,7 @@ impl Frontier {
             let Some(left) = self.nodes.pop() else {
                 break; // unreachable while the invariant holds
             };
-            carry = node_hash(&left, &carry);
+            carry = self.hash.node(&left, &carry);
             s >>= 1;
         }
         self.nodes.push(carry);
@@ -78,14 +106,14 @@ impl Frontier {
         Ok(())
     }
 
-    /// Root hash of the tree (RFC 6962 MTH); [`empty_root`] when empty.
+    /// Root hash of the tree (RFC 6962 MTH); the empty tree's hash when empty.
     pub fn root(&self) -> Hash {
         // RFC 6962 splits at the largest power of two, so the root is the
         // subtree roots folded from the right.
         let mut it = self.nodes.iter().rev();
         match it.next() {
-            None => empty_root(),
-            Some(last) => it.fold(*last, |acc, left| node_hash(left, &acc)),
+            None => self.hash.empty(),
+            Some(last) => it.fold(*last, |acc, left| self.hash.node(left, &acc)),
         }
     }
 
@@ -122,7 +150,7 @@ impl Frontier {
                 h
             })
             .collect();
-        Ok(Self { size, nodes })
+        Ok(Self { size, nodes, hash: TreeHash::Sha256 })
     }
 }
 
@@ -131,11 +159,13 @@ impl Frontier {
 struct FrontierRepr {
     size: u64,
     nodes: Vec<String>,
+    #[serde(default)]
+    hash: TreeHash,
 }
 
 impl From<Frontier> for FrontierRepr {
     fn from(f: Frontier) -> Self {
-        Self { size: f.size, nodes: f.nodes.iter().map(hex).collect() }
+        Self { size: f.size, nodes: f.nodes.iter().map(hex).collect(), hash: f.hash }
     }
 }
 
@@ -152,7 +182,7 @@ impl TryFrom<FrontierRepr> for Frontier {
             )));
         }
         let nodes = r.nodes.iter().map(|s| from_hex(s)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { size: r.size, nodes })
+        Ok(Self { size: r.size, nodes, hash: r.hash })
     }
 }
 
@@ -167,7 +197,7 @@ mod tests {
     fn empty_frontier() {
         let f = Frontier::new();
         assert_eq!(f.size(), 0);
-        assert_eq!(f.root(), empty_root());
+        assert_eq!(f.root(), crate::empty_root());
         assert_eq!(f.to_bytes(), vec![0u8; 8]);
         assert_eq!(Frontier::from_bytes(&[0u8; 8]).unwrap(), f);
     }
@@ -211,9 +241,9 @@ mod tests {
         let r = FrontierRepr::from(f.clone());
         assert_eq!(r.nodes.len(), 2);
         assert_eq!(Frontier::try_from(r).unwrap(), f);
-        let bad = FrontierRepr { size: 3, nodes: vec![hex(&[0u8; 32])] };
+        let bad = FrontierRepr { size: 3, nodes: vec![hex(&[0u8; 32])], hash: TreeHash::Sha256 };
         assert!(Frontier::try_from(bad).is_err());
-        let bad_hex = FrontierRepr { size: 1, nodes: vec!["zz".into()] };
+        let bad_hex = FrontierRepr { size: 1, nodes: vec!["zz".into()], hash: TreeHash::Sha256 };
         assert!(Frontier::try_from(bad_hex).is_err());
     }
 

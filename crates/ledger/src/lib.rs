@@ -14,6 +14,9 @@
 //!   part of the id, so an SM2 key (needed for Chinese government deployments)
 //!   can later be added under another algorithm id without ambiguity with the
 //!   Ed25519 keys in use today.
+//! * 国密: a ledger may instead sign with SM2 and hash its tree with SM3
+//!   ([`Algorithm::Sm2`], chosen at init); the key's algorithm byte names it, so
+//!   verifiers pick the tree hash from the key ([`LedgerVerifier::tree_hash`]).
 //! * The application only keeps a [`Frontier`] (at most 64 hashes) between
 //!   batches; appending is amortised O(1) and the root costs O(log n), so the
 //!   log never has to be re-read to extend it.
@@ -28,7 +31,8 @@ pub use error::LedgerError;
 pub use frontier::Frontier;
 pub use hexfmt::{from_hex, hex};
 pub use merkle::{
-    Hash, consistency_proof, empty_root, inclusion_proof, inclusion_proofs, leaf_hash, node_hash, root_of,
-    verify_consistency, verify_inclusion,
+    Hash, TreeHash, consistency_proof, consistency_proof_in, empty_root, inclusion_proof, inclusion_proof_in,
+    inclusion_proofs, inclusion_proofs_in, leaf_hash, node_hash, root_of, root_of_in, verify_consistency,
+    verify_consistency_in, verify_inclusion, verify_inclusion_in,
 };
-pub use note::{ALG_ED25519, LedgerKey, LedgerVerifier, SignedHead, TreeHead};
+pub use note::{ALG_ED25519, ALG_SM2, Algorithm, LedgerKey, LedgerVerifier, SignedHead, TreeHead};

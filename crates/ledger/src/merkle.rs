@@ -1,4 +1,6 @@
-//! RFC 6962 / RFC 9162 Merkle tree hashing and proofs (SHA-256).
+//! RFC 6962 / RFC 9162 Merkle tree hashing and proofs, with SHA-256 or SM3 (国密, GB/T
+//! 32905) as the tree's hash: the same prefixes, splits and proofs, another function.
+//! The free functions without `_in` are SHA-256.
 //!
 //! Proof generation follows the recursive definitions of RFC 6962 section 2.1
 //! (`PATH`, `PROOF`, `SUBPROOF`), while verification follows the iterative
@@ -6,11 +8,64 @@
 //! independent means a bug in one is caught by the tests of the other.
 
 use sha2::{Digest, Sha256};
+use sm3::Sm3;
 
 use crate::LedgerError;
 
-/// A SHA-256 digest: leaf hash, interior node hash or tree root.
+/// A 32-byte digest (SHA-256 or SM3): leaf hash, interior node hash or tree root.
 pub type Hash = [u8; 32];
+
+/// The hash function of a ledger's tree, fixed by its signing algorithm: Ed25519 ledgers
+/// hash with SHA-256, SM2 ledgers with SM3.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TreeHash {
+    #[default]
+    Sha256,
+    Sm3,
+}
+
+impl TreeHash {
+    fn digest(self, parts: &[&[u8]]) -> Hash {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Hash {
+            let mut h = D::new();
+            for p in parts {
+                h.update(p);
+            }
+            let out = h.finalize();
+            let mut hash = [0u8; 32];
+            hash.copy_from_slice(&out[..32]);
+            hash
+        }
+        match self {
+            TreeHash::Sha256 => run::<Sha256>(parts),
+            TreeHash::Sm3 => run::<Sm3>(parts),
+        }
+    }
+
+    /// `H(0x00 || data)`: the hash of one log entry.
+    pub fn leaf(self, data: &[u8]) -> Hash {
+        self.digest(&[&[LEAF_PREFIX], data])
+    }
+
+    /// `H(0x01 || left || right)`: the hash of an interior node.
+    pub fn node(self, left: &Hash, right: &Hash) -> Hash {
+        self.digest(&[&[NODE_PREFIX], left, right])
+    }
+
+    /// Root of the empty tree, `H("")`.
+    pub fn empty(self) -> Hash {
+        self.digest(&[])
+    }
+
+    /// How proofs name it: `RFC 6962 SHA-256`, `RFC 6962 SM3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeHash::Sha256 => "RFC 6962 SHA-256",
+            TreeHash::Sm3 => "RFC 6962 SM3",
+        }
+    }
+}
 
 /// Domain separation prefixes of RFC 6962 section 2.1; they stop a leaf from
 /// being passed off as an interior node (second-preimage attacks).
@@ -27,16 +82,12 @@ pub fn leaf_hash(data: &[u8]) -> Hash {
 
 /// `SHA-256(0x01 || left || right)`: the hash of an interior node.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([NODE_PREFIX]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
+    TreeHash::Sha256.node(left, right)
 }
 
 /// Root of the empty tree, `SHA-256("")`.
 pub fn empty_root() -> Hash {
-    Sha256::digest([]).into()
+    TreeHash::Sha256.empty()
 }
 
 /// Largest power of two strictly smaller than `n`; requires `n >= 2`.
@@ -45,14 +96,19 @@ fn split_point(n: usize) -> usize {
     1 << (n - 1).ilog2()
 }
 
-/// Merkle Tree Hash (RFC 6962 section 2.1) over already-hashed leaves.
+/// Merkle Tree Hash (RFC 6962 section 2.1) over already-hashed leaves (SHA-256).
 pub fn root_of(leaves: &[Hash]) -> Hash {
+    root_of_in(TreeHash::Sha256, leaves)
+}
+
+/// Merkle Tree Hash with `h`.
+pub fn root_of_in(h: TreeHash, leaves: &[Hash]) -> Hash {
     match leaves {
-        [] => empty_root(),
+        [] => h.empty(),
         [one] => *one,
         _ => {
             let k = split_point(leaves.len());
-            node_hash(&root_of(&leaves[..k]), &root_of(&leaves[k..]))
+            h.node(&root_of_in(h, &leaves[..k]), &root_of_in(h, &leaves[k..]))
         }
     }
 }
@@ -61,13 +117,18 @@ pub fn root_of(leaves: &[Hash]) -> Hash {
 /// are all `n` leaf hashes of the tree. The first element is the sibling
 /// closest to the leaf.
 pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, LedgerError> {
+    inclusion_proof_in(TreeHash::Sha256, leaves, index)
+}
+
+/// [`inclusion_proof`] with `h`.
+pub fn inclusion_proof_in(h: TreeHash, leaves: &[Hash], index: u64) -> Result<Vec<Hash>, LedgerError> {
     let size = leaves.len() as u64;
     let m = usize::try_from(index)
         .ok()
         .filter(|&m| m < leaves.len())
         .ok_or(LedgerError::IndexOutOfRange { index, size })?;
     let mut proof = Vec::new();
-    path(m, leaves, &mut proof);
+    path(h, m, leaves, &mut proof);
     Ok(proof)
 }
 
@@ -75,6 +136,11 @@ pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, LedgerE
 /// [`inclusion_proof`] for each, but every subtree root is computed once for all of
 /// them, so `k` proofs cost one pass over the leaves, not `k`.
 pub fn inclusion_proofs(leaves: &[Hash], indexes: &[u64]) -> Result<Vec<Vec<Hash>>, LedgerError> {
+    inclusion_proofs_in(TreeHash::Sha256, leaves, indexes)
+}
+
+/// [`inclusion_proofs`] with `h`.
+pub fn inclusion_proofs_in(h: TreeHash, leaves: &[Hash], indexes: &[u64]) -> Result<Vec<Vec<Hash>>, LedgerError> {
     let size = leaves.len() as u64;
     let mut wanted: Vec<(usize, usize)> = Vec::with_capacity(indexes.len());
     for (slot, &index) in indexes.iter().enumerate() {
@@ -86,12 +152,12 @@ pub fn inclusion_proofs(leaves: &[Hash], indexes: &[u64]) -> Result<Vec<Vec<Hash
     }
     wanted.sort_unstable();
     let mut proofs = vec![Vec::new(); indexes.len()];
-    paths(leaves, 0, &wanted, &mut proofs);
+    paths(h, leaves, 0, &wanted, &mut proofs);
     Ok(proofs)
 }
 
 /// `wanted`: (leaf index, proof slot), sorted, all inside `d`, which starts at leaf `offset`.
-fn paths(d: &[Hash], offset: usize, wanted: &[(usize, usize)], proofs: &mut [Vec<Hash>]) {
+fn paths(h: TreeHash, d: &[Hash], offset: usize, wanted: &[(usize, usize)], proofs: &mut [Vec<Hash>]) {
     if d.len() <= 1 || wanted.is_empty() {
         return;
     }
@@ -99,29 +165,29 @@ fn paths(d: &[Hash], offset: usize, wanted: &[(usize, usize)], proofs: &mut [Vec
     let cut = wanted.partition_point(|&(m, _)| m < offset + k);
     let (left, right) = wanted.split_at(cut);
     // deeper siblings first: a path runs from the leaf up
-    paths(&d[..k], offset, left, proofs);
-    paths(&d[k..], offset + k, right, proofs);
+    paths(h, &d[..k], offset, left, proofs);
+    paths(h, &d[k..], offset + k, right, proofs);
     if !left.is_empty() {
-        let sibling = root_of(&d[k..]);
+        let sibling = root_of_in(h, &d[k..]);
         left.iter().for_each(|&(_, slot)| proofs[slot].push(sibling));
     }
     if !right.is_empty() {
-        let sibling = root_of(&d[..k]);
+        let sibling = root_of_in(h, &d[..k]);
         right.iter().for_each(|&(_, slot)| proofs[slot].push(sibling));
     }
 }
 
-fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
+fn path(h: TreeHash, m: usize, d: &[Hash], out: &mut Vec<Hash>) {
     if d.len() <= 1 {
         return;
     }
     let k = split_point(d.len());
     if m < k {
-        path(m, &d[..k], out);
-        out.push(root_of(&d[k..]));
+        path(h, m, &d[..k], out);
+        out.push(root_of_in(h, &d[k..]));
     } else {
-        path(m - k, &d[k..], out);
-        out.push(root_of(&d[..k]));
+        path(h, m - k, &d[k..], out);
+        out.push(root_of_in(h, &d[..k]));
     }
 }
 
@@ -129,39 +195,56 @@ fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
 /// `leaves` are all `n` leaf hashes of the new tree. Requires
 /// `0 < old_size <= n`; equal sizes give an empty proof.
 pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, LedgerError> {
+    consistency_proof_in(TreeHash::Sha256, leaves, old_size)
+}
+
+/// [`consistency_proof`] with `h`.
+pub fn consistency_proof_in(h: TreeHash, leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, LedgerError> {
     let new_size = leaves.len() as u64;
     let m = usize::try_from(old_size)
         .ok()
         .filter(|&m| m > 0 && m <= leaves.len())
         .ok_or(LedgerError::InvalidConsistencySizes { old_size, new_size })?;
     let mut proof = Vec::new();
-    subproof(m, leaves, true, &mut proof);
+    subproof(h, m, leaves, true, &mut proof);
     Ok(proof)
 }
 
 /// `SUBPROOF(m, D[n], b)`; `complete` is `b`: whether the old tree's root is
 /// known to the verifier and therefore left out.
-fn subproof(m: usize, d: &[Hash], complete: bool, out: &mut Vec<Hash>) {
+fn subproof(h: TreeHash, m: usize, d: &[Hash], complete: bool, out: &mut Vec<Hash>) {
     let n = d.len();
     if m == n {
         if !complete {
-            out.push(root_of(d));
+            out.push(root_of_in(h, d));
         }
         return;
     }
     let k = split_point(n);
     if m <= k {
-        subproof(m, &d[..k], complete, out);
-        out.push(root_of(&d[k..]));
+        subproof(h, m, &d[..k], complete, out);
+        out.push(root_of_in(h, &d[k..]));
     } else {
-        subproof(m - k, &d[k..], false, out);
-        out.push(root_of(&d[..k]));
+        subproof(h, m - k, &d[k..], false, out);
+        out.push(root_of_in(h, &d[..k]));
     }
 }
 
 /// Checks that `leaf` is at `index` in the tree of `size` leaves whose root is
 /// `root`, using the algorithm of RFC 9162 section 2.1.3.2.
 pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> Result<(), LedgerError> {
+    verify_inclusion_in(TreeHash::Sha256, index, size, leaf, proof, root)
+}
+
+/// [`verify_inclusion`] with `h`.
+pub fn verify_inclusion_in(
+    h: TreeHash,
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), LedgerError> {
     let fail = |reason| Err(LedgerError::InclusionProofInvalid { index, size, reason });
     if index >= size {
         return Err(LedgerError::IndexOutOfRange { index, size });
@@ -174,14 +257,14 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
             return fail("proof has more hashes than the path for this index and size");
         }
         if f & 1 == 1 || f == s {
-            r = node_hash(p, &r);
+            r = h.node(p, &r);
             // Skip levels where this node is the last one and has no right sibling.
             while f & 1 == 0 && f != 0 {
                 f >>= 1;
                 s >>= 1;
             }
         } else {
-            r = node_hash(&r, p);
+            r = h.node(&r, p);
         }
         f >>= 1;
         s >>= 1;
@@ -209,6 +292,18 @@ pub fn verify_consistency(
     new_root: &Hash,
     proof: &[Hash],
 ) -> Result<(), LedgerError> {
+    verify_consistency_in(TreeHash::Sha256, old_size, new_size, old_root, new_root, proof)
+}
+
+/// [`verify_consistency`] with `h`.
+pub fn verify_consistency_in(
+    h: TreeHash,
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), LedgerError> {
     let fail = |reason| Err(LedgerError::ConsistencyProofInvalid { old_size, new_size, reason });
     if old_size > new_size {
         return Err(LedgerError::InvalidConsistencySizes { old_size, new_size });
@@ -217,7 +312,7 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return fail("proof must be empty when the old tree is empty");
         }
-        if *old_root != empty_root() {
+        if *old_root != h.empty() {
             return fail("old root of an empty tree must be the empty-tree hash");
         }
         return Ok(());
@@ -254,14 +349,14 @@ pub fn verify_consistency(
             return fail("proof has more hashes than needed for these sizes");
         }
         if f & 1 == 1 || f == s {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
+            fr = h.node(c, &fr);
+            sr = h.node(c, &sr);
             while f & 1 == 0 && f != 0 {
                 f >>= 1;
                 s >>= 1;
             }
         } else {
-            sr = node_hash(&sr, c);
+            sr = h.node(&sr, c);
         }
         f >>= 1;
         s >>= 1;
@@ -684,6 +779,35 @@ mod tests {
                     m as u64, n as u64, &root_of(&leaves[..m]), &new_root, &proof
                 ).is_ok(), "{} -> {}", m, n);
             }
+        }
+    }
+
+    /// SM3 (GB/T 32905-2016) known answer for "abc", and the SM3 tree: proofs made
+    /// with it verify with it, not with SHA-256.
+    #[test]
+    fn sm3_trees_prove_and_verify_in_their_own_hash() {
+        use sm3::Digest as _;
+        let abc: [u8; 32] = sm3::Sm3::digest(b"abc").into();
+        assert_eq!(hex(&abc), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+        let h = TreeHash::Sm3;
+        assert_eq!(h.empty(), <[u8; 32]>::from(sm3::Sm3::digest(b"")));
+        let leaves: Vec<Hash> = (0u32..13).map(|i| h.leaf(&i.to_be_bytes())).collect();
+        let root = root_of_in(h, &leaves);
+        assert_ne!(root, root_of(&leaves), "another hash, another root");
+        assert_eq!(crate::Frontier::from_leaves_in(h, &leaves).root(), root);
+        for i in 0..13u64 {
+            let proof = inclusion_proof_in(h, &leaves, i).unwrap();
+            verify_inclusion_in(h, i, 13, &leaves[i as usize], &proof, &root).unwrap();
+            assert!(verify_inclusion(i, 13, &leaves[i as usize], &proof, &root).is_err() || proof.is_empty());
+        }
+        let all: Vec<u64> = (0..13).collect();
+        assert_eq!(
+            inclusion_proofs_in(h, &leaves, &all).unwrap(),
+            all.iter().map(|&i| inclusion_proof_in(h, &leaves, i).unwrap()).collect::<Vec<_>>()
+        );
+        for m in 1..13usize {
+            let proof = consistency_proof_in(h, &leaves, m as u64).unwrap();
+            verify_consistency_in(h, m as u64, 13, &root_of_in(h, &leaves[..m]), &root, &proof).unwrap();
         }
     }
 }

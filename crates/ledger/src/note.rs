@@ -24,15 +24,211 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::hexfmt::serde_hash;
-use crate::{Hash, LedgerError};
+use crate::{Hash, LedgerError, TreeHash};
 
-/// Signed-note algorithm id of Ed25519. Another scheme (e.g. SM2) gets its own
-/// id, which also changes the key id, so keys can never be confused.
+/// Signed-note algorithm id of Ed25519. Another scheme gets its own id, which also
+/// changes the key id, so keys can never be confused.
 pub const ALG_ED25519: u8 = 0x01;
+/// Algorithm id of SM2 (GM/T 0003, SM3 digest, the default distinguishing id of GM/T
+/// 0009): not assigned by C2SP signed-note, which assigns 0x01–0x06; chosen outside
+/// that range so no assignment can collide with it.
+pub const ALG_SM2: u8 = 0x53;
+/// The SM2 distinguishing identifier (用户标识) of GM/T 0009-2012's default.
+const SM2_DISTID: &str = "1234567812345678";
+
+/// A ledger's signature scheme, and with it the hash of its tree: Ed25519 with
+/// SHA-256, or SM2 with SM3 (国密). Chosen at `init`; named in every key (its
+/// algorithm byte, part of the key id), so every signature and head names it too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    #[default]
+    Ed25519,
+    Sm2,
+}
+
+impl Algorithm {
+    /// The signed-note algorithm byte.
+    pub fn id(self) -> u8 {
+        match self {
+            Algorithm::Ed25519 => ALG_ED25519,
+            Algorithm::Sm2 => ALG_SM2,
+        }
+    }
+
+    pub fn from_id(id: u8) -> Result<Self, LedgerError> {
+        match id {
+            ALG_ED25519 => Ok(Algorithm::Ed25519),
+            ALG_SM2 => Ok(Algorithm::Sm2),
+            other => Err(LedgerError::UnsupportedAlgorithm(other)),
+        }
+    }
+
+    /// The tree's hash under this scheme.
+    pub fn tree_hash(self) -> TreeHash {
+        match self {
+            Algorithm::Ed25519 => TreeHash::Sha256,
+            Algorithm::Sm2 => TreeHash::Sm3,
+        }
+    }
+
+    /// `ed25519` or `sm2`, as `init --algorithm` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::Sm2 => "sm2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ed25519" => Some(Algorithm::Ed25519),
+            "sm2" | "sm2-sm3" | "sm" => Some(Algorithm::Sm2),
+            _ => None,
+        }
+    }
+
+    /// How answers name it: `Ed25519 / SHA-256` or `SM2 / SM3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "Ed25519 / SHA-256",
+            Algorithm::Sm2 => "SM2 / SM3",
+        }
+    }
+}
+
+/// The secret half of a key, by scheme.
+enum Secret {
+    Ed25519(ed25519_dalek::SigningKey),
+    Sm2 { key: Box<sm2::dsa::SigningKey>, secret: [u8; 32] },
+}
+
+impl Secret {
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Secret::Ed25519(_) => Algorithm::Ed25519,
+            Secret::Sm2 { .. } => Algorithm::Sm2,
+        }
+    }
+
+    fn secret_bytes(&self) -> [u8; 32] {
+        match self {
+            Secret::Ed25519(k) => k.to_bytes(),
+            Secret::Sm2 { secret, .. } => *secret,
+        }
+    }
+
+    fn public(&self) -> Public {
+        match self {
+            Secret::Ed25519(k) => Public::Ed25519(k.verifying_key()),
+            Secret::Sm2 { key, .. } => Public::Sm2(Box::new(key.verifying_key().clone())),
+        }
+    }
+
+    /// 64 bytes: Ed25519's signature, or SM2's r ‖ s.
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer as _;
+        match self {
+            Secret::Ed25519(k) => k.sign(message).to_bytes(),
+            Secret::Sm2 { key, .. } => {
+                let sig: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(key.as_ref(), message);
+                let mut out = [0u8; 64];
+                out.copy_from_slice(&sig.to_bytes());
+                out
+            }
+        }
+    }
+
+    fn from_bytes(alg: Algorithm, b: &[u8]) -> Result<Self, LedgerError> {
+        let bad = |m: String| LedgerError::InvalidKeyFile(m);
+        let seed: &[u8; 32] = b.try_into().map_err(|_| bad(format!("the secret must be 32 bytes, got {}", b.len())))?;
+        match alg {
+            Algorithm::Ed25519 => Ok(Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))),
+            Algorithm::Sm2 => {
+                let sk = sm2::SecretKey::from_slice(seed).map_err(|_| bad("not an SM2 secret key".into()))?;
+                let key =
+                    sm2::dsa::SigningKey::new(SM2_DISTID, &sk).map_err(|_| bad("not an SM2 secret key".into()))?;
+                Ok(Secret::Sm2 { key: Box::new(key), secret: *seed })
+            }
+        }
+    }
+
+    fn generate(alg: Algorithm) -> Self {
+        match alg {
+            Algorithm::Ed25519 => Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng)),
+            Algorithm::Sm2 => loop {
+                let sk = sm2::SecretKey::random(&mut rand_core::OsRng);
+                let mut secret = [0u8; 32];
+                secret.copy_from_slice(&sk.to_bytes());
+                // a scalar the distinguishing-id hash cannot use is drawn again
+                if let Ok(key) = sm2::dsa::SigningKey::new(SM2_DISTID, &sk) {
+                    break Secret::Sm2 { key: Box::new(key), secret };
+                }
+            },
+        }
+    }
+}
+
+/// The public half of a key, by scheme.
+#[derive(Clone, Debug)]
+enum Public {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Sm2(Box<sm2::dsa::VerifyingKey>),
+}
+
+// keys are equal when scheme and encoded point are (SM2's key type has no equality)
+impl PartialEq for Public {
+    fn eq(&self, other: &Self) -> bool {
+        self.algorithm() == other.algorithm() && self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Public {}
+
+impl Public {
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Public::Ed25519(_) => Algorithm::Ed25519,
+            Public::Sm2(_) => Algorithm::Sm2,
+        }
+    }
+
+    /// Ed25519: 32 bytes; SM2: the SEC1 encoding of the point.
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Public::Ed25519(k) => k.as_bytes().to_vec(),
+            Public::Sm2(k) => k.to_sec1_bytes().to_vec(),
+        }
+    }
+
+    fn from_bytes(alg: Algorithm, b: &[u8]) -> Result<Self, String> {
+        match alg {
+            Algorithm::Ed25519 => {
+                let pk: &[u8; 32] =
+                    b.try_into().map_err(|_| format!("Ed25519 public key must be 32 bytes, got {}", b.len()))?;
+                ed25519_dalek::VerifyingKey::from_bytes(pk)
+                    .map(Public::Ed25519)
+                    .map_err(|_| "not a valid Ed25519 public key".into())
+            }
+            Algorithm::Sm2 => sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DISTID, b)
+                .map(|k| Public::Sm2(Box::new(k)))
+                .map_err(|_| "not a valid SM2 public key".into()),
+        }
+    }
+
+    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        match self {
+            Public::Ed25519(k) => <&[u8; 64]>::try_from(sig)
+                .map(ed25519_dalek::Signature::from_bytes)
+                .is_ok_and(|sig| k.verify_strict(message, &sig).is_ok()),
+            Public::Sm2(k) => sm2::dsa::Signature::try_from(sig)
+                .is_ok_and(|sig| sm2::dsa::signature::Verifier::verify(k.as_ref(), message, &sig).is_ok()),
+        }
+    }
+}
 
 /// Signature lines start with an em dash and a space (signed-note spec).
 const SIG_PREFIX: &str = "\u{2014} ";
@@ -69,11 +265,11 @@ pub struct SignedHead {
     pub checkpoint: String,
 }
 
-/// Ed25519 signing key of one ledger, created at init and kept in the data
-/// directory.
+/// The signing key of one ledger (Ed25519 or SM2), created at init and kept in the
+/// data directory.
 pub struct LedgerKey {
     origin: String,
-    key: SigningKey,
+    key: Secret,
     key_id: u32,
 }
 
@@ -82,6 +278,7 @@ impl std::fmt::Debug for LedgerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LedgerKey")
             .field("origin", &self.origin)
+            .field("algorithm", &self.key.algorithm())
             .field("key_id", &format_args!("{:08x}", self.key_id))
             .finish_non_exhaustive()
     }
@@ -105,29 +302,49 @@ impl LedgerKey {
 
     /// Like [`LedgerKey::generate`] but reports an invalid origin as an error.
     pub fn try_generate(origin: &str) -> Result<Self, LedgerError> {
+        Self::try_generate_with(origin, Algorithm::Ed25519)
+    }
+
+    /// A fresh key of `algorithm` for the log named `origin`.
+    pub fn try_generate_with(origin: &str, algorithm: Algorithm) -> Result<Self, LedgerError> {
         check_origin(origin)?;
-        let key = SigningKey::generate(&mut rand_core::OsRng);
-        Ok(Self::from_parts(origin, key))
+        Ok(Self::from_parts(origin, Secret::generate(algorithm)))
     }
 
     /// Builds a key from a 32-byte Ed25519 seed (e.g. from an HSM export).
     pub fn from_seed(origin: &str, seed: &[u8; 32]) -> Result<Self, LedgerError> {
-        check_origin(origin)?;
-        Ok(Self::from_parts(origin, SigningKey::from_bytes(seed)))
+        Self::from_secret(origin, Algorithm::Ed25519, seed)
     }
 
-    fn from_parts(origin: &str, key: SigningKey) -> Self {
-        let key_id = key_id(origin, &key.verifying_key());
+    /// Builds a key of `algorithm` from its 32-byte secret (Ed25519 seed, SM2 scalar).
+    pub fn from_secret(origin: &str, algorithm: Algorithm, secret: &[u8; 32]) -> Result<Self, LedgerError> {
+        check_origin(origin)?;
+        Ok(Self::from_parts(origin, Secret::from_bytes(algorithm, secret)?))
+    }
+
+    fn from_parts(origin: &str, key: Secret) -> Self {
+        let key_id = key_id(origin, &key.public());
         Self { origin: origin.to_owned(), key, key_id }
     }
 
+    /// The signature scheme (and so the tree hash) of this key's ledger.
+    pub fn algorithm(&self) -> Algorithm {
+        self.key.algorithm()
+    }
+
+    /// The hash of this key's ledger tree.
+    pub fn tree_hash(&self) -> TreeHash {
+        self.key.algorithm().tree_hash()
+    }
+
     /// Key file contents:
-    /// `PRIVATE+KEY+<origin>+<key id hex>+<base64(0x01 || seed)>\n`
-    /// (Go `note` signer key format). Secret: store with mode 0600.
+    /// `PRIVATE+KEY+<origin>+<key id hex>+<base64(alg || secret)>\n`
+    /// (Go `note` signer key format; alg 0x01 Ed25519, 0x53 SM2). Secret: store with
+    /// mode 0600.
     pub fn to_file_bytes(&self) -> Vec<u8> {
         let mut raw = Vec::with_capacity(33);
-        raw.push(ALG_ED25519);
-        raw.extend_from_slice(self.key.as_bytes());
+        raw.push(self.key.algorithm().id());
+        raw.extend_from_slice(&self.key.secret_bytes());
         let text = format!("{PRIVATE_KEY_PREFIX}{}+{:08x}+{}\n", self.origin, self.key_id, B64.encode(&raw));
         raw.fill(0);
         text.into_bytes()
@@ -148,13 +365,7 @@ impl LedgerKey {
         let claimed = parse_key_id(id_hex).map_err(|e| bad(&e))?;
         let raw = B64.decode(b64).map_err(|e| LedgerError::InvalidKeyFile(format!("key is not base64: {e}")))?;
         let (alg, seed) = raw.split_first().ok_or_else(|| bad("key is empty"))?;
-        if *alg != ALG_ED25519 {
-            return Err(LedgerError::UnsupportedAlgorithm(*alg));
-        }
-        let seed: &[u8; 32] = seed
-            .try_into()
-            .map_err(|_| LedgerError::InvalidKeyFile(format!("Ed25519 seed must be 32 bytes, got {}", seed.len())))?;
-        let key = Self::from_parts(origin, SigningKey::from_bytes(seed));
+        let key = Self::from_parts(origin, Secret::from_bytes(Algorithm::from_id(*alg)?, seed)?);
         if key.key_id != claimed {
             return Err(LedgerError::KeyIdMismatch { origin: origin.to_owned(), claimed, actual: key.key_id });
         }
@@ -173,7 +384,7 @@ impl LedgerKey {
 
     /// The public half, to hand to auditors.
     pub fn verifier(&self) -> LedgerVerifier {
-        LedgerVerifier { origin: self.origin.clone(), key: self.key.verifying_key(), key_id: self.key_id }
+        LedgerVerifier { origin: self.origin.clone(), key: self.key.public(), key_id: self.key_id }
     }
 
     /// Signs `head` as a checkpoint of this log.
@@ -195,7 +406,7 @@ impl LedgerKey {
         let sig = self.key.sign(message);
         let mut blob = Vec::with_capacity(SIGNATURE_BLOB_LEN);
         blob.extend_from_slice(&self.key_id.to_be_bytes());
-        blob.extend_from_slice(&sig.to_bytes());
+        blob.extend_from_slice(&sig);
         format!("{SIG_PREFIX}{name} {}", B64.encode(blob))
     }
 
@@ -206,24 +417,34 @@ impl LedgerKey {
     }
 }
 
-/// Key id (4 bytes) and an Ed25519 signature (64 bytes).
+/// Key id (4 bytes) and a signature (64 bytes: Ed25519, or SM2's r ‖ s).
 const SIGNATURE_BLOB_LEN: usize = 68;
 
-/// Public half: origin + Ed25519 public key; text form like Go's note
-/// verifier key `"<origin>+<keyid hex 8>+<base64(0x01||pubkey)>"`.
+/// Public half: origin + public key; text form like Go's note verifier key
+/// `"<origin>+<keyid hex 8>+<base64(alg || pubkey)>"`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerVerifier {
     origin: String,
-    key: VerifyingKey,
+    key: Public,
     key_id: u32,
 }
 
 impl LedgerVerifier {
-    /// `<origin>+<key id hex>+<base64(0x01 || public key)>`.
+    /// The signature scheme (and so the tree hash) of the ledger this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        self.key.algorithm()
+    }
+
+    /// The hash of that ledger's tree.
+    pub fn tree_hash(&self) -> TreeHash {
+        self.key.algorithm().tree_hash()
+    }
+
+    /// `<origin>+<key id hex>+<base64(alg || public key)>`.
     pub fn to_text(&self) -> String {
-        let mut raw = Vec::with_capacity(33);
-        raw.push(ALG_ED25519);
-        raw.extend_from_slice(self.key.as_bytes());
+        let mut raw = Vec::with_capacity(66);
+        raw.push(self.key.algorithm().id());
+        raw.extend_from_slice(&self.key.bytes());
         format!("{}+{:08x}+{}", self.origin, self.key_id, B64.encode(raw))
     }
 
@@ -239,12 +460,7 @@ impl LedgerVerifier {
         let claimed = parse_key_id(id_hex).map_err(bad)?;
         let raw = B64.decode(b64).map_err(|e| bad(format!("key is not base64: {e}")))?;
         let (alg, pk) = raw.split_first().ok_or_else(|| bad("key is empty".into()))?;
-        if *alg != ALG_ED25519 {
-            return Err(LedgerError::UnsupportedAlgorithm(*alg));
-        }
-        let pk: &[u8; 32] =
-            pk.try_into().map_err(|_| bad(format!("Ed25519 public key must be 32 bytes, got {}", pk.len())))?;
-        let key = VerifyingKey::from_bytes(pk).map_err(|_| bad("not a valid Ed25519 public key".into()))?;
+        let key = Public::from_bytes(Algorithm::from_id(*alg)?, pk).map_err(bad)?;
         let actual = key_id(origin, &key);
         if actual != claimed {
             return Err(LedgerError::KeyIdMismatch { origin: origin.to_owned(), claimed, actual });
@@ -291,10 +507,7 @@ impl LedgerVerifier {
         if u32::from_be_bytes(*id) != self.key_id {
             return Err(LedgerError::NoSignature { origin: self.origin.clone(), key_id: self.key_id });
         }
-        let ok = <&[u8; 64]>::try_from(sig)
-            .map(Signature::from_bytes)
-            .is_ok_and(|sig| self.key.verify_strict(message, &sig).is_ok());
-        if !ok {
+        if !self.key.verify(message, sig) {
             return Err(LedgerError::BadSignature { origin: self.origin.clone(), key_id: self.key_id });
         }
         Ok(())
@@ -336,10 +549,7 @@ impl LedgerVerifier {
             if name != self.origin || u32::from_be_bytes(*id) != self.key_id {
                 continue; // someone else's signature, e.g. a witness
             }
-            let ok = <&[u8; 64]>::try_from(sig)
-                .map(Signature::from_bytes)
-                .is_ok_and(|sig| self.key.verify_strict(text.as_bytes(), &sig).is_ok());
-            if !ok {
+            if !self.key.verify(text.as_bytes(), sig) {
                 return Err(LedgerError::BadSignature { origin: self.origin.clone(), key_id: self.key_id });
             }
             verified = true;
@@ -383,12 +593,12 @@ impl LedgerVerifier {
 
 /// Key id of signed-note: the first 4 bytes of
 /// `SHA-256(name || "\n" || alg || public key)`, big-endian.
-fn key_id(origin: &str, key: &VerifyingKey) -> u32 {
+fn key_id(origin: &str, key: &Public) -> u32 {
     let mut h = Sha256::new();
     h.update(origin.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
-    h.update(key.as_bytes());
+    h.update([key.algorithm().id()]);
+    h.update(key.bytes());
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
@@ -590,13 +800,13 @@ mod tests {
         assert_ne!(other.key_id(), key.key_id());
         assert!(matches!(other.verifier().verify(&cp), Err(LedgerError::NoSignature { .. })));
         // Same secret key under another origin: different key id and name.
-        let renamed = LedgerKey::from_seed("other.example/log", key.key.as_bytes()).unwrap();
+        let renamed = LedgerKey::from_seed("other.example/log", &key.key.secret_bytes()).unwrap();
         assert!(matches!(renamed.verifier().verify(&cp), Err(LedgerError::NoSignature { .. })));
         // A forged line claiming our name and key id but signed by another key.
         let forged_blob = {
             let sig = other.key.sign(head().checkpoint_body(ORIGIN).as_bytes());
             let mut b = key.key_id().to_be_bytes().to_vec();
-            b.extend_from_slice(&sig.to_bytes());
+            b.extend_from_slice(&sig);
             B64.encode(b)
         };
         let forged = format!("{}\n{SIG_PREFIX}{ORIGIN} {forged_blob}\n", head().checkpoint_body(ORIGIN));
@@ -721,5 +931,45 @@ mod tests {
     #[should_panic(expected = "invalid log origin")]
     fn generate_panics_on_invalid_origin() {
         let _ = LedgerKey::generate("has space");
+    }
+
+    /// 国密: an SM2 key signs heads, notes and detached lines; its key file and verifier
+    /// text name the algorithm and round-trip; an Ed25519 verifier of the same origin
+    /// does not accept its signatures, nor it an Ed25519 one's.
+    #[test]
+    fn sm2_keys_sign_verify_and_round_trip() {
+        let key = LedgerKey::try_generate_with("xinyong.sm/ledger", Algorithm::Sm2).unwrap();
+        assert_eq!((key.algorithm(), key.tree_hash()), (Algorithm::Sm2, crate::TreeHash::Sm3));
+        let signed = key.sign(&head());
+        let verifier = key.verifier();
+        assert_eq!(verifier.verify(&signed.checkpoint).unwrap(), head());
+        let text = verifier.to_text();
+        let parsed = LedgerVerifier::from_text(&text).unwrap();
+        assert_eq!(parsed, verifier);
+        assert_eq!(parsed.algorithm(), Algorithm::Sm2);
+        let again = LedgerKey::from_file_bytes(&key.to_file_bytes()).unwrap();
+        assert_eq!(again.verifier().to_text(), text);
+        assert_eq!(again.algorithm(), Algorithm::Sm2);
+        // a signature made after reloading verifies with the first verifier
+        assert!(verifier.verify(&again.sign(&head()).checkpoint).is_ok());
+        let line = key.signature_line("x/pdf", b"file");
+        assert_eq!(line.len() - "\u{2014} x/pdf ".len(), key.signature_b64_len());
+        verifier.verify_signature_line("x/pdf", &line, b"file").unwrap();
+        assert!(verifier.verify_signature_line("x/pdf", &line, b"filE").is_err());
+        // altered: refused
+        let altered = signed.checkpoint.replacen("\n5\n", "\n6\n", 1);
+        assert!(verifier.verify(&altered).is_err() || altered == signed.checkpoint);
+        // the other scheme under the same origin: other key ids, nothing accepted
+        let ed = LedgerKey::generate("xinyong.sm/ledger");
+        assert_ne!(ed.key_id(), key.key_id());
+        assert!(ed.verifier().verify(&signed.checkpoint).is_err());
+        assert!(verifier.verify(&ed.sign(&head()).checkpoint).is_err());
+        // the byte names the scheme: an unknown one is refused
+        let mut raw = B64.decode(text.splitn(3, '+').nth(2).unwrap()).unwrap();
+        raw[0] = 0x7f;
+        let unknown = format!("xinyong.sm/ledger+{:08x}+{}", key.key_id(), B64.encode(raw));
+        assert!(matches!(LedgerVerifier::from_text(&unknown), Err(LedgerError::UnsupportedAlgorithm(0x7f))));
+        assert_eq!(Algorithm::parse("SM2"), Some(Algorithm::Sm2));
+        assert_eq!(Algorithm::parse("rsa"), None);
     }
 }

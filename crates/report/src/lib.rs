@@ -68,6 +68,10 @@ pub struct Report {
     /// The platform that issued it (its ledger origin) and its published key.
     pub platform: String,
     pub verifier_key: String,
+    /// The platform's signature scheme and tree hash: `Ed25519 / SHA-256` or `SM2 / SM3`
+    /// (the key names it too; a report whose two namings differ does not verify).
+    #[serde(default)]
+    pub algorithm: String,
     /// When it was made (Asia/Shanghai, RFC 3339).
     pub made_at: String,
     /// The period asked about, both days inclusive (yyyy-mm-dd).
@@ -281,6 +285,7 @@ pub(crate) mod testing {
             title_en: ReportKind::Special.title_en().into(),
             platform: key.origin().into(),
             verifier_key: key.verifier().to_text(),
+            algorithm: key.algorithm().name().into(),
             made_at: "2026-12-07T10:00:00+08:00".into(),
             period_from: "2025-12-07".into(),
             period_to: "2026-12-07".into(),

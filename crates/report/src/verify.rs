@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
-use xinyong_ledger::{Hash, LedgerVerifier, verify_inclusion};
+use xinyong_ledger::{Hash, LedgerVerifier, verify_inclusion_in};
 
 use crate::pdf::{pdf_label, pdf_message, split, with_placeholder};
 use crate::{Report, parse_body};
@@ -144,6 +144,22 @@ pub fn verify(file: &[u8], pinned: Option<&LedgerVerifier>) -> Verdict {
         };
         v.check("PDF 文件签名", "PDF file signature", outcome);
     }
+    // the algorithm the report names is the key's (an old report names none)
+    if !report.algorithm.is_empty() {
+        let of_key = key.algorithm().name();
+        v.check(
+            "签名算法",
+            "algorithm",
+            if report.algorithm == of_key {
+                Ok(of_key.to_string())
+            } else {
+                Err(format!(
+                    "报告称 {}，密钥为 {of_key} / the report names {}, the key is {of_key}",
+                    report.algorithm, report.algorithm
+                ))
+            },
+        );
+    }
     // the checkpoint, then every cited entry's inclusion in it
     let head = match key.verify(&report.checkpoint) {
         Ok(h) => h,
@@ -165,7 +181,9 @@ pub fn verify(file: &[u8], pinned: Option<&LedgerVerifier>) -> Verdict {
         let leaf = decode_hash(&e.leaf);
         let path: Option<Vec<Hash>> = e.proof.iter().map(|h| decode_hash(h)).collect();
         match (leaf, path) {
-            (Some(leaf), Some(path)) if verify_inclusion(e.index, head.size, &leaf, &path, &head.root).is_ok() => {
+            (Some(leaf), Some(path))
+                if verify_inclusion_in(key.tree_hash(), e.index, head.size, &leaf, &path, &head.root).is_ok() =>
+            {
                 proven.insert(e.index);
             }
             _ => bad.push(e.index),

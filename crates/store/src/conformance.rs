@@ -40,6 +40,7 @@ macro_rules! with_checks {
             grading_scan_lends_what_is_in_force,
             plans_are_written_with_their_events,
             exchange_docs_are_written_with_their_event,
+            sm2_ledgers_hash_with_sm3,
         ] }
     };
 }
@@ -1373,6 +1374,34 @@ fn exchange_docs_are_written_with_their_event(s: &mut dyn Store) -> Result<(), S
     ensure!(s.exchange_docs("foreign", None).map_err(|e| e.to_string())?.len() == 3, "every foreign doc");
     ensure!(s.exchange_docs("peer", Some("91110000000000000X")).map_err(|e| e.to_string())?.is_empty(), "by kind");
     ensure!(s.exchange_doc("foreign:none").map_err(|e| e.to_string())?.is_none(), "absent");
+    Ok(())
+}
+
+/// 国密: a store written with an SM2 key hashes every leaf and node with SM3 — batches,
+/// revocations, listing steps and documents alike — and its heads verify with SM2.
+fn sm2_ledgers_hash_with_sm3(s: &mut dyn Store) -> Result<(), String> {
+    use xinyong_core::event::{EventBody, EventKind};
+    use xinyong_ledger::{Algorithm, TreeHash, root_of_in};
+    let k = LedgerKey::try_generate_with("conformance.sm/ledger", Algorithm::Sm2).map_err(|e| e.to_string())?;
+    let entries = vec![
+        Entry::Record(Box::new(honour(A, "京发〔2024〕1号", "守合同重信用企业")?)),
+        Entry::Record(Box::new(honour(B, "京发〔2024〕3号", "守合同重信用企业")?)),
+    ];
+    s.append(&entries, &k, 1).map_err(|e| e.to_string())?;
+    let rec = s.records_of(A).map_err(|e| e.to_string())?.first().cloned().ok_or("record missing")?;
+    s.revoke(rec.id, "复议撤销", &prov(0), &k).map_err(|e| e.to_string())?;
+    let facts = Default::default();
+    let event = EventBody::exchange(EventKind::ExchangePeerTrusted, "", "peer:x", facts, &prov(0));
+    let (_, head) = s.put_exchange_docs(&[], None, &event, &k, 2).map_err(|e| e.to_string())?;
+    let size = s.ledger_size().map_err(|e| e.to_string())?;
+    for ev in s.events(0, size as u32).map_err(|e| e.to_string())? {
+        ensure!(TreeHash::Sm3.leaf(&ev.payload) == ev.leaf, "event {} is not SM3-hashed", ev.index);
+    }
+    let leaves = s.leaf_hashes(size).map_err(|e| e.to_string())?;
+    ensure!(root_of_in(TreeHash::Sm3, &leaves) == head.head.root, "the head's root is not the SM3 tree's");
+    ensure!(xinyong_ledger::root_of(&leaves) != head.head.root, "an SHA-256 tree has another root");
+    let verified = k.verifier().verify(&head.checkpoint).map_err(|e| e.to_string())?;
+    ensure!(verified == head.head, "the SM2-signed head verifies");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use xinyong_core::catalog::Tier;
 use xinyong_core::event::{EventBody, EventKind};
 use xinyong_core::record::{FieldError, SubjectInfo};
-use xinyong_ledger::{Hash, leaf_hash};
+use xinyong_ledger::{Hash, TreeHash, leaf_hash};
 
 use crate::{BatchOutcome, Entry, NewQuarantine, NewRecord, Outcome, Result, StoreError};
 
@@ -313,11 +313,14 @@ struct Planner<'a, 's> {
     updates_at: HashMap<&'a str, usize>,
     records: HashMap<Identity<'a>, Written<'a>>,
     next_record_id: i64,
+    /// The ledger's tree hash: prepared leaves are SHA-256, recomputed for another.
+    hash: TreeHash,
 }
 
 /// Decides what `entries` do, given what the back end found `stored` (for the codes
-/// and identities of [`touched`]`(entries)`) and the ledger size `start`.
-pub fn plan<'a>(entries: &'a [Entry], stored: &Stored<'a>, start: u64) -> Result<Plan<'a>> {
+/// and identities of [`touched`]`(entries)`) and the ledger size `start`; leaves are
+/// hashed with `hash`, the ledger's tree hash.
+pub fn plan<'a>(entries: &'a [Entry], stored: &Stored<'a>, start: u64, hash: TreeHash) -> Result<Plan<'a>> {
     let mut p = Planner {
         stored,
         plan: Plan {
@@ -331,6 +334,7 @@ pub fn plan<'a>(entries: &'a [Entry], stored: &Stored<'a>, start: u64) -> Result
         updates_at: HashMap::new(),
         records: HashMap::with_capacity(entries.len()),
         next_record_id: stored.next_record_id.max(1),
+        hash,
     };
     for (i, e) in entries.iter().enumerate() {
         let outcome = match e {
@@ -387,7 +391,7 @@ impl<'a> Planner<'a, '_> {
             let kind = rec.subject_kind().as_str();
             let body = EventBody::subject_created(code, kind, &rec.subject_name, &r.provenance);
             let bytes = body.canonical_bytes();
-            let leaf = leaf_hash(&bytes);
+            let leaf = self.hash.leaf(&bytes);
             let created_event = self.push_event(code, EventKind::SubjectCreated, None, Cow::Owned(bytes), leaf);
             self.plan.new_subjects.push(SubjectInsert {
                 code,
@@ -478,7 +482,10 @@ impl<'a> Planner<'a, '_> {
                     EventKind::RecordCreated,
                     Some(id),
                     Cow::Borrowed(&r.created_payload),
-                    r.created_leaf,
+                    match self.hash {
+                        TreeHash::Sha256 => r.created_leaf,
+                        other => other.leaf(&r.created_payload),
+                    },
                 );
                 self.plan.new_records.push(RecordInsert {
                     id,
@@ -505,7 +512,7 @@ impl<'a> Planner<'a, '_> {
             }
             Some((id, _, _, written)) => {
                 let bytes = r.payload_as(EventKind::RecordCorrected)?;
-                let leaf = leaf_hash(&bytes);
+                let leaf = self.hash.leaf(&bytes);
                 let event_index = self.push_event(code, EventKind::RecordCorrected, Some(id), Cow::Owned(bytes), leaf);
                 let at = match written {
                     Some(RecordAt::New(i)) => {
@@ -662,7 +669,7 @@ mod tests {
             honour(A, "1", "y"), // duplicate of the correction
         ];
         let stored = Stored { next_record_id: 40, ..Default::default() };
-        let p = plan(&entries, &stored, 7).unwrap();
+        let p = plan(&entries, &stored, 7, TreeHash::Sha256).unwrap();
         assert_eq!(
             kinds(&p),
             [
@@ -693,7 +700,7 @@ mod tests {
         let [QuarantineWrite::Insert { entry: 4, row }] = &p.quarantine[..] else { panic!("{:?}", p.quarantine) };
         assert_eq!(row.errors[0].rule, "identity.conflict");
         assert!(p.outcome(None).is_err(), "an unwritten quarantine entry is an error");
-        let mut p = plan(&entries, &stored, 7).unwrap();
+        let mut p = plan(&entries, &stored, 7, TreeHash::Sha256).unwrap();
         p.run_quarantine(|_| Ok(Some(Outcome::Quarantined { quarantine_id: 3, already_known: false }))).unwrap();
         let out = p.outcome(None).unwrap();
         assert_eq!(out.outcomes[4], Outcome::Quarantined { quarantine_id: 3, already_known: false });
@@ -715,7 +722,7 @@ mod tests {
             ("p", "honour", "2"),
             StoredRecord { id: 2, fingerprint: second.fingerprint.map(|b| !b), subject: A.into() },
         );
-        let p = plan(&entries, &stored, 100).unwrap();
+        let p = plan(&entries, &stored, 100, TreeHash::Sha256).unwrap();
         assert_eq!(
             kinds(&p),
             [(100, "record.corrected", Some(2)), (101, "record.corrected", Some(2)), (102, "subject.created", None)]

@@ -218,12 +218,12 @@ fn to_hash(b: Vec<u8>) -> Result<Hash> {
 }
 
 /// Takes the ledger lock; returns the frontier as the last writer committed it.
-pub(crate) fn lock_ledger(tx: &mut Transaction<'_>) -> Result<Frontier> {
+pub(crate) fn lock_ledger(tx: &mut Transaction<'_>, hash: xinyong_ledger::TreeHash) -> Result<Frontier> {
     tx.execute("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", &[&LEDGER_LOCK])?;
     let row = tx.query_opt("SELECT v FROM meta WHERE k = 'frontier'", &[])?;
     match row {
-        Some(r) => Ok(Frontier::from_bytes(&r.get::<_, Vec<u8>>(0))?),
-        None => Ok(Frontier::new()),
+        Some(r) => Ok(Frontier::from_bytes(&r.get::<_, Vec<u8>>(0))?.with_hash(hash)),
+        None => Ok(Frontier::new_in(hash)),
     }
 }
 
@@ -611,10 +611,10 @@ impl Store for PgStore {
         let mut conn = self.conn()?;
         let PgConn { client, statements } = &mut *conn;
         let mut tx = client.transaction()?;
-        let mut frontier = lock_ledger(&mut tx)?;
+        let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
         let touched = plan::touched(entries);
         let stored = look_up(&mut tx, &touched)?;
-        let mut plan = plan::plan(entries, &stored, frontier.size())?;
+        let mut plan = plan::plan(entries, &stored, frontier.size(), key.tree_hash())?;
         execute(&mut tx, statements, &mut plan, &mut frontier, now_ms)?;
         postgres_quality::write_batches(&mut tx, &crate::quality::tally(entries, &plan.outcomes, now_ms))?;
         let head = if plan.events.is_empty() { None } else { Some(sign_head(&mut tx, &frontier, key, now_ms)?) };

@@ -5,7 +5,7 @@ use postgres::Transaction;
 use xinyong_core::case::Case;
 use xinyong_core::event::{EventBody, Provenance};
 use xinyong_core::record::date_string;
-use xinyong_ledger::{Frontier, Hash, LedgerKey, leaf_hash};
+use xinyong_ledger::{Frontier, Hash, LedgerKey};
 
 use crate::due_process::{Change, Changed, RecordUpdate, record_effect};
 use crate::postgres::{PgConn, RECORD_COLUMNS, lock_ledger, record_row, sign_head};
@@ -28,7 +28,7 @@ fn push_event(
     record_id: Option<i64>,
     payload: &[u8],
 ) -> Result<u64> {
-    let leaf = leaf_hash(payload);
+    let leaf = frontier.leaf_hash(payload);
     let idx = frontier.size();
     tx.execute(
         "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -46,7 +46,7 @@ pub(crate) fn apply_change(
     now_ms: i64,
 ) -> Result<Changed> {
     let mut tx = conn.client().transaction()?;
-    let mut frontier = lock_ledger(&mut tx)?;
+    let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
     let mut events = Vec::new();
     let mut case_out = None;
     if let Some(step) = &change.case {

@@ -4,7 +4,7 @@
 use postgres::{Client, Row};
 use xinyong_core::commitment::Commitment;
 use xinyong_core::event::{EventBody, Provenance};
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
 use crate::commitments::{COLUMNS, columns, plan, read};
 use crate::postgres::{PgConn, lock_ledger, sign_head};
@@ -22,7 +22,7 @@ pub(crate) fn put_commitments(
     now_ms: i64,
 ) -> Result<(Vec<Commitment>, SignedHead)> {
     let mut tx = client.transaction()?;
-    let mut frontier = lock_ledger(&mut tx)?;
+    let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
     let mut out = Vec::with_capacity(cs.len());
     for c in cs {
         let stored = tx
@@ -41,7 +41,7 @@ pub(crate) fn put_commitments(
         }
         for (kind, facts) in planned {
             let payload = EventBody::commitment(kind, &next, facts, p).canonical_bytes();
-            let leaf = leaf_hash(&payload);
+            let leaf = frontier.leaf_hash(&payload);
             let idx = frontier.size();
             tx.execute(
                 "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, $4, $5, $6)",

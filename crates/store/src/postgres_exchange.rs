@@ -3,7 +3,7 @@
 
 use postgres::{Client, Row};
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
 use crate::postgres::{PgConn, lock_ledger, sign_head};
 use crate::{ExchangeDoc, Expect, Result, expect_holds};
@@ -17,14 +17,14 @@ pub(crate) fn put_exchange_docs(
     now_ms: i64,
 ) -> Result<(u64, SignedHead)> {
     let mut tx = client.transaction()?;
-    let mut frontier = lock_ledger(&mut tx)?;
+    let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
     if let Some(e) = expect {
         let stored: Option<i64> =
             tx.query_opt("SELECT event FROM exchange_docs WHERE id = $1", &[&e.id])?.map(|r| r.get(0));
         expect_holds(e, stored)?;
     }
     let payload = event.canonical_bytes();
-    let leaf = leaf_hash(&payload);
+    let leaf = frontier.leaf_hash(&payload);
     let idx = frontier.size();
     tx.execute(
         "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, NULL, $4, $5)",

@@ -5,7 +5,7 @@ use postgres::{Client, Row};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::listing::{Listing, ListingSource, ListingStatus, RemovalKind, step_facts};
 use xinyong_core::record::{date_string, parse_date};
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
 use crate::postgres::{PgConn, lock_ledger, sign_head, subject_row};
 use crate::{CheckRow, DepartmentStats, Feedback, ListingFilter, Result, StoreError, SubjectRow};
@@ -78,7 +78,7 @@ pub(crate) fn put_listing(
     now_ms: i64,
 ) -> Result<(Listing, SignedHead)> {
     let mut tx = client.transaction()?;
-    let mut frontier = lock_ledger(&mut tx)?;
+    let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
     let stored = listing_step(&mut tx, &mut frontier, listing, kind, p)?;
     let head = sign_head(&mut tx, &frontier, key, now_ms)?;
     tx.commit()?;
@@ -149,7 +149,7 @@ pub(crate) fn listing_step(
     stored.last_event = idx;
     let body = EventBody::listing(kind, &stored.subject, &stored.list_type, stored.id, step_facts(kind, &stored), p);
     let payload = body.canonical_bytes();
-    let leaf = leaf_hash(&payload);
+    let leaf = frontier.leaf_hash(&payload);
     tx.execute(
         "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, NULL, $4, $5)",
         &[&(idx as i64), &stored.subject, &kind.as_str(), &payload, &&leaf[..]],
@@ -202,7 +202,7 @@ pub(crate) fn put_listings(
     now_ms: i64,
 ) -> Result<(Vec<Listing>, SignedHead)> {
     let mut tx = client.transaction()?;
-    let mut frontier = lock_ledger(&mut tx)?;
+    let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
     let mut stored = Vec::with_capacity(steps.len());
     for (listing, kind) in steps {
         stored.push(listing_step(&mut tx, &mut frontier, listing, *kind, p)?);

@@ -3,7 +3,7 @@
 
 use postgres::{Client, Row};
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
 use crate::postgres::{PgConn, lock_ledger, sign_head};
 use crate::{PlanRow, Result};
@@ -20,14 +20,14 @@ pub(crate) fn put_plan(
     now_ms: i64,
 ) -> Result<(Option<u64>, SignedHead)> {
     let mut tx = client.transaction()?;
-    let mut frontier = lock_ledger(&mut tx)?;
+    let mut frontier = lock_ledger(&mut tx, key.tree_hash())?;
     let stored: Option<i64> =
         tx.query_opt("SELECT last_event FROM inspection_plans WHERE id = $1", &[&id])?.map(|r| r.get(0));
     crate::plan_step_allowed(id, stored, read_at)?;
     let idx = match event {
         Some(body) => {
             let payload = body.canonical_bytes();
-            let leaf = leaf_hash(&payload);
+            let leaf = frontier.leaf_hash(&payload);
             let idx = frontier.size();
             tx.execute(
                 "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES ($1, $2, $3, NULL, $4, $5)",

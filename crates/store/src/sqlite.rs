@@ -101,12 +101,12 @@ pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
-pub(crate) fn load_frontier(tx: &Transaction<'_>) -> Result<Frontier> {
+pub(crate) fn load_frontier(tx: &Transaction<'_>, hash: xinyong_ledger::TreeHash) -> Result<Frontier> {
     let bytes: Option<Vec<u8>> =
         tx.query_row("SELECT v FROM meta WHERE k = 'frontier'", [], |r| r.get(0)).optional()?;
     match bytes {
-        Some(b) => Ok(Frontier::from_bytes(&b)?),
-        None => Ok(Frontier::new()),
+        Some(b) => Ok(Frontier::from_bytes(&b)?.with_hash(hash)),
+        None => Ok(Frontier::new_in(hash)),
     }
 }
 
@@ -115,6 +115,19 @@ fn to_hash(b: Vec<u8>) -> Result<Hash> {
 }
 
 /// Appends one event within the open transaction and advances the frontier.
+/// [`push_event`] with the leaf hashed in the frontier's tree hash.
+pub(crate) fn push_body(
+    tx: &Transaction<'_>,
+    frontier: &mut Frontier,
+    subject: &str,
+    kind: EventKind,
+    record_id: Option<i64>,
+    payload: &[u8],
+) -> Result<u64> {
+    let leaf = frontier.leaf_hash(payload);
+    push_event(tx, frontier, subject, kind, record_id, payload, &leaf)
+}
+
 pub(crate) fn push_event(
     tx: &Transaction<'_>,
     frontier: &mut Frontier,
@@ -1020,10 +1033,10 @@ impl Store for SqliteStore {
 impl SqliteStore {
     fn append_in_tx(&mut self, entries: &[Entry], key: &LedgerKey, now_ms: i64) -> Result<BatchOutcome> {
         let tx = write_tx(&mut self.conn)?;
-        let mut frontier = load_frontier(&tx)?;
+        let mut frontier = load_frontier(&tx, key.tree_hash())?;
         let touched = plan::touched(entries);
         let stored = look_up(&tx, &touched, &self.known_subjects)?;
-        let mut plan = plan::plan(entries, &stored, frontier.size())?;
+        let mut plan = plan::plan(entries, &stored, frontier.size(), key.tree_hash())?;
         execute(&tx, &mut plan, &mut frontier, now_ms)?;
         sqlite_quality::write_batches(&tx, &crate::quality::tally(entries, &plan.outcomes, now_ms))?;
         let head = if plan.events.is_empty() { None } else { Some(sign_head(&tx, &frontier, key, now_ms)?) };

@@ -5,10 +5,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use xinyong_core::case::{Case, Target};
 use xinyong_core::event::{EventBody, Provenance};
 use xinyong_core::record::date_string;
-use xinyong_ledger::{Frontier, Hash, LedgerKey, leaf_hash};
+use xinyong_ledger::{Frontier, Hash, LedgerKey};
 
 use crate::due_process::{Change, Changed, RecordUpdate, record_effect};
-use crate::sqlite::{RECORD_COLUMNS, load_frontier, push_event, record_row, sign_head, write_tx};
+use crate::sqlite::{RECORD_COLUMNS, load_frontier, push_body, record_row, sign_head, write_tx};
 use crate::{CaseFilter, Effect, Notification, Result, StoreError};
 
 fn doc(case: &Case) -> Result<String> {
@@ -36,7 +36,7 @@ pub(crate) fn apply_change(
     now_ms: i64,
 ) -> Result<Changed> {
     let tx = write_tx(conn)?;
-    let mut frontier = load_frontier(&tx)?;
+    let mut frontier = load_frontier(&tx, key.tree_hash())?;
     let mut events = Vec::new();
     let mut case_out = None;
     if let Some(step) = &change.case {
@@ -66,7 +66,7 @@ pub(crate) fn apply_change(
         }
         case.last_event = idx;
         let payload = EventBody::case(step.kind, &case, p).canonical_bytes();
-        events.push(push_event(&tx, &mut frontier, &case.subject, step.kind, None, &payload, &leaf_hash(&payload))?);
+        events.push(push_body(&tx, &mut frontier, &case.subject, step.kind, None, &payload)?);
         let (target_kind, target_id) = target_columns(&case.target);
         tx.execute(
             "INSERT INTO cases (id, subject_code, kind, state, department, target_kind, target_id, due_date, query_hash,
@@ -94,15 +94,7 @@ pub(crate) fn apply_change(
     for effect in &change.effects {
         if let Effect::Event { body } = effect {
             let payload = body.canonical_bytes();
-            events.push(push_event(
-                &tx,
-                &mut frontier,
-                &body.subject,
-                body.kind,
-                None,
-                &payload,
-                &leaf_hash(&payload),
-            )?);
+            events.push(push_body(&tx, &mut frontier, &body.subject, body.kind, None, &payload)?);
             continue;
         }
         if let Effect::Listing { listing, kind } = effect {
@@ -126,7 +118,7 @@ fn record_step(tx: &Transaction<'_>, frontier: &mut Frontier, effect: &Effect, p
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("record {id}")))?;
     let Some(e) = record_effect(effect, &rec, p)? else { return Ok(frontier.size()) };
-    let at = push_event(tx, frontier, &e.subject, e.kind, Some(e.record_id), &e.payload, &leaf_hash(&e.payload))?;
+    let at = push_body(tx, frontier, &e.subject, e.kind, Some(e.record_id), &e.payload)?;
     match e.update {
         RecordUpdate::Repaired => {
             tx.execute("UPDATE records SET repaired_event = ?2 WHERE id = ?1", params![id, at as i64])?;

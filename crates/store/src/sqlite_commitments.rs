@@ -4,10 +4,10 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_core::commitment::Commitment;
 use xinyong_core::event::{EventBody, Provenance};
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
 use crate::commitments::{COLUMNS, columns, plan, read};
-use crate::sqlite::{load_frontier, push_event, sign_head, write_tx};
+use crate::sqlite::{load_frontier, push_body, sign_head, write_tx};
 use crate::{Result, StoreError};
 
 fn commitment_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Option<i64>, String, i64, i64)> {
@@ -26,7 +26,7 @@ pub(crate) fn put_commitments(
     now_ms: i64,
 ) -> Result<(Vec<Commitment>, SignedHead)> {
     let tx = write_tx(conn)?;
-    let mut frontier = load_frontier(&tx)?;
+    let mut frontier = load_frontier(&tx, key.tree_hash())?;
     let mut out = Vec::with_capacity(cs.len());
     for c in cs {
         let stored: Option<(String, i64)> = tx
@@ -47,15 +47,7 @@ pub(crate) fn put_commitments(
         }
         for (kind, facts) in planned {
             let payload = EventBody::commitment(kind, &next, facts, p).canonical_bytes();
-            next.last_event = push_event(
-                &tx,
-                &mut frontier,
-                &next.subject,
-                kind,
-                Some(next.record_id),
-                &payload,
-                &leaf_hash(&payload),
-            )?;
+            next.last_event = push_body(&tx, &mut frontier, &next.subject, kind, Some(next.record_id), &payload)?;
         }
         let (state, due, doc) = columns(&next)?;
         tx.execute(

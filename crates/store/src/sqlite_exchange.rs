@@ -3,9 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
-use crate::sqlite::{load_frontier, push_event, sign_head, write_tx};
+use crate::sqlite::{load_frontier, push_body, sign_head, write_tx};
 use crate::{ExchangeDoc, Expect, Result, expect_holds};
 
 pub(crate) fn put_exchange_docs(
@@ -17,14 +17,14 @@ pub(crate) fn put_exchange_docs(
     now_ms: i64,
 ) -> Result<(u64, SignedHead)> {
     let tx = write_tx(conn)?;
-    let mut frontier = load_frontier(&tx)?;
+    let mut frontier = load_frontier(&tx, key.tree_hash())?;
     if let Some(e) = expect {
         let stored: Option<i64> =
             tx.query_row("SELECT event FROM exchange_docs WHERE id = ?1", [&e.id], |r| r.get(0)).optional()?;
         expect_holds(e, stored)?;
     }
     let payload = event.canonical_bytes();
-    let idx = push_event(&tx, &mut frontier, &event.subject, event.kind, None, &payload, &leaf_hash(&payload))?;
+    let idx = push_body(&tx, &mut frontier, &event.subject, event.kind, None, &payload)?;
     {
         let mut st = tx.prepare_cached(
             "INSERT INTO exchange_docs (kind, id, subject, body, event) VALUES (?1, ?2, ?3, ?4, ?5)

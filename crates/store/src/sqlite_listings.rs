@@ -4,9 +4,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::listing::{Listing, ListingSource, ListingStatus, RemovalKind, step_facts};
 use xinyong_core::record::{date_string, parse_date};
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
-use crate::sqlite::{load_frontier, push_event, sign_head, subject_row};
+use crate::sqlite::{load_frontier, push_body, sign_head, subject_row};
 use crate::{CheckRow, DepartmentStats, Feedback, ListingFilter, Result, StoreError, SubjectRow};
 
 const LISTING_COLUMNS: &str = "id, subject_code, list_type, status, provider, basis, reason, notice_date, \
@@ -84,7 +84,7 @@ pub(crate) fn put_listing(
     now_ms: i64,
 ) -> Result<(Listing, SignedHead)> {
     let tx = crate::sqlite::write_tx(conn)?;
-    let mut frontier = load_frontier(&tx)?;
+    let mut frontier = load_frontier(&tx, key.tree_hash())?;
     let stored = listing_step(&tx, &mut frontier, listing, kind, p)?;
     let head = sign_head(&tx, &frontier, key, now_ms)?;
     tx.commit()?;
@@ -161,7 +161,7 @@ pub(crate) fn listing_step(
     stored.last_event = idx;
     let body = EventBody::listing(kind, &stored.subject, &stored.list_type, stored.id, step_facts(kind, &stored), p);
     let payload = body.canonical_bytes();
-    push_event(tx, frontier, &stored.subject, kind, None, &payload, &leaf_hash(&payload))?;
+    push_body(tx, frontier, &stored.subject, kind, None, &payload)?;
     tx.execute(
         "UPDATE listings SET status = ?2, provider = ?3, basis = ?4, reason = ?5, notice_date = ?6, objection_until = ?7,
              objections = ?8, decision_date = ?9, start_date = ?10, end_date = ?11, removed_date = ?12,
@@ -214,7 +214,7 @@ pub(crate) fn put_listings(
     now_ms: i64,
 ) -> Result<(Vec<Listing>, SignedHead)> {
     let tx = crate::sqlite::write_tx(conn)?;
-    let mut frontier = load_frontier(&tx)?;
+    let mut frontier = load_frontier(&tx, key.tree_hash())?;
     let mut stored = Vec::with_capacity(steps.len());
     for (listing, kind) in steps {
         stored.push(listing_step(&tx, &mut frontier, listing, *kind, p)?);

@@ -3,9 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{LedgerKey, SignedHead, leaf_hash};
+use xinyong_ledger::{LedgerKey, SignedHead};
 
-use crate::sqlite::{load_frontier, push_event, sign_head, write_tx};
+use crate::sqlite::{load_frontier, push_body, sign_head, write_tx};
 use crate::{PlanRow, Result};
 
 #[allow(clippy::too_many_arguments)]
@@ -20,14 +20,14 @@ pub(crate) fn put_plan(
     now_ms: i64,
 ) -> Result<(Option<u64>, SignedHead)> {
     let tx = write_tx(conn)?;
-    let mut frontier = load_frontier(&tx)?;
+    let mut frontier = load_frontier(&tx, key.tree_hash())?;
     let stored: Option<i64> =
         tx.query_row("SELECT last_event FROM inspection_plans WHERE id = ?1", [id], |r| r.get(0)).optional()?;
     crate::plan_step_allowed(id, stored, read_at)?;
     let idx = match event {
         Some(body) => {
             let payload = body.canonical_bytes();
-            Some(push_event(&tx, &mut frontier, &body.subject, body.kind, None, &payload, &leaf_hash(&payload))?)
+            Some(push_body(&tx, &mut frontier, &body.subject, body.kind, None, &payload)?)
         }
         None => None,
     };

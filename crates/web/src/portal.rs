@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use xinyong_app::accounts::new_secret;
-use xinyong_app::ledger::{from_hex, verify_inclusion};
+use xinyong_app::ledger::{from_hex, verify_inclusion_in};
 
 use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, cookie};
 use crate::i18n::{Lang, strings};
@@ -396,10 +396,11 @@ async fn proof(
     let result = blocking(&state, move |app| {
         let p = app.ledger_proof(&public, index)?;
         // verify as an outsider would: from the hex strings, against the signed checkpoint
-        let head = app.verifier().verify(&p.checkpoint)?;
+        let verifier = app.verifier();
+        let head = verifier.verify(&p.checkpoint)?;
         let leaf = from_hex(&p.leaf_hash)?;
         let path: Vec<_> = p.proof.iter().filter_map(|h| from_hex(h).ok()).collect();
-        let ok = verify_inclusion(index, head.size, &leaf, &path, &head.root).is_ok();
+        let ok = verify_inclusion_in(verifier.tree_hash(), index, head.size, &leaf, &path, &head.root).is_ok();
         Ok((p, ok))
     })
     .await;
