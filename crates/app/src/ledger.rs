@@ -257,6 +257,10 @@ pub struct HeadAnswer {
     pub verifier_key: String,
     /// The ledger's signature scheme and tree hash: `Ed25519 / SHA-256` or `SM2 / SM3`.
     pub algorithm: String,
+    /// The latest head cosigned by witnesses (C2SP tlog-witness), and by which; none
+    /// before the first cosignature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnessed: Option<crate::witnesses::Witnessed>,
 }
 
 /// OpenAPI schemas of the ledger's own types as they serialise (the ledger crate
@@ -306,6 +310,7 @@ impl App {
             head,
             verifier_key: self.verifier().to_text(),
             algorithm: self.key().algorithm().name().into(),
+            witnessed: self.witnessed()?,
         })
     }
 

@@ -19,6 +19,7 @@
 //! | evidence files of due-process cases | [`evidence`] |
 //! | exchange between platforms, agencies' subscriptions | [`exchange`], [`subscriptions`] |
 //! | the ledger: head, proofs, verification | [`ledger`] |
+//! | witnesses cosigning the heads, and the witness side | [`witnesses`] |
 //! | projections following the ledger | [`projector`] |
 //!
 //! `App` is cheap to clone and `Send + Sync`: reads take a connection from a pool and
@@ -57,6 +58,7 @@ pub mod subscriptions;
 #[path = "gen.rs"]
 pub mod synthetic;
 pub mod view;
+pub mod witnesses;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

@@ -132,6 +132,12 @@ enum Command {
         #[command(subcommand)]
         cmd: ExchangeCmd,
     },
+    /// Witnesses (C2SP tlog-witness): run one for another platform, or have this
+    /// platform's heads cosigned.
+    Witness {
+        #[command(subcommand)]
+        cmd: WitnessCmd,
+    },
     /// A subject and its records (personal IDs masked).
     Subject {
         code: String,
@@ -615,6 +621,46 @@ enum LedgerCmd {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Ask every witness (`witness add`) to cosign the latest head now (a server asks
+    /// every half minute by itself).
+    Cosign {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum WitnessCmd {
+    /// Make a witness key (cosignature/v1, Ed25519); prints its public key.
+    Keygen {
+        /// The witness's name, e.g. witness.tianjin.example
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a witness (C2SP tlog-witness): POST /add-checkpoint cosigns a log's head
+    /// once it is consistent with the last head cosigned.
+    Serve {
+        /// The witness's key file (`witness keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where the witness keeps the size and root it last cosigned of each log.
+        #[arg(long)]
+        dir: PathBuf,
+        /// A log to witness: its ledger.pub (a file or the key text); repeat for more.
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+    },
+    /// Have this platform's heads cosigned by a witness: its public key and address.
+    Add {
+        key: String,
+        url: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 fn parse_assignment(s: &str) -> std::result::Result<(String, String), String> {
@@ -860,6 +906,36 @@ fn run(cmd: Command) -> Result<ExitCode> {
             std::fs::write(&out, bytes).with_context(|| out.display().to_string())?;
             println!("{} {}", issued.report.number, out.display());
         }
+        Command::Witness { cmd: WitnessCmd::Keygen { name, out } } => {
+            let key = xinyong_app::witnesses::WitnessKey::generate(&name)?;
+            xinyong_app::witnesses::write_key(&out, &key)?;
+            println!("{}", key.verifier().to_text());
+        }
+        Command::Witness { cmd: WitnessCmd::Serve { key, dir, logs, listen } } => {
+            init_logs("text");
+            let key = xinyong_app::witnesses::WitnessKey::from_file_bytes(&std::fs::read(&key)?)?;
+            let logs = logs
+                .iter()
+                .map(|l| {
+                    let text = if Path::new(l).is_file() { std::fs::read_to_string(l)? } else { l.clone() };
+                    Ok(xinyong_app::ledger::LedgerVerifier::from_text(&text)?)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let service = std::sync::Arc::new(xinyong_app::witnesses::WitnessService::open(&dir, key, &logs)?);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen).await?;
+                tracing::info!(%listen, witness = service.name(), "witness serving POST /add-checkpoint");
+                xinyong_web::witness::serve_witness(listener, service, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+            })?;
+        }
+        Command::Witness { cmd: WitnessCmd::Add { key, url, data } } => {
+            let text = if Path::new(&key).is_file() { std::fs::read_to_string(&key)? } else { key };
+            print_json(&data.open()?.add_witness(&Caller::operator(), &text, &url)?)?;
+        }
         Command::Init { origin, algorithm, data } => {
             let alg = xinyong_app::ledger::Algorithm::parse(&algorithm)
                 .ok_or_else(|| anyhow!("算法应为 ed25519 或 sm2 / the algorithm is ed25519 or sm2, not {algorithm}"))?;
@@ -1096,6 +1172,15 @@ fn ledger_cmd(cmd: LedgerCmd) -> Result<ExitCode> {
         LedgerCmd::Consistency { from, to, data } => print_json(&ledger::consistency(&data.open()?, from, to)?)?,
         LedgerCmd::Head { data } => {
             print_json(&data.open()?.ledger_head()?)?;
+        }
+        LedgerCmd::Cosign { data } => {
+            let app = data.open()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let outcomes = rt.block_on(xinyong_web::witness::cosign_now(&app)).map_err(|e| anyhow!(e))?;
+            print_json(&outcomes)?;
+            if outcomes.iter().any(|o| !o.cosigned) {
+                return Ok(ExitCode::from(1));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

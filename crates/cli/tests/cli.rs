@@ -1044,3 +1044,76 @@ fn two_platforms_exchange_batches_from_the_command_line() {
     assert!(run(&["report", "verify", s(&report), "--key", tj_copy]).status.success());
     assert!(!run(&["report", "verify", s(&report), "--key", s(&tj.join("ledger.pub"))]).status.success());
 }
+
+/// Witnesses (C2SP tlog-witness), two processes: a witness cosigns the platform's head,
+/// and its next head after checking consistency; a copy of the platform that then grows
+/// another history (a fork, same key) is refused, so it cannot be shown as witnessed.
+#[test]
+fn a_witness_cosigns_consistent_heads_and_refuses_a_fork() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = small_ledger(tmp.path());
+    let manifest: Vec<(String, String, Value)> = {
+        let list = std::fs::read_to_string(tmp.path().join("in").join("manifest.json")).unwrap();
+        files(&serde_json::from_str(&list).unwrap())
+    };
+    let key = tmp.path().join("witness.key");
+    let out = run(&["witness", "keygen", "--name", "witness.tianjin", "--out", s(&key)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let vkey = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let port = free_port();
+    let child = bin()
+        .args(["witness", "serve", "--key", s(&key), "--dir", s(&tmp.path().join("w"))])
+        .args(["--log", s(&data.join("ledger.pub")), "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _witness = Serving(child);
+    wait_for_port(port, 30);
+    ok_json(&["witness", "add", &vkey, &format!("http://127.0.0.1:{port}"), "--data", s(&data)]);
+
+    // the fork: a copy of the platform as it is now, key and all
+    let fork = tmp.path().join("fork");
+    std::fs::create_dir_all(&fork).unwrap();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), fork.join(entry.file_name())).unwrap();
+        }
+    }
+
+    let first = ok_json(&["ledger", "cosign", "--data", s(&data)]);
+    assert_eq!(first[0]["cosigned"], true, "{first}");
+    let head = ok_json(&["ledger", "head", "--data", s(&data)]);
+    let witnessed = &head["witnessed"];
+    assert_eq!(witnessed["witnesses"], serde_json::json!(["witness.tianjin"]), "{head}");
+    assert_eq!(witnessed["size"], head["head"]["head"]["size"]);
+    let note = witnessed["checkpoint"].as_str().unwrap();
+    let witness = xinyong_app::witnesses::WitnessVerifier::from_text(&vkey).unwrap();
+    witness.verify_cosigned(note).unwrap();
+    let platform = xinyong_app::ledger::LedgerVerifier::from_text(head["verifier_key"].as_str().unwrap()).unwrap();
+    platform.verify(note).unwrap();
+
+    // the platform grows; the witness checks consistency and cosigns the new head
+    let (item, file, _) = &manifest[3];
+    import(&tmp.path().join("in").join(file), item, &data);
+    let second = ok_json(&["ledger", "cosign", "--data", s(&data)]);
+    assert_eq!(second[0]["cosigned"], true, "{second}");
+    let grown = ok_json(&["ledger", "head", "--data", s(&data)]);
+    assert!(grown["witnessed"]["size"].as_u64() > witnessed["size"].as_u64(), "{grown}");
+    // nothing new: nothing asked
+    assert_eq!(ok_json(&["ledger", "cosign", "--data", s(&data)]), serde_json::json!([]));
+
+    // the fork grows another history: never cosigned
+    for (item, file, _) in &manifest[4..6] {
+        import(&tmp.path().join("in").join(file), item, &fork);
+    }
+    let out = run(&["ledger", "cosign", "--data", s(&fork)]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let refused: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(refused[0]["cosigned"], false, "{refused}");
+    let detail = refused[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("HTTP 422") && detail.contains("not consistent"), "{refused}");
+    let fork_head = ok_json(&["ledger", "head", "--data", s(&fork)]);
+    assert!(fork_head.get("witnessed").is_none_or(|w| w["size"] != fork_head["head"]["head"]["size"]), "{fork_head}");
+}

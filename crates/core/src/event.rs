@@ -91,6 +91,10 @@ pub enum EventKind {
     /// revocation, a removal) to what it re-publishes.
     #[serde(rename = "subscription.acknowledged")]
     SubscriptionAcknowledged,
+    /// A witness (another platform) this one asks to cosign its tree heads: its name,
+    /// key and address.
+    #[serde(rename = "witness.added")]
+    WitnessAdded,
 }
 
 impl EventKind {
@@ -121,6 +125,7 @@ impl EventKind {
             EventKind::ExchangeImported => "exchange.imported",
             EventKind::SubscriptionOpened => "subscription.opened",
             EventKind::SubscriptionAcknowledged => "subscription.acknowledged",
+            EventKind::WitnessAdded => "witness.added",
         }
     }
 }

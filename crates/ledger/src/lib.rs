@@ -26,6 +26,7 @@ mod frontier;
 mod hexfmt;
 mod merkle;
 mod note;
+mod witness;
 
 pub use error::LedgerError;
 pub use frontier::Frontier;
@@ -36,3 +37,4 @@ pub use merkle::{
     verify_consistency_in, verify_inclusion, verify_inclusion_in,
 };
 pub use note::{ALG_ED25519, ALG_SM2, Algorithm, LedgerKey, LedgerVerifier, SignedHead, TreeHead};
+pub use witness::{ALG_COSIGNATURE_V1, WitnessKey, WitnessVerifier, add_checkpoint_request, parse_add_checkpoint};

@@ -19,6 +19,7 @@ mod metrics;
 mod portal;
 mod quality_api;
 mod reports_api;
+pub mod witness;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -130,6 +131,7 @@ pub async fn serve_on(
 ) -> Result<(), WebError> {
     spawn_catch_up(Arc::downgrade(&state));
     deliver::spawn(Arc::downgrade(&state));
+    witness::spawn(Arc::downgrade(&state));
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
