@@ -422,6 +422,26 @@ pub struct ListsPage {
     pub next_after: Option<i64>,
 }
 
+/// A list page of the portal: this platform's entries and other platforms'.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListPage {
+    pub entries: Vec<ListingView>,
+    pub regional: Vec<RegionalListing>,
+}
+
+/// Another platform's list entry as the list page shows it: its origin, the code
+/// (a person's masked), the decision's reason, basis and term.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionalListing {
+    pub origin: String,
+    pub code: String,
+    pub provider: String,
+    pub reason: String,
+    pub basis: String,
+    pub start: String,
+    pub end: String,
+}
+
 /// One listing, as the API answers it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListingAnswer {
@@ -696,10 +716,32 @@ impl App {
         })
     }
 
-    /// The entries of one list type in force today, for the portal's list page.
-    pub fn list_entries(&self, caller: &Caller, list_type: &str, after: i64, limit: u32) -> Result<Vec<ListingView>> {
+    /// The entries of one list type in force today, for the portal's list page; on the
+    /// first page also the entries other platforms sent (异地共享, `exchange`), each with
+    /// its origin.
+    pub fn list_entries(&self, caller: &Caller, list_type: &str, after: i64, limit: u32) -> Result<ListPage> {
         let q = ListsQuery { list_type: Some(list_type.to_string()), after, limit: Some(limit), as_of: None };
-        Ok(self.lists(caller, &q)?.entries)
+        let entries = self.lists(caller, &q)?.entries;
+        let regional = if after > 0 {
+            Vec::new()
+        } else {
+            let field =
+                |e: &xinyong_core::exchange::ForeignEntry, k: &str| e.fields.get(k).cloned().unwrap_or_default();
+            self.regional_listings(list_type)?
+                .iter()
+                .map(|e| RegionalListing {
+                    origin: e.origin.clone(),
+                    code: xinyong_core::SubjectCode::parse(&e.subject)
+                        .map_or_else(|_| e.subject.clone(), |c| c.display()),
+                    provider: e.provider.clone(),
+                    reason: field(e, "reason"),
+                    basis: field(e, "basis"),
+                    start: field(e, "start"),
+                    end: field(e, "end"),
+                })
+                .collect()
+        };
+        Ok(ListPage { entries, regional })
     }
 
     /// A department's noticed and listed entries (the officer's own; the centre names one,

@@ -630,6 +630,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("supervision", "限期整改与约谈", "Rectification notices and interviews"),
     ("regional", "异地共享信息", "Shared by other regions' platforms"),
     ("regional_origin", "来源平台", "Origin"),
+    ("regional_lists", "异地共享名单（其他平台列入）", "Entries shared by other regions' platforms"),
     ("regional_what", "信息类别", "Kind"),
     ("regional_detail", "内容", "Content"),
     ("republications", "修复与撤销的同步情况", "Repairs and revocations applied by re-publishers"),

@@ -532,3 +532,51 @@ async fn session_json_calls_need_the_csrf_header() {
     let token = client().post(&url).bearer_auth(&s.officer_token).json(&body).send().await.unwrap();
     assert_eq!(token.status(), StatusCode::OK);
 }
+
+/// Exchange between platforms: another region's platform (Tianjin, signing with SM2)
+/// sends a batch; its list entries show on this portal's list page and subject page,
+/// each marked with its origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_regions_entries_show_marked_with_their_origin() {
+    let s = start().await;
+    let tj_dir = tempfile::tempdir().unwrap();
+    let (entities, app) = (s.entities.clone(), s._running.app.clone());
+    let imported = tokio::task::spawn_blocking(move || {
+        use xinyong_app::ledger::Algorithm;
+        let op = xinyong_app::Caller::operator();
+        let data = tj_dir.path().join("data");
+        xinyong_app::App::init(&data, None, "xinyong.tianjin/ledger", Algorithm::Sm2).unwrap();
+        let opts = GenOptions {
+            subjects: 120,
+            records: 600,
+            seed: 11,
+            dirty_percent: 0,
+            format: GenFormat::Mixed,
+            encoding: GenEncoding::Utf8,
+            latest_date: xinyong_app::today_shanghai(),
+        };
+        let (tj, _) = common::load(tj_dir.path(), &opts, "天津数据中心");
+        xinyong_app::listings::seed_demo(&tj, &entities[..9], "天津数据中心", xinyong_app::today_shanghai()).unwrap();
+        app.trust_peer(&op, &tj.verifier().to_text()).unwrap();
+        let batch = tj.export_batch(&op, 0, "*").unwrap();
+        app.import_batch(&op, &batch.text).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(imported.entries_changed > 0, "{imported:?}");
+    let jar = client();
+    let (status, html) = page(&jar, &s, "/lists/serious_dishonesty").await;
+    assert_eq!(status, StatusCode::OK);
+    // (minijinja writes '/' as &#x2f;)
+    assert!(
+        html.contains("异地共享名单") && html.contains("xinyong.tianjin&#x2f;ledger"),
+        "the list page marks the origin"
+    );
+    let mut shown = false;
+    for code in &s.entities[..9] {
+        let (status, html) = page(&jar, &s, &format!("/subjects/{code}")).await;
+        assert_eq!(status, StatusCode::OK);
+        shown |= html.contains("异地共享信息") && html.contains("xinyong.tianjin&#x2f;ledger");
+    }
+    assert!(shown, "a subject page shows another region's entry with its origin");
+}

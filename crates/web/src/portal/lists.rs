@@ -259,8 +259,8 @@ async fn list_page(
     }
     let (who, list_type, after) = (caller.who.clone(), lt.code.clone(), p.after.max(0));
     let found = blocking(&state, move |app| app.list_entries(&who, &list_type, after, PER_PAGE)).await;
-    let listings = match found {
-        Ok(l) => l,
+    let (listings, regional) = match found {
+        Ok(l) => (l.entries, l.regional),
         Err(e) => return page.error(&state, &caller, e.status, e.message),
     };
     let next = (listings.len() as u32 == PER_PAGE).then(|| listings.last().map(|l| l.id)).flatten();
@@ -269,6 +269,7 @@ async fn list_page(
         "type": {"code": lt.code, "name": type_name(lt, page.lang), "public": lt.public,
                  "term": term_label(lt.default_term, &t, page.lang), "exit": exit_route(lt, page.lang)},
         "entries": entries,
+        "regional": regional,
         "after": p.after,
         "next_after": next,
     });
