@@ -13,13 +13,12 @@ use std::collections::BTreeMap;
 
 use common::account;
 use time::Duration;
-use xinyong_app::cases::{AmendRequest, DecideRequest, RepairRequest, TargetRef};
+use xinyong_app::cases::AmendRequest;
 use xinyong_app::ledger::Algorithm;
 use xinyong_app::listings::{DecisionRequest, ListingRequest};
 use xinyong_app::subscriptions::{AcknowledgementRequest, SubscriptionRequest, code_hash, listed_in};
 use xinyong_app::{App, Caller, today_shanghai};
 use xinyong_core::SubjectCode;
-use xinyong_core::case::Outcome;
 use xinyong_core::exchange::{ForeignState, Op, Target};
 use xinyong_core::record::date_string;
 
@@ -135,25 +134,8 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     // in Beijing: the older fine repaired, the newer one revoked
     let records = bj.subject(&officer, &SubjectCode::parse(ME).unwrap(), today, Some("t".into())).unwrap().unwrap();
     let id_of = |doc: &str| records.records.iter().find(|r| r.key.contains(doc)).unwrap().id;
-    let repair = RepairRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: Some(id_of("11号")), listing_id: None },
-        applicant: None,
-        contact: None,
-        statement: "罚款已缴清".into(),
-        conditions: vec!["obligations_met".into(), "other_requirements".into()],
-        commitment_signed: true,
-        evidence: vec![],
-    };
-    let case = bj.file_repair(&me, &repair, "test").unwrap().case.case;
-    let grant = DecideRequest {
-        outcome: Outcome::Granted,
-        remedy: None,
-        reasons: "条件均已满足".into(),
-        next_possible: None,
-        fields: None,
-    };
-    bj.decide_case(&officer, case.id, &grant, "test").unwrap();
+    let case = common::apply_for_repair(&bj, &me, ME, id_of("11号"));
+    common::grant(&bj, &officer, case);
     let revoke =
         AmendRequest { reason: "复议撤销".into(), document: "京海复决〔2026〕2号".into(), fields: None };
     bj.amend_record(&officer, id_of("21号"), &revoke, "test").unwrap();

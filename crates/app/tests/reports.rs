@@ -163,7 +163,6 @@ fn reports_verify_with(algorithm: Algorithm) {
 /// The issue's own words: `/verify` flags a report after one of its records is repaired.
 #[test]
 fn a_report_is_flagged_online_after_one_of_its_records_is_repaired() {
-    use xinyong_app::cases::{DecideRequest, RepairRequest, TargetRef};
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(dir.path()).unwrap();
     let today = today_shanghai();
@@ -173,26 +172,9 @@ fn a_report_is_flagged_online_after_one_of_its_records_is_repaired() {
     let officer = account(&app, "samr", "officer", Some(SAMR), None);
     let report = app.make_report(&me, ME, &ask("special", None)).unwrap();
     let fine = section(&report.report, "penalty").entries[0].id;
-    let repair = RepairRequest {
-        code: ME.into(),
-        target: TargetRef { record_id: Some(fine), listing_id: None },
-        applicant: None,
-        contact: None,
-        statement: "罚款已缴清".into(),
-        conditions: vec!["obligations_met".into(), "other_requirements".into()],
-        commitment_signed: true,
-        evidence: vec![],
-    };
-    let case = app.file_repair(&me, &repair, "test").unwrap().case.case;
+    let case = common::apply_for_repair(&app, &me, ME, fine);
     assert!(app.verify_report(report.bundle.as_bytes()).unwrap().changes.is_empty(), "not yet: only applied for");
-    let grant = DecideRequest {
-        outcome: xinyong_core::case::Outcome::Granted,
-        remedy: None,
-        reasons: "条件均已满足".into(),
-        next_possible: None,
-        fields: None,
-    };
-    app.decide_case(&officer, case.id, &grant, "test").unwrap();
+    common::grant(&app, &officer, case);
     let online = app.verify_report(report.bundle.as_bytes()).unwrap();
     assert!(online.verdict.ok && online.consistent_with_ledger);
     assert_eq!(online.changes.len(), 1, "{:?}", online.changes);

@@ -437,12 +437,7 @@ fn proofs_verify_independently_with(algorithm: &str, named: &str) {
     xinyong_app::ledger::verify_consistency_in(hash, 3, size, &old, &signed.root, &proof).unwrap();
     assert!(!run(&["ledger", "proof", &size.to_string(), "--data", s(&data)]).status.success());
     // an edited event is found by `ledger verify` under this algorithm too
-    let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
-    db.execute(
-        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 5",
-        [],
-    )
-    .unwrap();
+    edit_event_5(&data);
     let out = run(&["ledger", "verify", "--data", s(&data)]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["first_bad_index"], 5);
@@ -454,18 +449,23 @@ fn proofs_verify_independently_with(algorithm: &str, named: &str) {
     );
 }
 
-#[test]
-fn tampering_behind_the_applications_back_is_detected() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = small_ledger(tmp.path());
-    assert_eq!(ok_json(&["ledger", "verify", "--data", s(&data)])["ok"], true);
+/// Changes event 5's bytes behind the application's back (its stored leaf left as it was).
+fn edit_event_5(data: &Path) {
     let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
-    // 1. edit an event's bytes only: the stored leaf no longer matches
     db.execute(
         "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 5",
         [],
     )
     .unwrap();
+}
+
+#[test]
+fn tampering_behind_the_applications_back_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = small_ledger(tmp.path());
+    assert_eq!(ok_json(&["ledger", "verify", "--data", s(&data)])["ok"], true);
+    // 1. edit an event's bytes only: the stored leaf no longer matches
+    edit_event_5(&data);
     let out = run(&["ledger", "verify", "--data", s(&data)]);
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();

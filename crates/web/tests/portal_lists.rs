@@ -23,9 +23,9 @@ struct Server {
     officer_token: String,
 }
 
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = GenOptions {
+/// The generated data set of these tests (the same subjects on every platform made).
+fn generated() -> GenOptions {
+    GenOptions {
         subjects: 120,
         records: 600,
         seed: 11,
@@ -33,8 +33,12 @@ async fn start() -> Server {
         format: GenFormat::Mixed,
         encoding: GenEncoding::Utf8,
         latest_date: xinyong_app::today_shanghai(),
-    };
-    let (app, _) = common::load(dir.path(), &opts, PROVIDER);
+    }
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = common::load(dir.path(), &generated(), PROVIDER);
     let entities: Vec<String> = app
         .subjects_after(&xinyong_app::Caller::operator(), "", 2_000)
         .unwrap()
@@ -546,16 +550,7 @@ async fn another_regions_entries_show_marked_with_their_origin() {
         let op = xinyong_app::Caller::operator();
         let data = tj_dir.path().join("data");
         xinyong_app::App::init(&data, None, "xinyong.tianjin/ledger", Algorithm::Sm2).unwrap();
-        let opts = GenOptions {
-            subjects: 120,
-            records: 600,
-            seed: 11,
-            dirty_percent: 0,
-            format: GenFormat::Mixed,
-            encoding: GenEncoding::Utf8,
-            latest_date: xinyong_app::today_shanghai(),
-        };
-        let (tj, _) = common::load(tj_dir.path(), &opts, "天津数据中心");
+        let (tj, _) = common::load(tj_dir.path(), &generated(), "天津数据中心");
         xinyong_app::listings::seed_demo(&tj, &entities[..9], "天津数据中心", xinyong_app::today_shanghai()).unwrap();
         app.trust_peer(&op, &tj.verifier().to_text()).unwrap();
         let batch = tj.export_batch(&op, 0, "*").unwrap();

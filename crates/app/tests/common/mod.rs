@@ -7,6 +7,34 @@ use xinyong_app::accounts::NewAccountRequest;
 use xinyong_app::synthetic::{GenEncoding, GenFormat, GenOptions};
 use xinyong_app::{App, Caller, today_shanghai};
 
+/// The entity applies for the repair of its record `record` (obligations met, the
+/// commitment signed); returns the case's id.
+pub fn apply_for_repair(app: &App, entity: &Caller, code: &str, record: i64) -> i64 {
+    let repair = xinyong_app::cases::RepairRequest {
+        code: code.into(),
+        target: xinyong_app::cases::TargetRef { record_id: Some(record), listing_id: None },
+        applicant: None,
+        contact: None,
+        statement: "罚款已缴清".into(),
+        conditions: vec!["obligations_met".into(), "other_requirements".into()],
+        commitment_signed: true,
+        evidence: vec![],
+    };
+    app.file_repair(entity, &repair, "test").unwrap().case.case.id
+}
+
+/// The deciding department grants case `case`.
+pub fn grant(app: &App, department: &Caller, case: i64) {
+    let grant = xinyong_app::cases::DecideRequest {
+        outcome: xinyong_core::case::Outcome::Granted,
+        remedy: None,
+        reasons: "条件均已满足".into(),
+        next_possible: None,
+        fields: None,
+    };
+    app.decide_case(department, case, &grant, "test").unwrap();
+}
+
 /// An account of `role` (`officer` with a department, `subject` with its code, `admin`).
 pub fn account(app: &App, name: &str, role: &str, provider: Option<&str>, subject: Option<&str>) -> Caller {
     let req = NewAccountRequest {
