@@ -176,6 +176,9 @@ pub struct InclusionProof {
     pub event: Option<serde_json::Value>,
     #[schema(value_type = String)]
     pub algorithm: &'static str,
+    /// The latest head witnesses cosigned, and by which (none before the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnessed: Option<crate::witnesses::Witnessed>,
 }
 
 pub(crate) fn empty_ledger() -> AppError {
@@ -212,6 +215,7 @@ fn proof_in(store: &dyn xinyong_store::Store, hash: TreeHash, index: u64) -> Res
         checkpoint: head.checkpoint,
         event: Some(event.unwrap_or(serde_json::Value::Null)),
         algorithm: hash.name(),
+        witnessed: None,
     })
 }
 
@@ -294,6 +298,7 @@ impl App {
     /// An inclusion proof as `caller` may have it: the event content for accounts only.
     pub fn ledger_proof(&self, caller: &Caller, index: u64) -> Result<InclusionProof> {
         let mut p = proof(self, index)?;
+        p.witnessed = self.witnessed()?;
         if !caller.is_signed_in() {
             p.event = None;
         }

@@ -1103,6 +1103,14 @@ fn a_witness_cosigns_consistent_heads_and_refuses_a_fork() {
     assert!(grown["witnessed"]["size"].as_u64() > witnessed["size"].as_u64(), "{grown}");
     // nothing new: nothing asked
     assert_eq!(ok_json(&["ledger", "cosign", "--data", s(&data)]), serde_json::json!([]));
+    // the portal's proof page says the head is cosigned, and by whom
+    {
+        let (_server, web) = serve(&data, &[], 60);
+        let (status, page) = http_bytes(web, "GET", "/ledger/0", None, b"");
+        let page = String::from_utf8_lossy(&page);
+        assert_eq!(status, 200);
+        assert!(page.contains("见证方联署") && page.contains("witness.tianjin"), "{page}");
+    }
 
     // the fork grows another history: never cosigned
     for (item, file, _) in &manifest[4..6] {
