@@ -17,9 +17,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
 use xinyong_core::exchange::{self as rules, Delta, FORMAT, ForeignEntry, ForeignState, Target};
-use xinyong_ledger::{
-    Hash, LedgerVerifier, consistency_proof_in, inclusion_proof_in, verify_consistency_in, verify_inclusion_in,
-};
+use xinyong_ledger::{Hash, LedgerVerifier, verify_consistency_in, verify_inclusion_in};
 use xinyong_store::{ExchangeDoc, Expect, Store};
 
 use crate::access::{Action, Caller, permit};
@@ -200,10 +198,12 @@ impl App {
                 &provenance("exchange"),
             );
             let (index, head) = s.put_exchange_docs(&[], None, &event, self.key(), now_ms())?;
-            let leaves = s.leaf_hashes(head.head.size)?;
-            let h = self.key().tree_hash();
-            let proof = inclusion_proof_in(h, &leaves, index)?;
-            let consistency = if since == 0 { Vec::new() } else { consistency_proof_in(h, &leaves, since)? };
+            let size = head.head.size;
+            let (proof, consistency) = self.with_tree(&*s, size, |tree, read| {
+                let proof = tree.inclusion_proof(index, size, read)?;
+                let consistency = if since == 0 { Vec::new() } else { tree.consistency_proof(since, size, read)? };
+                Ok((proof, consistency))
+            })?;
             let header = BatchHeader {
                 format: FORMAT.into(),
                 origin: self.key().origin().to_string(),

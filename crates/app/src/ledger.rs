@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use xinyong_core::event::EventBody;
-use xinyong_ledger::{Frontier, consistency_proof_in, hex, inclusion_proof_in};
+use xinyong_ledger::{Frontier, hex};
 
 use crate::access::Caller;
 use crate::{App, AppError, Result};
@@ -185,26 +185,62 @@ pub(crate) fn empty_ledger() -> AppError {
     AppError::input("账本为空，尚无签名树头", "the ledger is empty: no signed head yet")
 }
 
-pub(crate) fn latest_leaves(store: &dyn xinyong_store::Store) -> Result<(xinyong_ledger::SignedHead, Vec<Hash>)> {
-    let head = store.latest_head()?.ok_or_else(empty_ledger)?;
-    let leaves = store.leaf_hashes(head.head.size)?;
-    Ok((head, leaves))
+/// The tree's node cache (`NodeCache`: the roots of every complete block of 256 leaves
+/// and above), built on first use from the store's leaves and extended as the ledger
+/// grows, so a proof reads a few blocks of leaves instead of every leaf.
+#[derive(Default)]
+pub(crate) struct Tree(std::sync::Mutex<Option<xinyong_ledger::NodeCache>>);
+
+impl App {
+    /// Runs `f` with the node cache holding at least `size` leaves of `store`'s ledger,
+    /// and a reader of the leaves it does not hold.
+    pub(crate) fn with_tree<T>(
+        &self,
+        store: &dyn xinyong_store::Store,
+        size: u64,
+        f: impl FnOnce(
+            &xinyong_ledger::NodeCache,
+            &mut xinyong_ledger::Reader<'_>,
+        ) -> std::result::Result<T, xinyong_ledger::LedgerError>,
+    ) -> Result<T> {
+        const PAGE: u64 = 1_000_000;
+        let mut guard = self.tree().0.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = guard.get_or_insert_with(|| xinyong_ledger::NodeCache::new(self.key().tree_hash()));
+        while cache.size() < size {
+            let to = (cache.size() + PAGE).min(size);
+            for leaf in store.leaf_range(cache.size(), to)? {
+                cache.push(leaf);
+            }
+        }
+        let mut read =
+            |a: u64, b: u64| store.leaf_range(a, b).map_err(|e| xinyong_ledger::LedgerError::Source(e.to_string()));
+        Ok(f(cache, &mut read)?)
+    }
 }
 
 /// Inclusion proof of event `index` in the latest signed tree, with the event.
 pub fn proof(app: &App, index: u64) -> Result<InclusionProof> {
-    app.db().read(|store| proof_in(store, app.key().tree_hash(), index))
+    app.db().read(|store| proof_in(app, store, index))
 }
 
-fn proof_in(store: &dyn xinyong_store::Store, hash: TreeHash, index: u64) -> Result<InclusionProof> {
-    let (head, leaves) = latest_leaves(store)?;
-    let Some(leaf) = leaves.get(index as usize) else {
+fn proof_in(app: &App, store: &dyn xinyong_store::Store, index: u64) -> Result<InclusionProof> {
+    let hash = app.key().tree_hash();
+    let head = store.latest_head()?.ok_or_else(empty_ledger)?;
+    let size = head.head.size;
+    if index >= size {
         return Err(AppError::input(
-            format!("索引 {index} 超出账本范围（共 {} 条）", leaves.len()),
-            format!("index {index} is beyond the ledger (size {})", leaves.len()),
+            format!("索引 {index} 超出账本范围（共 {size} 条）"),
+            format!("index {index} is beyond the ledger (size {size})"),
         ));
-    };
-    let path = inclusion_proof_in(hash, &leaves, index)?;
+    }
+    let (leaf, path) = app.with_tree(store, size, |tree, read| {
+        let leaf = read(index, index + 1)?
+            .first()
+            .copied()
+            .ok_or(xinyong_ledger::LedgerError::IndexOutOfRange { index, size })?;
+        Ok((leaf, tree.inclusion_proof(index, size, read)?))
+    })?;
+    let leaf = &leaf;
     let event = store.event(index)?.map(|e| serde_json::from_slice(&e.payload).unwrap_or(serde_json::Value::Null));
     Ok(InclusionProof {
         index,
@@ -231,7 +267,7 @@ pub struct ConsistencyProof {
 
 /// Consistency proof between two tree sizes (`to` defaults to the latest head).
 pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyProof> {
-    let (head, mut leaves) = app.db().read(latest_leaves)?;
+    let head = app.db().read(|s| Ok(s.latest_head()?))?.ok_or_else(empty_ledger)?;
     let to = to.unwrap_or(head.head.size);
     if from == 0 || from > to || to > head.head.size {
         return Err(AppError::input(
@@ -239,14 +275,16 @@ pub fn consistency(app: &App, from: u64, to: Option<u64>) -> Result<ConsistencyP
             format!("need 0 < from <= to <= {}", head.head.size),
         ));
     }
-    leaves.truncate(to as usize);
-    let hash = app.key().tree_hash();
-    let proof = consistency_proof_in(hash, &leaves, from)?;
+    let (from_root, to_root, proof) = app.db().read(|store| {
+        app.with_tree(store, to, |tree, read| {
+            Ok((tree.root_at(from, read)?, tree.root_at(to, read)?, tree.consistency_proof(from, to, read)?))
+        })
+    })?;
     Ok(ConsistencyProof {
         from,
         to,
-        from_root: hex(&xinyong_ledger::root_of_in(hash, &leaves[..from as usize])),
-        to_root: hex(&xinyong_ledger::root_of_in(hash, &leaves)),
+        from_root: hex(&from_root),
+        to_root: hex(&to_root),
         proof: proof.iter().map(hex).collect(),
     })
 }

@@ -110,6 +110,8 @@ struct Inner {
     commitments: commitments::Following,
     /// Every subject's grades, kept by a server (built on first use, then followed).
     grades: grading::Book,
+    /// The ledger tree's node cache, for proofs (built on first use, then extended).
+    tree: ledger::Tree,
 }
 
 impl App {
@@ -215,6 +217,7 @@ impl App {
                 deriving: derived::Deriving::default(),
                 commitments: commitments::Following::default(),
                 grades: grading::Book::default(),
+                tree: ledger::Tree::default(),
             }),
         })
     }
@@ -261,6 +264,10 @@ impl App {
         }
         let store = self.inner.db.connect()?;
         Ok(self.inner.side_log.get_or_init(|| sidelog::SideLog::spawn(store)))
+    }
+
+    pub(crate) fn tree(&self) -> &ledger::Tree {
+        &self.inner.tree
     }
 
     pub(crate) fn tokens(&self) -> &accounts::TokenCache {

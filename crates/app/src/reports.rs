@@ -229,15 +229,23 @@ impl App {
     fn prove(&self, report: &mut Report) -> Result<(u64, String)> {
         let cited = report.cited_indexes();
         let (head, proofs) = self.db().read(|store| {
+            let head = store.latest_head()?.ok_or_else(crate::ledger::empty_ledger)?;
             if cited.is_empty() {
-                // nothing to prove: the head alone, not every leaf under it
-                let head = store.latest_head()?.ok_or_else(crate::ledger::empty_ledger)?;
                 return Ok((head, Vec::new()));
             }
-            let (head, leaves) = crate::ledger::latest_leaves(store)?;
-            let indexes: Vec<u64> = cited.iter().copied().collect();
-            let paths = xinyong_ledger::inclusion_proofs_in(self.key().tree_hash(), &leaves, &indexes)?;
-            let proofs = indexes.iter().zip(&paths).map(|(&i, p)| Evidence::new(i, &leaves[i as usize], p)).collect();
+            let size = head.head.size;
+            let proofs = self.with_tree(store, size, |tree, read| {
+                cited
+                    .iter()
+                    .map(|&i| {
+                        let leaf = read(i, i + 1)?
+                            .first()
+                            .copied()
+                            .ok_or(xinyong_ledger::LedgerError::IndexOutOfRange { index: i, size })?;
+                        Ok(Evidence::new(i, &leaf, &tree.inclusion_proof(i, size, read)?))
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            })?;
             Ok((head, proofs))
         })?;
         report.checkpoint = head.checkpoint.clone();
@@ -280,9 +288,9 @@ impl App {
         };
         let (consistent, changes) = self.db().read(|store| {
             let head = self.verifier().verify(&report.checkpoint)?;
-            let leaves = store.leaf_hashes(head.size)?;
-            let consistent = leaves.len() as u64 == head.size
-                && xinyong_ledger::root_of_in(self.key().tree_hash(), &leaves) == head.root;
+            // a head beyond this ledger (or a ledger that lost leaves) is not consistent
+            let consistent = store.ledger_size()? >= head.size
+                && self.with_tree(store, head.size, |tree, read| tree.root_at(head.size, read)).ok() == Some(head.root);
             let mut changes = Vec::new();
             for section in &report.sections {
                 for e in &section.entries {

@@ -15,9 +15,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use xinyong_core::event::{EventBody, EventKind, Provenance};
-use xinyong_ledger::{
-    Hash, LedgerVerifier, add_checkpoint_request, consistency_proof_in, parse_add_checkpoint, verify_consistency_in,
-};
+use xinyong_ledger::{Hash, LedgerVerifier, add_checkpoint_request, parse_add_checkpoint, verify_consistency_in};
 pub use xinyong_ledger::{WitnessKey, WitnessVerifier};
 use xinyong_store::{ExchangeDoc, Expect};
 
@@ -165,15 +163,19 @@ impl App {
             return Ok(Vec::new());
         }
         let cosigned = self.cosigned()?;
-        let (head, leaves) = self.db().read(|s| crate::ledger::latest_leaves(s))?;
-        let h = self.key().tree_hash();
+        let head = self.db().read(|s| Ok(s.latest_head()?))?.ok_or_else(crate::ledger::empty_ledger)?;
         let mut out = Vec::new();
         for w in witnesses {
             let old = cosigned.known_size.get(&w.name).copied().unwrap_or(0).min(head.head.size);
             if old == head.head.size && old > 0 {
                 continue;
             }
-            let proof: Vec<Hash> = if old == 0 { Vec::new() } else { consistency_proof_in(h, &leaves, old)? };
+            let size = head.head.size;
+            let proof: Vec<Hash> = if old == 0 {
+                Vec::new()
+            } else {
+                self.db().read(|s| self.with_tree(s, size, |tree, read| tree.consistency_proof(old, size, read)))?
+            };
             out.push(WitnessRequest {
                 url: format!("{}/add-checkpoint", w.url),
                 body: add_checkpoint_request(old, &proof, &head.checkpoint),

@@ -5,6 +5,10 @@
 /// operator reading a log line knows what to look at.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
+    /// The leaves a proof needs could not be read (from the store).
+    #[error("reading the leaves failed: {0}")]
+    Source(String),
+
     /// A leaf index is not inside the tree.
     #[error("leaf index {index} is out of range for a tree of size {size}")]
     IndexOutOfRange { index: u64, size: u64 },

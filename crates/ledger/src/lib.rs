@@ -25,6 +25,7 @@ mod error;
 mod frontier;
 mod hexfmt;
 mod merkle;
+mod nodes;
 mod note;
 mod witness;
 
@@ -36,5 +37,6 @@ pub use merkle::{
     inclusion_proofs, inclusion_proofs_in, leaf_hash, node_hash, root_of, root_of_in, verify_consistency,
     verify_consistency_in, verify_inclusion, verify_inclusion_in,
 };
+pub use nodes::{NodeCache, Reader};
 pub use note::{ALG_ED25519, ALG_SM2, Algorithm, LedgerKey, LedgerVerifier, SignedHead, TreeHead};
 pub use witness::{ALG_COSIGNATURE_V1, WitnessKey, WitnessVerifier, add_checkpoint_request, parse_add_checkpoint};

@@ -429,6 +429,11 @@ fn heads_are_signed_and_match_the_leaves(s: &mut dyn Store) -> Result<(), String
     let leaves = s.leaf_hashes(last.head.size).map_err(|e| e.to_string())?;
     let proof = xinyong_ledger::inclusion_proof(&leaves, 1).map_err(|e| e.to_string())?;
     verify_inclusion(1, last.head.size, &leaves[1], &proof, &last.head.root).map_err(|e| e.to_string())?;
+    // a range of leaves is that range; past the end is an error, not a short answer
+    let n = last.head.size;
+    ensure!(s.leaf_range(1, n).map_err(|e| e.to_string())? == leaves[1..], "leaf_range(1, {n})");
+    ensure!(s.leaf_range(n, n).map_err(|e| e.to_string())?.is_empty(), "an empty range");
+    ensure!(s.leaf_range(0, n + 1).is_err(), "a range past the end");
     Ok(())
 }
 

@@ -487,7 +487,11 @@ pub trait Store: Send {
     /// Events with index in `[from, from + limit)`, in order.
     fn events(&self, from: u64, limit: u32) -> Result<Vec<EventRow>>;
     /// Leaf hashes of `[0, size)`, in order.
-    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>>;
+    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
+        self.leaf_range(0, size)
+    }
+    /// Leaf hashes of `[from, to)`, in order (a gap is `Corrupt`).
+    fn leaf_range(&self, from: u64, to: u64) -> Result<Vec<Hash>>;
     fn ledger_size(&self) -> Result<u64>;
     fn latest_head(&self) -> Result<Option<SignedHead>>;
     /// Every signed head, oldest first.

@@ -717,27 +717,28 @@ impl Store for PgStore {
         self.conn()?.query(SQL, &[&(from as i64), &i64::from(limit)])?.iter().map(event_row).collect()
     }
 
-    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
+    fn leaf_range(&self, start: u64, end: u64) -> Result<Vec<Hash>> {
         const SQL: &str = "SELECT idx, leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx";
         // in pages: the client holds a whole result in memory
         const PAGE: u64 = 100_000;
         let mut conn = self.conn()?;
-        let mut out = Vec::with_capacity(size as usize);
-        let mut from = 0;
-        while from < size {
-            let to = (from + PAGE).min(size);
+        let mut out = Vec::with_capacity(end.saturating_sub(start) as usize);
+        let mut from = start;
+        while from < end {
+            let to = (from + PAGE).min(end);
             for row in conn.query(SQL, &[&(from as i64), &(to as i64)])? {
                 let idx: i64 = row.get(0);
-                if idx as usize != out.len() {
-                    return Err(StoreError::Corrupt(format!(
-                        "ledger gap: expected event {} but found {idx}",
-                        out.len()
-                    )));
+                let expected = start + out.len() as u64;
+                if idx as u64 != expected {
+                    return Err(StoreError::Corrupt(format!("ledger gap: expected event {expected} but found {idx}")));
                 }
                 out.push(to_hash(row.get(1))?);
             }
-            if out.len() as u64 != to {
-                return Err(StoreError::Corrupt(format!("ledger has {} events, expected {size}", out.len())));
+            if start + out.len() as u64 != to {
+                return Err(StoreError::Corrupt(format!(
+                    "ledger has {} events, expected {end}",
+                    start + out.len() as u64
+                )));
             }
             from = to;
         }

@@ -719,19 +719,21 @@ impl Store for SqliteStore {
         rows.into_iter().map(to_event).collect()
     }
 
-    fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
-        let mut st = self.conn.prepare_cached("SELECT idx, leaf FROM events WHERE idx < ?1 ORDER BY idx")?;
-        let mut out = Vec::with_capacity(size as usize);
-        let mut rows = st.query([size as i64])?;
+    fn leaf_range(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
+        let mut st =
+            self.conn.prepare_cached("SELECT idx, leaf FROM events WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+        let mut out = Vec::with_capacity(to.saturating_sub(from) as usize);
+        let mut rows = st.query([from as i64, to as i64])?;
         while let Some(row) = rows.next()? {
             let idx: i64 = row.get(0)?;
-            if idx as usize != out.len() {
-                return Err(StoreError::Corrupt(format!("ledger gap: expected event {} but found {idx}", out.len())));
+            let expected = from + out.len() as u64;
+            if idx as u64 != expected {
+                return Err(StoreError::Corrupt(format!("ledger gap: expected event {expected} but found {idx}")));
             }
             out.push(to_hash(row.get(1)?)?);
         }
-        if out.len() as u64 != size {
-            return Err(StoreError::Corrupt(format!("ledger has {} events, expected {size}", out.len())));
+        if from + out.len() as u64 != to {
+            return Err(StoreError::Corrupt(format!("ledger has {} events, expected {to}", from + out.len() as u64)));
         }
         Ok(out)
     }
