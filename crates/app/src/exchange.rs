@@ -11,6 +11,9 @@
 //! ledger committed to, and that the sender's ledger only grew since its last batch.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, Read, Seek, Write};
+
+use sha2::Digest as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -147,9 +150,14 @@ impl App {
         self.catalog().item(item).is_some_and(|i| matches!(i.disclosure, Disclosure::Public | Disclosure::Shared))
     }
 
-    /// The deltas of events `from..to` (fewer if the store holds fewer), read in pages.
-    pub(crate) fn deltas_between(&self, store: &dyn Store, from: u64, to: u64) -> Result<Vec<Delta>> {
-        let mut out = Vec::new();
+    /// Calls `f` with the delta of each event `from..to` that has one, read in pages.
+    fn for_each_delta(
+        &self,
+        store: &dyn Store,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(Delta) -> Result<()>,
+    ) -> Result<()> {
         let mut at = from;
         while at < to {
             let page = store.events(at, PAGE.min((to - at) as u32))?;
@@ -158,9 +166,21 @@ impl App {
             for ev in page.iter().filter(|e| e.index < to) {
                 let body = EventBody::from_bytes(&ev.payload)
                     .map_err(|e| AppError::Internal(format!("event {} does not parse: {e}", ev.index)))?;
-                out.extend(rules::delta_of(ev.index, &body, |item| self.travels(item)));
+                if let Some(d) = rules::delta_of(ev.index, &body, |item| self.travels(item)) {
+                    f(d)?;
+                }
             }
         }
+        Ok(())
+    }
+
+    /// The deltas of events `from..to` (fewer if the store holds fewer).
+    pub(crate) fn deltas_between(&self, store: &dyn Store, from: u64, to: u64) -> Result<Vec<Delta>> {
+        let mut out = Vec::new();
+        self.for_each_delta(store, from, to, &mut |d| {
+            out.push(d);
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -168,6 +188,16 @@ impl App {
     /// it last verified of this platform; 0 for its first), anchors it in this ledger
     /// with an `exchange.exported` event and returns the file. `to` names the receiver.
     pub fn export_batch(&self, caller: &Caller, since: u64, to: &str) -> Result<Batch> {
+        let mut out = Vec::new();
+        let header = self.export_batch_to(caller, since, to, &mut out)?;
+        let text = String::from_utf8(out).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Batch { header, text })
+    }
+
+    /// As [`App::export_batch`], written to `out`: the delta lines go to a spool file in
+    /// the data directory as they are read (hashed on the way), so memory does not grow
+    /// with the batch; the header, which names their digest, is written first.
+    pub fn export_batch_to(&self, caller: &Caller, since: u64, to: &str, out: &mut dyn Write) -> Result<BatchHeader> {
         permit(caller, Action::Exchange)?;
         let to = if to.trim().is_empty() { "*" } else { to.trim() };
         // most events are read without the appender; the tail that came in meanwhile
@@ -179,17 +209,13 @@ impl App {
                 format!("cursor {since} is beyond this platform's ledger (size {size})"),
             ));
         }
-        let mut deltas = self.db().read(|s| self.deltas_between(s, since, size))?;
-        let (header, lines) = self.db().write(|s| {
+        let mut spool = Spool::create(self.dir())?;
+        self.db().read(|s| self.for_each_delta(s, since, size, &mut |d| spool.line(&d)))?;
+        let header = self.db().write(|s| {
             let until = s.ledger_size()?;
-            deltas.extend(self.deltas_between(s, size, until)?);
-            let mut lines = String::new();
-            for d in &deltas {
-                lines.push_str(&serde_json::to_string(d).map_err(|e| AppError::Internal(e.to_string()))?);
-                lines.push('\n');
-            }
-            let sha256 = rules::digest(lines.as_bytes());
-            let facts = rules::anchor_facts(since, until, deltas.len() as u64, &sha256, to);
+            self.for_each_delta(&*s, size, until, &mut |d| spool.line(&d))?;
+            let sha256 = spool.digest();
+            let facts = rules::anchor_facts(since, until, spool.count, &sha256, to);
             let event = EventBody::exchange(
                 EventKind::ExchangeExported,
                 "",
@@ -204,14 +230,14 @@ impl App {
                 let consistency = if since == 0 { Vec::new() } else { tree.consistency_proof(since, size, read)? };
                 Ok((proof, consistency))
             })?;
-            let header = BatchHeader {
+            Ok(BatchHeader {
                 format: FORMAT.into(),
                 origin: self.key().origin().to_string(),
                 key: self.verifier().to_text(),
                 since,
                 until,
                 to: to.to_string(),
-                deltas: deltas.len() as u64,
+                deltas: spool.count,
                 sha256,
                 anchor: Anchor {
                     index,
@@ -220,14 +246,14 @@ impl App {
                 },
                 checkpoint: head.checkpoint,
                 consistency: b64_hashes(&consistency),
-            };
-            Ok((header, lines))
+            })
         })?;
-        let mut text = serde_json::to_string(&header).map_err(|e| AppError::Internal(e.to_string()))?;
-        text.push('\n');
-        text.push_str(&lines);
         self.after_write();
-        Ok(Batch { header, text })
+        let line = serde_json::to_string(&header).map_err(|e| AppError::Internal(e.to_string()))?;
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+        spool.copy_to(out)?;
+        Ok(header)
     }
 
     /// Trusts another platform's batches, signed by `key` (its `ledger.pub` text). A
@@ -299,12 +325,35 @@ impl App {
 
     /// Verifies a batch from a trusted peer and applies it: the header's checkpoint by
     /// the peer's pinned key, the anchor's inclusion in it and its digest of the deltas,
-    /// the consistency of the peer's ledger with the head last verified, then each delta
-    /// in order. All or nothing: a batch with one bad line changes nothing.
+    /// the consistency of the peer's ledger with the head verified last, then each delta
+    /// in order. A batch with one bad line changes nothing.
     pub fn import_batch(&self, caller: &Caller, text: &str) -> Result<Imported> {
+        self.import_batch_from(caller, std::io::Cursor::new(text.as_bytes()))
+    }
+
+    /// As [`App::import_batch`], read from `r` twice: once to check every line against
+    /// the anchored digest, once to apply them, `IMPORT_CHUNK` deltas a transaction.
+    /// The peer's cursor moves with the last chunk only; a crash in between leaves the
+    /// batch to be imported again, and the deltas already applied change nothing then.
+    pub fn import_batch_from<R: BufRead + Seek>(&self, caller: &Caller, r: R) -> Result<Imported> {
+        self.import_batch_chunked(caller, r, IMPORT_CHUNK)
+    }
+
+    /// [`App::import_batch_from`] with `chunk` deltas a transaction (tests use small ones).
+    #[doc(hidden)]
+    pub fn import_batch_chunked<R: BufRead + Seek>(
+        &self,
+        caller: &Caller,
+        mut r: R,
+        chunk_size: usize,
+    ) -> Result<Imported> {
         permit(caller, Action::Exchange)?;
-        let (header_line, rest) = text.split_once('\n').unwrap_or((text, ""));
-        let header: BatchHeader = serde_json::from_str(header_line)
+        let chunk_size = chunk_size.max(1);
+        let mut buf = Vec::new();
+        if !read_line(&mut r, &mut buf)? {
+            return Err(bad(1, "文件为空", "the file is empty"));
+        }
+        let header: BatchHeader = serde_json::from_slice(trim_newline(&buf))
             .map_err(|e| bad(1, format!("批次头无法解析：{e}"), format!("the header does not parse: {e}")))?;
         if header.format != FORMAT {
             return Err(bad(
@@ -349,33 +398,28 @@ impl App {
         if anchor.fields.as_ref() != Some(&want) {
             return Err(bad(1, "批次头与锚定事件所记不符", "the header differs from what the anchor event recorded"));
         }
-        if rules::digest(rest.as_bytes()) != header.sha256 {
+        // pass 1: every line checked, and their digest
+        let body_at = r.stream_position()?;
+        let mut hasher = sha2::Sha256::new();
+        let mut count = 0u64;
+        let mut last = None;
+        let mut n = 1;
+        while read_line(&mut r, &mut buf).map_err(|e| bad(n + 1, e.to_string(), e.to_string()))? {
+            n += 1;
+            hasher.update(&buf);
+            let d = parse_delta(n, &buf, &header, last)?;
+            last = Some(d.index);
+            count += 1;
+        }
+        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if digest != header.sha256 {
             return Err(bad(
                 2,
                 "增量内容与锚定的摘要不符（文件被改动或不完整）",
                 "the delta lines do not match the anchored digest (altered or cut short)",
             ));
         }
-        let mut deltas = Vec::new();
-        let mut last = None;
-        for (i, line) in rest.lines().enumerate() {
-            let n = i + 2;
-            let d: Delta = serde_json::from_str(line)
-                .map_err(|e| bad(n, format!("增量无法解析：{e}"), format!("the delta does not parse: {e}")))?;
-            if d.index < header.since || d.index >= header.until || last.is_some_and(|l| d.index <= l) {
-                return Err(bad(
-                    n,
-                    "增量序号越界或未递增",
-                    "the delta's index is out of the batch's range or not increasing",
-                ));
-            }
-            xinyong_core::SubjectCode::parse(&d.subject).map_err(|_| {
-                bad(n, format!("主体代码无效：{}", d.subject), format!("invalid subject code {:?}", d.subject))
-            })?;
-            last = Some(d.index);
-            deltas.push(d);
-        }
-        if deltas.len() as u64 != header.deltas {
+        if count != header.deltas {
             return Err(bad(1, "增量条数与批次头不符", "the number of deltas differs from the header"));
         }
         // an authentic batch seen before changes nothing; any other must start at the cursor
@@ -414,26 +458,10 @@ impl App {
                 )
             })?;
         }
-        // each entry as held now, changed by the deltas in order
+        // pass 2: applied in chunks; the cursor moves with the last
+        r.seek(std::io::SeekFrom::Start(body_at))?;
         let origin = peer.origin.clone();
-        let mut changed: BTreeMap<String, Option<ForeignEntry>> = BTreeMap::new();
-        for d in &deltas {
-            let id = foreign_id(&origin, &d.id);
-            let current = match changed.get(&id) {
-                Some(c) => c.clone(),
-                None => self.foreign_entry(&id)?,
-            };
-            let next = rules::apply(&origin, current.clone(), d);
-            if next != current {
-                changed.insert(id, next);
-            }
-        }
-        let mut docs = Vec::with_capacity(changed.len() + 1);
-        for (id, entry) in &changed {
-            let Some(e) = entry else { continue };
-            let body = serde_json::to_string(e).map_err(|e| AppError::Internal(e.to_string()))?;
-            docs.push(ExchangeDoc { kind: FOREIGN.into(), id: id.clone(), subject: e.subject.clone(), body, event: 0 });
-        }
+        let expect = Expect { id: peer_id(&origin), at: Some(peer_event) };
         let updated = Peer {
             size: head.size,
             root: xinyong_ledger::hex(&head.root),
@@ -442,28 +470,76 @@ impl App {
             last_import_ms: Some(now_ms()),
             ..peer
         };
-        docs.push(peer_doc(&updated)?);
-        let facts = BTreeMap::from([
-            ("origin".to_string(), origin.clone()),
-            ("size".to_string(), head.size.to_string()),
-            ("root".to_string(), updated.root.clone()),
-            ("sha256".to_string(), header.sha256.clone()),
-            ("deltas".to_string(), header.deltas.to_string()),
-        ]);
-        let event =
-            EventBody::exchange(EventKind::ExchangeImported, "", &peer_id(&origin), facts, &provenance("exchange"));
-        let expect = Expect { id: peer_id(&origin), at: Some(peer_event) };
-        let (index, _) =
-            self.db().write(|s| Ok(s.put_exchange_docs(&docs, Some(&expect), &event, self.key(), now_ms())?))?;
+        let mut chunk = Vec::with_capacity(chunk_size.min(count as usize));
+        let (mut applied, mut changed_total) = (0u64, 0u64);
+        let mut n = 1;
+        let index = loop {
+            let more = read_line(&mut r, &mut buf)?;
+            if more {
+                n += 1;
+                chunk.push(parse_delta(n, &buf, &header, None)?);
+                applied += 1;
+            }
+            let last_chunk = !more;
+            if chunk.len() < chunk_size && !last_chunk {
+                continue;
+            }
+            let mut docs = self.changed_entries(&origin, &chunk)?;
+            changed_total += docs.len() as u64;
+            let mut facts = BTreeMap::from([
+                ("origin".to_string(), origin.clone()),
+                ("size".to_string(), head.size.to_string()),
+                ("root".to_string(), updated.root.clone()),
+                ("sha256".to_string(), header.sha256.clone()),
+                ("deltas".to_string(), header.deltas.to_string()),
+            ]);
+            if last_chunk {
+                docs.push(peer_doc(&updated)?);
+            } else {
+                // a part of a batch: what it applied, not yet the cursor
+                facts.insert("applied_through".to_string(), applied.to_string());
+            }
+            let event =
+                EventBody::exchange(EventKind::ExchangeImported, "", &peer_id(&origin), facts, &provenance("exchange"));
+            let written =
+                self.db().write(|s| Ok(s.put_exchange_docs(&docs, Some(&expect), &event, self.key(), now_ms())?))?.0;
+            chunk.clear();
+            if last_chunk {
+                break written;
+            }
+        };
         self.after_write();
         Ok(Imported {
             origin,
             size: head.size,
             deltas: header.deltas,
-            entries_changed: (docs.len() - 1) as u64,
+            entries_changed: changed_total,
             already_applied: false,
             ledger_index: Some(index),
         })
+    }
+
+    /// The receiver's entries the deltas change, as documents to write.
+    fn changed_entries(&self, origin: &str, deltas: &[Delta]) -> Result<Vec<ExchangeDoc>> {
+        let mut changed: BTreeMap<String, Option<ForeignEntry>> = BTreeMap::new();
+        for d in deltas {
+            let id = foreign_id(origin, &d.id);
+            let current = match changed.get(&id) {
+                Some(c) => c.clone(),
+                None => self.foreign_entry(&id)?,
+            };
+            let next = rules::apply(origin, current.clone(), d);
+            if next != current {
+                changed.insert(id, next);
+            }
+        }
+        let mut docs = Vec::with_capacity(changed.len());
+        for (id, entry) in changed {
+            let Some(e) = entry else { continue };
+            let body = serde_json::to_string(&e).map_err(|e| AppError::Internal(e.to_string()))?;
+            docs.push(ExchangeDoc { kind: FOREIGN.into(), id, subject: e.subject.clone(), body, event: 0 });
+        }
+        Ok(docs)
     }
 
     fn foreign_entry(&self, id: &str) -> Result<Option<ForeignEntry>> {
@@ -497,6 +573,85 @@ impl App {
             }
         }
         Ok(out)
+    }
+}
+
+/// Deltas applied a transaction when importing a batch.
+const IMPORT_CHUNK: usize = 10_000;
+/// The longest line a batch may hold (a delta with a record's fields; a header).
+const MAX_LINE: u64 = 1 << 20;
+
+/// Reads one line (with its newline) into `buf`, at most `MAX_LINE` bytes; false at the end.
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool> {
+    buf.clear();
+    let n = r.by_ref().take(MAX_LINE + 1).read_until(b'\n', buf)?;
+    if n as u64 > MAX_LINE {
+        return Err(AppError::invalid(
+            "exchange_batch",
+            format!("交换批次中有超过 {MAX_LINE} 字节的行"),
+            format!("the batch holds a line over {MAX_LINE} bytes"),
+        ));
+    }
+    Ok(n > 0)
+}
+
+fn trim_newline(b: &[u8]) -> &[u8] {
+    b.strip_suffix(b"\n").unwrap_or(b)
+}
+
+/// One delta line, checked: it parses, its index is in the batch and after `last`, its
+/// subject code is valid.
+fn parse_delta(n: usize, line: &[u8], header: &BatchHeader, last: Option<u64>) -> Result<Delta> {
+    let d: Delta = serde_json::from_slice(trim_newline(line))
+        .map_err(|e| bad(n, format!("增量无法解析：{e}"), format!("the delta does not parse: {e}")))?;
+    if d.index < header.since || d.index >= header.until || last.is_some_and(|l| d.index <= l) {
+        return Err(bad(n, "增量序号越界或未递增", "the delta's index is out of the batch's range or not increasing"));
+    }
+    xinyong_core::SubjectCode::parse(&d.subject)
+        .map_err(|_| bad(n, format!("主体代码无效：{}", d.subject), format!("invalid subject code {:?}", d.subject)))?;
+    Ok(d)
+}
+
+/// The delta lines of a batch being made: in a file beside the store, hashed and
+/// counted as they are written, removed when dropped.
+struct Spool {
+    path: std::path::PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    hasher: sha2::Sha256,
+    count: u64,
+}
+
+impl Spool {
+    fn create(dir: &std::path::Path) -> Result<Spool> {
+        let path = dir.join(format!("exchange-{}-{}.spool", std::process::id(), now_ms()));
+        let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        Ok(Spool { path, file, hasher: sha2::Sha256::new(), count: 0 })
+    }
+
+    fn line(&mut self, d: &Delta) -> Result<()> {
+        let mut line = serde_json::to_vec(d).map_err(|e| AppError::Internal(e.to_string()))?;
+        line.push(b'\n');
+        self.hasher.update(&line);
+        self.file.write_all(&line)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn digest(&self) -> String {
+        self.hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn copy_to(&mut self, out: &mut dyn Write) -> Result<()> {
+        self.file.flush()?;
+        let mut f = std::fs::File::open(&self.path)?;
+        std::io::copy(&mut f, out)?;
+        Ok(())
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 

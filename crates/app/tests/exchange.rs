@@ -218,3 +218,39 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     assert_eq!(bj.list_range(&bank, "ab").unwrap_err().code(), "prefix");
     assert_eq!(bj.list_range(&bank, &code_hash(ME)).unwrap_err().code(), "prefix");
 }
+
+/// A batch applied a few deltas a transaction gives what one transaction gives, and the
+/// spool file of the export is gone afterwards.
+#[test]
+fn a_batch_applied_in_chunks_gives_the_same_entries() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let sender = App::init(dirs[0].path(), None, "xinyong.beijing/ledger", Algorithm::Ed25519).unwrap();
+    let today = today_shanghai();
+    let rows: Vec<_> =
+        (1..=23).map(|i| penalty(&format!("京海市监罚〔2026〕{i}号"), SAMR, today - Duration::days(10 + i))).collect();
+    assert_eq!(xinyong_app::intake::ingest_rows(&sender, "admin_penalty", SAMR, "test", &rows).unwrap().accepted, 23);
+    let op = Caller::operator();
+    let batch = sender.export_batch(&op, 0, "*").unwrap();
+    let spools = std::fs::read_dir(dirs[0].path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".spool"));
+    assert_eq!(spools.count(), 0, "the spool file is removed");
+    let mut seen = Vec::new();
+    for (dir, chunk) in [(&dirs[1], 10_000), (&dirs[2], 4)] {
+        let receiver = App::init(dir.path(), None, "xinyong.tianjin/ledger", Algorithm::Ed25519).unwrap();
+        // the receiver knows the subject: an entity active in both regions
+        let own = [penalty("津和市监罚〔2026〕5号", TJ_SAMR, today - Duration::days(3))];
+        xinyong_app::intake::ingest_rows(&receiver, "admin_penalty", TJ_SAMR, "test", &own).unwrap();
+        receiver.trust_peer(&op, &sender.verifier().to_text()).unwrap();
+        let done = receiver.import_batch_chunked(&op, std::io::Cursor::new(batch.text.as_bytes()), chunk).unwrap();
+        assert_eq!((done.deltas, done.entries_changed), (23, 23), "{done:?}");
+        assert_eq!(receiver.peers(&op).unwrap()[0].size, batch.header.until + 1);
+        assert!(receiver.import_batch(&op, &batch.text).unwrap().already_applied);
+        assert!(receiver.verify_ledger().unwrap().ok);
+        let mut entries = regional(&receiver, &op);
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        seen.push(entries);
+    }
+    assert_eq!(seen[0].len(), 23);
+    assert_eq!(seen[0], seen[1], "chunked or not, the same entries");
+}

@@ -950,14 +950,17 @@ fn run(cmd: Command) -> Result<ExitCode> {
             print_json(&data.open()?.peers(&Caller::operator())?)?;
         }
         Command::Exchange { cmd: ExchangeCmd::Export { since, to, out, data } } => {
-            let batch = data.open()?.export_batch(&Caller::operator(), since, &to)?;
-            std::fs::write(&out, &batch.text).with_context(|| out.display().to_string())?;
-            let h = &batch.header;
+            let mut file =
+                std::io::BufWriter::new(std::fs::File::create(&out).with_context(|| out.display().to_string())?);
+            let h = data.open()?.export_batch_to(&Caller::operator(), since, &to, &mut file)?;
+            file.into_inner().map_err(|e| anyhow!("{}: {e}", out.display()))?.sync_all()?;
+            let h = &h;
             println!("{} deltas {}..{} anchored at {} → {}", h.deltas, h.since, h.until, h.anchor.index, out.display());
         }
         Command::Exchange { cmd: ExchangeCmd::Import { file, data } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
-            print_json(&data.open()?.import_batch(&Caller::operator(), &text)?)?;
+            let reader =
+                std::io::BufReader::new(std::fs::File::open(&file).with_context(|| file.display().to_string())?);
+            print_json(&data.open()?.import_batch_from(&Caller::operator(), reader)?)?;
         }
         Command::Inspections { cmd: InspectionsCmd::List { data } } => {
             print_json(&data.open()?.plans()?)?;

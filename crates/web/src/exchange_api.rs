@@ -89,14 +89,8 @@ async fn import_batch(
 ) -> Result<Json<Imported>, ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = read_limited(body, &parts.headers, BATCH_BODY_LIMIT).await?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        ApiError::from(xinyong_app::AppError::invalid(
-            "exchange_batch",
-            "交换批次不是 UTF-8 文本",
-            "the batch is not UTF-8 text",
-        ))
-    })?;
-    Ok(Json(blocking(&state, move |app| app.import_batch(&caller, &text)).await?))
+    let batch = std::io::Cursor::new(bytes);
+    Ok(Json(blocking(&state, move |app| app.import_batch_from(&caller, batch)).await?))
 }
 
 /// The calling agency's subscriptions.
