@@ -151,7 +151,7 @@ impl App {
     }
 
     /// Calls `f` with the delta of each event `from..to` that has one, read in pages.
-    fn for_each_delta(
+    pub(crate) fn for_each_delta(
         &self,
         store: &dyn Store,
         from: u64,
@@ -172,16 +172,6 @@ impl App {
             }
         }
         Ok(())
-    }
-
-    /// The deltas of events `from..to` (fewer if the store holds fewer).
-    pub(crate) fn deltas_between(&self, store: &dyn Store, from: u64, to: u64) -> Result<Vec<Delta>> {
-        let mut out = Vec::new();
-        self.for_each_delta(store, from, to, &mut |d| {
-            out.push(d);
-            Ok(())
-        })?;
-        Ok(out)
     }
 
     /// Makes a batch of every delta since the receiver's cursor `since` (the tree size

@@ -217,9 +217,17 @@ impl App {
         let subjects: BTreeSet<String> = self.agency_subscriptions(&agency)?.into_iter().map(|s| s.subject).collect();
         let (size, head) = self.db().read(|s| Ok((s.ledger_size()?, s.latest_head()?)))?;
         let until = size.min(since.saturating_add(FEED_SCAN)).max(since);
-        let deltas =
-            if subjects.is_empty() { Vec::new() } else { self.db().read(|s| self.deltas_between(s, since, until))? };
-        let deltas = deltas.into_iter().filter(|d| subjects.contains(&d.subject) && self.agency_sees(d)).collect();
+        let mut deltas = Vec::new();
+        if !subjects.is_empty() {
+            self.db().read(|s| {
+                self.for_each_delta(s, since, until, &mut |d| {
+                    if subjects.contains(&d.subject) && self.agency_sees(&d) {
+                        deltas.push(d);
+                    }
+                    Ok(())
+                })
+            })?;
+        }
         Ok(Feed { since, until, checkpoint: head.map(|h| h.checkpoint), deltas })
     }
 
