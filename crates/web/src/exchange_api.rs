@@ -78,7 +78,7 @@ async fn export_batch(
 /// consistency of its ledger with the head verified before) and applies it, all or
 /// nothing.
 #[utoipa::path(post, path = "/api/v1/exchange/batches", security(("bearer" = [])),
-    request_body(content = String, content_type = "application/x-ndjson", description = "the batch file"),
+    request_body(content = String, content_type = "text/plain", description = "the batch file (xinyong-exchange/1 JSON Lines, UTF-8)"),
     responses((status = 200, body = Imported), (status = 400), (status = 401), (status = 403),
               (status = 409, description = "another import of the same peer went first"), (status = 413),
               (status = 422, description = "a batch that does not verify, with its line"), (status = 429)))]
