@@ -258,6 +258,24 @@ try {
   const csv = await (await officer.request.get(`${base}/officer/grades.csv`)).text();
   assert.match(csv, /comprehensive,[0-9-]+,D,差,\d+/, 'the CSV download');
 
+  // credit reports (信用报告): the entity makes its special report and downloads the
+  // signed PDF; anyone checks the file at /verify
+  await entity.goto(`${base}/reports`);
+  await entity.selectOption('#rp-kind', 'special');
+  await Promise.all([entity.waitForNavigation(), entity.click('#report-form button[type=submit]')]);
+  const reportNumber = (await entity.locator('#report-number').textContent()).trim();
+  assert.match(reportNumber, /^XYR-\d{8}-[0-9a-f]{12}$/, 'the report has its number');
+  const [download] = await Promise.all([entity.waitForEvent('download'), entity.click('#report-pdf')]);
+  const pdfPath = 'target/artifacts/report.pdf';
+  await download.saveAs(pdfPath);
+  await page.goto(`${base}/verify`);
+  await page.setInputFiles('#vf-file', pdfPath);
+  await Promise.all([page.waitForNavigation(), page.click('#verify-form button[type=submit]')]);
+  // the download is issued anew (made now, its own number)
+  assert.match((await page.locator('#verify-number').textContent()).trim(), /^XYR-\d{8}-[0-9a-f]{12}$/, 'the PDF is recognised');
+  assert.equal(await page.locator('#vr-h.ok').count(), 1, 'the PDF verifies against this platform');
+  await page.screenshot({ path: 'target/artifacts/verify-page.png', fullPage: true });
+
   // double-random inspections (双随机、一公开): the officer commits a plan, draws and
   // records a result; the public sees the plan, the draw and the result
   await officer.goto(`${base}/inspections`);
@@ -294,7 +312,7 @@ try {
   assert.ok(await officer.locator('#divisions tbody tr').count() >= 1, 'the divisions table');
   assert.match(await officer.locator('#departments').textContent(), /演示数据中心/);
   await officer.screenshot({ path: 'target/artifacts/figures-page.png', fullPage: true });
-  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png, grades-page.png, inspection-plan.png)');
+  console.log('portal browser test: ok (screenshots: target/artifacts/subject-page.png, check-page.png, repair-receipt.png, commitment-signed.png, grades-page.png, inspection-plan.png, verify-page.png)');
 } catch (e) {
   failed = true;
   console.error('portal browser test FAILED:', e);

@@ -84,6 +84,8 @@ pub struct OnlineVerdict {
     /// peer's pinned key; its ledger and records are the peer's, so
     /// `consistent_with_ledger` is false and `changes` empty here: ask the peer's `/verify`.
     pub signed_by: String,
+    /// The report is a trusted peer's (checked against its key, not this ledger).
+    pub from_peer: bool,
 }
 
 /// Verifies a report file offline, against `key` (a verifier key text, as in
@@ -280,11 +282,18 @@ impl App {
                 consistent_with_ledger: false,
                 changes: Vec::new(),
                 signed_by: peer.origin,
+                from_peer: true,
             });
         }
         let verdict = xinyong_report::verify(file, Some(&self.verifier()));
         let Some(report) = verdict.report.clone().filter(|_| verdict.ok) else {
-            return Ok(OnlineVerdict { verdict, consistent_with_ledger: false, changes: Vec::new(), signed_by: own });
+            return Ok(OnlineVerdict {
+                verdict,
+                consistent_with_ledger: false,
+                changes: Vec::new(),
+                signed_by: own,
+                from_peer: false,
+            });
         };
         let (consistent, changes) = self.db().read(|store| {
             let head = self.verifier().verify(&report.checkpoint)?;
@@ -301,7 +310,7 @@ impl App {
             }
             Ok((consistent, changes))
         })?;
-        Ok(OnlineVerdict { verdict, consistent_with_ledger: consistent, changes, signed_by: own })
+        Ok(OnlineVerdict { verdict, consistent_with_ledger: consistent, changes, signed_by: own, from_peer: false })
     }
 }
 

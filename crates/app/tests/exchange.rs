@@ -113,7 +113,11 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     );
     let bundle = report.unwrap().bundle;
     let there = tj.verify_report(bundle.as_bytes()).unwrap();
-    assert!(there.verdict.ok && there.signed_by == "xinyong.beijing/ledger", "{:#?}", there.verdict.checks);
+    assert!(
+        there.verdict.ok && there.from_peer && there.signed_by == "xinyong.beijing/ledger",
+        "{:#?}",
+        there.verdict.checks
+    );
     assert!(!there.consistent_with_ledger && there.changes.is_empty(), "Tianjin holds no Beijing ledger");
 
     // batch 1: two penalties and the listing
@@ -175,7 +179,7 @@ fn two_platforms_exchange_a_listing_a_repair_and_a_revocation_and_an_agency_ackn
     let hebei = App::init(hebei_dir.path(), None, "xinyong.hebei/ledger", Algorithm::Ed25519).unwrap();
     let stranger = hebei.export_batch(&op, 0, "*").unwrap();
     let untrusted = hebei.verify_report(bundle.as_bytes()).unwrap();
-    assert!(!untrusted.verdict.ok && untrusted.signed_by == "xinyong.hebei/ledger");
+    assert!(!untrusted.verdict.ok && !untrusted.from_peer && untrusted.signed_by == "xinyong.hebei/ledger");
     assert_eq!(tj.import_batch(&op, &stranger.text).unwrap_err().code(), "peer_not_trusted");
 
     let done = tj.import_batch(&op, &second.text).unwrap();

@@ -630,6 +630,12 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("supervision", "限期整改与约谈", "Rectification notices and interviews"),
     ("regional", "异地共享信息", "Shared by other regions' platforms"),
     ("regional_origin", "来源平台", "Origin"),
+    ("verify_signed_by", "签发平台：", "Issued by:"),
+    (
+        "verify_from_peer",
+        "受信的其他平台：已以其公钥验证，记录的后续变化请向该平台查询",
+        "a trusted platform: checked with its key; ask it what has changed since",
+    ),
     ("witnessed", "见证方联署", "Cosigned by witnesses"),
     ("witnessed_size", "最近联署的树头：条数", "Latest head cosigned: size"),
     ("witnessed_by", "个见证方", "witnesses"),
