@@ -18,8 +18,11 @@ duration=${DURATION:-20s}
 conns=${CONNS:-64}
 setups=${SETUPS:-shared pinned}
 out=$PWD/bench-out/checks
-data=$out/data-$subjects
-codes=$out/codes-$subjects.txt
+# a store prepared elsewhere (scripts/bench-beijing.sh): its data directory, sampled
+# codes and officer's token file
+data=${BENCH_DATA:-$out/data-$subjects}
+codes=${BENCH_CODES:-$out/codes-$subjects.txt}
+officer=${BENCH_OFFICER:-$out/officer-$subjects.json}
 port_x=18480
 port_n=18481
 bin=${XINYONG_BIN:-$PWD/target/release/xinyong}
@@ -38,7 +41,7 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 mkdir -p "$out"
 
 # ---- data: SUBJECTS registrations, FRACTION of them listed, an officer's token ----------
-if [ ! -f "$data/.bench-ready" ]; then
+if [ -z "${BENCH_DATA:-}" ] && [ ! -f "$data/.bench-ready" ]; then
   rm -rf "$data" "$out/gen-$subjects"
   t0=$(date +%s)
   "$bin" gen --subjects "$subjects" --records 0 --format csv --seed 4 --out "$out/gen-$subjects" >/dev/null
@@ -50,13 +53,13 @@ if [ ! -f "$data/.bench-ready" ]; then
     >"$out/seed-$subjects.json"
   t3=$(date +%s)
   "$bin" user add --username bench-officer --role officer --provider 北京市财政局 --token --data "$data" \
-    >"$out/officer-$subjects.json"
+    >"$officer"
   rm -rf "$out/gen-$subjects"
   echo "prepared $data: gen $((t1 - t0)) s, import $((t2 - t1)) s, listings $((t3 - t2)) s" | tee "$out/prepare-$subjects.txt"
   touch "$data/.bench-ready"
 fi
-token=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$out/officer-$subjects.json")
-cat "$out/seed-$subjects.json"
+token=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$officer")
+[ -n "${BENCH_DATA:-}" ] || cat "$out/seed-$subjects.json"
 
 server_pid=
 stop_server() {
