@@ -20,29 +20,7 @@ const ME: &str = "91110108551385082Q";
 const SAMR: &str = "北京市海淀区市场监督管理局";
 
 fn penalty(doc: &str, decided: time::Date, kind: &str, procedure: &str) -> BTreeMap<String, String> {
-    [
-        ("行政相对人名称", "北京测试科技有限公司"),
-        ("行政相对人类别", "法人及非法人组织"),
-        ("统一社会信用代码", ME),
-        ("行政处罚决定书文号", doc),
-        ("违法行为类型", "未按规定公示年度报告"),
-        ("违法事实", "当事人未按规定报送年度报告"),
-        ("处罚依据", "《企业信息公示暂行条例》第十八条"),
-        ("处罚类别", kind),
-        ("处罚内容", kind),
-        ("罚款金额(万元)", if kind == "罚款" { "3" } else { "" }),
-        ("处罚决定日期", &date_string(decided)),
-        ("处罚有效期", &date_string(decided + time::Duration::days(365))),
-        ("处罚机关", SAMR),
-        ("处罚机关统一社会信用代码", "11110108000000000F"),
-        ("数据来源单位", SAMR),
-        ("数据来源单位统一社会信用代码", "11110108000000000F"),
-        ("处罚程序", procedure),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    common::penalty_row(ME, doc, SAMR, decided, kind, procedure)
 }
 
 fn ask(kind: &str, purpose: Option<&str>) -> ReportRequest {
