@@ -401,7 +401,7 @@ impl App {
             last = Some(d.index);
             count += 1;
         }
-        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = xinyong_ledger::hex(&hasher.finalize().into());
         if digest != header.sha256 {
             return Err(bad(
                 2,
@@ -613,7 +613,10 @@ struct Spool {
 
 impl Spool {
     fn create(dir: &std::path::Path) -> Result<Spool> {
-        let path = dir.join(format!("exchange-{}-{}.spool", std::process::id(), now_ms()));
+        // unique within the process too: two exports may start in the same millisecond
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("exchange-{}-{}-{n}.spool", std::process::id(), now_ms()));
         let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
         Ok(Spool { path, file, hasher: sha2::Sha256::new(), count: 0 })
     }
@@ -628,7 +631,7 @@ impl Spool {
     }
 
     fn digest(&self) -> String {
-        self.hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect()
+        xinyong_ledger::hex(&self.hasher.clone().finalize().into())
     }
 
     fn copy_to(&mut self, out: &mut dyn Write) -> Result<()> {

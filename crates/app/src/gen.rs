@@ -167,7 +167,7 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> Result<GenManifest, GenErr
     ];
     shares.extend(actions::SHARES);
     // criminal judgments (issue 15's special report): a file with its header and no rows
-    // yet, so that every existing seed keeps its data; the row writer is below
+    // yet, so that every existing seed keeps its data
     shares.push(("criminal_judgment", 0, 30));
     let mut cum = 0u64;
     let mut counts = Vec::new();
@@ -231,15 +231,8 @@ pub fn generate(opts: &GenOptions, out_dir: &Path) -> Result<GenManifest, GenErr
                 };
                 run(&mut out, &mut rng, &meta, n, pct, &mut make)?;
             }
-            "criminal_judgment" => {
-                let c = CriminalCols::new(it)?;
-                let mut make = |rng: &mut ChaCha20Rng, row: &mut Row, _good: bool| -> Result<(), GenError> {
-                    seq += 1;
-                    world.criminal_row(rng, row, &c, seq);
-                    Ok(())
-                };
-                run(&mut out, &mut rng, &meta, n, pct, &mut make)?;
-            }
+            // header only: no rows yet (share 0), so every seed keeps its data
+            "criminal_judgment" => {}
             "false_litigation" => {
                 let c = FalseLitigationCols::new(it)?;
                 let mut make = |rng: &mut ChaCha20Rng, row: &mut Row, _good: bool| -> Result<(), GenError> {
@@ -1918,22 +1911,6 @@ impl World<'_> {
         }
     }
 
-    /// An effective criminal judgment against an organisation (单位犯罪).
-    fn criminal_row(&self, rng: &mut ChaCha20Rng, row: &mut Row, c: &CriminalCols, seq: u64) {
-        let [name_i, code_i, court_i, doc_i, date_i, offence_i, sentence_i] = c.c;
-        let s = self.subject(rng);
-        row.v[name_i].push_str(&s.name);
-        row.v[code_i].push_str(&s.code);
-        let d = &DISTRICTS[usize::from(s.district)];
-        row.v[court_i].push_str(&format!("北京市{}人民法院", d.name));
-        let date = self.decision(rng, s);
-        put(&mut row.v[doc_i], format_args!("（{}）京01{}刑初{}号", date.year(), &d.code[4..], seq * 7 + 30));
-        put_date(&mut row.v[date_i], date);
-        row.v[offence_i].push_str(pick(rng, &["单位行贿罪", "污染环境罪", "虚开增值税专用发票罪", "重大责任事故罪"]));
-        row.v[sentence_i]
-            .push_str(pick(rng, &["判处罚金人民币五十万元", "判处罚金人民币二十万元", "判处罚金人民币一百万元"]));
-    }
-
     /// A party a court found to have brought or joined false litigation (虚假诉讼).
     fn false_litigation_row(&self, rng: &mut ChaCha20Rng, row: &mut Row, c: &FalseLitigationCols, seq: u64) {
         let [name_i, code_i, court_i, doc_i, date_i, conduct_i] = c.c;
@@ -1953,21 +1930,6 @@ impl World<'_> {
                 "虚构劳动关系提起劳动争议诉讼，转移财产",
             ],
         ));
-    }
-}
-
-struct CriminalCols {
-    c: [usize; 7],
-}
-
-impl CriminalCols {
-    fn new(item: &Item) -> Result<CriminalCols, GenError> {
-        Ok(CriminalCols {
-            c: cols(
-                item,
-                ["当事人名称", "统一社会信用代码/证件号码", "裁判法院", "裁判文书号", "裁判日期", "罪名", "判决结果"],
-            )?,
-        })
     }
 }
 

@@ -269,23 +269,26 @@ impl App {
     /// head is a head of this ledger, and what changed in its entries since.
     pub fn verify_report(&self, file: &[u8]) -> Result<OnlineVerdict> {
         let own = self.key().origin().to_string();
-        let named = xinyong_report::verify(file, None)
-            .report
-            .and_then(|r| xinyong_ledger::LedgerVerifier::from_text(&r.verifier_key).ok())
-            .map(|k| k.origin().to_string());
-        if let Some(peer) = named.filter(|o| *o != own).map(|o| self.peer(&o)).transpose()?.flatten() {
-            let key =
-                xinyong_ledger::LedgerVerifier::from_text(&peer.key).map_err(|e| AppError::Internal(e.to_string()))?;
-            let verdict = xinyong_report::verify(file, Some(&key));
-            return Ok(OnlineVerdict {
-                verdict,
-                consistent_with_ledger: false,
-                changes: Vec::new(),
-                signed_by: peer.origin,
-                from_peer: true,
-            });
-        }
         let verdict = xinyong_report::verify(file, Some(&self.verifier()));
+        if !verdict.ok {
+            // not this platform's: a trusted peer's, if the report names one
+            let named = verdict
+                .report
+                .as_ref()
+                .and_then(|r| xinyong_ledger::LedgerVerifier::from_text(&r.verifier_key).ok())
+                .map(|k| k.origin().to_string());
+            if let Some(peer) = named.filter(|o| *o != own).map(|o| self.peer(&o)).transpose()?.flatten() {
+                let key = xinyong_ledger::LedgerVerifier::from_text(&peer.key)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                return Ok(OnlineVerdict {
+                    verdict: xinyong_report::verify(file, Some(&key)),
+                    consistent_with_ledger: false,
+                    changes: Vec::new(),
+                    signed_by: peer.origin,
+                    from_peer: true,
+                });
+            }
+        }
         let Some(report) = verdict.report.clone().filter(|_| verdict.ok) else {
             return Ok(OnlineVerdict {
                 verdict,

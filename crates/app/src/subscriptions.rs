@@ -20,7 +20,11 @@ use xinyong_store::{ExchangeDoc, Expect, ListingFilter, Store};
 use crate::access::{Action, Caller, permit};
 use crate::{App, AppError, Result, now_ms};
 
-const SUBSCRIPTION: &str = "subscription";
+/// An agency's subscriptions are documents of kind `subscription:<agency>`, so its feed
+/// reads its own and no one else's.
+fn subscription_kind(agency: &str) -> String {
+    format!("subscription:{agency}")
+}
 const ACK: &str = "ack";
 /// Events scanned per feed request: a request's cost is bounded, the cursor goes on.
 const FEED_SCAN: u64 = 100_000;
@@ -136,7 +140,7 @@ fn parse<T: for<'a> Deserialize<'a>>(d: &ExchangeDoc) -> Result<T> {
 
 /// Lowercase hex SHA-256 of a subject's code, as agencies compute it.
 pub fn code_hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    xinyong_ledger::hex(&Sha256::digest(code.as_bytes()).into())
 }
 
 impl App {
@@ -173,8 +177,13 @@ impl App {
             ledger_index: 0,
         };
         let expect = Expect { id: id.clone(), at: existing.map(|d| d.event) };
-        let doc =
-            ExchangeDoc { kind: SUBSCRIPTION.into(), id, subject: sub.subject.clone(), body: json(&sub)?, event: 0 };
+        let doc = ExchangeDoc {
+            kind: subscription_kind(&sub.agency),
+            id,
+            subject: sub.subject.clone(),
+            body: json(&sub)?,
+            event: 0,
+        };
         let (index, _) =
             self.db().write(|s| Ok(s.put_exchange_docs(&[doc], Some(&expect), &event, self.key(), now_ms())?))?;
         sub.ledger_index = index;
@@ -189,10 +198,8 @@ impl App {
     }
 
     fn agency_subscriptions(&self, agency: &str) -> Result<Vec<Subscription>> {
-        let prefix = sub_id(agency, "");
-        let docs = self.db().read(|s| Ok(s.exchange_docs(SUBSCRIPTION, None)?))?;
+        let docs = self.db().read(|s| Ok(s.exchange_docs(&subscription_kind(agency), None)?))?;
         docs.iter()
-            .filter(|d| d.id.starts_with(&prefix))
             .map(|d| {
                 let mut s: Subscription = parse(d)?;
                 s.ledger_index = d.event;
@@ -241,8 +248,9 @@ impl App {
         let subjects: BTreeSet<String> = self.agency_subscriptions(&agency)?.into_iter().map(|s| s.subject).collect();
         let at = now_ms();
         let mut applied = Vec::new();
-        for &index in &req.indexes {
-            let event = self.db().read(|s| Ok(s.event(index)?))?;
+        let on = xinyong_core::record::date_string(crate::today_shanghai());
+        let events = self.db().read(|s| req.indexes.iter().map(|&i| Ok(s.event(i)?)).collect::<Result<Vec<_>>>())?;
+        for (&index, event) in req.indexes.iter().zip(events) {
             let delta = event
                 .and_then(|e| EventBody::from_bytes(&e.payload).ok())
                 .and_then(|b| rules::delta_of(index, &b, |item| self.catalog().item(item).is_some()));
@@ -263,7 +271,7 @@ impl App {
                     target: d.target,
                     item: d.item,
                     applied_at_ms: at,
-                    applied_on: xinyong_core::record::date_string(crate::today_shanghai()),
+                    applied_on: on.clone(),
                 },
             ));
         }

@@ -13,35 +13,16 @@ use common::{account, generated};
 use xinyong_app::cases::AmendRequest;
 use xinyong_app::{App, Caller, today_shanghai};
 use xinyong_core::SubjectCode;
-use xinyong_core::record::date_string;
 
 const ME: &str = "91110108551385082Q";
 const OTHER: &str = "91110000802100433B";
 const SAMR: &str = "北京市海淀区市场监督管理局";
 
 fn penalty(code: &str, doc: &str, decided: time::Date, tier: &str, fine: &str) -> BTreeMap<String, String> {
-    [
-        ("行政相对人名称", "北京测试科技有限公司"),
-        ("行政相对人类别", "法人及非法人组织"),
-        ("统一社会信用代码", code),
-        ("行政处罚决定书文号", doc),
-        ("违法行为类型", "未按规定公示年度报告"),
-        ("违法事实", "当事人未按规定报送年度报告"),
-        ("处罚依据", "《企业信息公示暂行条例》第十八条"),
-        ("处罚类别", "罚款"),
-        ("处罚内容", "罚款"),
-        ("罚款金额(万元)", fine),
-        ("处罚决定日期", &date_string(decided)),
-        ("处罚有效期", &date_string(decided + time::Duration::days(365))),
-        ("处罚机关", SAMR),
-        ("处罚机关统一社会信用代码", "11110108000000000F"),
-        ("数据来源单位", SAMR),
-        ("数据来源单位统一社会信用代码", "11110108000000000F"),
-        ("失信程度", tier),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    let mut row = common::penalty_row(code, doc, SAMR, decided, "罚款", "");
+    row.insert("罚款金额(万元)".into(), fine.into());
+    row.insert("失信程度".into(), tier.into());
+    row
 }
 
 fn code(c: &str) -> SubjectCode {

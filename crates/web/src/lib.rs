@@ -175,6 +175,24 @@ async fn shutdown_signal() {
 }
 
 /// Runs a use case that touches the store on the blocking pool.
+/// Calls `round` with the app every `period` for as long as the server's state lives:
+/// the background loops (webhook deliveries, witnesses).
+pub(crate) async fn every<F, Fut>(state: std::sync::Weak<AppState>, period: std::time::Duration, mut round: F)
+where
+    F: FnMut(App) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(s) = state.upgrade() else { return };
+        let app = s.app.clone();
+        drop(s);
+        round(app).await;
+    }
+}
+
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &Shared,
     f: impl FnOnce(&App) -> xinyong_app::Result<T> + Send + 'static,

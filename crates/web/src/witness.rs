@@ -101,22 +101,16 @@ pub async fn cosign_now(app: &App) -> Result<Vec<WitnessOutcome>, String> {
 /// While serving: ask the witnesses every half minute (nothing is sent while they hold
 /// the latest head already).
 pub(crate) fn spawn(state: std::sync::Weak<AppState>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(s) = state.upgrade() else { return };
-            let app = s.app.clone();
-            drop(s);
-            match cosign_now(&app).await {
-                Ok(outcomes) => {
-                    for o in outcomes.iter().filter(|o| !o.cosigned) {
-                        tracing::warn!(witness = %o.witness, size = o.size, detail = %o.detail, "not cosigned");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "asking the witnesses failed; retrying on the next tick"),
+    tokio::spawn(crate::every(state, EVERY, round));
+}
+
+async fn round(app: App) {
+    match cosign_now(&app).await {
+        Ok(outcomes) => {
+            for o in outcomes.iter().filter(|o| !o.cosigned) {
+                tracing::warn!(witness = %o.witness, size = o.size, detail = %o.detail, "not cosigned");
             }
         }
-    });
+        Err(e) => tracing::warn!(error = %e, "asking the witnesses failed; retrying on the next tick"),
+    }
 }
