@@ -2,7 +2,7 @@
 //! inclusion / consistency proofs for outside checkers.
 
 use serde::Serialize;
-use xinyong_core::event::EventBody;
+use xinyong_core::event::is_canonical_event;
 use xinyong_ledger::{Frontier, hex};
 
 use crate::access::Caller;
@@ -73,48 +73,60 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
             Err(e) => fail(&mut report, h.head.size.saturating_sub(1), format!("head at size {}: {e}", h.head.size)),
         }
     }
-    loop {
-        let page = store.events(frontier.size(), PAGE)?;
-        if page.is_empty() {
-            break;
-        }
-        let checked = check_page(hash, &page);
-        for (ev, (leaf, canonical)) in page.iter().zip(checked) {
-            let idx = frontier.size();
-            if ev.index != idx {
-                fail(&mut report, idx, format!("event {idx} is missing (next stored is {})", ev.index));
-                return Ok(finish(report, &frontier, started));
-            }
-            if leaf != ev.leaf {
-                fail(&mut report, idx, format!("event {idx}: stored bytes do not hash to the stored leaf"));
-            }
-            if !canonical {
-                fail(
-                    &mut report,
-                    idx,
-                    format!("event {idx}: payload is not a canonical event of subject {}", ev.subject_code),
-                );
-            }
-            frontier.push(leaf);
-            while let Some(h) = next_head.peek() {
-                if h.head.size != frontier.size() {
-                    break;
+    // the next page is read while this one is checked (the check runs on every core)
+    let stopped = std::thread::scope(|scope| -> Result<bool> {
+        let mut next = store.events(0, PAGE)?;
+        while !next.is_empty() {
+            let page = std::mem::take(&mut next);
+            let after = page.last().map_or(0, |e| e.index + 1);
+            let worker = scope.spawn(move || {
+                let checked = check_page(hash, &page);
+                (page, checked)
+            });
+            next = store.events(after, PAGE)?;
+            let (page, checked) =
+                worker.join().map_err(|_| AppError::Internal("a verification worker panicked".into()))?;
+            for (ev, (leaf, canonical)) in page.iter().zip(checked) {
+                let idx = frontier.size();
+                if ev.index != idx {
+                    fail(&mut report, idx, format!("event {idx} is missing (next stored is {})", ev.index));
+                    return Ok(true);
                 }
-                report.heads_checked += 1;
-                if h.head.root != frontier.root() {
+                if leaf != ev.leaf {
+                    fail(&mut report, idx, format!("event {idx}: stored bytes do not hash to the stored leaf"));
+                }
+                if !canonical {
                     fail(
                         &mut report,
-                        prev_head_size,
-                        format!(
-                            "recomputed root at size {} differs from the signed head: an event in [{prev_head_size}, {}) was altered",
-                            h.head.size, h.head.size
-                        ),
+                        idx,
+                        format!("event {idx}: payload is not a canonical event of subject {}", ev.subject_code),
                     );
                 }
-                prev_head_size = h.head.size;
-                next_head.next();
+                frontier.push(leaf);
+                while let Some(h) = next_head.peek() {
+                    if h.head.size != frontier.size() {
+                        break;
+                    }
+                    report.heads_checked += 1;
+                    if h.head.root != frontier.root() {
+                        fail(
+                            &mut report,
+                            prev_head_size,
+                            format!(
+                                "recomputed root at size {} differs from the signed head: an event in [{prev_head_size}, {}) was altered",
+                                h.head.size, h.head.size
+                            ),
+                        );
+                    }
+                    prev_head_size = h.head.size;
+                    next_head.next();
+                }
             }
         }
+        Ok(false)
+    })?;
+    if stopped {
+        return Ok(finish(report, &frontier, started));
     }
     if let Some(h) = next_head.next() {
         fail(
@@ -137,8 +149,7 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
 /// across the available cores; the tree itself is then built in order.
 fn check_page(hash: TreeHash, page: &[xinyong_store::EventRow]) -> Vec<(Hash, bool)> {
     let check = |ev: &xinyong_store::EventRow| {
-        let canonical = matches!(EventBody::from_bytes(&ev.payload),
-            Ok(body) if body.canonical_bytes() == ev.payload && body.subject == ev.subject_code);
+        let canonical = is_canonical_event(&ev.payload, &ev.subject_code);
         (hash.leaf(&ev.payload), canonical)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);

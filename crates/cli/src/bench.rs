@@ -226,8 +226,9 @@ pub struct SeedSummary {
 pub fn seed_listings(data: &Path, fraction: f64, sample_out: Option<&Path>, sample_size: usize) -> Result<SeedSummary> {
     use xinyong_app::listings::{Actor, decide, sample_document};
     use xinyong_core::listing::{Decision, Notice};
-    if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(anyhow!("--fraction must be in (0, 1]"));
+    // 0 only samples codes: a store whose records derived list entries needs no more
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(anyhow!("--fraction must be in [0, 1]"));
     }
     let app = xinyong_app::App::open(data)?;
     let operator = xinyong_app::Caller::operator();

@@ -498,6 +498,25 @@ fn tampering_behind_the_applications_back_is_detected() {
     let db3 = rusqlite::Connection::open(data3.join("xinyong.sqlite3")).unwrap();
     db3.execute("DELETE FROM events WHERE idx = (SELECT MAX(idx) FROM events)", []).unwrap();
     assert_eq!(run(&["ledger", "verify", "--data", s(&data3)]).status.code(), Some(1));
+    // 4. an event filed under another subject (bytes and leaf untouched): the payload
+    // names its own subject, so the moved row is found
+    let tmp4 = tempfile::tempdir().unwrap();
+    let data4 = small_ledger(tmp4.path());
+    let db4 = rusqlite::Connection::open(data4.join("xinyong.sqlite3")).unwrap();
+    let (idx, other): (i64, String) = db4
+        .query_row(
+            "SELECT e.idx, (SELECT code FROM subjects WHERE code <> e.subject_code LIMIT 1)
+             FROM events e WHERE e.kind = 'record.created' ORDER BY e.idx LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    db4.execute("UPDATE events SET subject_code = ?1 WHERE idx = ?2", rusqlite::params![other, idx]).unwrap();
+    let out = run(&["ledger", "verify", "--data", s(&data4)]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["first_bad_index"], idx, "{report}");
+    assert!(report["problem"].as_str().unwrap().contains("not a canonical event"), "{report}");
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status and the JSON body.

@@ -74,13 +74,22 @@
 //! unchanged index is stable. At most 100 hits per page; pages beyond offset 10 000 are
 //! empty (the total is still counted).
 //!
+//! # Totals above 10 000
+//! Matches are counted and ranked up to [`MAX_TOTAL`] (10 000), walking them in index
+//! order. A query matching more stops there: `total` is 10 000 (plus exact matches
+//! beyond the cut) and `total_is_lower_bound` is true, as search engines answer. The
+//! page then ranks the first 10 000 matches, plus every exact match (whole current or
+//! former name, whole pinyin, whole code), which is searched in full: a whole name still
+//! comes first, while the order of the partial matches below it is the order among
+//! those 10 000.
+//!
 //! # Cost
 //! Indexing runs at roughly 10 000–18 000 names a second on two cores; the index takes
 //! about 200 bytes per subject. A search costs little more than reading the posting lists
 //! of its rarest word: selective queries (a brand, a code, pinyin of a few syllables)
-//! take well under a millisecond at 100 000 subjects and a few milliseconds at 1 M. The
-//! total is exact, so a query matching a large share of the index (`有限公司`) costs in
-//! proportion to its matches (≈ 60 ms for 775 000 matches).
+//! take well under a millisecond at 100 000 subjects and a few milliseconds at 1 M. A
+//! query matching a large share of the index (`有限公司`) stops after 10 000 matches, so
+//! its cost no longer grows with the index.
 
 mod text;
 
@@ -89,11 +98,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
-use tantivy::collector::{Count, TopDocs};
+use std::collections::BinaryHeap;
+
 use tantivy::directory::MmapDirectory;
+use tantivy::query::EnableScoring;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TERMINATED, TantivyDocument, Term,
+};
 use xinyong_core::codes::{SubjectCode, SubjectKind, USCC_ALPHABET, normalize_code};
 
 pub use text::pinyin_forms;
@@ -106,6 +119,10 @@ use text::{
 pub const MAX_LIMIT: usize = 100;
 /// Pages starting beyond this offset are returned empty (with the total).
 pub const MAX_OFFSET: usize = 10_000;
+/// Matches counted and ranked at most; a query matching more stops there (the answer
+/// says `total_is_lower_bound`), as search engines do, so a generic query (有限公司)
+/// costs the same at 3 M names as at 30 000.
+pub const MAX_TOTAL: usize = 10_000;
 
 const EXACT_CURRENT: f32 = 1000.0;
 const EXACT_FORMER: f32 = 500.0;
@@ -170,8 +187,11 @@ pub struct Hit {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchPage {
     pub query: String,
-    /// Number of matching subjects (all pages).
+    /// Number of matching subjects (all pages), exact up to 10 000; above that the
+    /// count stops there and `total_is_lower_bound` is true.
     pub total: usize,
+    /// More subjects match than `total` says (the count stopped at 10 000).
+    pub total_is_lower_bound: bool,
     pub offset: usize,
     pub hits: Vec<Hit>,
 }
@@ -360,20 +380,25 @@ impl SearchIndex {
     /// letters or digits) gives an empty page. Never fails because of what the query
     /// contains.
     pub fn search(&self, query: &str, offset: usize, limit: usize) -> Result<SearchPage, SearchError> {
+        self.search_counting(query, offset, limit, MAX_TOTAL)
+    }
+
+    /// [`SearchIndex::search`] counting at most `cap` matches (tests use small caps).
+    fn search_counting(&self, query: &str, offset: usize, limit: usize, cap: usize) -> Result<SearchPage, SearchError> {
         let limit = limit.min(MAX_LIMIT);
-        let mut page = SearchPage { query: query.to_string(), total: 0, offset, hits: Vec::new() };
+        let mut page =
+            SearchPage { query: query.to_string(), total: 0, total_is_lower_bound: false, offset, hits: Vec::new() };
         let Some(plan) = Plan::new(query) else {
             return Ok(page);
         };
         let searcher = self.reader.searcher();
         let common = plan.common_words(&self.fields, &searcher)?;
         let q = plan.build(&self.fields, &common);
-        if limit == 0 || offset >= MAX_OFFSET {
-            page.total = searcher.search(&q, &Count)?;
-            return Ok(page);
-        }
-        let (top, total) = searcher.search(&q, &(TopDocs::with_limit(limit).and_offset(offset), Count))?;
-        page.total = total;
+        let keep = if limit == 0 || offset >= MAX_OFFSET { 0 } else { offset + limit };
+        let ranked = ranked(&searcher, &q, &|| plan.exact(&self.fields), keep, cap)?;
+        page.total = ranked.total;
+        page.total_is_lower_bound = ranked.lower_bound;
+        let top = ranked.hits.into_iter().skip(offset);
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let first = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_string();
@@ -585,6 +610,26 @@ impl Plan {
         BooleanQuery::union(should)
     }
 
+    /// The exact tiers alone (whole current or former name, whole pinyin, whole code):
+    /// a handful of subjects, searched in full when the whole query stops counting, so
+    /// a whole name still comes first however many names contain it.
+    fn exact(&self, f: &Fields) -> BooleanQuery {
+        let mut should: Vec<Box<dyn Query>> = vec![term(f.name_raw, &self.norm), term(f.former_raw, &self.norm)];
+        if self.pinyin {
+            should.push(term(f.py_ini, &self.norm));
+            if segment_pinyin(&self.norm).is_some() {
+                should.push(term(f.py_full, &self.norm));
+            }
+        }
+        if let Some(code) = self.code.as_ref().filter(|c| c.len() == 18) {
+            should.push(term(f.key, code));
+        }
+        if let Some(key) = &self.typed_key {
+            should.push(term(f.key, key));
+        }
+        BooleanQuery::union(should)
+    }
+
     /// Every word occurs in the name (as a substring, via the n-gram fields; common
     /// words as jieba words), scored `tier` plus a BM25 bonus on the name's jieba words
     /// (not for common words: that would walk their long posting lists a second time).
@@ -683,6 +728,112 @@ impl Plan {
         })
     }
 }
+
+/// What [`ranked`] found: the best `keep` matches, best first, and how many matched.
+struct Ranked {
+    hits: Vec<(Score, DocAddress)>,
+    total: usize,
+    lower_bound: bool,
+}
+
+/// The best `keep` matches of `query` by score, then index order, counting matches up
+/// to `cap`. Matches are visited in index order; once `cap` are seen the
+/// walk stops, and the subjects matching `exact` (the whole-name tiers, few) are scored
+/// by `query` and ranked with them, so an exact match is never lost to the cut. Below
+/// the cap this is the same ranking as scoring every match.
+fn ranked(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    exact: &dyn Fn() -> BooleanQuery,
+    keep: usize,
+    cap: usize,
+) -> Result<Ranked, SearchError> {
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    // best first: a higher score, then the earlier document
+    let mut best: BinaryHeap<Candidate> = BinaryHeap::new();
+    let offer = |best: &mut BinaryHeap<Candidate>, c: Candidate| {
+        if keep == 0 {
+            return;
+        }
+        if best.len() < keep {
+            best.push(c);
+        } else if best.peek().is_some_and(|worst| c < *worst) {
+            best.pop();
+            best.push(c);
+        }
+    };
+    let mut total = 0usize;
+    let mut stopped_at: Option<DocAddress> = None;
+    'segments: for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                if total == cap {
+                    stopped_at = Some(DocAddress::new(ord as u32, doc));
+                    break 'segments;
+                }
+                total += 1;
+                offer(&mut best, Candidate::new(scorer.score(), DocAddress::new(ord as u32, doc)));
+            }
+            doc = scorer.advance();
+        }
+    }
+    if let Some(from) = stopped_at {
+        // the exact matches not visited yet, scored by the whole query
+        let exact_weight = exact().weight(EnableScoring::disabled_from_searcher(searcher))?;
+        for (ord, reader) in searcher.segment_readers().iter().enumerate().skip(from.segment_ord as usize) {
+            let first = if ord == from.segment_ord as usize { from.doc_id } else { 0 };
+            let mut exact_docs = exact_weight.scorer(reader, 1.0)?;
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            let alive = reader.alive_bitset();
+            let mut doc = if exact_docs.doc() >= first { exact_docs.doc() } else { exact_docs.seek(first) };
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) && scorer.doc() <= doc && scorer.seek(doc) == doc {
+                    total += 1;
+                    offer(&mut best, Candidate::new(scorer.score(), DocAddress::new(ord as u32, doc)));
+                }
+                doc = exact_docs.advance();
+            }
+        }
+    }
+    let hits = best.into_sorted_vec().into_iter().map(|c| (c.score, c.addr)).collect();
+    Ok(Ranked { hits, total, lower_bound: stopped_at.is_some() })
+}
+
+/// A match in the ranking: ordered best first (higher score, then earlier document),
+/// so the heap's top is the worst kept.
+struct Candidate {
+    score: Score,
+    addr: DocAddress,
+}
+
+impl Candidate {
+    fn new(score: Score, addr: DocAddress) -> Candidate {
+        Candidate { score, addr }
+    }
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.score.total_cmp(&self.score).then_with(|| self.addr.cmp(&other.addr))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Candidate {}
 
 fn term(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))

@@ -317,6 +317,70 @@ fn pagination_is_stable() {
 }
 
 #[test]
+fn counting_stops_at_the_cap_and_says_so() {
+    let all = INDEX.search("有限公司", 0, 100).unwrap();
+    assert!(!all.total_is_lower_bound);
+    assert!(all.total > 20 && all.total < MAX_TOTAL);
+    for cap in [1, 5, 20] {
+        let p = INDEX.search_counting("有限公司", 0, 100, cap).unwrap();
+        assert!(p.total_is_lower_bound, "cap {cap}");
+        assert_eq!(p.total, cap);
+        // the ranking of the first `cap` matches in index order: a subset of the whole
+        // answer, in the whole answer's order
+        let codes: Vec<&str> = all.hits.iter().map(|h| h.code.as_str()).collect();
+        let at: Vec<usize> = p.hits.iter().map(|h| codes.iter().position(|c| *c == h.code).unwrap()).collect();
+        assert_eq!(p.hits.len(), cap);
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "cap {cap}: {at:?}");
+    }
+    // at or above the total, the answer is the uncapped one
+    let p = INDEX.search_counting("有限公司", 0, 100, all.total).unwrap();
+    assert!(!p.total_is_lower_bound);
+    assert_eq!(names(&p), names(&all));
+}
+
+#[test]
+fn a_whole_name_comes_first_when_the_count_stops() {
+    // many names containing 华信 indexed before the subject whose whole name it is
+    let idx = SearchIndex::in_memory().unwrap();
+    let mut docs: Vec<SubjectDoc> = (0..40)
+        .map(|i| {
+            let code = uscc(i, "91", "110108");
+            SubjectDoc {
+                display_code: code.clone(),
+                code,
+                name: format!("北京华信第{i}科技有限公司"),
+                former_names: vec![],
+                kind: "enterprise".into(),
+                division: None,
+            }
+        })
+        .collect();
+    let code = uscc(40, "91", "110108");
+    docs.push(SubjectDoc {
+        display_code: code.clone(),
+        code: code.clone(),
+        name: "华信".into(),
+        former_names: vec![],
+        kind: "enterprise".into(),
+        division: None,
+    });
+    idx.upsert(&docs).unwrap();
+    idx.commit().unwrap();
+    let whole = idx.search("华信", 0, 10).unwrap();
+    assert_eq!((whole.total, whole.total_is_lower_bound), (41, false));
+    assert_eq!(whole.hits[0].name, "华信");
+    let capped = idx.search_counting("华信", 0, 10, 10).unwrap();
+    assert!(capped.total_is_lower_bound);
+    assert_eq!(capped.total, 11, "10 counted, and the exact match past the cut");
+    assert_eq!(capped.hits[0].name, "华信");
+    assert_eq!(capped.hits[0].score, whole.hits[0].score);
+    assert_eq!(capped.hits.len(), 10);
+    // the code finds it exactly too, however the count goes
+    let by_code = idx.search_counting(&code, 0, 10, 1).unwrap();
+    assert_eq!(by_code.hits[0].code, code);
+}
+
+#[test]
 fn renamed_subject_replaces_old_document() {
     let idx = build();
     let before = idx.num_docs();

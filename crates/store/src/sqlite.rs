@@ -61,7 +61,7 @@ impl SqliteStore {
     fn connect_to(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path)?;
         conn.execute_batch(
-            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
+            "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
              PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
         )?;
         Ok(SqliteStore { conn, path: Some(path.to_path_buf()), known_subjects: Default::default() })

@@ -235,7 +235,7 @@ async fn search(
     let next = (p.offset + PER_PAGE < result.total).then_some(p.offset + PER_PAGE);
     let ctx = json!({
         "q": p.q,
-        "page": {"total": result.total, "offset": result.offset, "hits": hits},
+        "page": {"total": result.total, "total_is_lower_bound": result.total_is_lower_bound, "offset": result.offset, "hits": hits},
         "prev_offset": p.offset.saturating_sub(PER_PAGE),
         "next_offset": next,
     });
