@@ -68,6 +68,35 @@ fn queries(docs: &[SubjectDoc], n: usize, seed: u64) -> Vec<String> {
         .collect()
 }
 
+/// Query classes the trigram peer cannot answer (two characters, pinyin) and generic
+/// words that match a large share of the names (有限公司, 北京市): xinyong alone.
+const XINYONG_ONLY: [&str; 4] = ["two_chars", "pinyin_initials", "full_pinyin", "common_word"];
+const COMMON_WORDS: [&str; 8] = ["有限公司", "北京市", "科技", "公司", "北京", "有限责任公司", "管理", "中心"];
+
+fn xinyong_only_queries(docs: &[SubjectDoc], n: usize, seed: u64) -> Vec<(usize, String)> {
+    use xinyong_app::subjects::pinyin_forms;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            let d = &docs[rng.gen_range(0..docs.len())];
+            let chars: Vec<char> = d.name.chars().filter(|c| !c.is_ascii_punctuation() && !c.is_whitespace()).collect();
+            let start = rng.gen_range(0..chars.len().saturating_sub(1).max(1));
+            let piece = |len: usize| -> String { chars.iter().skip(start).take(len).collect() };
+            let class = i % XINYONG_ONLY.len();
+            let q = match class {
+                0 => piece(2),
+                1 => {
+                    let (initials, _) = pinyin_forms(&chars.iter().take(4).collect::<String>());
+                    initials.chars().take(rng.gen_range(2..=4)).collect()
+                }
+                2 => pinyin_forms(&chars.iter().take(2).collect::<String>()).1,
+                _ => COMMON_WORDS[rng.gen_range(0..COMMON_WORDS.len())].to_string(),
+            };
+            (class, q)
+        })
+        .collect()
+}
+
 pub fn search(names: &Path, work: &Path, n_queries: usize) -> Result<serde_json::Value> {
     std::fs::create_dir_all(work)?;
     let t = Instant::now();
@@ -146,6 +175,24 @@ pub fn search(names: &Path, work: &Path, n_queries: usize) -> Result<serde_json:
     }
     let fx = figures(lat, t.elapsed());
     eprintln!("xinyong queries done: p50 {:?} p99 {:?}", fx.p50, fx.p99);
+    let mut by_class_only: [Vec<Duration>; XINYONG_ONLY.len()] = Default::default();
+    let mut lower_bound = [0usize; XINYONG_ONLY.len()];
+    for (class, q) in xinyong_only_queries(&docs, n_queries, 43) {
+        let s = Instant::now();
+        let page = index.search(&q, 0, 20)?;
+        by_class_only[class].push(s.elapsed());
+        lower_bound[class] += usize::from(page.total_is_lower_bound);
+    }
+    let only: Vec<serde_json::Value> = XINYONG_ONLY
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let n = by_class_only[i].len();
+            let x = figures(std::mem::take(&mut by_class_only[i]), Duration::from_secs(1));
+            serde_json::json!({"class": name, "queries": n, "xinyong_p50_ms": ms(x.p50), "xinyong_p99_ms": ms(x.p99),
+                "total_is_lower_bound": lower_bound[i]})
+        })
+        .collect();
 
     let mut st = db.prepare("SELECT code, name FROM names WHERE names MATCH ?1 ORDER BY rank LIMIT 20")?;
     let mut run_f = |q: &str| -> Result<usize> {
@@ -186,6 +233,7 @@ pub fn search(names: &Path, work: &Path, n_queries: usize) -> Result<serde_json:
         "xinyong": {"p50_ms": ms(fx.p50), "p99_ms": ms(fx.p99), "qps": fx.qps.round(), "found": found_x, "build_s": build_x.as_secs_f64(), "index_mib": size(&dir) / 1_048_576},
         "fts5_trigram": {"p50_ms": ms(ff.p50), "p99_ms": ms(ff.p99), "qps": ff.qps.round(), "found": found_f, "build_s": build_f.as_secs_f64(), "index_mib": size(&db_path) / 1_048_576},
         "by_class": classes,
+        "xinyong_only_by_class": only,
         "p99_ratio_fts5_over_xinyong": ms(ff.p99) / ms(fx.p99).max(1e-9),
         "qps_ratio_xinyong_over_fts5": fx.qps / ff.qps.max(1e-9),
     }))

@@ -41,6 +41,7 @@ macro_rules! with_checks {
             plans_are_written_with_their_events,
             exchange_docs_are_written_with_their_event,
             sm2_ledgers_hash_with_sm3,
+            breach_records_are_found_by_subject,
         ] }
     };
 }
@@ -1407,6 +1408,38 @@ fn sm2_ledgers_hash_with_sm3(s: &mut dyn Store) -> Result<(), String> {
     ensure!(xinyong_ledger::root_of(&leaves) != head.head.root, "an SHA-256 tree has another root");
     let verified = k.verifier().verify(&head.checkpoint).map_err(|e| e.to_string())?;
     ensure!(verified == head.head, "the SM2-signed head verifies");
+    Ok(())
+}
+
+/// A breach record (`commitment_breach`) of `code`, commitment number `number`.
+fn breach_record(code: &str, number: &str) -> Result<NewRecord, String> {
+    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
+    let item = catalog.item(xinyong_core::commitment::BREACH_ITEM).ok_or("no commitment_breach item")?;
+    let pairs = [
+        ("承诺主体名称", "北京测试科技有限公司"),
+        ("统一社会信用代码", code),
+        ("承诺书编号", number),
+        ("承诺事项", "食品经营许可申请材料容缺受理"),
+        ("违诺情形", "逾期未补齐材料"),
+        ("认定方式", "部门认定"),
+        ("认定日期", "2026-10-20"),
+        ("认定单位", "北京市市场监督管理局"),
+    ];
+    let values: Vec<Option<&str>> =
+        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+    let rec = validate(item, &values, date!(2026 - 11 - 28)).map_err(|e| format!("{e:?}"))?;
+    Ok(NewRecord::prepare(rec, "北京市市场监督管理局", prov(1), None))
+}
+
+fn breach_records_are_found_by_subject(s: &mut dyn Store) -> Result<(), String> {
+    let k = key();
+    s.append(&[Entry::Record(Box::new(honour(A, "京市监表〔2024〕1号", "守信企业")?))], &k, 1)
+        .map_err(|e| e.to_string())?;
+    ensure!(!s.has_breach_records(A).map_err(|e| e.to_string())?, "a subject with an honour only has no breach");
+    s.append(&[Entry::Record(Box::new(breach_record(B, "CN-2026-0001")?))], &k, 2).map_err(|e| e.to_string())?;
+    ensure!(s.has_breach_records(B).map_err(|e| e.to_string())?, "the breach record of B is found");
+    ensure!(!s.has_breach_records(A).map_err(|e| e.to_string())?, "A still has none");
+    ensure!(!s.has_breach_records("91110000000000000X").map_err(|e| e.to_string())?, "an unknown code has none");
     Ok(())
 }
 

@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/postgres/0011_commitment_queue.sql")),
     (12, include_str!("../migrations/postgres/0012_inspection_plans.sql")),
     (13, include_str!("../migrations/postgres/0013_exchange.sql")),
+    (14, include_str!("../migrations/postgres/0014_hot_path_indexes.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -671,6 +672,13 @@ impl Store for PgStore {
         const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
                            event_idx, revoked_event, repaired_event FROM records WHERE subject_code = $1 ORDER BY id";
         Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
+    }
+
+    fn has_breach_records(&self, code: &str) -> Result<bool> {
+        // the item as a literal: the partial index records_commitment_breach matches it
+        const SQL: &str =
+            "SELECT EXISTS (SELECT 1 FROM records WHERE subject_code = $1 AND item = 'commitment_breach')";
+        Ok(self.conn()?.query_opt(SQL, &[&code])?.is_some_and(|r| r.get(0)))
     }
 
     fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {

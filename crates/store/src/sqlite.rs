@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/sqlite/0011_commitment_queue.sql")),
     (12, include_str!("../migrations/sqlite/0012_inspection_plans.sql")),
     (13, include_str!("../migrations/sqlite/0013_exchange.sql")),
+    (14, include_str!("../migrations/sqlite/0014_hot_path_indexes.sql")),
 ];
 
 pub struct SqliteStore {
@@ -654,6 +655,16 @@ impl Store for SqliteStore {
             .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE subject_code = ?1 ORDER BY id"))?;
         let rows = st.query_map([code], record_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn has_breach_records(&self, code: &str) -> Result<bool> {
+        // the item as a literal: the partial index records_commitment_breach matches it
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE subject_code = ?1 AND item = 'commitment_breach')",
+            )?
+            .query_row([code], |r| r.get(0))?)
     }
 
     fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {

@@ -268,8 +268,10 @@ pub(crate) fn webhooks(conn: &Connection) -> Result<Vec<crate::Webhook>> {
 pub(crate) fn due_deliveries(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<crate::Delivery>> {
     let cols = NOTIFICATION_COLUMNS.split(", ").map(|c| format!("n.{c}")).collect::<Vec<_>>().join(", ");
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {cols}, w.url, w.secret FROM notifications n
-         JOIN webhooks w ON w.recipient_kind = n.recipient_kind AND w.recipient = n.recipient
+        // webhooks first (CROSS JOIN fixes the order in SQLite): most recipients read their
+        // notices in the portal and have none, and their pending notices are not read here
+        "SELECT {cols}, w.url, w.secret FROM webhooks w
+         CROSS JOIN notifications n INDEXED BY notifications_recipient_pending ON n.recipient_kind = w.recipient_kind AND n.recipient = w.recipient
          WHERE n.state = 'pending' AND n.next_attempt_ms <= ?1 ORDER BY n.id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![now_ms, limit], |r| {

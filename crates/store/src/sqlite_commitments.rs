@@ -124,7 +124,9 @@ pub(crate) fn commitments_of_department(
 pub(crate) fn commitments_without_breach_record(conn: &Connection, after: i64, limit: u32) -> Result<Vec<Commitment>> {
     let rows = conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM commitments
+            // named: without statistics the planner took commitments_due and sorted every
+            // breach ever recorded on each catch-up (issue 16: half the server's CPU)
+            "SELECT {COLUMNS} FROM commitments INDEXED BY commitments_unrecorded
              WHERE state = 'breached' AND breach_record IS NULL AND record_id > ?1 ORDER BY record_id LIMIT ?2"
         ))?
         .query_map(params![after, limit], commitment_row)?
