@@ -79,6 +79,23 @@ fn key() -> LedgerKey {
     LedgerKey::generate("conformance.test/ledger")
 }
 
+/// A record of catalog item `item` from (field, value) pairs, validated on `day` and
+/// filed by `provider` as row `row` of its file.
+fn item_record(
+    item: &str,
+    pairs: &[(&str, &str)],
+    day: time::Date,
+    provider: &str,
+    row: u64,
+) -> Result<NewRecord, String> {
+    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
+    let item = catalog.item(item).ok_or_else(|| format!("no {item} item"))?;
+    let values: Vec<Option<&str>> =
+        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+    let rec = validate(item, &values, day).map_err(|e| format!("{e:?}"))?;
+    Ok(NewRecord::prepare(rec, provider, prov(row), None))
+}
+
 fn prov(row: u64) -> Provenance {
     Provenance {
         at: 1_700_000_000_000,
@@ -91,8 +108,6 @@ fn prov(row: u64) -> Provenance {
 
 /// A valid honour record for `code` with document number `doc`.
 fn honour(code: &str, doc: &str, title: &str) -> Result<NewRecord, String> {
-    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
-    let item = catalog.item("honour").ok_or("no honour item")?;
     let pairs = [
         ("主体名称", "北京测试科技有限公司"),
         ("统一社会信用代码", code),
@@ -102,10 +117,7 @@ fn honour(code: &str, doc: &str, title: &str) -> Result<NewRecord, String> {
         ("授予机关", "北京市市场监督管理局"),
         ("表彰决定文号", doc),
     ];
-    let values: Vec<Option<&str>> =
-        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
-    let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
-    Ok(NewRecord::prepare(rec, "海淀区市场监管局", prov(1), None))
+    item_record("honour", &pairs, date!(2026 - 01 - 01), "海淀区市场监管局", 1)
 }
 
 const A: &str = "91110108551385082Q";
@@ -255,8 +267,6 @@ fn quarantine_is_kept_listed_and_resolved(s: &mut dyn Store) -> Result<(), Strin
 /// A valid registration row for `code`: its name, former names (separated by ；) and
 /// legal representative.
 fn registration(code: &str, name: &str, former: &str) -> Result<NewRecord, String> {
-    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
-    let item = catalog.item("registration").ok_or("no registration item")?;
     let pairs = [
         ("统一社会信用代码", code),
         ("主体名称", name),
@@ -266,18 +276,13 @@ fn registration(code: &str, name: &str, former: &str) -> Result<NewRecord, Strin
         ("成立日期", "2010-01-02"),
         ("行业门类", "I"),
     ];
-    let values: Vec<Option<&str>> =
-        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
-    let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
-    Ok(NewRecord::prepare(rec, "市场监管局", prov(2), None))
+    item_record("registration", &pairs, date!(2026 - 01 - 01), "市场监管局", 2)
 }
 
 /// Old identifiers (issue 11): what a registration declares, and the organisation code a
 /// USCC embeds, find the subject, for a whole batch in one call; a resident ID whose
 /// digits 9–17 happen to form a valid organisation code finds nothing.
 fn old_identifiers_find_their_subjects(s: &mut dyn Store) -> Result<(), String> {
-    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
-    let item = catalog.item("registration").ok_or("no registration item")?;
     let pairs = [
         ("统一社会信用代码", B),
         ("主体名称", "北京旧号科技有限公司"),
@@ -286,10 +291,7 @@ fn old_identifiers_find_their_subjects(s: &mut dyn Store) -> Result<(), String> 
         ("组织机构代码", "80210043-3"),
         ("税务登记号", "110000802100433"),
     ];
-    let values: Vec<Option<&str>> =
-        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
-    let rec = validate(item, &values, date!(2026 - 01 - 01)).map_err(|e| format!("{e:?}"))?;
-    let reg = Entry::Record(Box::new(NewRecord::prepare(rec, "市场监管局", prov(1), None)));
+    let reg = Entry::Record(Box::new(item_record("registration", &pairs, date!(2026 - 01 - 01), "市场监管局", 1)?));
     // a person whose ID's positions 9–17 are a valid organisation code
     let person = (0..100)
         .find_map(|n| {
@@ -1068,8 +1070,6 @@ fn webhook_deliveries_retry_then_fail(s: &mut dyn Store) -> Result<(), String> {
 
 /// A credit commitment record of `code` numbered `number`.
 fn commitment_record(code: &str, number: &str) -> Result<NewRecord, String> {
-    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
-    let item = catalog.item("credit_commitment").ok_or("no credit_commitment item")?;
     let pairs = [
         ("承诺主体名称", "北京测试科技有限公司"),
         ("统一社会信用代码", code),
@@ -1081,10 +1081,7 @@ fn commitment_record(code: &str, number: &str) -> Result<NewRecord, String> {
         ("履约期限", "2026-10-10"),
         ("事项编码", "M-SAMR-0002"),
     ];
-    let values: Vec<Option<&str>> =
-        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
-    let rec = validate(item, &values, date!(2026 - 11 - 28)).map_err(|e| format!("{e:?}"))?;
-    Ok(NewRecord::prepare(rec, "北京市市场监督管理局", prov(1), None))
+    item_record("credit_commitment", &pairs, date!(2026 - 11 - 28), "北京市市场监督管理局", 1)
 }
 
 /// The commitment a stored `credit_commitment` record makes, as the follower takes it on.
@@ -1413,8 +1410,6 @@ fn sm2_ledgers_hash_with_sm3(s: &mut dyn Store) -> Result<(), String> {
 
 /// A breach record (`commitment_breach`) of `code`, commitment number `number`.
 fn breach_record(code: &str, number: &str) -> Result<NewRecord, String> {
-    let catalog = Catalog::bundled().map_err(|e| e.to_string())?;
-    let item = catalog.item(xinyong_core::commitment::BREACH_ITEM).ok_or("no commitment_breach item")?;
     let pairs = [
         ("承诺主体名称", "北京测试科技有限公司"),
         ("统一社会信用代码", code),
@@ -1425,10 +1420,7 @@ fn breach_record(code: &str, number: &str) -> Result<NewRecord, String> {
         ("认定日期", "2026-10-20"),
         ("认定单位", "北京市市场监督管理局"),
     ];
-    let values: Vec<Option<&str>> =
-        item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
-    let rec = validate(item, &values, date!(2026 - 11 - 28)).map_err(|e| format!("{e:?}"))?;
-    Ok(NewRecord::prepare(rec, "北京市市场监督管理局", prov(1), None))
+    item_record(xinyong_core::commitment::BREACH_ITEM, &pairs, date!(2026 - 11 - 28), "北京市市场监督管理局", 1)
 }
 
 fn breach_records_are_found_by_subject(s: &mut dyn Store) -> Result<(), String> {
