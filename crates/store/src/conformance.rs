@@ -731,6 +731,18 @@ fn checks_feedback_and_department_figures(s: &mut dyn Store) -> Result<(), Strin
     let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
     ensure!(ids == ["c8", "c7", "c6", "c5", "c4", "c3", "c2", "c1"], "after more checks: {ids:?}");
     ensure!(s.checks_of(B, 10).map_err(|e| e.to_string())?.is_empty(), "checks leaked to another subject");
+    // more checks than a back end may index in one upkeep step: all found while it catches up
+    let many: Vec<CheckRow> = (9..1_309).map(|i| check(&format!("m{i}"), "住建委", 5_000 * i, "clear", &[])).collect();
+    s.record_checks(&many).map_err(|e| e.to_string())?;
+    for step in 0..4 {
+        s.maintain(100_000_000 + 1_000 * step).map_err(|e| e.to_string())?;
+        let all = s.checks_of(A, 2_000).map_err(|e| e.to_string())?;
+        ensure!(
+            all.len() == 1_308 && all[0].id == "m1308" && all[1_307].id == "c1",
+            "upkeep step {step}: {}",
+            all.len()
+        );
+    }
     Ok(())
 }
 

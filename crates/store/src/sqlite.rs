@@ -41,7 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 pub struct SqliteStore {
-    conn: Connection,
+    pub(crate) conn: Connection,
     /// The database file (none for a private in-memory database): more connections open it.
     path: Option<std::path::PathBuf>,
     /// Subjects known to exist: skips one B-tree probe per subject and batch during bulk

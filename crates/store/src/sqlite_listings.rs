@@ -311,6 +311,8 @@ fn check_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckRow> {
 /// `maintain`, `record_checks` catches up itself once this many rows wait.
 const SUBJECT_INDEX_EVERY_MS: i64 = 100;
 const SUBJECT_INDEX_MAX_PENDING: i64 = 100_000;
+/// Most rows `maintain` adds to the per-subject index in one transaction.
+const SUBJECT_INDEX_SLICE: i64 = 512;
 
 fn meta_i64(tx: &Connection, k: &str) -> Result<i64> {
     Ok(tx.query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0))
@@ -362,7 +364,10 @@ pub(crate) fn maintain(conn: &mut Connection, now_ms: i64) -> Result<()> {
     let indexed_to = meta_i64(&tx, "check_subjects_to")?;
     let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM checks", [], |r| r.get(0))?;
     if last > indexed_to {
-        index_check_subjects(&tx, indexed_to, last, now_ms)?;
+        // a bounded slice, so the next batch of answers waits for a short step only; while
+        // rows still wait, the time stays as it was and the next call takes another slice
+        let to = last.min(indexed_to + SUBJECT_INDEX_SLICE);
+        index_check_subjects(&tx, indexed_to, to, if to == last { now_ms } else { indexed_ms })?;
     } else {
         tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('check_subjects_ms', ?1)", [now_ms])?;
     }
@@ -445,4 +450,55 @@ pub(crate) fn check_stats(conn: &Connection, department: Option<&str>) -> Result
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CheckRow;
+
+    fn row(i: i64) -> CheckRow {
+        CheckRow {
+            id: format!("chk_{i:08}"),
+            at_ms: i,
+            account_id: 1,
+            department: "财政局".into(),
+            matter: "government_procurement".into(),
+            purpose: "采购资格审查".into(),
+            subject_code: format!("S{:03}", i % 7),
+            as_of: "2025-06-01".into(),
+            verdict: "clear".into(),
+            measures: vec![],
+            listings: vec![],
+            ledger_size: 1,
+            feedback: None,
+        }
+    }
+
+    /// Upkeep indexes a bounded slice per call and, while rows wait, does not wait for
+    /// its interval before the next slice: a few calls bring the index up to date.
+    #[test]
+    fn upkeep_indexes_in_slices_until_caught_up() -> Result<()> {
+        let mut store = crate::SqliteStore::open_in_memory()?;
+        let conn = &mut store.conn;
+        let n = 2 * SUBJECT_INDEX_SLICE + 100;
+        record_checks(conn, &(1..=n).map(row).collect::<Vec<_>>())?;
+        let indexed = |c: &Connection| meta_i64(c, "check_subjects_to");
+        assert_eq!(indexed(conn)?, 0, "nothing indexed on the answer's path");
+        maintain(conn, 1_000)?;
+        assert_eq!(indexed(conn)?, SUBJECT_INDEX_SLICE, "one slice");
+        maintain(conn, 1_001)?;
+        assert_eq!(indexed(conn)?, 2 * SUBJECT_INDEX_SLICE, "the next slice at once");
+        maintain(conn, 1_002)?;
+        assert_eq!(indexed(conn)?, n, "caught up");
+        let rows: i64 = conn.query_row("SELECT COUNT(*) FROM check_subjects", [], |r| r.get(0))?;
+        assert_eq!(rows, n);
+        // caught up: the interval applies again
+        record_checks(conn, &[row(n + 1)])?;
+        maintain(conn, 1_003)?;
+        assert_eq!(indexed(conn)?, n, "waits for the interval");
+        maintain(conn, 1_002 + SUBJECT_INDEX_EVERY_MS)?;
+        assert_eq!(indexed(conn)?, n + 1);
+        Ok(())
+    }
 }
