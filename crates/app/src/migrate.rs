@@ -322,21 +322,8 @@ mod tests {
             at_ms: 3,
         };
         app.db().raw().log_access(&entry).unwrap();
-        let check = |id: &str, at_ms: i64| xinyong_store::CheckRow {
-            id: id.into(),
-            at_ms,
-            account_id: id_of(&app),
-            department: "测试部门".into(),
-            matter: "government_procurement".into(),
-            purpose: "采购资格审查".into(),
-            subject_code: entry.subject_code.clone(),
-            as_of: "2025-06-01".into(),
-            verdict: "clear".into(),
-            measures: vec![],
-            listings: vec![],
-            ledger_size: 1,
-            feedback: None,
-        };
+        let check =
+            |id: &str, at_ms: i64| xinyong_store::testing::clear_check(id, at_ms, id_of(&app), &entry.subject_code);
         let checks = [check("k1", 10), check("k2", 10), check("k3", 20)];
         app.db().raw().record_checks(&checks).unwrap();
         // a listing step: a row of its own and a ledger event

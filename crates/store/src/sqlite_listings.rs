@@ -458,21 +458,7 @@ mod tests {
     use crate::CheckRow;
 
     fn row(i: i64) -> CheckRow {
-        CheckRow {
-            id: format!("chk_{i:08}"),
-            at_ms: i,
-            account_id: 1,
-            department: "财政局".into(),
-            matter: "government_procurement".into(),
-            purpose: "采购资格审查".into(),
-            subject_code: format!("S{:03}", i % 7),
-            as_of: "2025-06-01".into(),
-            verdict: "clear".into(),
-            measures: vec![],
-            listings: vec![],
-            ledger_size: 1,
-            feedback: None,
-        }
+        crate::testing::clear_check(&format!("chk_{i:08}"), i, 1, &format!("S{:03}", i % 7))
     }
 
     /// Upkeep indexes a bounded slice per call and, while rows wait, does not wait for

@@ -81,3 +81,23 @@ impl Drop for ScratchSchema {
         }
     }
 }
+
+/// A `clear` check of `subject_code` by account `account_id` (matter
+/// `government_procurement`), for tests that need rows in the check log.
+pub fn clear_check(id: &str, at_ms: i64, account_id: i64, subject_code: &str) -> crate::CheckRow {
+    crate::CheckRow {
+        id: id.into(),
+        at_ms,
+        account_id,
+        department: "财政局".into(),
+        matter: "government_procurement".into(),
+        purpose: "采购资格审查".into(),
+        subject_code: subject_code.into(),
+        as_of: "2025-06-01".into(),
+        verdict: "clear".into(),
+        measures: vec![],
+        listings: vec![],
+        ledger_size: 1,
+        feedback: None,
+    }
+}
