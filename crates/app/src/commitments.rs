@@ -338,11 +338,7 @@ fn standing_of_subject(app: &App, s: &dyn Store, code: &str, day: Date) -> Resul
 /// revoked, not repaired, inside its window): what excludes it from another 告知承诺.
 fn breach_published(app: &App, s: &dyn Store, code: &str, day: Date) -> Result<bool> {
     let Some(item) = app.catalog().item(BREACH_ITEM) else { return Ok(false) };
-    // most subjects never broke a commitment: one index probe answers for them
-    if !s.has_breach_records(code)? {
-        return Ok(false);
-    }
-    for row in s.records_of(code)?.iter().filter(|r| r.item == BREACH_ITEM && r.revoked_event.is_none()) {
+    for row in s.breach_records_of(code)?.iter().filter(|r| r.revoked_event.is_none()) {
         let fields = record_fields(s, row)?;
         let repaired_on = event_day(s, row.repaired_event)?;
         let facts = RecordFacts { repaired_on, ..facts_of(item, row, &fields, None) };

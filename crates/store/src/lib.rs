@@ -479,10 +479,10 @@ pub trait Store: Send {
     /// Subjects in code order after `after` (exclusive): for rebuilding derived indexes.
     fn subjects_after(&self, after: &str, limit: u32) -> Result<Vec<SubjectRow>>;
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>>;
-    /// Whether any record of a broken commitment (`commitment_breach`, revoked ones too)
-    /// is filed under `code`: one probe of a small partial index, so a check can skip
-    /// reading the subject's records when there is none.
-    fn has_breach_records(&self, code: &str) -> Result<bool>;
+    /// The records of broken commitments (`commitment_breach`, revoked ones too) filed
+    /// under `code`, in id order: read through a small partial index, so a check does not
+    /// read every record of the subject to find them (most subjects have none).
+    fn breach_records_of(&self, code: &str) -> Result<Vec<RecordRow>>;
     /// Records of one catalog item with id above `after`, in id order (a page of an
     /// item's records, e.g. the tax ratings behind the A-level list).
     fn records_of_item(&self, item: &str, after: i64, limit: u32) -> Result<Vec<RecordRow>>;

@@ -674,11 +674,12 @@ impl Store for PgStore {
         Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
     }
 
-    fn has_breach_records(&self, code: &str) -> Result<bool> {
+    fn breach_records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
         // the item as a literal: the partial index records_commitment_breach matches it
-        const SQL: &str =
-            "SELECT EXISTS (SELECT 1 FROM records WHERE subject_code = $1 AND item = 'commitment_breach')";
-        Ok(self.conn()?.query_opt(SQL, &[&code])?.is_some_and(|r| r.get(0)))
+        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
+                           event_idx, revoked_event, repaired_event FROM records \
+                           WHERE subject_code = $1 AND item = 'commitment_breach' ORDER BY id";
+        Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
     }
 
     fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {

@@ -657,14 +657,15 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
-    fn has_breach_records(&self, code: &str) -> Result<bool> {
-        // the item as a literal: the partial index records_commitment_breach matches it
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM records WHERE subject_code = ?1 AND item = 'commitment_breach')",
-            )?
-            .query_row([code], |r| r.get(0))?)
+    fn breach_records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
+        // the item as a literal, the index named: the partial index records_commitment_breach
+        // matches only a literal, and the planner has no statistics to prefer it
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records INDEXED BY records_commitment_breach
+             WHERE subject_code = ?1 AND item = 'commitment_breach' ORDER BY id"
+        ))?;
+        let rows = st.query_map([code], record_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {
