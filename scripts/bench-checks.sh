@@ -129,8 +129,9 @@ for setup in $setups; do
   largest=$(tail -1 <<<"$sizes")
   rx=$(run_wrk "$wrk_cpus" "$wrk_threads" "http://127.0.0.1:$port_x" "$codes" "$token")
   rss_load=$(rss_kib "$server_pid")
+  rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
   stop_server
-  echo "xinyong: started in ${start_s}s, grade book built at ${ready_s}s, RSS idle $((rss_idle / 1024)) MiB (anonymous $((anon_idle / 1024)) MiB), after load $((rss_load / 1024)) MiB; answers: median $typical B, largest $largest B"
+  echo "xinyong: started in ${start_s}s, grade book built at ${ready_s}s, RSS idle $((rss_idle / 1024)) MiB (anonymous $((anon_idle / 1024)) MiB), after load $((rss_load / 1024)) MiB, peak $((rss_peak / 1024)) MiB; answers: median $typical B, largest $largest B"
 
   # nginx: one static JSON file of the typical answer's size
   mkdir -p "$out/nginx/www" "$out/nginx/tmp"
