@@ -6,14 +6,13 @@
 //! [`crate::projector`]; answered checks go to the group-commit log before the answer
 //! leaves.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use time::Date;
 use xinyong_core::SubjectCode;
 use xinyong_core::commitment::matters::{Matter, Matters};
-use xinyong_core::listing::{Listing, ListingStatus};
+use xinyong_core::listing::Listing;
 use xinyong_core::lists::{ActiveListing, Effect, ListKind, ListRules, Verdict, applicable};
 use xinyong_core::record::date_string;
 use xinyong_ledger::SignedHead;
@@ -22,34 +21,13 @@ use xinyong_store::{Store, SubjectRow};
 pub use xinyong_store::{CheckRow, DepartmentStats, Feedback, NotApplied};
 
 use crate::access::{Action, Caller, Scope, acting_department, permit};
+pub use crate::check_index::IndexSize;
+use crate::check_index::{DisputedAtLoad, Entries};
 use crate::{App, AppError, Result, day_or_today, now_ms, parse_code};
-
-/// A subject key in the index. USCCs and resident IDs (nearly every key) are 18 ASCII
-/// bytes held inline: building one to look up costs no allocation. Typed document keys
-/// (`P-PP-E12345678`, `F-RN-…`: persons and foreign organisations known by another
-/// document, see `xinyong_core::documents`) vary in length and are boxed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Code([u8; 18]),
-    Other(Box<str>),
-}
-
-fn key_of(code: &str) -> Option<Key> {
-    match <[u8; 18]>::try_from(code.as_bytes()) {
-        Ok(b) => Some(Key::Code(b)),
-        Err(_) if !code.is_empty() => Some(Key::Other(code.into())),
-        Err(_) => None,
-    }
-}
 
 #[derive(Default)]
 struct Inner {
-    names: HashMap<Key, Box<str>>,
-    /// Decided listings (listed or removed) by subject, and by the resident ID of each
-    /// responsible person listed with it: past-dated checks need removed ones too.
-    listings: HashMap<Key, Vec<Arc<Listing>>>,
-    /// Listing id → the keys it is filed under.
-    keys_of: HashMap<i64, Vec<Key>>,
+    entries: Entries,
     /// Listings with an open objection (异议处理中), or one that could not be confirmed.
     disputed: std::collections::HashSet<i64>,
     /// Ledger size up to which changes are loaded.
@@ -166,7 +144,7 @@ pub(crate) fn same_person(id: &str, code: &str) -> bool {
 }
 
 impl CheckIndex {
-    /// Loads every subject name and decided listing from the store.
+    /// Loads every subject name and decided listing from the store, page by page.
     pub fn load(store: &dyn Store) -> Result<CheckIndex> {
         let index = CheckIndex::default();
         let size = store.ledger_size()?;
@@ -177,31 +155,35 @@ impl CheckIndex {
             after = last.code.clone();
             index.add_subjects(&page);
         }
-        // entries derived from a record, by record: an objection to the record disputes them
-        let mut derived: HashMap<i64, Vec<i64>> = HashMap::new();
-        for l in store.listings_changed_since(0)? {
-            if let Some(src) = &l.source {
-                derived.entry(src.record_id).or_default().push(l.id);
-            }
-            index.put(l);
-        }
+        // what open objections dispute: listings, and the entries derived from records
         let objections = xinyong_store::CaseFilter {
             kind: Some("objection".into()),
             limit: u32::MAX,
             ..xinyong_store::CaseFilter::default()
         };
-        let disputed: Vec<i64> = store
-            .cases(&objections)?
-            .into_iter()
-            .filter(|c| c.disputes_target())
-            .flat_map(|c| match c.target {
-                xinyong_core::case::Target::Listing { id, .. } => vec![id],
-                xinyong_core::case::Target::Record { id, .. } => derived.get(&id).cloned().unwrap_or_default(),
-                xinyong_core::case::Target::Subject => vec![],
-            })
-            .collect();
-        index.write().disputed.extend(disputed);
+        let mut open = DisputedAtLoad::default();
+        for c in store.cases(&objections)?.into_iter().filter(|c| c.disputes_target()) {
+            match c.target {
+                xinyong_core::case::Target::Listing { id, .. } => open.listings.insert(id),
+                xinyong_core::case::Target::Record { id, .. } => open.records.insert(id),
+                xinyong_core::case::Target::Subject => false,
+            };
+        }
+        let mut filter = xinyong_store::ListingFilter { limit: 20_000, ..xinyong_store::ListingFilter::default() };
+        loop {
+            let page = store.listings(&filter)?;
+            let Some(last) = page.last() else { break };
+            filter.after_id = last.id;
+            let mut inner = index.write();
+            for l in &page {
+                inner.entries.put(l);
+                if open.covers(l) {
+                    inner.disputed.insert(l.id);
+                }
+            }
+        }
         let mut inner = index.write();
+        inner.entries.shrink();
         inner.seen = size;
         inner.head = store.latest_head()?.map(Arc::new);
         drop(inner);
@@ -219,48 +201,17 @@ impl CheckIndex {
     pub(crate) fn add_subjects(&self, rows: &[SubjectRow]) {
         let mut inner = self.write();
         for s in rows {
-            if let Some(k) = key_of(&s.code) {
-                inner.names.insert(k, s.name.as_str().into());
-            }
+            inner.entries.set_name(&s.code, &s.name);
         }
     }
 
     pub(crate) fn put(&self, l: Listing) {
-        let mut inner = self.write();
-        for k in inner.keys_of.remove(&l.id).unwrap_or_default() {
-            if let Some(v) = inner.listings.get_mut(&k) {
-                v.retain(|x| x.id != l.id);
-                if v.is_empty() {
-                    inner.listings.remove(&k);
-                }
-            }
-        }
-        if !matches!(l.status, ListingStatus::Listed | ListingStatus::Removed) {
-            return;
-        }
-        let persons = l
-            .persons
-            .iter()
-            .filter_map(|p| p.id.as_deref())
-            .filter_map(|id| SubjectCode::parse(id).ok().filter(SubjectCode::is_person))
-            .filter_map(|c| key_of(c.key()));
-        let keys: Vec<Key> = key_of(&l.subject).into_iter().chain(persons).collect();
-        let l = Arc::new(l);
-        for k in &keys {
-            inner.listings.entry(k.clone()).or_default().push(l.clone());
-        }
-        inner.keys_of.insert(l.id, keys);
+        self.write().entries.put(&l);
     }
 
-    /// Listings that name `code` as a responsible person (not the entity's own).
-    pub(crate) fn listings_naming(&self, code: &str) -> Vec<Listing> {
-        let Some(k) = key_of(code) else { return vec![] };
-        let inner = self.read();
-        inner
-            .listings
-            .get(&k)
-            .map(|v| v.iter().filter(|l| l.subject != code).map(|l| (**l).clone()).collect())
-            .unwrap_or_default()
+    /// Ids of the listings that name `code` as a responsible person (not the entity's own).
+    pub(crate) fn listings_naming(&self, code: &str) -> Vec<i64> {
+        self.read().entries.naming(code)
     }
 
     /// Replaces which of `listing_ids` are disputed (a subject's, after its cases changed).
@@ -280,19 +231,14 @@ impl CheckIndex {
         }
     }
 
-    pub fn subjects(&self) -> usize {
-        self.read().names.len()
-    }
-
-    /// Decided listings held (in force or not).
-    pub fn listings(&self) -> usize {
-        self.read().keys_of.len()
+    /// What the index holds, and about how many bytes.
+    pub fn size(&self) -> IndexSize {
+        self.read().entries.size()
     }
 
     /// The name of a subject, if known.
     pub fn name_of(&self, code: &str) -> Option<String> {
-        let k = key_of(code)?;
-        self.read().names.get(&k).map(|n| n.to_string())
+        self.read().entries.name(code).map(str::to_string)
     }
 
     pub fn head(&self) -> Option<Arc<SignedHead>> {
@@ -302,32 +248,19 @@ impl CheckIndex {
     /// The answer for `code` and `matter` as of `on`.
     pub(crate) fn check(&self, code: &SubjectCode, matter: &str, domain: Option<&str>, on: Date) -> CheckAnswer {
         let rules = ListRules::bundled();
-        let key = key_of(code.key());
         let inner = self.read();
-        let name = key.as_ref().and_then(|k| inner.names.get(k));
-        let subject = name.map(|n| SubjectBrief {
+        let subject = inner.entries.name(code.key()).map(|n| SubjectBrief {
             code: code.key().to_string(),
             name: n.to_string(),
             kind: code.kind().as_str(),
         });
-        let in_force: Vec<Arc<Listing>> = key
-            .as_ref()
-            .and_then(|k| inner.listings.get(k))
-            .map(|v| v.iter().filter(|l| l.in_force_on(on)).cloned().collect())
-            .unwrap_or_default();
+        let in_force = inner.entries.in_force(code.key(), on);
         let head = inner.head.clone();
         let disputed: Vec<bool> = in_force.iter().map(|l| inner.disputed.contains(&l.id)).collect();
         drop(inner);
         let active: Vec<ActiveListing<'_>> = in_force
             .iter()
-            .filter_map(|l| {
-                Some(ActiveListing {
-                    list_type: &l.list_type,
-                    start: l.start?,
-                    end: l.effective_end(),
-                    scope: l.scope.as_deref(),
-                })
-            })
+            .map(|l| ActiveListing { list_type: &l.list_type, start: l.start, end: l.end, scope: l.scope.as_deref() })
             .collect();
         let (measures, verdict) = applicable(rules, &active, matter, domain, on);
         let lists = in_force
@@ -337,20 +270,22 @@ impl CheckIndex {
                 id: l.id,
                 list_type: l.list_type.clone(),
                 type_name: rules.list_type(&l.list_type).map(|t| t.name_zh.clone()).unwrap_or_default(),
-                start: l.start.map(date_string).unwrap_or_default(),
-                end: l.effective_end().map(date_string),
+                start: date_string(l.start),
+                end: l.end.map(date_string),
                 basis: l.basis.clone(),
-                department: l.provider.clone(),
+                department: l.department.clone(),
                 decision_date: l.decision_date.map(date_string),
-                ledger_index: l.decided_event.unwrap_or(l.last_event),
-                listed_as: (l.subject != code.key()).then(|| {
-                    let role = l.persons.iter().find(|p| p.id.as_deref().is_some_and(|id| same_person(id, code.key())));
-                    role.map_or_else(String::new, |p| p.role.clone())
-                }),
-                entity: (l.subject != code.key()).then(|| l.subject.clone()),
+                ledger_index: l.ledger_index,
+                listed_as: l.listed_as.clone(),
+                entity: l.listed_as.is_some().then(|| l.subject.clone()),
                 disputed,
                 scope: l.scope.clone(),
-                source: HitSource::of(l),
+                source: l.source.clone().map(|(record_id, item, rule, documents)| HitSource {
+                    record_id,
+                    item,
+                    rule,
+                    documents,
+                }),
                 proof: None,
             })
             .collect();

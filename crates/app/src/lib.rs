@@ -30,6 +30,7 @@ pub mod access;
 pub mod accounts;
 pub mod calendar;
 pub mod cases;
+mod check_index;
 pub mod checks;
 pub mod commitments;
 mod db;

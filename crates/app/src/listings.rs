@@ -654,7 +654,15 @@ impl App {
             && own == code.key()
             && let Ok(p) = self.projections()
         {
-            for l in p.checks.listings_naming(code.key()) {
+            let ids = p.checks.listings_naming(code.key());
+            let named = self.db().read(|s| {
+                let mut named = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    named.extend(s.listing(*id)?);
+                }
+                Ok(named)
+            })?;
+            for l in named {
                 let role =
                     l.persons.iter().find(|p| p.id.as_deref().is_some_and(|id| crate::checks::same_person(id, own)));
                 let role = role.map(|p| p.role.clone());

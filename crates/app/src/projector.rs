@@ -73,9 +73,12 @@ impl App {
         let (size, subjects) = self.db().read(|s| Ok((s.ledger_size()?, s.counts()?.subjects)))?;
         let started = std::time::Instant::now();
         let checks = self.db().read(CheckIndex::load)?;
+        let held = checks.size();
         tracing::info!(
-            subjects = checks.subjects(),
-            listings = checks.listings(),
+            subjects = held.names,
+            listings = held.entries,
+            keys = held.keys,
+            mib = held.bytes >> 20,
             ms = started.elapsed().as_millis() as u64,
             "check index loaded"
         );

@@ -138,6 +138,13 @@ fn a_courts_dishonest_debtor_file_reaches_checks_and_ends_with_the_record() {
     );
     let a = check(&server, &fin, DEBTOR, "government_procurement", None);
     assert!(a.lists.iter().any(|l| l.list_type == "dishonest_debtor" && l.disputed), "{a:?}");
+    // a restart loads the index from the store, page by page: the same entries, the
+    // record's objection still disputing the one derived from it
+    drop(server);
+    let server = App::open(&data).unwrap();
+    server.start_projections().unwrap();
+    let again = check(&server, &fin, DEBTOR, "government_procurement", None);
+    assert_eq!(serde_json::to_value(&again.lists).unwrap(), serde_json::to_value(&a.lists).unwrap());
 
     // revoking the record makes the check clear again; a check as of a day in the
     // listed period still sees the entry
