@@ -195,7 +195,7 @@ pub struct GradeBook {
     pub scan_millis: u64,
     pub sort_millis: u64,
     pub grade_millis: u64,
-    codes: HashMap<String, u32>,
+    codes: Codes,
     /// Per model, per subject: the score and the grade's band index (`u8::MAX`: not
     /// covered by the model).
     grades: Vec<Vec<(i32, u8)>>,
@@ -279,7 +279,7 @@ pub struct GradeFigures {
 impl GradeBook {
     /// The grade (band letter) and score of a subject by a model.
     pub fn grade(&self, model: &Model, model_index: usize, code: &str) -> Option<(String, i64)> {
-        let i = *self.codes.get(code)? as usize;
+        let i = self.codes.get(code)? as usize;
         let (score, band) = *self.grades.get(model_index)?.get(i)?;
         let b = model.bands.get(usize::from(band))?;
         Some((b.letter.clone(), i64::from(score)))
@@ -359,6 +359,34 @@ impl GradeBook {
     }
 }
 
+/// Subjects' row numbers by code. Codes of 18 bytes (USCCs and resident IDs: nearly
+/// all) are held inline, so millions of them cost no allocation each.
+#[derive(Debug, Clone, Default)]
+struct Codes {
+    short: HashMap<[u8; 18], u32>,
+    other: HashMap<Box<str>, u32>,
+}
+
+impl Codes {
+    fn get(&self, code: &str) -> Option<u32> {
+        match <[u8; 18]>::try_from(code.as_bytes()) {
+            Ok(b) => self.short.get(&b).copied(),
+            Err(_) => self.other.get(code).copied(),
+        }
+    }
+
+    fn insert(&mut self, code: &str, i: u32) {
+        match <[u8; 18]>::try_from(code.as_bytes()) {
+            Ok(b) => self.short.insert(b, i),
+            Err(_) => self.other.insert(code.into(), i),
+        };
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.other.len()
+    }
+}
+
 /// Interns strings read by the batch: one allocation per distinct value.
 #[derive(Debug, Clone, Default)]
 struct Interner {
@@ -389,7 +417,6 @@ struct Compact {
     facet: u32,
     tier: Option<Tier>,
     decided: Option<Date>,
-    id: i64,
 }
 
 #[derive(Clone, Copy)]
@@ -404,7 +431,7 @@ struct CompactListing {
 /// Collects a grading scan.
 #[derive(Default)]
 struct Collected {
-    codes: HashMap<String, u32>,
+    codes: Codes,
     kinds: Vec<u32>,
     industries: Vec<u32>,
     divisions: Vec<u32>,
@@ -418,7 +445,7 @@ struct Collected {
 impl GradingSink for Collected {
     fn subject(&mut self, code: &str, kind: &str, industry: Option<&str>, division: Option<&str>) {
         let i = self.kinds.len() as u32;
-        self.codes.insert(code.to_string(), i);
+        self.codes.insert(code, i);
         let kind = self.strings.id(kind);
         self.kinds.push(kind);
         let industry = industry.map_or(NONE, |x| self.strings.id(x));
@@ -435,14 +462,14 @@ impl GradingSink for Collected {
     }
 
     fn listing(&mut self, l: GradingListing<'_>) {
-        let Some(&subject) = self.codes.get(l.subject) else { return };
+        let Some(subject) = self.codes.get(l.subject) else { return };
         let (start, end) = listing_span(l.start_date, l.end_date, l.removed_date, l.removal_kind);
         let list_type = self.strings.id(l.list_type);
         self.listings.push(CompactListing { subject, list_type, start, end, id: l.id });
     }
 
     fn commitment(&mut self, subject: &str, state: &str, matter: Option<&str>) {
-        let Some(&i) = self.codes.get(subject) else { return };
+        let Some(i) = self.codes.get(subject) else { return };
         let registration = self.registration.is_some() && matter == self.registration;
         if let Some(c) = self.commitments.get_mut(i as usize) {
             count_commitment(c, state, registration);
@@ -451,8 +478,8 @@ impl GradingSink for Collected {
 }
 
 /// A record as the batch keeps it, its strings interned; none for an unknown subject.
-fn compact(codes: &HashMap<String, u32>, strings: &mut Interner, r: &GradingRecord<'_>) -> Option<Compact> {
-    let subject = *codes.get(r.subject)?;
+fn compact(codes: &Codes, strings: &mut Interner, r: &GradingRecord<'_>) -> Option<Compact> {
+    let subject = codes.get(r.subject)?;
     Some(Compact {
         subject,
         item: strings.id(r.item),
@@ -460,14 +487,13 @@ fn compact(codes: &HashMap<String, u32>, strings: &mut Interner, r: &GradingReco
         facet: r.facet.map_or(NONE, |f| strings.id(f)),
         tier: r.tier.and_then(tier_of),
         decided: r.decision_date.and_then(day_of),
-        id: r.id,
     })
 }
 
 /// The records of one id range, read on a connection of its own: interned in its own
 /// table, remapped into the batch's when the ranges are joined.
 struct RecordPart<'a> {
-    codes: &'a HashMap<String, u32>,
+    codes: &'a Codes,
     strings: Interner,
     records: Vec<Compact>,
 }
@@ -533,7 +559,8 @@ fn grade_range(
             m.reset(t);
             for r in &c.records[rec_at[s]..rec_at[s + 1]] {
                 let fact = RecordFact {
-                    id: r.id,
+                    // ids are only kept when a grade is explained, which the batch does not
+                    id: 0,
                     item: name(r.item),
                     provider: name(r.provider),
                     tier: r.tier,
@@ -627,10 +654,14 @@ impl App {
                 .map(|&(after, upto)| {
                     let (codes, facets) = (&c.codes, &facets);
                     scope.spawn(move || {
-                        let mut part = RecordPart { codes, strings: Interner::default(), records: Vec::new() };
+                        // ids are dense: the range's width is a close bound of its records
+                        let width = usize::try_from(upto.min(max).saturating_sub(after)).unwrap_or(0);
+                        let records = Vec::with_capacity(width);
+                        let mut part = RecordPart { codes, strings: Interner::default(), records };
                         self.db().read(|s| {
                             Ok(s.scan_for_grading(facets, GradingPart::Records { after, upto }, &mut part)?)
                         })?;
+                        part.records.shrink_to_fit();
                         Ok((part.strings, part.records))
                     })
                 })
@@ -640,16 +671,20 @@ impl App {
                 .map(|h| h.join().unwrap_or_else(|_| Err(AppError::Internal("a grading reader failed".into()))))
                 .collect()
         });
+        // the parts are joined in place (the first part's buffer becomes the batch's): at
+        // Beijing's 30 M records a copy of them all would be most of the peak
         for part in read {
-            let (strings, records) = part?;
+            let (strings, mut records) = part?;
             let remap: Vec<u32> = strings.names.iter().map(|n| c.strings.id(n)).collect();
             let at = |i: u32| if i == NONE { NONE } else { remap.get(i as usize).copied().unwrap_or(NONE) };
-            c.records.extend(records.into_iter().map(|r| Compact {
-                item: at(r.item),
-                provider: at(r.provider),
-                facet: at(r.facet),
-                ..r
-            }));
+            for r in &mut records {
+                (r.item, r.provider, r.facet) = (at(r.item), at(r.provider), at(r.facet));
+            }
+            if c.records.is_empty() {
+                c.records = records;
+            } else {
+                c.records.extend_from_slice(&records);
+            }
         }
         let scanned = Instant::now();
         let n = c.kinds.len();
@@ -855,10 +890,10 @@ impl App {
         let next = Arc::make_mut(book);
         for (code, subject, extras, grades) in fresh {
             let i = match next.codes.get(code) {
-                Some(i) => *i as usize,
+                Some(i) => i as usize,
                 None => {
                     let i = next.codes.len();
-                    next.codes.insert(code.clone(), i as u32);
+                    next.codes.insert(code, i as u32);
                     next.grades.iter_mut().for_each(|g| g.push((0, u8::MAX)));
                     let division = subject.division.as_deref().map_or(NONE, |d| next.strings.id(d));
                     let industry = subject.industry.as_deref().map_or(NONE, |d| next.strings.id(d));
