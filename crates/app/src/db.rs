@@ -55,6 +55,19 @@ impl Db {
         Ok(out)
     }
 
+    /// Runs `f` on a connection of its own, closed afterwards: a scan of the whole store
+    /// (loading an index, grading every subject) fills a connection's page cache
+    /// (64 MiB with SQLite), which a pooled reader would then keep while idle.
+    pub(crate) fn scan<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        let conn = self.connect()?;
+        conn.begin_read()?;
+        let out = f(conn.as_ref());
+        let ended = conn.end_read();
+        let out = out?;
+        ended?;
+        Ok(out)
+    }
+
     /// The appender itself, for tests that arrange stored state directly.
     #[cfg(test)]
     pub(crate) fn raw(&self) -> MutexGuard<'_, Box<dyn Store>> {

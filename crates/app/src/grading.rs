@@ -408,15 +408,57 @@ impl Interner {
 
 const NONE: u32 = u32::MAX;
 
-/// A record as the batch keeps it until it is graded.
+/// A record as the batch keeps it until it is graded: 16 bytes, as Beijing's 30 M of
+/// them are held at once.
 #[derive(Clone, Copy)]
 struct Compact {
     subject: u32,
-    item: u32,
-    provider: u32,
+    /// Item and provider, interned as one pair ([`Pairs`]).
+    pair: u32,
     facet: u32,
+    decided: Day,
     tier: Option<Tier>,
-    decided: Option<Date>,
+}
+
+/// A decision date as days since 1970-01-01, 0 for none: two bytes reach 2149, and a
+/// record decided before 1970 counts as decided on 1970-01-02 (no model looks back
+/// that far).
+#[derive(Clone, Copy)]
+struct Day(u16);
+
+const UNIX_EPOCH_JULIAN: i32 = 2_440_588;
+
+impl Day {
+    fn of(d: Option<Date>) -> Day {
+        Day(d.map_or(0, |d| (d.to_julian_day() - UNIX_EPOCH_JULIAN).clamp(1, i32::from(u16::MAX)) as u16))
+    }
+
+    fn date(self) -> Option<Date> {
+        (self.0 != 0).then(|| Date::from_julian_day(UNIX_EPOCH_JULIAN + i32::from(self.0)).ok()).flatten()
+    }
+}
+
+/// Items and providers interned as pairs (a few thousand in a city): one id per record
+/// instead of two.
+#[derive(Default)]
+struct Pairs {
+    ids: HashMap<(u32, u32), u32>,
+    pairs: Vec<(u32, u32)>,
+}
+
+impl Pairs {
+    fn id(&mut self, pair: (u32, u32)) -> u32 {
+        let next = self.pairs.len() as u32;
+        let id = *self.ids.entry(pair).or_insert(next);
+        if id == next {
+            self.pairs.push(pair);
+        }
+        id
+    }
+
+    fn get(&self, id: u32) -> (u32, u32) {
+        self.pairs.get(id as usize).copied().unwrap_or((NONE, NONE))
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -436,6 +478,7 @@ struct Collected {
     industries: Vec<u32>,
     divisions: Vec<u32>,
     strings: Interner,
+    pairs: Pairs,
     records: Vec<Compact>,
     listings: Vec<CompactListing>,
     commitments: Vec<CommitmentFacts>,
@@ -456,7 +499,7 @@ impl GradingSink for Collected {
     }
 
     fn record(&mut self, r: GradingRecord<'_>) {
-        if let Some(rec) = compact(&self.codes, &mut self.strings, &r) {
+        if let Some(rec) = compact(&self.codes, &mut self.strings, &mut self.pairs, &r) {
             self.records.push(rec);
         }
     }
@@ -478,15 +521,14 @@ impl GradingSink for Collected {
 }
 
 /// A record as the batch keeps it, its strings interned; none for an unknown subject.
-fn compact(codes: &Codes, strings: &mut Interner, r: &GradingRecord<'_>) -> Option<Compact> {
+fn compact(codes: &Codes, strings: &mut Interner, pairs: &mut Pairs, r: &GradingRecord<'_>) -> Option<Compact> {
     let subject = codes.get(r.subject)?;
     Some(Compact {
         subject,
-        item: strings.id(r.item),
-        provider: strings.id(r.provider),
+        pair: pairs.id((strings.id(r.item), strings.id(r.provider))),
         facet: r.facet.map_or(NONE, |f| strings.id(f)),
         tier: r.tier.and_then(tier_of),
-        decided: r.decision_date.and_then(day_of),
+        decided: Day::of(r.decision_date.and_then(day_of)),
     })
 }
 
@@ -495,6 +537,7 @@ fn compact(codes: &Codes, strings: &mut Interner, r: &GradingRecord<'_>) -> Opti
 struct RecordPart<'a> {
     codes: &'a Codes,
     strings: Interner,
+    pairs: Pairs,
     records: Vec<Compact>,
 }
 
@@ -503,7 +546,7 @@ impl GradingSink for RecordPart<'_> {
     fn listing(&mut self, _: GradingListing<'_>) {}
     fn commitment(&mut self, _: &str, _: &str, _: Option<&str>) {}
     fn record(&mut self, r: GradingRecord<'_>) {
-        if let Some(rec) = compact(self.codes, &mut self.strings, &r) {
+        if let Some(rec) = compact(self.codes, &mut self.strings, &mut self.pairs, &r) {
             self.records.push(rec);
         }
     }
@@ -539,7 +582,7 @@ fn grade_range(
     let name = |i: u32| c.strings.names.get(i as usize).map_or("", String::as_str);
     for s in range {
         extras.push(Extras::of(
-            c.records[rec_at[s]..rec_at[s + 1]].iter().map(|r| (name(r.item), r.decided)),
+            c.records[rec_at[s]..rec_at[s + 1]].iter().map(|r| (name(c.pairs.get(r.pair).0), r.decided.date())),
             c.listings[list_at[s]..list_at[s + 1]].iter().map(|l| ListingFact {
                 id: l.id,
                 list_type: name(l.list_type),
@@ -558,13 +601,14 @@ fn grade_range(
             let t = &mut tallies[mi];
             m.reset(t);
             for r in &c.records[rec_at[s]..rec_at[s + 1]] {
+                let (item, provider) = c.pairs.get(r.pair);
                 let fact = RecordFact {
                     // ids are only kept when a grade is explained, which the batch does not
                     id: 0,
-                    item: name(r.item),
-                    provider: name(r.provider),
+                    item: name(item),
+                    provider: name(provider),
                     tier: r.tier,
-                    decided: r.decided,
+                    decided: r.decided.date(),
                     facet: (r.facet != NONE).then(|| name(r.facet)),
                 };
                 m.add_record(t, &fact);
@@ -638,7 +682,7 @@ impl App {
         let models = models()?;
         let facets = facets(models);
         let mut c = Collected { registration: registration_matter(), ..Collected::default() };
-        let (size, max) = self.db().read(|s| {
+        let (size, max) = self.db().scan(|s| {
             s.scan_for_grading(&facets, GradingPart::Subjects, &mut c)?;
             Ok((s.ledger_size()?, s.max_record_id()?))
         })?;
@@ -648,7 +692,7 @@ impl App {
         let ranges: Vec<(i64, i64)> = (0..threads as i64)
             .map(|i| (i * step, if i + 1 == threads as i64 { i64::MAX } else { (i + 1) * step }))
             .collect();
-        let read: Vec<Result<(Interner, Vec<Compact>)>> = std::thread::scope(|scope| {
+        let read: Vec<Result<(Interner, Pairs, Vec<Compact>)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = ranges
                 .iter()
                 .map(|&(after, upto)| {
@@ -657,12 +701,13 @@ impl App {
                         // ids are dense: the range's width is a close bound of its records
                         let width = usize::try_from(upto.min(max).saturating_sub(after)).unwrap_or(0);
                         let records = Vec::with_capacity(width);
-                        let mut part = RecordPart { codes, strings: Interner::default(), records };
-                        self.db().read(|s| {
+                        let mut part =
+                            RecordPart { codes, strings: Interner::default(), pairs: Pairs::default(), records };
+                        self.db().scan(|s| {
                             Ok(s.scan_for_grading(facets, GradingPart::Records { after, upto }, &mut part)?)
                         })?;
                         part.records.shrink_to_fit();
-                        Ok((part.strings, part.records))
+                        Ok((part.strings, part.pairs, part.records))
                     })
                 })
                 .collect();
@@ -674,11 +719,14 @@ impl App {
         // the parts are joined in place (the first part's buffer becomes the batch's): at
         // Beijing's 30 M records a copy of them all would be most of the peak
         for part in read {
-            let (strings, mut records) = part?;
+            let (strings, pairs, mut records) = part?;
             let remap: Vec<u32> = strings.names.iter().map(|n| c.strings.id(n)).collect();
             let at = |i: u32| if i == NONE { NONE } else { remap.get(i as usize).copied().unwrap_or(NONE) };
+            let pair_at: Vec<u32> =
+                pairs.pairs.iter().map(|&(item, provider)| c.pairs.id((at(item), at(provider)))).collect();
             for r in &mut records {
-                (r.item, r.provider, r.facet) = (at(r.item), at(r.provider), at(r.facet));
+                r.pair = pair_at.get(r.pair as usize).copied().unwrap_or(NONE);
+                r.facet = at(r.facet);
             }
             if c.records.is_empty() {
                 c.records = records;
@@ -916,6 +964,22 @@ impl App {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn a_decision_day_keeps_its_date(jd in UNIX_EPOCH_JULIAN + 1..UNIX_EPOCH_JULIAN + i32::from(u16::MAX)) {
+            let d = Date::from_julian_day(jd).unwrap();
+            proptest::prop_assert_eq!(Day::of(Some(d)).date(), Some(d));
+        }
+    }
+
+    #[test]
+    fn a_batch_record_is_sixteen_bytes_and_knows_no_date_from_none() {
+        assert_eq!(std::mem::size_of::<Compact>(), 16);
+        assert_eq!(Day::of(None).date(), None);
+        let old = Date::from_calendar_date(1960, time::Month::May, 1).unwrap();
+        assert_eq!(Day::of(Some(old)).date(), Date::from_calendar_date(1970, time::Month::January, 2).ok());
+    }
 
     #[test]
     fn dates_read_like_the_core_parser() {

@@ -72,7 +72,7 @@ impl App {
         // what is appended while loading is applied again by the first catch-up
         let (size, subjects) = self.db().read(|s| Ok((s.ledger_size()?, s.counts()?.subjects)))?;
         let started = std::time::Instant::now();
-        let checks = self.db().read(CheckIndex::load)?;
+        let checks = self.db().scan(CheckIndex::load)?;
         let held = checks.size();
         tracing::info!(
             subjects = held.names,

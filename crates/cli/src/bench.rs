@@ -566,17 +566,17 @@ fn peak_rss_mib() -> Option<u64> {
 }
 
 /// `xinyong bench grading`: every subject graded by every model (`App::grade_all`) on a
-/// store of `subjects` and `records` (written once into `work` by the fixture), against
+/// store of `subjects`, `records` and `listings` (written once into `work` by the fixture), against
 /// the peer — `sqlite3` counting the same records per subject and item with GROUP BY —
 /// in the same run; then single subjects regraded as the projector does.
-pub fn grading(work: &Path, subjects: u64, records: u64, runs: usize) -> Result<serde_json::Value> {
+pub fn grading(work: &Path, subjects: u64, records: u64, listings: u64, runs: usize) -> Result<serde_json::Value> {
     let db = work.join("xinyong.sqlite3");
     let today = xinyong_app::today_shanghai();
     let mut filled_ms = None;
     if !db.exists() {
         drop(xinyong_app::App::open(work)?);
         let started = Instant::now();
-        xinyong_app::testing::fill_for_grading(&db, subjects, records, 16, today)?;
+        xinyong_app::testing::fill_for_grading(&db, subjects, records, listings, 16, today)?;
         filled_ms = Some(started.elapsed().as_millis() as u64);
     }
     let app = xinyong_app::App::open(work)?;

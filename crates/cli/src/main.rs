@@ -406,6 +406,9 @@ enum BenchCmd {
         subjects: u64,
         #[arg(long, default_value_t = 10_000_000)]
         records: u64,
+        /// List entries (default: one subject in fifty).
+        #[arg(long)]
+        listings: Option<u64>,
         #[arg(long, default_value = "bench-out/grading")]
         work: PathBuf,
         #[arg(long, default_value_t = 3)]
@@ -1042,8 +1045,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Demo { subjects, records, data } => return demo(subjects, records, &data),
-        Command::Bench(BenchCmd::Grading { subjects, records, work, runs }) => {
-            print_json(&bench::grading(&work, subjects, records, runs)?)?;
+        Command::Bench(BenchCmd::Grading { subjects, records, listings, work, runs }) => {
+            let listings = listings.unwrap_or(subjects / 50);
+            print_json(&bench::grading(&work, subjects, records, listings, runs)?)?;
         }
         Command::Bench(BenchCmd::Search { names, work, queries }) => {
             print_json(&bench::search(&names, &work, queries)?)?

@@ -138,8 +138,11 @@ fn commitment_doc(id: i64, subject: &str, department: &str, signed_on: Date, sta
 }
 
 /// Fills the SQLite store at `path` (created by `SqliteStore::open` if missing) with
-/// `subjects` subjects and `records` records dated up to `today`.
-pub fn fill_for_grading(path: &Path, subjects: u64, records: u64, seed: u64, today: Date) -> Result<()> {
+/// `subjects` subjects, `records` records dated up to `today` and `listings` list
+/// entries, most of them shaped like the ones intake derives from a court's or a
+/// registrar's records (the record, the rule, the provider's document numbers, a
+/// responsible person by resident ID).
+pub fn fill_for_grading(path: &Path, subjects: u64, records: u64, listings: u64, seed: u64, today: Date) -> Result<()> {
     drop(SqliteStore::open(path)?);
     let mut conn = Connection::open(path)?;
     // a fixture, not acknowledged data: no journal, no syncs
@@ -250,19 +253,58 @@ pub fn fill_for_grading(path: &Path, subjects: u64, records: u64, seed: u64, tod
     let tx = conn.transaction()?;
     {
         let mut st = tx.prepare(
-            "INSERT INTO listings (id, subject_code, list_type, status, provider, reason, objections, decision_date,
-                                   start_date, end_date, document, persons, first_event, last_event)
-             VALUES (?1, ?2, ?3, 'listed', '北京市市场监督管理局', '基准测试', '[]', ?4, ?4, ?5, '{}', '[]', 0, 0)",
+            "INSERT INTO listings (id, subject_code, list_type, status, provider, basis, reason, objections,
+                                   decision_date, start_date, end_date, document, persons, first_event, last_event,
+                                   source_record, source_rule, source_item)
+             VALUES (?1, ?2, ?3, 'listed', ?4, ?5, ?6, '[]', ?7, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12, ?13)",
         )?;
-        for i in 0..subjects / 50 {
+        for i in 0..listings {
+            let id = i as i64 + 1;
             let start = first_day + time::Duration::days(rng.below(span) as i64);
             let end = start + time::Duration::days(365 * 3);
+            let list_type = rng.pick(LISTS);
+            let subject = code(rng.below(subjects));
+            // four in five follow from a record; one in two of those names a person
+            let derived = rng.below(5) != 0;
+            let provider = if derived { "北京市朝阳区人民法院" } else { "北京市市场监督管理局" };
+            let basis = "《最高人民法院关于公布失信被执行人名单信息的若干规定》（法释〔2017〕7号）";
+            let reason = "有履行能力而拒不履行生效法律文书确定义务";
+            let mut document = serde_json::json!({ "basis": basis, "reason": reason });
+            if derived {
+                document["案号"] = format!("（{}）京0105执{id}号", start.year()).into();
+                document["执行依据文号"] = format!("（{}）京0105民初{}号", start.year() - 1, rng.below(100_000)).into();
+            }
+            let person = (derived && rng.below(2) == 0)
+                .then(|| {
+                    let born = first_day - time::Duration::days(8_000 + rng.below(15_000) as i64);
+                    let first17 = format!(
+                        "110105{:04}{:02}{:02}{:03}",
+                        born.year(),
+                        u8::from(born.month()),
+                        born.day(),
+                        1 + rng.below(998)
+                    );
+                    xinyong_core::ResidentId::complete(&first17).map(|r| r.expose().to_string())
+                })
+                .flatten();
+            let persons = match person {
+                Some(p) => serde_json::json!([{ "role": "legal_representative", "name": "张三", "id": p }]),
+                None => serde_json::json!([]),
+            };
             st.execute(params![
-                i as i64 + 1,
-                code(rng.below(subjects)),
-                rng.pick(LISTS),
+                id,
+                subject,
+                list_type,
+                provider,
+                basis,
+                reason,
                 format!("{start}"),
-                format!("{end}")
+                format!("{end}"),
+                document.to_string(),
+                persons.to_string(),
+                derived.then_some(id),
+                derived.then(|| format!("{list_type}@1")),
+                derived.then_some("dishonest_debtor"),
             ])?;
         }
     }
