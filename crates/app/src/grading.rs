@@ -480,6 +480,9 @@ struct Collected {
     strings: Interner,
     pairs: Pairs,
     records: Vec<Compact>,
+    /// The records as each reader read them (one id range each), each sorted by subject
+    /// in place: joining them would copy every record once more.
+    parts: Vec<Vec<Compact>>,
     listings: Vec<CompactListing>,
     commitments: Vec<CommitmentFacts>,
     registration: Option<&'static str>,
@@ -564,6 +567,18 @@ fn offsets(n: usize, subjects: impl Iterator<Item = u32>) -> Vec<usize> {
     counts
 }
 
+/// Where each subject's records start, per part (see [`Collected::parts`]).
+struct RecordsAt<'a> {
+    parts: &'a [Vec<Compact>],
+    at: &'a [Vec<usize>],
+}
+
+impl RecordsAt<'_> {
+    fn of(&self, s: usize) -> impl Iterator<Item = &Compact> + '_ {
+        self.parts.iter().zip(self.at).flat_map(move |(p, at)| &p[at[s]..at[s + 1]])
+    }
+}
+
 /// Grades the subjects `range` of a collected scan by every model.
 /// The grades of a range of subjects per model, and each subject's extras.
 type Graded2 = (Vec<Vec<(i32, u8)>>, Vec<Extras>);
@@ -573,7 +588,7 @@ fn grade_range(
     models: &[Model],
     day: Date,
     range: std::ops::Range<usize>,
-    rec_at: &[usize],
+    records: &RecordsAt<'_>,
     list_at: &[usize],
 ) -> Graded2 {
     let mut tallies: Vec<Tally> = models.iter().map(|m| m.tally(day, false)).collect();
@@ -582,7 +597,7 @@ fn grade_range(
     let name = |i: u32| c.strings.names.get(i as usize).map_or("", String::as_str);
     for s in range {
         extras.push(Extras::of(
-            c.records[rec_at[s]..rec_at[s + 1]].iter().map(|r| (name(c.pairs.get(r.pair).0), r.decided.date())),
+            records.of(s).map(|r| (name(c.pairs.get(r.pair).0), r.decided.date())),
             c.listings[list_at[s]..list_at[s + 1]].iter().map(|l| ListingFact {
                 id: l.id,
                 list_type: name(l.list_type),
@@ -600,7 +615,7 @@ fn grade_range(
             }
             let t = &mut tallies[mi];
             m.reset(t);
-            for r in &c.records[rec_at[s]..rec_at[s + 1]] {
+            for r in records.of(s) {
                 let (item, provider) = c.pairs.get(r.pair);
                 let fact = RecordFact {
                     // ids are only kept when a grade is explained, which the batch does not
@@ -716,8 +731,7 @@ impl App {
                 .map(|h| h.join().unwrap_or_else(|_| Err(AppError::Internal("a grading reader failed".into()))))
                 .collect()
         });
-        // the parts are joined in place (the first part's buffer becomes the batch's): at
-        // Beijing's 30 M records a copy of them all would be most of the peak
+        c.parts.push(std::mem::take(&mut c.records));
         for part in read {
             let (strings, pairs, mut records) = part?;
             let remap: Vec<u32> = strings.names.iter().map(|n| c.strings.id(n)).collect();
@@ -728,17 +742,15 @@ impl App {
                 r.pair = pair_at.get(r.pair as usize).copied().unwrap_or(NONE);
                 r.facet = at(r.facet);
             }
-            if c.records.is_empty() {
-                c.records = records;
-            } else {
-                c.records.extend_from_slice(&records);
-            }
+            c.parts.push(records);
         }
         let scanned = Instant::now();
         let n = c.kinds.len();
-        c.records.sort_unstable_by_key(|r| r.subject);
+        for part in &mut c.parts {
+            part.sort_unstable_by_key(|r| r.subject);
+        }
         c.listings.sort_unstable_by_key(|l| l.subject);
-        let rec_at = offsets(n, c.records.iter().map(|r| r.subject));
+        let rec_at: Vec<Vec<usize>> = c.parts.iter().map(|p| offsets(n, p.iter().map(|r| r.subject))).collect();
         let list_at = offsets(n, c.listings.iter().map(|l| l.subject));
         let sorted = Instant::now();
         let chunk = n.div_ceil(threads).max(1);
@@ -748,7 +760,10 @@ impl App {
                 .map(|start| {
                     let (c, rec_at, list_at) = (&c, &rec_at, &list_at);
                     let range = start..(start + chunk).min(n);
-                    scope.spawn(move || grade_range(c, &models.models, day, range, rec_at, list_at))
+                    scope.spawn(move || {
+                        let records = RecordsAt { parts: &c.parts, at: rec_at };
+                        grade_range(c, &models.models, day, range, &records, list_at)
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
