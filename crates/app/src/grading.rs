@@ -555,9 +555,12 @@ impl GradingSink for RecordPart<'_> {
     }
 }
 
+/// A position in a list of the batch: a part holds fewer than 4 G records.
+type Offset = u32;
+
 /// Where each subject's rows start in a list sorted by subject.
-fn offsets(n: usize, subjects: impl Iterator<Item = u32>) -> Vec<usize> {
-    let mut counts = vec![0usize; n + 1];
+fn offsets(n: usize, subjects: impl Iterator<Item = u32>) -> Vec<Offset> {
+    let mut counts: Vec<Offset> = vec![0; n + 1];
     for s in subjects {
         counts[s as usize + 1] += 1;
     }
@@ -570,12 +573,12 @@ fn offsets(n: usize, subjects: impl Iterator<Item = u32>) -> Vec<usize> {
 /// Where each subject's records start, per part (see [`Collected::parts`]).
 struct RecordsAt<'a> {
     parts: &'a [Vec<Compact>],
-    at: &'a [Vec<usize>],
+    at: &'a [Vec<Offset>],
 }
 
 impl RecordsAt<'_> {
     fn of(&self, s: usize) -> impl Iterator<Item = &Compact> + '_ {
-        self.parts.iter().zip(self.at).flat_map(move |(p, at)| &p[at[s]..at[s + 1]])
+        self.parts.iter().zip(self.at).flat_map(move |(p, at)| &p[at[s] as usize..at[s + 1] as usize])
     }
 }
 
@@ -589,7 +592,7 @@ fn grade_range(
     day: Date,
     range: std::ops::Range<usize>,
     records: &RecordsAt<'_>,
-    list_at: &[usize],
+    list_at: &[Offset],
 ) -> Graded2 {
     let mut tallies: Vec<Tally> = models.iter().map(|m| m.tally(day, false)).collect();
     let mut out: Vec<Vec<(i32, u8)>> = models.iter().map(|_| Vec::with_capacity(range.len())).collect();
@@ -598,7 +601,7 @@ fn grade_range(
     for s in range {
         extras.push(Extras::of(
             records.of(s).map(|r| (name(c.pairs.get(r.pair).0), r.decided.date())),
-            c.listings[list_at[s]..list_at[s + 1]].iter().map(|l| ListingFact {
+            c.listings[list_at[s] as usize..list_at[s + 1] as usize].iter().map(|l| ListingFact {
                 id: l.id,
                 list_type: name(l.list_type),
                 start: l.start,
@@ -628,7 +631,7 @@ fn grade_range(
                 };
                 m.add_record(t, &fact);
             }
-            for l in &c.listings[list_at[s]..list_at[s + 1]] {
+            for l in &c.listings[list_at[s] as usize..list_at[s + 1] as usize] {
                 let fact = ListingFact { id: l.id, list_type: name(l.list_type), start: l.start, end: l.end };
                 m.add_listing(t, &fact);
             }
@@ -750,7 +753,7 @@ impl App {
             part.sort_unstable_by_key(|r| r.subject);
         }
         c.listings.sort_unstable_by_key(|l| l.subject);
-        let rec_at: Vec<Vec<usize>> = c.parts.iter().map(|p| offsets(n, p.iter().map(|r| r.subject))).collect();
+        let rec_at: Vec<Vec<Offset>> = c.parts.iter().map(|p| offsets(n, p.iter().map(|r| r.subject))).collect();
         let list_at = offsets(n, c.listings.iter().map(|l| l.subject));
         let sorted = Instant::now();
         let chunk = n.div_ceil(threads).max(1);
