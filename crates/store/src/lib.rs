@@ -5,6 +5,19 @@
 //! at all. What a batch does (which events, which rows) is decided once, by
 //! [`plan`], for every back end; a back end looks up, executes the plan and signs.
 
+/// The columns every record query reads, in the order both back ends' `record_row`
+/// reads them: one list, so a query cannot drift from its reader. A macro, so that a
+/// query can be one `concat!`ed constant.
+macro_rules! record_columns {
+    () => {
+        "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event, \
+         repaired_event"
+    };
+}
+pub(crate) use record_columns;
+
+pub(crate) const RECORD_COLUMNS: &str = record_columns!();
+
 pub mod bench_fixture;
 pub mod commitments;
 pub mod conformance;

@@ -669,22 +669,24 @@ impl Store for PgStore {
     }
 
     fn records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
-        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event, repaired_event FROM records WHERE subject_code = $1 ORDER BY id";
+        const SQL: &str =
+            concat!("SELECT ", crate::record_columns!(), " FROM records WHERE subject_code = $1 ORDER BY id");
         Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
     }
 
     fn breach_records_of(&self, code: &str) -> Result<Vec<RecordRow>> {
         // the item as a literal: the partial index records_commitment_breach matches it
-        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event, repaired_event FROM records \
-                           WHERE subject_code = $1 AND item = 'commitment_breach' ORDER BY id";
+        const SQL: &str = concat!(
+            "SELECT ",
+            crate::record_columns!(),
+            " FROM records \
+                           WHERE subject_code = $1 AND item = 'commitment_breach' ORDER BY id"
+        );
         Ok(self.conn()?.query(SQL, &[&code])?.iter().map(record_row).collect())
     }
 
     fn records_by_ids(&self, ids: &[i64]) -> Result<Vec<RecordRow>> {
-        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event, repaired_event FROM records WHERE id = ANY($1) ORDER BY id";
+        const SQL: &str = concat!("SELECT ", crate::record_columns!(), " FROM records WHERE id = ANY($1) ORDER BY id");
         Ok(self.conn()?.query(SQL, &[&ids])?.iter().map(record_row).collect())
     }
 
@@ -703,15 +705,17 @@ impl Store for PgStore {
     }
 
     fn records_of_item(&self, item: &str, after: i64, limit: u32) -> Result<Vec<RecordRow>> {
-        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event, repaired_event FROM records WHERE item = $1 AND id > $2 \
-                           ORDER BY id LIMIT $3";
+        const SQL: &str = concat!(
+            "SELECT ",
+            crate::record_columns!(),
+            " FROM records WHERE item = $1 AND id > $2 \
+                           ORDER BY id LIMIT $3"
+        );
         Ok(self.conn()?.query(SQL, &[&item, &after, &i64::from(limit)])?.iter().map(record_row).collect())
     }
 
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
-        const SQL: &str = "SELECT id, subject_code, provider, item, record_key, status, decision_date, tier, \
-                           event_idx, revoked_event, repaired_event FROM records WHERE id = $1";
+        const SQL: &str = concat!("SELECT ", crate::record_columns!(), " FROM records WHERE id = $1");
         Ok(self.conn()?.query_opt(SQL, &[&id])?.map(|r| record_row(&r)))
     }
 
@@ -1135,7 +1139,7 @@ impl Store for PgStore {
     }
 }
 
-pub(crate) const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event, repaired_event";
+pub(crate) use crate::RECORD_COLUMNS;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -382,7 +382,7 @@ pub(crate) fn subject_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SubjectRo
     })
 }
 
-pub(crate) const RECORD_COLUMNS: &str = "id, subject_code, provider, item, record_key, status, decision_date, tier, event_idx, revoked_event, repaired_event";
+pub(crate) use crate::RECORD_COLUMNS;
 
 pub(crate) fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
