@@ -85,7 +85,8 @@ impl App {
         let p = Projections { checks, search, seen: Mutex::new(size) };
         if p.search.num_docs() != subjects {
             tracing::info!(subjects, indexed = p.search.num_docs(), "rebuilding the search index");
-            self.rebuild_search_into(&p.search)?;
+            // nothing else writes to the index before the projections are set
+            self.rebuild_search_into(&p.search, true)?;
         }
         let _ = self.inner.projections.set(p);
         // the log writer starts now, not on the first check (it opens a connection)
@@ -102,18 +103,29 @@ impl App {
 
     /// Re-indexes every subject from the store.
     pub fn rebuild_search(&self) -> Result<()> {
-        self.rebuild_search_into(&self.projections()?.search)
+        // the projector may write beside the rebuild: replace, never add a second copy
+        self.rebuild_search_into(&self.projections()?.search, false)
     }
 
-    fn rebuild_search_into(&self, search: &SearchIndex) -> Result<()> {
+    fn rebuild_search_into(&self, search: &SearchIndex, alone: bool) -> Result<()> {
         search.clear()?;
         let mut after = String::new();
+        let mut pages = 0u32;
         loop {
             let page = self.db().read(|s| Ok(s.subjects_after(&after, 20_000)?))?;
             let Some(last) = page.last() else { break };
             after = last.code.clone();
             let docs: Vec<SubjectDoc> = page.iter().map(subject_doc).collect();
-            search.upsert(&docs)?;
+            if alone {
+                search.add_new(&docs)?;
+            } else {
+                search.upsert(&docs)?;
+            }
+            // committed in steps of 500 000: what the writer holds until a commit stays bounded
+            pages += 1;
+            if pages % 25 == 0 {
+                search.commit()?;
+            }
         }
         search.commit()?;
         Ok(())

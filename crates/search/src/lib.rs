@@ -322,6 +322,17 @@ impl SearchIndex {
     /// to searches until [`SearchIndex::commit`]. When a code appears twice, the last
     /// one wins.
     pub fn upsert(&self, docs: &[SubjectDoc]) -> Result<(), SearchError> {
+        self.write(docs, true)
+    }
+
+    /// Adds documents of subjects not in the index (a rebuild after [`SearchIndex::clear`]
+    /// that nothing else writes beside): no delete per document, whose queue would hold
+    /// every code until the commit.
+    pub fn add_new(&self, docs: &[SubjectDoc]) -> Result<(), SearchError> {
+        self.write(docs, false)
+    }
+
+    fn write(&self, docs: &[SubjectDoc], replace: bool) -> Result<(), SearchError> {
         // Analysis (jieba, pinyin) happens outside the writer lock, on all cores for
         // large batches (rebuilds).
         let prepare = |chunk: &[SubjectDoc]| -> Vec<(Term, TantivyDocument)> {
@@ -346,7 +357,9 @@ impl SearchIndex {
         };
         let writer = self.writer();
         for (key, doc) in prepared.into_iter().flatten() {
-            writer.delete_term(key);
+            if replace {
+                writer.delete_term(key);
+            }
             writer.add_document(doc)?;
         }
         Ok(())

@@ -704,3 +704,19 @@ fn typed_document_keys() {
     let page = idx.search("JOHN SMITH", 0, 10).unwrap();
     assert_eq!(page.hits[0].display_code, "P-PP-E1*****78");
 }
+
+#[test]
+fn documents_added_new_answer_as_upserted_ones_do() {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.add_new(&fixture()).unwrap();
+    idx.commit().unwrap();
+    assert_eq!(idx.num_docs(), INDEX.num_docs());
+    for q in ["有限公司", "北京", "zhangsan"] {
+        let (a, b) = (idx.search(q, 0, 20).unwrap(), INDEX.search(q, 0, 20).unwrap());
+        assert_eq!((a.total, names(&a)), (b.total, names(&b)), "{q}");
+    }
+    // an upsert after them still replaces: one document per code
+    idx.upsert(&fixture()[..1]).unwrap();
+    idx.commit().unwrap();
+    assert_eq!(idx.num_docs(), INDEX.num_docs());
+}
