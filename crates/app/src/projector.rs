@@ -123,7 +123,7 @@ impl App {
             }
             // committed in steps of 500 000: what the writer holds until a commit stays bounded
             pages += 1;
-            if pages % 25 == 0 {
+            if pages.is_multiple_of(25) {
                 search.commit()?;
             }
         }
