@@ -8,12 +8,14 @@
 //! Text replaced in the arena (a renamed subject, an entry's later step) is not reclaimed
 //! until the next start; such changes are rare next to the data held.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 
 use time::Date;
 use xinyong_core::SubjectCode;
 use xinyong_core::listing::{Listing, ListingStatus};
+
+use crate::checks::HitSource;
 
 /// A subject key. USCCs and resident IDs (nearly every key) are 18 ASCII bytes held
 /// inline: building one to look up costs no allocation. Typed document keys
@@ -144,8 +146,7 @@ pub(crate) struct EntryView {
     pub department: String,
     pub basis: Option<String>,
     pub scope: Option<String>,
-    /// record id, item, rule, documents
-    pub source: Option<(i64, String, String, BTreeMap<String, String>)>,
+    pub source: Option<HitSource>,
     /// The role under which the key looked up is listed, when it is a responsible
     /// person's and not the entity's own.
     pub listed_as: Option<String>,
@@ -347,7 +348,7 @@ impl Entries {
             department: s(e.department),
             basis: e.basis.map(s),
             scope: e.scope.map(s),
-            source: e.source.map(|(record, item, rule)| {
+            source: e.source.map(|(record_id, item, rule)| {
                 let documents = self
                     .text
                     .get(e.documents)
@@ -355,7 +356,7 @@ impl Entries {
                     .filter_map(|f| f.split_once(UNIT))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
-                (record, s(item), s(rule), documents)
+                HitSource { record_id, item: s(item), rule: s(rule), documents }
             }),
             listed_as,
         })
@@ -434,6 +435,8 @@ impl DisputedAtLoad {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
     use xinyong_core::listing::{ListingSource, ResponsiblePerson};
 
     fn day(s: &str) -> Date {
@@ -488,8 +491,8 @@ mod tests {
         assert_eq!(hit.ledger_index, 7);
         assert_eq!(hit.department, "北京市高级人民法院");
         assert_eq!(hit.listed_as, None);
-        let (record, item, rule, docs) = hit.source.clone().unwrap();
-        assert_eq!((record, item.as_str(), rule.as_str()), (10, "dishonest_debtor", "court@1"));
+        let HitSource { record_id, item, rule, documents: docs } = hit.source.clone().unwrap();
+        assert_eq!((record_id, item.as_str(), rule.as_str()), (10, "dishonest_debtor", "court@1"));
         assert_eq!(docs.len(), 1, "basis and reason are left out: {docs:?}");
         assert_eq!(docs["case_number"], "(2024)京0105执1号");
         let [as_person] = &e.in_force(PERSON, on)[..] else { panic!("filed under the person") };

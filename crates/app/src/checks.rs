@@ -280,12 +280,7 @@ impl CheckIndex {
                 entity: l.listed_as.is_some().then(|| l.subject.clone()),
                 disputed,
                 scope: l.scope.clone(),
-                source: l.source.clone().map(|(record_id, item, rule, documents)| HitSource {
-                    record_id,
-                    item,
-                    rule,
-                    documents,
-                }),
+                source: l.source.clone(),
                 proof: None,
             })
             .collect();

@@ -23,6 +23,14 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Runs `f` in one read transaction on `conn` (one snapshot, and one lock instead of one
+/// per statement): what `f` returned, and how the transaction ended.
+fn in_read<T>(conn: &dyn Store, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<(Result<T>, Result<()>)> {
+    conn.begin_read()?;
+    let out = f(conn);
+    Ok((out, conn.end_read().map_err(Into::into)))
+}
+
 impl Db {
     pub(crate) fn new(writer: Box<dyn Store>) -> Result<Db> {
         let seed = writer.connect()?;
@@ -40,10 +48,7 @@ impl Db {
             Some(c) => c,
             None => self.connect()?,
         };
-        // one read transaction: one snapshot, and one lock instead of one per statement
-        conn.begin_read()?;
-        let out = f(conn.as_ref());
-        let ended = conn.end_read();
+        let (out, ended) = in_read(conn.as_ref(), f)?;
         if ended.is_ok() {
             let mut idle = locked(&self.idle);
             if idle.len() < IDLE_READERS {
@@ -60,9 +65,7 @@ impl Db {
     /// (64 MiB with SQLite), which a pooled reader would then keep while idle.
     pub(crate) fn scan<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         let conn = self.connect()?;
-        conn.begin_read()?;
-        let out = f(conn.as_ref());
-        let ended = conn.end_read();
+        let (out, ended) = in_read(conn.as_ref(), f)?;
         let out = out?;
         ended?;
         Ok(out)
