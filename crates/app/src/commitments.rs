@@ -56,9 +56,6 @@ type BreachRow = (i64, BTreeMap<String, String>);
 #[derive(Default)]
 pub(crate) struct Following {
     running: Mutex<()>,
-    /// Breaches (commitment record, its last event) whose row intake refused: tried
-    /// again after a restart or a new step, not on every tick.
-    refused: Mutex<BTreeSet<(i64, u64)>>,
     /// Set by tests to walk commitments past their due dates (`App::set_clock_day`).
     day: RwLock<Option<Date>>,
 }
@@ -914,7 +911,6 @@ impl App {
     /// commitment number stands instead.
     fn write_breach_records(&self, run: &mut CommitmentRun) -> Result<()> {
         let today = self.clock_day();
-        let refused = self.inner.commitments.refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut after = 0;
         loop {
             let page = self.db().read(|s| Ok(s.commitments_without_breach_record(after, PAGE)?))?;
@@ -924,11 +920,13 @@ impl App {
             // breach records written now: the subject and the department are told
             let mut told = Vec::new();
             let mut rows: BTreeMap<String, Vec<BreachRow>> = BTreeMap::new();
+            let mut refusals = Vec::new();
             self.db().read(|s| {
                 for c in &page {
                     // a breach a department dated ahead is recorded on its day (intake
-                    // refuses a decision in the future); a refused row waits for a change
-                    if c.recorded().on.is_some_and(|d| d > today) || refused.contains(&(c.record_id, c.last_event)) {
+                    // refuses a decision in the future); a refused row waits in the store
+                    // for its quarantine entry or the commitment to change
+                    if c.recorded().on.is_some_and(|d| d > today) {
                         continue;
                     }
                     let existing = s
@@ -965,9 +963,7 @@ impl App {
                                 "the breach record of a commitment was refused by intake; see the quarantine"
                             );
                             if let Some(c) = page.iter().find(|c| c.record_id == *commitment) {
-                                let mut refused =
-                                    self.inner.commitments.refused.lock().unwrap_or_else(|e| e.into_inner());
-                                refused.insert((c.record_id, c.last_event));
+                                refusals.push((c.record_id, *quarantine_id, c.last_event));
                             }
                         }
                     }
@@ -975,6 +971,9 @@ impl App {
             }
             for (commitment, record) in &links {
                 self.db().write(|s| Ok(s.link_breach_record(*commitment, *record)?))?;
+            }
+            if !refusals.is_empty() {
+                self.db().write(|s| Ok(s.mark_breach_refused(&refusals)?))?;
             }
             // after the links: a crash in between tells nobody rather than twice
             for notifications in told {

@@ -4,7 +4,7 @@
 //! record citing the commitment number, on the subject page and in the ledger; an
 //! entity on the serious dishonesty list is refused with the reason and basis; an
 //! imported commitment joins the same life cycle; running the clock again, or after a
-//! restart, adds nothing.
+//! restart, adds nothing; a breach row intake refused waits for its correction.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,6 +17,8 @@ use time::macros::date;
 use xinyong_app::checks::CheckRequest;
 use xinyong_app::commitments::{SignRequest, StepRequest};
 use xinyong_app::listings::{DecisionRequest, ListingRequest};
+use xinyong_app::quality::QualityQuery;
+use xinyong_app::quarantine::QuarantineQuery;
 use xinyong_app::{App, Caller, today_shanghai};
 use xinyong_core::SubjectCode;
 use xinyong_core::commitment::{Channel, EndedBy, State};
@@ -538,4 +540,45 @@ fn a_department_sees_its_own_queue() {
     let d = w.app.commitment_detail(&w.zjw, build.record_id).unwrap();
     assert!(d.may_record && d.matter.map(|m| m.code) == Some("M-ZJW-0001".into()));
     assert!(!w.app.commitment_detail(&Caller::public(), build.record_id).unwrap().may_record);
+}
+
+#[test]
+fn a_refused_breach_record_waits_for_its_correction_across_restarts() {
+    let w = world();
+    let c = w.app.sign_commitment(&w.me, &sign("M-SAMR-0002", ME)).unwrap();
+    // 违诺情形 holds at most 2 000 characters: intake refuses the breach row this makes
+    let out = w.app.breach_commitment(&w.samr, c.record_id, &step(None, &"伪".repeat(2001)), "test").unwrap();
+    assert_eq!(out.state, State::Breached);
+    assert!(public_records(&w.app, ME, "commitment_breach").is_empty());
+    let q = QuarantineQuery { item: Some("commitment_breach".into()), ..QuarantineQuery::default() };
+    let entries = w.app.quarantine(&w.admin, &q).unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    // every offer of the row to intake is a batch of the department's
+    let centre = w.admin.clone();
+    let offers = |app: &App| {
+        let report = app.quality(&centre, &QualityQuery::default()).unwrap();
+        report.batches.iter().filter(|b| b.item == "commitment_breach").count()
+    };
+    let offered = offers(&w.app);
+    assert!(offered >= 1);
+    assert_eq!(w.app.follow_commitments(true).unwrap().breach_records, 0);
+
+    // a restart (and another process) does not offer it again while the entry is open
+    let dir = w.dir.path().to_path_buf();
+    let World { app, dir: _keep, samr, admin, .. } = w;
+    drop(app);
+    let app = App::open(&dir).unwrap();
+    app.start_projections().unwrap();
+    assert_eq!(app.follow_commitments(true).unwrap().breach_records, 0);
+    assert_eq!(App::open(&dir).unwrap().follow_commitments(true).unwrap().breach_records, 0);
+    assert_eq!(offers(&app), offered, "offered again after a restart");
+
+    // the department corrects the row in the quarantine: the record is linked
+    let set: BTreeMap<String, String> = [("违诺情形".to_string(), "补交的场所证明系伪造".to_string())].into();
+    let fixed = app.resubmit(&samr, entries[0].id, &set).unwrap();
+    let xinyong_app::quarantine::Outcome::Accepted { record_id, .. } = fixed.outcome else { panic!("{:?}", fixed.outcome) };
+    app.follow_commitments(true).unwrap();
+    let mine = app.commitments_of(&admin, &code(ME), today_shanghai(), None).unwrap();
+    assert_eq!(mine.commitments[0].breach_record, Some(record_id));
+    assert_eq!(public_records(&app, ME, "commitment_breach").len(), 1);
 }

@@ -1184,6 +1184,28 @@ fn commitments_follow_their_steps(s: &mut dyn Store) -> Result<(), String> {
     ensure!(broken[0].recorded().state == State::Breached, "{:?}", broken[0]);
     let waiting = s.commitments_without_breach_record(0, 10).map_err(|e| e.to_string())?;
     ensure!(waiting.iter().map(|c| c.record_id).collect::<Vec<_>>() == vec![ids[1]], "{waiting:?}");
+    // intake refused its row: not offered again while that entry is open and the
+    // commitment stands as it was; offered again once the entry is resolved
+    let waiting_ids = |s: &dyn Store| -> Result<Vec<i64>, String> {
+        Ok(s.commitments_without_breach_record(0, 10).map_err(|e| e.to_string())?.iter().map(|c| c.record_id).collect())
+    };
+    let q = Entry::Quarantine(Box::new(quarantine_entry("{\"承诺书编号\":\"M-SAMR-0002-2\"}", None)));
+    let out = s.append(&[q], &k, 7).map_err(|e| e.to_string())?;
+    let Outcome::Quarantined { quarantine_id, .. } = out.outcomes[0] else {
+        return Err(format!("{:?}", out.outcomes));
+    };
+    s.mark_breach_refused(&[(ids[1], quarantine_id, broken[0].last_event - 1)]).map_err(|e| e.to_string())?;
+    ensure!(waiting_ids(s)? == vec![ids[1]], "refused at an earlier step: offered again");
+    s.mark_breach_refused(&[(ids[1], quarantine_id, broken[0].last_event)]).map_err(|e| e.to_string())?;
+    ensure!(waiting_ids(s)?.is_empty(), "refused at this step, the entry open: not offered");
+    // one that is not broken refuses the whole call: the other keeps its earlier step
+    let not_broken = s.mark_breach_refused(&[(ids[1], quarantine_id, 0), (ids[0], quarantine_id, kept[0].last_event)]);
+    ensure!(matches!(not_broken, Err(crate::StoreError::NotFound(_))), "a kept one has no breach: {not_broken:?}");
+    ensure!(waiting_ids(s)?.is_empty(), "a refused call changed a commitment");
+    let mut fixed = honour(B, "京发〔2024〕10号", "守合同重信用企业")?;
+    fixed.resolves = Some(quarantine_id);
+    s.append(&[Entry::Record(Box::new(fixed))], &k, 8).map_err(|e| e.to_string())?;
+    ensure!(waiting_ids(s)? == vec![ids[1]], "the entry resolved: offered again");
     s.link_breach_record(ids[1], 4242).map_err(|e| e.to_string())?;
     ensure!(s.commitments_without_breach_record(0, 10).map_err(|e| e.to_string())?.is_empty(), "linked");
     let linked = s.commitment(ids[1]).map_err(|e| e.to_string())?.ok_or("gone")?;

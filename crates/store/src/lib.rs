@@ -701,8 +701,15 @@ pub trait Store: Send {
     ) -> Result<()>;
     /// The largest record id (0 without records): where a grading scan splits the records.
     fn max_record_id(&self) -> Result<i64>;
-    /// Broken commitments whose breach record is not linked yet, record order after `after`.
+    /// Broken commitments whose breach record is not linked yet, record order after `after`;
+    /// not those whose row intake refused ([`Store::mark_breach_refused`]) while that
+    /// quarantine entry is open and the commitment has taken no step since.
     fn commitments_without_breach_record(&self, after: i64, limit: u32) -> Result<Vec<Commitment>>;
+    /// Notes, in one transaction, broken commitments whose breach row intake refused:
+    /// (commitment record, the quarantine entry the row went to, the commitment's last
+    /// event then). Not a ledger fact (the quarantine entry records the refusal).
+    /// `NotFound` (and nothing noted) unless every one is recorded broken.
+    fn mark_breach_refused(&mut self, refusals: &[(i64, i64, u64)]) -> Result<()>;
     /// Links a broken commitment to its breach record (`commitment_breach`). Not a ledger
     /// fact: the breach record names the commitment by its number, so the link can be
     /// found again. `NotFound` unless the commitment is recorded broken.

@@ -57,6 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/postgres/0012_inspection_plans.sql")),
     (13, include_str!("../migrations/postgres/0013_exchange.sql")),
     (14, include_str!("../migrations/postgres/0014_hot_path_indexes.sql")),
+    (15, include_str!("../migrations/postgres/0015_breach_refusals.sql")),
 ];
 
 /// Advisory lock class of the ledger writer ("xyle"); the second key is the schema's
@@ -1010,6 +1011,10 @@ impl Store for PgStore {
 
     fn link_breach_record(&mut self, record_id: i64, breach_record: i64) -> Result<()> {
         postgres_commitments::link_breach_record(&mut *self.conn()?, record_id, breach_record)
+    }
+
+    fn mark_breach_refused(&mut self, refusals: &[(i64, i64, u64)]) -> Result<()> {
+        postgres_commitments::mark_breach_refused(&mut *self.conn()?, refusals)
     }
 
     fn listing(&self, id: i64) -> Result<Option<Listing>> {

@@ -113,7 +113,10 @@ pub(crate) fn commitments_of_department(
 pub(crate) fn commitments_without_breach_record(conn: &mut PgConn, after: i64, limit: u32) -> Result<Vec<Commitment>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM commitments
-         WHERE state = 'breached' AND breach_record IS NULL AND record_id > $1 ORDER BY record_id LIMIT $2"
+         WHERE state = 'breached' AND breach_record IS NULL AND record_id > $1
+           AND NOT (breach_refused IS NOT NULL AND breach_refused_event = last_event AND EXISTS
+               (SELECT 1 FROM quarantine q WHERE q.id = commitments.breach_refused AND q.status = 'open'))
+         ORDER BY record_id LIMIT $2"
     );
     commitments(&conn.query(&sql, &[&after, &i64::from(limit)])?)
 }
@@ -126,5 +129,21 @@ pub(crate) fn link_breach_record(conn: &mut PgConn, record_id: i64, breach_recor
     if n == 0 {
         return Err(StoreError::NotFound(format!("broken commitment of record {record_id}")));
     }
+    Ok(())
+}
+
+pub(crate) fn mark_breach_refused(conn: &mut PgConn, refusals: &[(i64, i64, u64)]) -> Result<()> {
+    let mut tx = conn.client().transaction()?;
+    for &(record_id, quarantine_id, last_event) in refusals {
+        let n = tx.execute(
+            "UPDATE commitments SET breach_refused = $2, breach_refused_event = $3
+             WHERE record_id = $1 AND state = 'breached'",
+            &[&record_id, &quarantine_id, &(last_event as i64)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("broken commitment of record {record_id}")));
+        }
+    }
+    tx.commit()?;
     Ok(())
 }

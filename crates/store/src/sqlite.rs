@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_inspection_plans.sql")),
     (13, include_str!("../migrations/sqlite/0013_exchange.sql")),
     (14, include_str!("../migrations/sqlite/0014_hot_path_indexes.sql")),
+    (15, include_str!("../migrations/sqlite/0015_breach_refusals.sql")),
 ];
 
 pub struct SqliteStore {
@@ -925,6 +926,10 @@ impl Store for SqliteStore {
 
     fn link_breach_record(&mut self, record_id: i64, breach_record: i64) -> Result<()> {
         sqlite_commitments::link_breach_record(&mut self.conn, record_id, breach_record)
+    }
+
+    fn mark_breach_refused(&mut self, refusals: &[(i64, i64, u64)]) -> Result<()> {
+        sqlite_commitments::mark_breach_refused(&mut self.conn, refusals)
     }
 
     fn listing(&self, id: i64) -> Result<Option<Listing>> {

@@ -127,7 +127,10 @@ pub(crate) fn commitments_without_breach_record(conn: &Connection, after: i64, l
             // named: without statistics the planner took commitments_due and sorted every
             // breach ever recorded on each catch-up (issue 16: half the server's CPU)
             "SELECT {COLUMNS} FROM commitments INDEXED BY commitments_unrecorded
-             WHERE state = 'breached' AND breach_record IS NULL AND record_id > ?1 ORDER BY record_id LIMIT ?2"
+             WHERE state = 'breached' AND breach_record IS NULL AND record_id > ?1
+               AND NOT (breach_refused IS NOT NULL AND breach_refused_event = last_event AND EXISTS
+                   (SELECT 1 FROM quarantine q WHERE q.id = commitments.breach_refused AND q.status = 'open'))
+             ORDER BY record_id LIMIT ?2"
         ))?
         .query_map(params![after, limit], commitment_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -142,5 +145,21 @@ pub(crate) fn link_breach_record(conn: &mut Connection, record_id: i64, breach_r
     if n == 0 {
         return Err(StoreError::NotFound(format!("broken commitment of record {record_id}")));
     }
+    Ok(())
+}
+
+pub(crate) fn mark_breach_refused(conn: &mut Connection, refusals: &[(i64, i64, u64)]) -> Result<()> {
+    let tx = write_tx(conn)?;
+    for &(record_id, quarantine_id, last_event) in refusals {
+        let n = tx.execute(
+            "UPDATE commitments SET breach_refused = ?2, breach_refused_event = ?3
+             WHERE record_id = ?1 AND state = 'breached'",
+            params![record_id, quarantine_id, last_event as i64],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("broken commitment of record {record_id}")));
+        }
+    }
+    tx.commit()?;
     Ok(())
 }
