@@ -19,7 +19,9 @@ use serde::Serialize;
 use time::Date;
 use xinyong_core::SubjectCode;
 use xinyong_core::catalog::Tier;
-use xinyong_core::grading::{CommitmentFacts, Facts, Graded, ListingFact, Model, Models, RecordFact, Tally};
+use xinyong_core::grading::{
+    CommitmentFacts, Facts, Graded, ListingFact, Model, Models, RecordFact, RecordFilter, Tally,
+};
 use xinyong_core::record::date_string;
 use xinyong_store::Store;
 use xinyong_store::grading::{GradingListing, GradingPart, GradingRecord, GradingSink};
@@ -206,6 +208,15 @@ pub struct GradeBook {
     strings: Interner,
 }
 
+/// The item whose records the figures count as inspections.
+const INSPECTION_ITEM: &str = "admin_inspection";
+
+/// An inspection the figures count on `day`: decided in the past year.
+fn is_recent_inspection(item: &str, decided: Option<Date>, day: Date) -> bool {
+    let year_ago = day - time::Duration::days(365);
+    item == INSPECTION_ITEM && decided.is_some_and(|d| d > year_ago && d <= day)
+}
+
 /// What the figures count of a subject besides its grades.
 #[derive(Debug, Clone, Copy, Default)]
 struct Extras {
@@ -219,10 +230,7 @@ impl Extras {
         listings: impl Iterator<Item = ListingFact<'a>>,
         day: Date,
     ) -> Extras {
-        let year_ago = day - time::Duration::days(365);
-        let inspections = records
-            .filter(|(item, d)| *item == "admin_inspection" && d.is_some_and(|d| d > year_ago && d <= day))
-            .count();
+        let inspections = records.filter(|(item, d)| is_recent_inspection(item, *d, day)).count();
         let listed = listings.filter(|l| l.in_force_on(day)).count();
         Extras {
             listings_in_force: u16::try_from(listed).unwrap_or(u16::MAX),
@@ -479,13 +487,25 @@ struct Collected {
     divisions: Vec<u32>,
     strings: Interner,
     pairs: Pairs,
-    records: Vec<Compact>,
     /// The records as each reader read them (one id range each), each sorted by subject
     /// in place: joining them would copy every record once more.
     parts: Vec<Vec<Compact>>,
+    /// The list entries in force on the day graded: no model and no figure reads others.
     listings: Vec<CompactListing>,
     commitments: Vec<CommitmentFacts>,
     registration: Option<&'static str>,
+    day: Option<Date>,
+}
+
+impl Collected {
+    /// Gives back what the per-subject arrays grew beyond their length.
+    fn shrink(&mut self) {
+        self.kinds.shrink_to_fit();
+        self.industries.shrink_to_fit();
+        self.divisions.shrink_to_fit();
+        self.commitments.shrink_to_fit();
+        self.listings.shrink_to_fit();
+    }
 }
 
 impl GradingSink for Collected {
@@ -501,15 +521,16 @@ impl GradingSink for Collected {
         self.commitments.push(CommitmentFacts::default());
     }
 
-    fn record(&mut self, r: GradingRecord<'_>) {
-        if let Some(rec) = compact(&self.codes, &mut self.strings, &mut self.pairs, &r) {
-            self.records.push(rec);
-        }
-    }
+    /// The subjects' scan reads no records: the readers of [`RecordPart`] do.
+    fn record(&mut self, _: GradingRecord<'_>) {}
 
     fn listing(&mut self, l: GradingListing<'_>) {
         let Some(subject) = self.codes.get(l.subject) else { return };
         let (start, end) = listing_span(l.start_date, l.end_date, l.removed_date, l.removal_kind);
+        let fact = ListingFact { id: l.id, list_type: l.list_type, start, end };
+        if self.day.is_some_and(|day| !fact.in_force_on(day)) {
+            return;
+        }
         let list_type = self.strings.id(l.list_type);
         self.listings.push(CompactListing { subject, list_type, start, end, id: l.id });
     }
@@ -524,21 +545,31 @@ impl GradingSink for Collected {
 }
 
 /// A record as the batch keeps it, its strings interned; none for an unknown subject.
-fn compact(codes: &Codes, strings: &mut Interner, pairs: &mut Pairs, r: &GradingRecord<'_>) -> Option<Compact> {
+fn compact(
+    codes: &Codes,
+    strings: &mut Interner,
+    pairs: &mut Pairs,
+    r: &GradingRecord<'_>,
+    decided: Option<Date>,
+) -> Option<Compact> {
     let subject = codes.get(r.subject)?;
     Some(Compact {
         subject,
         pair: pairs.id((strings.id(r.item), strings.id(r.provider))),
         facet: r.facet.map_or(NONE, |f| strings.id(f)),
         tier: r.tier.and_then(tier_of),
-        decided: Day::of(r.decision_date.and_then(day_of)),
+        decided: Day::of(decided),
     })
 }
 
 /// The records of one id range, read on a connection of its own: interned in its own
-/// table, remapped into the batch's when the ranges are joined.
+/// table, remapped into the batch's when the ranges are joined. Only records that could
+/// count on the day are kept: by a model's window ([`Models::record_filter`]) or as an
+/// inspection of the past year for the figures.
 struct RecordPart<'a> {
     codes: &'a Codes,
+    filter: &'a RecordFilter,
+    day: Date,
     strings: Interner,
     pairs: Pairs,
     records: Vec<Compact>,
@@ -549,7 +580,11 @@ impl GradingSink for RecordPart<'_> {
     fn listing(&mut self, _: GradingListing<'_>) {}
     fn commitment(&mut self, _: &str, _: &str, _: Option<&str>) {}
     fn record(&mut self, r: GradingRecord<'_>) {
-        if let Some(rec) = compact(self.codes, &mut self.strings, &mut self.pairs, &r) {
+        let decided = r.decision_date.and_then(day_of);
+        if !self.filter.keeps(r.item, decided) && !is_recent_inspection(r.item, decided, self.day) {
+            return;
+        }
+        if let Some(rec) = compact(self.codes, &mut self.strings, &mut self.pairs, &r, decided) {
             self.records.push(rec);
         }
     }
@@ -582,24 +617,25 @@ impl RecordsAt<'_> {
     }
 }
 
-/// Grades the subjects `range` of a collected scan by every model.
-/// The grades of a range of subjects per model, and each subject's extras.
-type Graded2 = (Vec<Vec<(i32, u8)>>, Vec<Extras>);
-
+/// Grades a run of subjects of a collected scan, from subject `first` on, by every
+/// model: into `out` (one slice per model) and `extras`, all of the run's length, which
+/// are the book's own arrays (nothing is copied once graded).
+#[allow(clippy::too_many_arguments)]
 fn grade_range(
     c: &Collected,
     models: &[Model],
     day: Date,
-    range: std::ops::Range<usize>,
+    first: usize,
+    mut out: Vec<&mut [(i32, u8)]>,
+    extras: &mut [Extras],
     records: &RecordsAt<'_>,
     list_at: &[Offset],
-) -> Graded2 {
+) {
     let mut tallies: Vec<Tally> = models.iter().map(|m| m.tally(day, false)).collect();
-    let mut out: Vec<Vec<(i32, u8)>> = models.iter().map(|_| Vec::with_capacity(range.len())).collect();
-    let mut extras = Vec::with_capacity(range.len());
     let name = |i: u32| c.strings.names.get(i as usize).map_or("", String::as_str);
-    for s in range {
-        extras.push(Extras::of(
+    for (k, extra) in extras.iter_mut().enumerate() {
+        let s = first + k;
+        *extra = Extras::of(
             records.of(s).map(|r| (name(c.pairs.get(r.pair).0), r.decided.date())),
             c.listings[list_at[s] as usize..list_at[s + 1] as usize].iter().map(|l| ListingFact {
                 id: l.id,
@@ -608,12 +644,12 @@ fn grade_range(
                 end: l.end,
             }),
             day,
-        ));
+        );
         let kind = name(c.kinds[s]);
         let industry = (c.industries[s] != NONE).then(|| name(c.industries[s]));
         for (mi, m) in models.iter().enumerate() {
             if !m.covers(kind, industry) {
-                out[mi].push((0, u8::MAX));
+                out[mi][k] = (0, u8::MAX);
                 continue;
             }
             let t = &mut tallies[mi];
@@ -638,16 +674,17 @@ fn grade_range(
             m.add_commitments(t, c.commitments[s]);
             let settled = m.settle(t);
             let score = i32::try_from(settled.score).unwrap_or(if settled.score < 0 { i32::MIN } else { i32::MAX });
-            out[mi].push((score, u8::try_from(settled.grade).unwrap_or(u8::MAX)));
+            out[mi][k] = (score, u8::try_from(settled.grade).unwrap_or(u8::MAX));
         }
     }
-    (out, extras)
 }
 
 /// The grade book being kept by a server.
 #[derive(Default)]
 pub(crate) struct Book {
     book: RwLock<Option<Arc<GradeBook>>>,
+    /// Held while the whole store is graded ([`App::build_book`]).
+    building: std::sync::Mutex<()>,
     rebuilding: std::sync::atomic::AtomicBool,
     /// Subjects changes touched, waiting for the background regrade, and the ledger
     /// size they reach.
@@ -699,11 +736,14 @@ impl App {
         let started = Instant::now();
         let models = models()?;
         let facets = facets(models);
-        let mut c = Collected { registration: registration_matter(), ..Collected::default() };
+        let filter = models.record_filter(day);
+        let mut c = Collected { registration: registration_matter(), day: Some(day), ..Collected::default() };
         let (size, max) = self.db().scan(|s| {
             s.scan_for_grading(&facets, GradingPart::Subjects, &mut c)?;
             Ok((s.ledger_size()?, s.max_record_id()?))
         })?;
+        // the slack of growing by doubling would be held while the records are read
+        c.shrink();
         // the records in one id range per core, each on a reader connection of its own
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
         let step = (max / threads as i64).max(1);
@@ -714,13 +754,20 @@ impl App {
             let handles: Vec<_> = ranges
                 .iter()
                 .map(|&(after, upto)| {
-                    let (codes, facets) = (&c.codes, &facets);
+                    let (codes, facets, filter) = (&c.codes, &facets, &filter);
                     scope.spawn(move || {
-                        // ids are dense: the range's width is a close bound of its records
+                        // ids are dense: the range's width bounds its records (pages never
+                        // written to are not resident; the unused end is given back below)
                         let width = usize::try_from(upto.min(max).saturating_sub(after)).unwrap_or(0);
                         let records = Vec::with_capacity(width);
-                        let mut part =
-                            RecordPart { codes, strings: Interner::default(), pairs: Pairs::default(), records };
+                        let mut part = RecordPart {
+                            codes,
+                            filter,
+                            day,
+                            strings: Interner::default(),
+                            pairs: Pairs::default(),
+                            records,
+                        };
                         self.db().scan(|s| {
                             Ok(s.scan_for_grading(facets, GradingPart::Records { after, upto }, &mut part)?)
                         })?;
@@ -734,7 +781,6 @@ impl App {
                 .map(|h| h.join().unwrap_or_else(|_| Err(AppError::Internal("a grading reader failed".into()))))
                 .collect()
         });
-        c.parts.push(std::mem::take(&mut c.records));
         for part in read {
             let (strings, pairs, mut records) = part?;
             let remap: Vec<u32> = strings.names.iter().map(|n| c.strings.id(n)).collect();
@@ -757,31 +803,30 @@ impl App {
         let list_at = offsets(n, c.listings.iter().map(|l| l.subject));
         let sorted = Instant::now();
         let chunk = n.div_ceil(threads).max(1);
-        let parts: Vec<Graded2> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|start| {
+        // each thread grades one run of subjects straight into the book's arrays
+        let mut grades: Vec<Vec<(i32, u8)>> = models.models.iter().map(|_| vec![(0, u8::MAX); n]).collect();
+        let mut extras = vec![Extras::default(); n];
+        let failed = std::thread::scope(|scope| {
+            let mut runs: Vec<_> = grades.iter_mut().map(|g| g.chunks_mut(chunk)).collect();
+            let handles: Vec<_> = extras
+                .chunks_mut(chunk)
+                .enumerate()
+                .map(|(k, extras)| {
+                    let out: Vec<&mut [(i32, u8)]> = runs.iter_mut().filter_map(Iterator::next).collect();
                     let (c, rec_at, list_at) = (&c, &rec_at, &list_at);
-                    let range = start..(start + chunk).min(n);
                     scope.spawn(move || {
                         let records = RecordsAt { parts: &c.parts, at: rec_at };
-                        grade_range(c, &models.models, day, range, &records, list_at)
+                        grade_range(c, &models.models, day, k * chunk, out, extras, &records, list_at)
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles.into_iter().map(|h| h.join()).any(|r| r.is_err())
         });
-        let mut grades: Vec<Vec<(i32, u8)>> = models.models.iter().map(|_| Vec::with_capacity(n)).collect();
-        let mut extras = Vec::with_capacity(n);
-        for (part, more) in parts {
-            for (mi, g) in part.into_iter().enumerate() {
-                grades[mi].extend(g);
-            }
-            extras.extend(more);
-        }
-        if grades.iter().any(|g| g.len() != n) || extras.len() != n {
+        if failed {
             return Err(AppError::Internal("a grading thread failed".into()));
         }
+        // the records and their offsets are done with before the book is put together
+        drop((std::mem::take(&mut c.parts), std::mem::take(&mut c.listings), rec_at, list_at));
         let ms = |a: Instant, b: Instant| b.duration_since(a).as_millis() as u64;
         let now = Instant::now();
         Ok(GradeBook {
@@ -811,12 +856,31 @@ impl App {
         Ok(self.todays_book()?.figures(models()?))
     }
 
-    /// Today's grade book: the kept one, or built now.
+    /// Today's grade book: the kept one, or built now (once, however many ask at once).
     pub(crate) fn todays_book(&self) -> Result<Arc<GradeBook>> {
+        let today = today_shanghai();
         match self.grade_book() {
-            Some(b) if b.day == today_shanghai() => Ok(b),
-            _ => Ok(self.keep_book(self.grade_all(today_shanghai())?)),
+            Some(b) if b.day == today => Ok(b),
+            _ => self.build_book(today, true),
         }
+    }
+
+    /// Grades every subject and keeps the book, one build at a time in this process: a
+    /// build holds about 1 GB at Beijing's size, so the first requests of a new day and
+    /// the background rebuild must not each run one. `reuse`: a book of `day` built
+    /// while this one waited is answer enough. A book of an earlier day is let go
+    /// before the build, as nothing reads it any more (its memory is the new one's).
+    fn build_book(&self, day: Date, reuse: bool) -> Result<Arc<GradeBook>> {
+        let _one = self.inner.grades.building.lock().unwrap_or_else(|e| e.into_inner());
+        {
+            let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
+            match kept.as_ref() {
+                Some(k) if reuse && k.day == day => return Ok(k.clone()),
+                Some(k) if k.day < day => *kept = None,
+                _ => {}
+            }
+        }
+        Ok(self.keep_book(self.grade_all(day)?))
     }
 
     /// Keeps a book unless the one kept is newer (of a later day, or of the same day
@@ -842,10 +906,10 @@ impl App {
         }
         let app = self.clone();
         std::thread::spawn(move || {
-            match app.grade_all(today_shanghai()) {
+            match app.build_book(today_shanghai(), false) {
                 Ok(book) => {
                     tracing::info!(subjects = book.subjects(), ms = book.millis, "grade book rebuilt");
-                    let from = app.keep_book(book).ledger_size;
+                    let from = book.ledger_size;
                     // what changed while the batch ran: regraded as the projector would
                     if let Err(e) = app.regrade_since(from) {
                         tracing::warn!(error = %e.chain(), "regrading the changes made during the rebuild failed");

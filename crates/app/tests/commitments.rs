@@ -576,7 +576,9 @@ fn a_refused_breach_record_waits_for_its_correction_across_restarts() {
     // the department corrects the row in the quarantine: the record is linked
     let set: BTreeMap<String, String> = [("违诺情形".to_string(), "补交的场所证明系伪造".to_string())].into();
     let fixed = app.resubmit(&samr, entries[0].id, &set).unwrap();
-    let xinyong_app::quarantine::Outcome::Accepted { record_id, .. } = fixed.outcome else { panic!("{:?}", fixed.outcome) };
+    let xinyong_app::quarantine::Outcome::Accepted { record_id, .. } = fixed.outcome else {
+        panic!("{:?}", fixed.outcome)
+    };
     app.follow_commitments(true).unwrap();
     let mine = app.commitments_of(&admin, &code(ME), today_shanghai(), None).unwrap();
     assert_eq!(mine.commitments[0].breach_record, Some(record_id));

@@ -276,6 +276,50 @@ impl Models {
     pub fn model(&self, code: &str) -> Option<&Model> {
         self.models.iter().find(|m| m.code == code)
     }
+
+    /// The records that could count on `day` by some indicator of some model: of an
+    /// item it counts, decided inside its window. Grading every subject need hold no
+    /// other record (at a city's size, most of them are older than every window or of
+    /// an item no model reads).
+    pub fn record_filter(&self, day: Date) -> RecordFilter {
+        let mut windows: BTreeMap<String, Vec<Option<Period>>> = BTreeMap::new();
+        for ind in self.models.iter().flat_map(|m| &m.indicators) {
+            if let Source::Records { items, .. } | Source::Amount { items, .. } = &ind.source {
+                for item in items {
+                    let w = windows.entry(item.clone()).or_default();
+                    if !w.contains(&ind.period) {
+                        w.push(ind.period);
+                    }
+                }
+            }
+        }
+        RecordFilter { day, windows }
+    }
+}
+
+/// Which records could count on a day ([`Models::record_filter`]): a record it does not
+/// keep changes no grade.
+#[derive(Debug, Clone)]
+pub struct RecordFilter {
+    day: Date,
+    /// Per item, the windows of the indicators counting it.
+    windows: BTreeMap<String, Vec<Option<Period>>>,
+}
+
+impl RecordFilter {
+    pub fn keeps(&self, item: &str, decided: Option<Date>) -> bool {
+        self.windows.get(item).is_some_and(|w| w.iter().any(|p| in_window(*p, decided, self.day)))
+    }
+}
+
+/// Whether a record decided on `decided` counts on `day` for a window of `period` (none:
+/// every record decided by then).
+fn in_window(period: Option<Period>, decided: Option<Date>, day: Date) -> bool {
+    match (period, decided) {
+        (None, _) => decided.is_none_or(|d| d <= day),
+        (Some(p), Some(d)) => d <= day && p.after(d).is_some_and(|end| day < end),
+        (Some(_), None) => false,
+    }
 }
 
 impl Model {
@@ -516,11 +560,7 @@ fn contains_any(text: &str, parts: &[String]) -> bool {
 
 impl Indicator {
     fn in_window(&self, decided: Option<Date>, day: Date) -> bool {
-        match (self.period, decided) {
-            (None, _) => decided.is_none_or(|d| d <= day),
-            (Some(p), Some(d)) => d <= day && p.after(d).is_some_and(|end| day < end),
-            (Some(_), None) => false,
-        }
+        in_window(self.period, decided, day)
     }
 
     /// What one record adds to this indicator on `day` (none: it does not count).

@@ -26,6 +26,19 @@ fn penalty(id: i64, tier: Tier, decided: Date, fine: &'static str) -> RecordFact
 }
 
 #[test]
+fn the_record_filter_keeps_what_a_window_counts_and_nothing_older_or_unread() {
+    let on = date!(2026 - 12 - 07);
+    let filter = models().record_filter(on);
+    // a penalty counts for three years, an inspection for one; licences are read by none
+    assert!(filter.keeps("admin_penalty", Some(date!(2024 - 01 - 01))));
+    assert!(!filter.keeps("admin_penalty", Some(date!(2019 - 01 - 01))));
+    assert!(!filter.keeps("admin_penalty", Some(date!(2026 - 12 - 08))), "decided after the day");
+    assert!(!filter.keeps("admin_penalty", None));
+    assert!(filter.keeps("admin_inspection", Some(date!(2026 - 06 - 01))));
+    assert!(!filter.keeps("admin_licence", Some(on)));
+}
+
+#[test]
 fn the_bundled_models_load() {
     let codes: Vec<&str> = models().models.iter().map(|m| m.code.as_str()).collect();
     assert_eq!(codes, ["comprehensive", "samr_risk", "construction"]);
@@ -237,6 +250,20 @@ proptest! {
             let after = m.grade(&more, on, false);
             prop_assert!(after.score <= before.score, "{}: {} → {}", m.code, before.arithmetic(), after.arithmetic());
             prop_assert!(m.rank(&after.letter) >= m.rank(&before.letter), "{}: {} → {}", m.code, before.letter, after.letter);
+        }
+    }
+
+    #[test]
+    fn a_record_the_filter_does_not_keep_changes_no_grade(f in facts(), extra in record(ITEMS), on in day()) {
+        let filter = models().record_filter(on);
+        if !filter.keeps(extra.item, extra.decided) {
+            for m in &models().models {
+                let before = m.grade(&f, on, false);
+                let mut more = f.clone();
+                more.records.push(extra);
+                let after = m.grade(&more, on, false);
+                prop_assert_eq!((before.score, &before.letter), (after.score, &after.letter), "{}", m.code);
+            }
         }
     }
 
