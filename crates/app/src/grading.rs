@@ -820,7 +820,8 @@ impl App {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join()).any(|r| r.is_err())
+            // every thread joined (not stopping at the first failure), then any failure told
+            handles.into_iter().map(|h| h.join().is_err()).filter(|failed| *failed).count() > 0
         });
         if failed {
             return Err(AppError::Internal("a grading thread failed".into()));
