@@ -189,3 +189,27 @@ fn the_centres_figures_add_up() {
     assert!(mine.departments.iter().all(|d| d.department == "北京市住房和城乡建设委员会"), "{:?}", mine.departments);
     assert_eq!(app.centre_figures(&Caller::public()).unwrap_err().code(), "unauthorized");
 }
+
+/// The grading benchmark's fixture (written straight into the tables) takes imports
+/// after its events, so a daily file into a store of Beijing's size can be measured; the
+/// book built afterwards holds the fixture's subjects and the imported ones.
+#[test]
+fn an_import_into_the_grading_fixture_appends_after_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(App::open(dir.path()).unwrap());
+    let today = today_shanghai();
+    xinyong_app::testing::fill_for_grading(&dir.path().join("xinyong.sqlite3"), 300, 3_000, 200, 5, today).unwrap();
+    let app = App::open(dir.path()).unwrap();
+    let before = app.counts().unwrap();
+    assert_eq!(before.subjects, 300);
+    let imported = generated(&app, dir.path(), (40, 400, 21, 0), SAMR);
+    let accepted: u64 = imported.iter().map(|s| s.accepted).sum();
+    assert!(accepted > 300, "{imported:?}");
+    let after = app.counts().unwrap();
+    // (and the breach records the platform writes for commitments reported broken)
+    assert!(after.records >= before.records + accepted, "{before:?} {after:?}");
+    assert!(after.events > before.events);
+    let book = app.grade_all(today).unwrap();
+    assert_eq!(book.subjects() as u64, after.subjects);
+    assert!(after.subjects > 300);
+}

@@ -4,7 +4,8 @@
 //! the tables. The rows are shaped like the generated ones — the catalog's items in
 //! realistic shares, tiers, departments, dates since 2019, the facet fields grading
 //! reads (inspection results, tax levels, fines) in the content events — but the
-//! ledger is not signed: `ledger verify` on this store fails, by design.
+//! ledger is not signed: `ledger verify` on this store fails, by design. Its frontier
+//! is written, so intake appends after the fixture's events.
 
 use std::path::Path;
 
@@ -314,5 +315,12 @@ pub fn fill_for_grading(path: &Path, subjects: u64, records: u64, listings: u64,
          CREATE INDEX IF NOT EXISTS records_subject ON records (subject_code);
          PRAGMA journal_mode=WAL;",
     )?;
+    // the ledger's frontier at the events written (zero leaves, as stored): intake goes
+    // on appending after them, so imports into this store can be measured
+    let size: i64 = conn.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM events", [], |r| r.get(0))?;
+    let size = u64::try_from(size).unwrap_or(0);
+    let mut frontier = size.to_be_bytes().to_vec();
+    frontier.resize(8 + 32 * size.count_ones() as usize, 0);
+    conn.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('frontier', ?1)", params![frontier])?;
     Ok(())
 }
