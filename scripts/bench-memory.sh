@@ -8,7 +8,13 @@
 #      sqlite3 GROUP BY, and the peak RSS of that process;
 #   2. the check benchmark (scripts/bench-checks.sh, shared setup) twice: a first start
 #      (it builds the search index) and a second one; each reports start-up, the grade
-#      book, RSS idle / after load / peak, and checks against nginx.
+#      book, RSS idle / after load / peak, and checks against nginx;
+#   3. a day's files imported beside a running server (another start): DAILY_SUBJECTS
+#      new registrations and DAILY_RECORDS records (20 000 / 50 000), which touch more
+#      subjects than the server regrades one by one, so it grades the whole store again
+#      beside the book it keeps; reports the import's rate, the rebuild's time and the
+#      server's RSS before and at its peak from the import on (VmHWM reset at the import).
+# IMPORT_ONLY=NAME: step 3 alone, on the store an earlier run left (a new day's files).
 # OLD_BIN=path: the same steps 1 and 2 (second start) with another binary, after ours,
 # on the same store (memory of two builds compared in one run).
 # Usage: scripts/bench-memory.sh [SUBJECTS] [RECORDS] [LISTINGS]   (3000000 30000000 3000000)
@@ -44,8 +50,56 @@ checks() { # NAME BIN
   grep -h "check index loaded\|grade book rebuilt" bench-out/checks/serve-shared.log | sed "s/^/$1 /"
 }
 
+import_beside() { # NAME BIN
+  # each run its own day (a file imported again would only be duplicates)
+  local b=$2 log=$out/serve-import-$1.log daily=$out/daily-$1 port=18093 seed
+  seed=$(cksum <<<"$1" | cut -d' ' -f1)
+  [ -f "$daily/manifest.json" ] ||
+    "$b" gen --subjects "${DAILY_SUBJECTS:-20000}" --records "${DAILY_RECORDS:-50000}" --seed "$seed" --format csv \
+      --out "$daily" >/dev/null
+  "$b" serve --data "$store" --listen 127.0.0.1:$port 2>"$log" &
+  local pid=$!
+  until [ "$(grep -c "grade book rebuilt" "$log")" -ge 1 ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "server died" >&2; return 1; }
+    sleep 0.5
+  done
+  local before
+  before=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  echo 5 >"/proc/$pid/clear_refs" # VmHWM from here on
+  (while kill -0 "$pid" 2>/dev/null; do
+    echo "$(date +%s.%N) $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null)"
+    sleep 0.5
+  done) >"$out/rss-import-$1.txt" &
+  local tracer=$! t0 t1 t2 rows=0
+  t0=$(date +%s.%N)
+  # registrations first: the records name the subjects they create
+  for f in $(python3 -c "import json,sys; [print(f['item'], f['file']) for f in json.load(open(sys.argv[1]))['files']]" \
+    "$daily/manifest.json" | tr ' ' ':'); do
+    "$b" import "$daily/${f#*:}" --item "${f%%:*}" --provider 北京市市场监督管理局 --data "$store" >/dev/null
+  done
+  t1=$(date +%s.%N)
+  rows=$(python3 -c "import json,sys; print(sum(f['rows'] for f in json.load(open(sys.argv[1]))['files']))" "$daily/manifest.json")
+  until [ "$(grep -c "grade book rebuilt" "$log")" -ge 2 ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "server died" >&2; return 1; }
+    sleep 0.5
+  done
+  t2=$(date +%s.%N)
+  local peak
+  peak=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+  kill "$pid" "$tracer" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  awk -v n="$1" -v r="$rows" -v a="$t0" -v b="$t1" -v c="$t2" -v x="$before" -v p="$peak" 'BEGIN {
+    printf "%s import beside the server: %d rows in %.1f s (%.0f rows/s); book rebuilt %.1f s after; RSS before %d MiB, peak from the import on %d MiB\n",
+      n, r, b - a, r / (b - a), c - b, x / 1024, p / 1024 }'
+  grep -h "grade book rebuilt" "$log" | sed "s/^/$1 /"
+}
+
 echo "memory at $subjects subjects, $records records, $listings list entries; $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB" |
   tee "$out/summary.md"
+if [ -n "${IMPORT_ONLY:-}" ]; then # step 3 alone, on the store of an earlier run, as IMPORT_ONLY
+  import_beside "$IMPORT_ONLY" "$bin" | tee -a "$out/summary.md"
+  exit
+fi
 grading ours "$bin" --listings "$listings" | tee -a "$out/summary.md"
 [ -f "$out/codes.txt" ] ||
   "$bin" bench seed-listings --data "$store" --fraction 0 --sample-out "$out/codes.txt" --sample 100000 >/dev/null
@@ -55,6 +109,7 @@ grading ours "$bin" --listings "$listings" | tee -a "$out/summary.md"
 rm -rf "$store/search"
 checks first "$bin" | tee -a "$out/summary.md"
 checks second "$bin" | tee -a "$out/summary.md"
+import_beside ours "$bin" | tee -a "$out/summary.md"
 if [ -n "${OLD_BIN:-}" ]; then
   grading old "$OLD_BIN" | tee -a "$out/summary.md"
   checks old-second "$OLD_BIN" | tee -a "$out/summary.md"
