@@ -46,7 +46,7 @@ impl Db {
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         let conn = match locked(&self.idle).pop() {
             Some(c) => c,
-            None => self.connect()?,
+            None => locked(&self.seed).connect_reader()?,
         };
         let (out, ended) = in_read(conn.as_ref(), f)?;
         if ended.is_ok() {

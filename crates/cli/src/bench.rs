@@ -384,6 +384,10 @@ pub struct ReadFigures {
     pub reads_per_second: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The process's resident memory after this thread count, and its peak so far: the
+    /// readers' page caches are part of it.
+    pub rss_mib: Option<u64>,
+    pub peak_rss_mib: Option<u64>,
 }
 
 /// `xinyong bench reads`: public subject pages (store reads of the subject, its records
@@ -429,6 +433,8 @@ pub fn reads(app: &xinyong_app::App, threads: &[usize], seconds: f64, sample: us
             reads_per_second: f.qps,
             p50_ms: f.p50.as_secs_f64() * 1000.0,
             p99_ms: f.p99.as_secs_f64() * 1000.0,
+            rss_mib: status_mib("VmRSS:"),
+            peak_rss_mib: peak_rss_mib(),
         });
     }
     Ok(out)
@@ -559,8 +565,13 @@ pub fn exchange(app: &xinyong_app::App, work: &Path) -> Result<serde_json::Value
 }
 
 fn peak_rss_mib() -> Option<u64> {
+    status_mib("VmHWM:")
+}
+
+/// A figure of this process's `/proc/self/status` in MiB (`key` with its colon).
+fn status_mib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
 }

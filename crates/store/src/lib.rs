@@ -471,6 +471,12 @@ pub trait Store: Send {
     /// Another connection to the same database (SQLite: the same file, WAL; PostgreSQL:
     /// the same pool), for readers running beside the writer.
     fn connect(&self) -> Result<Box<dyn Store>>;
+    /// Another connection for a pool of readers, which keeps many of them idle: SQLite
+    /// gives it a small page cache of its own (the operating system's page cache holds
+    /// the file either way), so an idle pool does not hold a full cache per connection.
+    fn connect_reader(&self) -> Result<Box<dyn Store>> {
+        self.connect()
+    }
     /// Subject and kind of the events with index in `[from, from + limit)`, in order.
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>>;
     /// Appends a batch in one transaction and signs the new tree head with `key`.
