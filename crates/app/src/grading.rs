@@ -1067,6 +1067,7 @@ impl App {
         // the cost per subject, from a regrade large enough to say (a few subjects in
         // the page cache would promise too much)
         if touched.len() >= 100 {
+            tracing::info!(subjects = touched.len(), ms = started.elapsed().as_millis() as u64, "grade book regraded");
             let micros = started.elapsed().as_micros() / touched.len() as u128;
             self.inner.grades.regrade_micros.store(u64::try_from(micros).unwrap_or(u64::MAX).max(1), Ordering::Relaxed);
         }
