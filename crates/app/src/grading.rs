@@ -893,26 +893,38 @@ impl App {
     /// the background rebuild must not each run one. `reuse`: a book of `day` built
     /// while this one waited is answer enough. A book of an earlier day is let go
     /// before the build, as nothing reads it any more (its memory is the new one's).
+    /// What changed while the build read the store is regraded into it afterwards.
     fn build_book(&self, day: Date, reuse: bool) -> Result<Arc<GradeBook>> {
-        let _one = self.inner.grades.building.lock().unwrap_or_else(|e| e.into_inner());
-        {
-            let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
-            match kept.as_ref() {
-                Some(k) if reuse && k.day == day => return Ok(k.clone()),
-                Some(k) if k.day < day => *kept = None,
-                _ => {}
+        let book = {
+            let _one = self.inner.grades.building.lock().unwrap_or_else(|e| e.into_inner());
+            {
+                let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
+                match kept.as_ref() {
+                    Some(k) if reuse && k.day == day => return Ok(k.clone()),
+                    Some(k) if k.day < day => *kept = None,
+                    _ => {}
+                }
             }
+            self.keep_book(self.grade_all(day)?)
+        };
+        // changes made during the build (the projector regraded them into the book kept
+        // then, or into none): regraded as the projector would; a large one asks for
+        // another rebuild
+        if let Err(e) = self.regrade_since(book.ledger_size) {
+            tracing::warn!(error = %e.chain(), "regrading the changes made during the rebuild failed");
         }
-        Ok(self.keep_book(self.grade_all(day)?))
+        Ok(self.grade_book().unwrap_or(book))
     }
 
-    /// Keeps a book unless the one kept is newer (of a later day, or of the same day
-    /// and further along the ledger: a background build that started before a change
-    /// the projector has regraded since must not undo it). Returns the book kept.
+    /// Keeps a book unless the one kept is of a later day. A kept book further along the
+    /// ledger is replaced all the same: it may have left out a large change that only
+    /// this build read (a change too large to regrade in place asks for a build), and
+    /// what it regraded after this build's scan is regraded again by [`App::build_book`].
+    /// Returns the book kept.
     fn keep_book(&self, book: GradeBook) -> Arc<GradeBook> {
         let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
         match kept.as_ref() {
-            Some(k) if (k.day, k.ledger_size) > (book.day, book.ledger_size) => k.clone(),
+            Some(k) if k.day > book.day => k.clone(),
             _ => {
                 let book = Arc::new(book);
                 *kept = Some(book.clone());
@@ -952,14 +964,7 @@ impl App {
 
     fn rebuild_once(&self) {
         match self.build_book(today_shanghai(), false) {
-            Ok(book) => {
-                tracing::info!(subjects = book.subjects(), ms = book.millis, "grade book rebuilt");
-                // what changed while the batch ran: regraded as the projector would (a
-                // large change asks for another rebuild, which the loop runs)
-                if let Err(e) = self.regrade_since(book.ledger_size) {
-                    tracing::warn!(error = %e.chain(), "regrading the changes made during the rebuild failed");
-                }
-            }
+            Ok(book) => tracing::info!(subjects = book.subjects(), ms = book.millis, "grade book rebuilt"),
             // not retried at once: a store that cannot be read now would spin; the next
             // change or the next day asks again
             Err(e) => tracing::warn!(error = %e.chain(), "grading every subject failed; retrying on a later change"),
@@ -1214,6 +1219,36 @@ mod tests {
         assert_eq!(after.subjects(), before.subjects() + 2_100);
         assert!(!app.inner.grades.rebuilding.load(Ordering::Acquire));
         assert!(!app.inner.grades.rebuild_wanted.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn a_built_book_replaces_one_regraded_further_but_without_a_large_change() {
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(dir.path()).unwrap();
+        register(&app, dir.path(), 20, 1);
+        let today = today_shanghai();
+        app.todays_book().unwrap();
+        // a large change asks for a rebuild (held back here: one is "running") …
+        app.inner.grades.rebuilding.store(true, Ordering::Release);
+        app.inner.grades.regrade_micros.store(u64::MAX, Ordering::Relaxed);
+        let large = register(&app, dir.path(), 2_100, 2);
+        app.regrade(&large, app.counts().unwrap().events).unwrap();
+        // … whose build reads the store now …
+        let built = app.grade_all(today).unwrap();
+        // … while a small change after it is regraded into the kept book, which so goes
+        // further along the ledger than the build, yet lacks the large change
+        let small = register(&app, dir.path(), 1, 3);
+        app.regrade(&small, app.counts().unwrap().events).unwrap();
+        let kept = app.grade_book().unwrap();
+        assert_eq!(kept.subjects(), 21);
+        assert!(kept.ledger_size > built.ledger_size);
+        let from = built.ledger_size;
+        app.keep_book(built);
+        app.regrade_since(from).unwrap();
+        let book = app.grade_book().unwrap();
+        assert_eq!(book.subjects(), 20 + 2_100 + 1);
+        assert_eq!(book.ledger_size, app.counts().unwrap().events);
     }
 
     #[test]
