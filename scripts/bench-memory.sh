@@ -84,7 +84,7 @@ import_beside() { # NAME BIN
   # or graded again, as the server decides); 30 minutes at most
   local token size=0 graded=-1 caught=no
   token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$out/officer.json")
-  size=$(curl -s "http://127.0.0.1:$port/api/v1/ledger/head" | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"]["size"])')
+  size=$(curl -s "http://127.0.0.1:$port/api/v1/ledger/head" | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"]["head"]["size"])')
   for _ in $(seq 1 900); do
     kill -0 "$pid" 2>/dev/null || { echo "server died" >&2; return 1; }
     graded=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/grading/figures" |
