@@ -912,11 +912,14 @@ impl App {
         };
         // changes made during the build (the projector regraded them into the book kept
         // then, or into none): regraded as the projector would; a large one asks for
-        // another rebuild
-        if let Err(e) = self.regrade_since(book.ledger_size) {
+        // another rebuild. The book is let go first: a regrade copies a book that
+        // someone still holds (all of it, some 200 MB at Beijing's size).
+        let from = book.ledger_size;
+        drop(book);
+        if let Err(e) = self.regrade_since(from) {
             tracing::warn!(error = %e.chain(), "regrading the changes made during the rebuild failed");
         }
-        Ok(self.grade_book().unwrap_or(book))
+        self.grade_book().ok_or_else(|| AppError::Internal("the grade book was let go as it was built".into()))
     }
 
     /// Keeps a book unless the one kept is of a later day. A kept book further along the
