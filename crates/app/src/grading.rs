@@ -708,8 +708,8 @@ pub(crate) struct Book {
     /// … and another was asked for since it started: it builds again when done, so a
     /// large change made while it read the store is not left out.
     rebuild_wanted: std::sync::atomic::AtomicBool,
-    /// What regrading one subject in place took at the last regrade of many (µs; 0:
-    /// not measured yet; never taken below [`REGRADE_MICROS_FLOOR`]).
+    /// What regrading one subject in place took at the last regrade of many (µs; read
+    /// as no less than [`REGRADE_MICROS_FLOOR`], so 0, not yet measured, reads as that).
     regrade_micros: std::sync::atomic::AtomicU64,
     /// Subjects changes touched, waiting for the background regrade, and the ledger
     /// size they reach.
@@ -1078,8 +1078,9 @@ impl App {
         // the cost per subject, from a regrade large enough to say (a few subjects in
         // the page cache would promise too much)
         if touched.len() >= 100 {
-            tracing::info!(subjects = touched.len(), ms = started.elapsed().as_millis() as u64, "grade book regraded");
-            let micros = started.elapsed().as_micros() / touched.len() as u128;
+            let took = started.elapsed();
+            tracing::info!(subjects = touched.len(), ms = took.as_millis() as u64, "grade book regraded");
+            let micros = took.as_micros() / touched.len() as u128;
             self.inner.grades.regrade_micros.store(u64::try_from(micros).unwrap_or(u64::MAX).max(1), Ordering::Relaxed);
         }
         let mut kept = self.inner.grades.book.write().unwrap_or_else(|e| e.into_inner());
