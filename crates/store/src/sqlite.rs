@@ -94,6 +94,14 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Another connection to the same file.
+    fn another(&self) -> Result<SqliteStore> {
+        match &self.path {
+            Some(p) => SqliteStore::connect_to(p),
+            None => Err(StoreError::Conflict("a private in-memory database has no second connection".into())),
+        }
+    }
+
     /// Direct access for tests that tamper with stored data behind the application's back.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -466,21 +474,13 @@ impl Store for SqliteStore {
     }
 
     fn connect(&self) -> Result<Box<dyn Store>> {
-        match &self.path {
-            Some(p) => Ok(Box::new(SqliteStore::connect_to(p)?)),
-            None => Err(StoreError::Conflict("a private in-memory database has no second connection".into())),
-        }
+        Ok(Box::new(self.another()?))
     }
 
     fn connect_reader(&self) -> Result<Box<dyn Store>> {
-        match &self.path {
-            Some(p) => {
-                let store = SqliteStore::connect_to(p)?;
-                store.conn.execute_batch(&format!("PRAGMA cache_size=-{READER_CACHE_KIB}"))?;
-                Ok(Box::new(store))
-            }
-            None => Err(StoreError::Conflict("a private in-memory database has no second connection".into())),
-        }
+        let store = self.another()?;
+        store.conn.execute_batch(&format!("PRAGMA cache_size=-{READER_CACHE_KIB}"))?;
+        Ok(Box::new(store))
     }
 
     fn event_refs(&self, from: u64, limit: u32) -> Result<Vec<EventRef>> {
