@@ -75,7 +75,8 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
     }
     // the next page is read while this one is checked (the check runs on every core)
     let stopped = std::thread::scope(|scope| -> Result<bool> {
-        let mut next = store.events(0, PAGE)?;
+        // as stored (compressed): the workers unpack them, not this reading thread
+        let mut next = store.events_as_stored(0, PAGE)?;
         while !next.is_empty() {
             let page = std::mem::take(&mut next);
             let after = page.last().map_or(0, |e| e.index + 1);
@@ -83,7 +84,7 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
                 let checked = check_page(hash, &page);
                 (page, checked)
             });
-            next = store.events(after, PAGE)?;
+            next = store.events_as_stored(after, PAGE)?;
             let (page, checked) =
                 worker.join().map_err(|_| AppError::Internal("a verification worker panicked".into()))?;
             for (ev, (leaf, canonical)) in page.iter().zip(checked) {
@@ -92,6 +93,13 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
                     fail(&mut report, idx, format!("event {idx} is missing (next stored is {})", ev.index));
                     return Ok(true);
                 }
+                let canonical = match canonical {
+                    Ok(c) => c,
+                    Err(why) => {
+                        fail(&mut report, idx, format!("event {idx}: {why}"));
+                        true
+                    }
+                };
                 if leaf != ev.leaf {
                     fail(&mut report, idx, format!("event {idx}: stored bytes do not hash to the stored leaf"));
                 }
@@ -144,13 +152,14 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
     Ok(finish(report, &frontier, started))
 }
 
-/// Recomputes each event's leaf and checks that its payload is the canonical encoding
-/// of an event of its subject. The work is independent per event, so the page is split
-/// across the available cores; the tree itself is then built in order.
-fn check_page(hash: TreeHash, page: &[xinyong_store::EventRow]) -> Vec<(Hash, bool)> {
-    let check = |ev: &xinyong_store::EventRow| {
-        let canonical = is_canonical_event(&ev.payload, &ev.subject_code);
-        (hash.leaf(&ev.payload), canonical)
+/// Unpacks each stored payload, recomputes its leaf and checks that it is the canonical
+/// encoding of an event of its subject (`Err` when the stored bytes cannot be read: the
+/// leaf is then none). The work is independent per event, so the page is split across
+/// the available cores; the tree itself is then built in order.
+fn check_page(hash: TreeHash, page: &[xinyong_store::EventRow]) -> Vec<(Hash, std::result::Result<bool, String>)> {
+    let check = |ev: &xinyong_store::EventRow| match xinyong_store::codec::unpack(&ev.payload) {
+        Ok(payload) => (hash.leaf(&payload), Ok(is_canonical_event(&payload, &ev.subject_code))),
+        Err(e) => ([0u8; 32], Err(e.to_string())),
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let chunk = page.len().div_ceil(threads).max(1);
@@ -158,7 +167,7 @@ fn check_page(hash: TreeHash, page: &[xinyong_store::EventRow]) -> Vec<(Hash, bo
         let parts: Vec<_> =
             page.chunks(chunk).map(|c| (c.len(), s.spawn(move || c.iter().map(check).collect::<Vec<_>>()))).collect();
         // a panicking worker counts as failed checks, never as a pass
-        parts.into_iter().flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![([0u8; 32], false); n])).collect()
+        parts.into_iter().flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![([0u8; 32], Ok(false)); n])).collect()
     })
 }
 
@@ -376,5 +385,24 @@ impl App {
     /// Recomputes the whole ledger against its signed heads.
     pub fn verify_ledger(&self) -> Result<VerifyReport> {
         verify(self)
+    }
+
+    /// About `n` event payloads (their canonical bytes), spread evenly over the ledger:
+    /// the samples the stored payloads' compression dictionary is trained on
+    /// (`scripts/train-event-dictionary.sh`).
+    pub fn sample_payloads(&self, n: usize) -> Result<Vec<Vec<u8>>> {
+        self.db().read(|store| {
+            let size = store.ledger_size()?;
+            let every = (size / n.max(1) as u64).max(1);
+            let mut out = Vec::with_capacity(n);
+            let mut at = 0;
+            while at < size && out.len() < n {
+                if let Some(e) = store.event(at)? {
+                    out.push(e.payload);
+                }
+                at += every;
+            }
+            Ok(out)
+        })
     }
 }

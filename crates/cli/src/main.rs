@@ -414,6 +414,16 @@ enum BenchCmd {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Event payloads spread over the ledger, one file each (canonical bytes): the
+    /// samples `scripts/train-event-dictionary.sh` trains the payload dictionary on.
+    EventSamples {
+        #[arg(long, default_value_t = 20_000)]
+        sample: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Direct listing decisions for a fraction of the subjects (check benchmark data).
     SeedListings {
         #[arg(long, default_value_t = 0.02)]
@@ -1057,6 +1067,14 @@ fn run(cmd: Command) -> Result<ExitCode> {
         }
         Command::Bench(BenchCmd::Report { sample, data }) => print_json(&bench::report(&data.open()?, sample)?)?,
         Command::Bench(BenchCmd::Exchange { work, data }) => print_json(&bench::exchange(&data.open()?, &work)?)?,
+        Command::Bench(BenchCmd::EventSamples { sample, out, data }) => {
+            std::fs::create_dir_all(&out)?;
+            let samples = data.open()?.sample_payloads(sample)?;
+            for (i, payload) in samples.iter().enumerate() {
+                std::fs::write(out.join(format!("{i:06}")), payload)?;
+            }
+            print_json(&serde_json::json!({ "samples": samples.len() }))?;
+        }
         Command::Bench(BenchCmd::SeedListings { fraction, sample_out, sample, data }) => {
             print_json(&bench::seed_listings(&data.data, fraction, sample_out.as_deref(), sample)?)?
         }

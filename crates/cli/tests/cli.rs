@@ -449,14 +449,16 @@ fn proofs_verify_independently_with(algorithm: &str, named: &str) {
     );
 }
 
-/// Changes event 5's bytes behind the application's back (its stored leaf left as it was).
+/// Changes event 5's bytes behind the application's back (its stored leaf left as it
+/// was), stored as the application stores them (compressed).
 fn edit_event_5(data: &Path) {
+    use xinyong_store::codec;
     let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
-    db.execute(
-        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 5",
-        [],
-    )
-    .unwrap();
+    let stored: Vec<u8> = db.query_row("SELECT payload FROM events WHERE idx = 5", [], |r| r.get(0)).unwrap();
+    let text = String::from_utf8(codec::unpack(&stored).unwrap().into_owned()).unwrap();
+    assert!(text.contains("\"v\":1"), "{text}");
+    let edited = text.replace("\"v\":1", "\"v\":2");
+    db.execute("UPDATE events SET payload = ?1 WHERE idx = 5", [&codec::pack(edited.as_bytes())[..]]).unwrap();
 }
 
 #[test]
@@ -480,7 +482,7 @@ fn tampering_behind_the_applications_back_is_detected() {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
-    let mut body: Value = serde_json::from_slice(&payload).unwrap();
+    let mut body: Value = serde_json::from_slice(&xinyong_store::codec::unpack(&payload).unwrap()).unwrap();
     body["provider"] = "伪造部门".into();
     let forged = serde_json::to_vec(&body).unwrap();
     let leaf = xinyong_app::ledger::leaf_hash_of(&forged);
@@ -517,6 +519,25 @@ fn tampering_behind_the_applications_back_is_detected() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["first_bad_index"], idx, "{report}");
     assert!(report["problem"].as_str().unwrap().contains("not a canonical event"), "{report}");
+    // 5. stored bytes damaged so that they no longer decompress: reported at that event,
+    // and the verification goes on to the end
+    let tmp5 = tempfile::tempdir().unwrap();
+    let data5 = small_ledger(tmp5.path());
+    let db5 = rusqlite::Connection::open(data5.join("xinyong.sqlite3")).unwrap();
+    let (idx, mut stored): (i64, Vec<u8>) = db5
+        .query_row("SELECT idx, payload FROM events WHERE kind = 'record.created' ORDER BY idx LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(stored[0] != b'{', "payloads are stored compressed");
+    stored.truncate(stored.len() / 2);
+    db5.execute("UPDATE events SET payload = ?1 WHERE idx = ?2", rusqlite::params![stored, idx]).unwrap();
+    let out = run(&["ledger", "verify", "--data", s(&data5)]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["first_bad_index"], idx, "{report}");
+    assert!(report["problem"].as_str().unwrap().contains("cannot be read"), "{report}");
+    assert!(report["size"].as_u64().unwrap() > idx as u64, "{report}");
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status and the JSON body.

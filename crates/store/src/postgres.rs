@@ -557,7 +557,8 @@ fn event_row(row: &Row) -> Result<EventRow> {
         subject_code: row.get(1),
         kind: row.get(2),
         record_id: row.get(3),
-        payload: row.get(4),
+        // plain here, but a store copied from SQLite may hold compressed payloads
+        payload: crate::codec::unpacked(row.get(4))?,
         leaf: to_hash(row.get(5))?,
     })
 }

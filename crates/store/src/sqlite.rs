@@ -8,6 +8,7 @@ use xinyong_core::event::{EventKind, Provenance};
 use xinyong_ledger::{Frontier, Hash, LedgerKey, SignedHead, TreeHead};
 
 use crate::IdentifierMatch;
+use crate::codec;
 use crate::plan;
 use crate::sqlite_cases;
 use crate::sqlite_commitments;
@@ -70,13 +71,15 @@ impl SqliteStore {
             "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
              PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
         )?;
+        add_functions(&conn)?;
         Ok(SqliteStore { conn, path: Some(path.to_path_buf()), known_subjects: Default::default() })
     }
 
     /// A private in-memory database (tests).
     pub fn open_in_memory() -> Result<SqliteStore> {
-        let mut store =
-            SqliteStore { conn: Connection::open_in_memory()?, path: None, known_subjects: Default::default() };
+        let conn = Connection::open_in_memory()?;
+        add_functions(&conn)?;
+        let mut store = SqliteStore { conn, path: None, known_subjects: Default::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -106,6 +109,28 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// `event_json(payload)`: a stored event payload as its canonical JSON text, for queries
+/// that read a field of an event (grading's facets); payloads are stored compressed.
+fn add_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "event_json",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let Some(stored) = ctx.get_raw(0).as_blob_or_null().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?
+            else {
+                return Ok(None);
+            };
+            let canonical = codec::unpack(stored).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+            String::from_utf8(canonical.into_owned())
+                .map(Some)
+                .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )?;
+    Ok(())
 }
 
 /// A write transaction that takes the database's write lock at BEGIN: a deferred one
@@ -155,7 +180,7 @@ pub(crate) fn push_event(
     let mut st = tx.prepare_cached(
         "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    st.execute(params![idx as i64, subject, kind.as_str(), record_id, payload, &leaf[..]])?;
+    st.execute(params![idx as i64, subject, kind.as_str(), record_id, &codec::pack(payload)[..], &leaf[..]])?;
     frontier.push(*leaf);
     Ok(idx)
 }
@@ -290,7 +315,14 @@ fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Front
             "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for e in &plan.events {
-            st.execute(params![e.index as i64, e.subject, e.kind.as_str(), e.record_id, &e.payload[..], &e.leaf[..]])?;
+            st.execute(params![
+                e.index as i64,
+                e.subject,
+                e.kind.as_str(),
+                e.record_id,
+                &codec::pack(&e.payload)[..],
+                &e.leaf[..]
+            ])?;
             frontier.push(e.leaf);
         }
     }
@@ -442,7 +474,14 @@ fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
 }
 
 fn to_event(t: RawEvent) -> Result<EventRow> {
-    Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? })
+    Ok(EventRow {
+        index: t.0,
+        subject_code: t.1,
+        kind: t.2,
+        record_id: t.3,
+        payload: codec::unpacked(t.4)?,
+        leaf: to_hash(t.5)?,
+    })
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, provider, password_hash, disabled, subject_code";
@@ -740,11 +779,20 @@ impl Store for SqliteStore {
     }
 
     fn events(&self, from: u64, limit: u32) -> Result<Vec<EventRow>> {
+        self.events_as_stored(from, limit)?
+            .into_iter()
+            .map(|e| Ok(EventRow { payload: codec::unpacked(e.payload)?, ..e }))
+            .collect()
+    }
+
+    fn events_as_stored(&self, from: u64, limit: u32) -> Result<Vec<EventRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT idx, subject_code, kind, record_id, payload, leaf FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
         )?;
         let rows = st.query_map(params![from as i64, limit], event_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(to_event).collect()
+        rows.into_iter()
+            .map(|t| Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? }))
+            .collect()
     }
 
     fn leaf_range(&self, from: u64, to: u64) -> Result<Vec<Hash>> {

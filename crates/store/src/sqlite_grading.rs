@@ -51,7 +51,7 @@ fn records(
             params.push(item.clone());
             params.push(path.clone());
             case.push_str(&format!(
-                " WHEN ?{} THEN json_extract(CAST(e.payload AS TEXT), ?{})",
+                " WHEN ?{} THEN json_extract(event_json(e.payload), ?{})",
                 params.len() - 1,
                 params.len()
             ));

@@ -231,3 +231,36 @@ fn postgres_writes_the_golden_ledger() {
     let mut s = schema.open().unwrap();
     compare(&run(&mut s));
 }
+
+/// SQLite stores the golden ledger's payloads compressed (`codec`), and reads back the
+/// canonical bytes the leaves are the hashes of.
+#[test]
+fn sqlite_stores_payloads_compressed_and_reads_back_the_canonical_bytes() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    run(&mut s);
+    let stored: Vec<(i64, Vec<u8>)> = s
+        .connection()
+        .prepare("SELECT idx, payload FROM events ORDER BY idx")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let events = s.events(0, 1000).unwrap();
+    assert_eq!(stored.len(), events.len());
+    let (mut plain, mut packed) = (0, 0);
+    for ((idx, raw), e) in stored.iter().zip(&events) {
+        assert_eq!(*idx as u64, e.index);
+        assert_eq!(e.payload[0], b'{', "event {idx} reads as canonical JSON");
+        assert_eq!(leaf_hash(&e.payload), e.leaf, "event {idx}: the leaf is the hash of what is read");
+        assert_eq!(xinyong_store::codec::unpack(raw).unwrap().as_ref(), &e.payload[..]);
+        assert_ne!(raw[0], b'{', "event {idx} is stored compressed");
+        plain += e.payload.len();
+        packed += raw.len();
+    }
+    assert!(packed * 2 < plain, "{packed} stored bytes for {plain} canonical ones");
+    // payloads written plain (before compression, or copied from PostgreSQL) still read
+    let (idx, canonical) = (events[0].index, events[0].payload.clone());
+    s.connection().execute("UPDATE events SET payload = ?1 WHERE idx = ?2", rusqlite::params![canonical, idx as i64]).unwrap();
+    assert_eq!(s.events(idx, 1).unwrap()[0].payload, canonical);
+}
