@@ -157,15 +157,26 @@ fn verify_store(app: &App, store: &dyn xinyong_store::Store) -> Result<VerifyRep
 /// leaf is then none). The work is independent per event, so the page is split across
 /// the available cores; the tree itself is then built in order.
 fn check_page(hash: TreeHash, page: &[xinyong_store::EventRow]) -> Vec<(Hash, std::result::Result<bool, String>)> {
-    let check = |ev: &xinyong_store::EventRow| match xinyong_store::codec::unpack(&ev.payload) {
-        Ok(payload) => (hash.leaf(&payload), Ok(is_canonical_event(&payload, &ev.subject_code))),
-        Err(e) => ([0u8; 32], Err(e.to_string())),
-    };
+    let check =
+        |ev: &xinyong_store::EventRow, buf: &mut Vec<u8>| match xinyong_store::codec::unpack_into(&ev.payload, buf) {
+            Ok(payload) => (hash.leaf(payload), Ok(is_canonical_event(payload, &ev.subject_code))),
+            Err(e) => ([0u8; 32], Err(e.to_string())),
+        };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let chunk = page.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
-        let parts: Vec<_> =
-            page.chunks(chunk).map(|c| (c.len(), s.spawn(move || c.iter().map(check).collect::<Vec<_>>()))).collect();
+        let parts: Vec<_> = page
+            .chunks(chunk)
+            .map(|c| {
+                (
+                    c.len(),
+                    s.spawn(move || {
+                        let mut buf = Vec::new();
+                        c.iter().map(|ev| check(ev, &mut buf)).collect::<Vec<_>>()
+                    }),
+                )
+            })
+            .collect();
         // a panicking worker counts as failed checks, never as a pass
         parts.into_iter().flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![([0u8; 32], Ok(false)); n])).collect()
     })

@@ -68,6 +68,22 @@ pub fn unpack(stored: &[u8]) -> Result<Cow<'_, [u8]>> {
     if stored.first() == Some(&b'{') {
         return Ok(Cow::Borrowed(stored));
     }
+    let mut out = Vec::new();
+    decompress_into(stored, &mut out)?;
+    Ok(Cow::Owned(out))
+}
+
+/// [`unpack`] into `buf`, reused from call to call (a verification unpacks millions).
+pub fn unpack_into<'a>(stored: &'a [u8], buf: &'a mut Vec<u8>) -> Result<&'a [u8]> {
+    if stored.first() == Some(&b'{') {
+        return Ok(stored);
+    }
+    decompress_into(stored, buf)?;
+    Ok(buf)
+}
+
+/// Replaces `out`'s contents with the payload of the zstd frame `stored`.
+fn decompress_into(stored: &[u8], out: &mut Vec<u8>) -> Result<()> {
     if !stored.starts_with(&MAGIC) {
         return Err(damaged("neither canonical JSON nor a zstd frame"));
     }
@@ -79,7 +95,9 @@ pub fn unpack(stored: &[u8]) -> Result<Cow<'_, [u8]>> {
     let Some((_, dictionary)) = DECODERS.iter().find(|(d, _)| *d == id) else {
         return Err(damaged(&format!("it names dictionary {id}, which this version does not have")));
     };
-    let out = DECOMPRESSORS.with(|d| {
+    out.clear();
+    out.reserve(size);
+    DECOMPRESSORS.with(|d| {
         let mut d = d.borrow_mut();
         let at = match d.iter().position(|(i, _)| *i == id) {
             Some(at) => at,
@@ -90,12 +108,12 @@ pub fn unpack(stored: &[u8]) -> Result<Cow<'_, [u8]>> {
                 d.len() - 1
             }
         };
-        d[at].1.decompress(stored, size).map_err(|e| damaged(&e.to_string()))
+        d[at].1.decompress_to_buffer(stored, out).map_err(|e| damaged(&e.to_string()))
     })?;
     if out.len() != size {
         return Err(damaged("it decompresses to another size than its frame states"));
     }
-    Ok(Cow::Owned(out))
+    Ok(())
 }
 
 /// A payload as a reader wants it: canonical, owned.

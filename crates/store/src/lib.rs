@@ -90,6 +90,8 @@ pub struct NewRecord {
     pub provenance: Provenance,
     pub created_payload: Vec<u8>,
     pub created_leaf: Hash,
+    /// `created_payload` as SQLite stores it ([`codec::pack`]), also made off the writer's thread.
+    pub created_stored: Vec<u8>,
     /// Distinguishes a re-sent record (same fingerprint: duplicate) from a changed one (correction).
     pub fingerprint: Hash,
     /// The quarantine entry this record is the corrected form of.
@@ -112,12 +114,14 @@ impl NewRecord {
         body.fields = Some(fields);
         let created_payload = body.canonical_bytes();
         let created_leaf = xinyong_ledger::leaf_hash(&created_payload);
+        let created_stored = codec::pack(&created_payload).into_owned();
         NewRecord {
             record,
             provider: provider.to_string(),
             provenance,
             created_payload,
             created_leaf,
+            created_stored,
             fingerprint,
             resolves,
         }

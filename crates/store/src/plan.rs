@@ -114,6 +114,9 @@ pub struct PlannedEvent<'a> {
     pub kind: EventKind,
     pub record_id: Option<i64>,
     pub payload: Cow<'a, [u8]>,
+    /// The payload as SQLite stores it, when it was packed before the plan (intake's
+    /// `record.created`, off the writer's thread).
+    pub stored: Option<&'a [u8]>,
     pub leaf: Hash,
 }
 
@@ -358,10 +361,11 @@ impl<'a> Planner<'a, '_> {
         kind: EventKind,
         record_id: Option<i64>,
         payload: Cow<'a, [u8]>,
+        stored: Option<&'a [u8]>,
         leaf: Hash,
     ) -> u64 {
         let index = self.plan.end();
-        self.plan.events.push(PlannedEvent { index, subject, kind, record_id, payload, leaf });
+        self.plan.events.push(PlannedEvent { index, subject, kind, record_id, payload, stored, leaf });
         index
     }
 
@@ -392,7 +396,7 @@ impl<'a> Planner<'a, '_> {
             let body = EventBody::subject_created(code, kind, &rec.subject_name, &r.provenance);
             let bytes = body.canonical_bytes();
             let leaf = self.hash.leaf(&bytes);
-            let created_event = self.push_event(code, EventKind::SubjectCreated, None, Cow::Owned(bytes), leaf);
+            let created_event = self.push_event(code, EventKind::SubjectCreated, None, Cow::Owned(bytes), None, leaf);
             self.plan.new_subjects.push(SubjectInsert {
                 code,
                 kind,
@@ -482,6 +486,7 @@ impl<'a> Planner<'a, '_> {
                     EventKind::RecordCreated,
                     Some(id),
                     Cow::Borrowed(&r.created_payload),
+                    Some(&r.created_stored),
                     match self.hash {
                         TreeHash::Sha256 => r.created_leaf,
                         other => other.leaf(&r.created_payload),
@@ -513,7 +518,8 @@ impl<'a> Planner<'a, '_> {
             Some((id, _, _, written)) => {
                 let bytes = r.payload_as(EventKind::RecordCorrected)?;
                 let leaf = self.hash.leaf(&bytes);
-                let event_index = self.push_event(code, EventKind::RecordCorrected, Some(id), Cow::Owned(bytes), leaf);
+                let event_index =
+                    self.push_event(code, EventKind::RecordCorrected, Some(id), Cow::Owned(bytes), None, leaf);
                 let at = match written {
                     Some(RecordAt::New(i)) => {
                         let row = &mut self.plan.new_records[i];

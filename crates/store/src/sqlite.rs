@@ -1,6 +1,7 @@
 //! The embedded back end: one SQLite file in the data directory, WAL mode, and
 //! `synchronous=FULL` so a batch the caller was told about survives a power cut.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -120,7 +121,8 @@ fn add_functions(conn: &Connection) -> Result<()> {
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
         |ctx| {
-            let Some(stored) = ctx.get_raw(0).as_blob_or_null().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?
+            let Some(stored) =
+                ctx.get_raw(0).as_blob_or_null().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?
             else {
                 return Ok(None);
             };
@@ -315,14 +317,11 @@ fn execute(tx: &Transaction<'_>, plan: &mut plan::Plan<'_>, frontier: &mut Front
             "INSERT INTO events (idx, subject_code, kind, record_id, payload, leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for e in &plan.events {
-            st.execute(params![
-                e.index as i64,
-                e.subject,
-                e.kind.as_str(),
-                e.record_id,
-                &codec::pack(&e.payload)[..],
-                &e.leaf[..]
-            ])?;
+            let stored = match e.stored {
+                Some(packed) => Cow::Borrowed(packed),
+                None => codec::pack(&e.payload),
+            };
+            st.execute(params![e.index as i64, e.subject, e.kind.as_str(), e.record_id, &stored[..], &e.leaf[..]])?;
             frontier.push(e.leaf);
         }
     }
@@ -791,7 +790,16 @@ impl Store for SqliteStore {
         )?;
         let rows = st.query_map(params![from as i64, limit], event_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(|t| Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? }))
+            .map(|t| {
+                Ok(EventRow {
+                    index: t.0,
+                    subject_code: t.1,
+                    kind: t.2,
+                    record_id: t.3,
+                    payload: t.4,
+                    leaf: to_hash(t.5)?,
+                })
+            })
             .collect()
     }
 

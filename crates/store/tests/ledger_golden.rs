@@ -261,6 +261,8 @@ fn sqlite_stores_payloads_compressed_and_reads_back_the_canonical_bytes() {
     assert!(packed * 2 < plain, "{packed} stored bytes for {plain} canonical ones");
     // payloads written plain (before compression, or copied from PostgreSQL) still read
     let (idx, canonical) = (events[0].index, events[0].payload.clone());
-    s.connection().execute("UPDATE events SET payload = ?1 WHERE idx = ?2", rusqlite::params![canonical, idx as i64]).unwrap();
+    s.connection()
+        .execute("UPDATE events SET payload = ?1 WHERE idx = ?2", rusqlite::params![canonical, idx as i64])
+        .unwrap();
     assert_eq!(s.events(idx, 1).unwrap()[0].payload, canonical);
 }
