@@ -92,6 +92,9 @@ pub struct NewRecord {
     pub created_leaf: Hash,
     /// `created_payload` as SQLite stores it ([`codec::pack`]), also made off the writer's thread.
     pub created_stored: Vec<u8>,
+    /// For a registration row, whose subject is usually new: its `subject.created`
+    /// event, made off the writer's thread too (the plan uses it if the subject is new).
+    pub subject_created: Option<Box<PreparedEvent>>,
     /// Distinguishes a re-sent record (same fingerprint: duplicate) from a changed one (correction).
     pub fingerprint: Hash,
     /// The quarantine entry this record is the corrected form of.
@@ -115,6 +118,12 @@ impl NewRecord {
         let created_payload = body.canonical_bytes();
         let created_leaf = xinyong_ledger::leaf_hash(&created_payload);
         let created_stored = codec::pack(&created_payload).into_owned();
+        let subject_created = record.subject_info.is_some().then(|| {
+            let kind = record.subject_kind();
+            let body =
+                EventBody::subject_created(record.subject.key(), kind.as_str(), &record.subject_name, &provenance);
+            Box::new(PreparedEvent::of(body.canonical_bytes()))
+        });
         NewRecord {
             record,
             provider: provider.to_string(),
@@ -122,6 +131,7 @@ impl NewRecord {
             created_payload,
             created_leaf,
             created_stored,
+            subject_created,
             fingerprint,
             resolves,
         }
@@ -133,6 +143,20 @@ impl NewRecord {
             .map_err(|e| StoreError::Corrupt(format!("prepared payload does not parse: {e}")))?;
         body.kind = kind;
         Ok(body.canonical_bytes())
+    }
+}
+
+/// An event payload made before the plan: canonical bytes, SHA-256 leaf, stored form.
+#[derive(Debug, Clone)]
+pub struct PreparedEvent {
+    pub payload: Vec<u8>,
+    pub leaf: Hash,
+    pub stored: Vec<u8>,
+}
+
+impl PreparedEvent {
+    pub fn of(payload: Vec<u8>) -> PreparedEvent {
+        PreparedEvent { leaf: xinyong_ledger::leaf_hash(&payload), stored: codec::pack(&payload).into_owned(), payload }
     }
 }
 

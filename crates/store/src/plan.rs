@@ -393,10 +393,28 @@ impl<'a> Planner<'a, '_> {
             SubjectAt::Stored
         } else {
             let kind = rec.subject_kind().as_str();
-            let body = EventBody::subject_created(code, kind, &rec.subject_name, &r.provenance);
-            let bytes = body.canonical_bytes();
-            let leaf = self.hash.leaf(&bytes);
-            let created_event = self.push_event(code, EventKind::SubjectCreated, None, Cow::Owned(bytes), None, leaf);
+            let created_event = match r.subject_created.as_deref() {
+                Some(p) => {
+                    let leaf = match self.hash {
+                        TreeHash::Sha256 => p.leaf,
+                        other => other.leaf(&p.payload),
+                    };
+                    self.push_event(
+                        code,
+                        EventKind::SubjectCreated,
+                        None,
+                        Cow::Borrowed(&p.payload),
+                        Some(&p.stored),
+                        leaf,
+                    )
+                }
+                None => {
+                    let body = EventBody::subject_created(code, kind, &rec.subject_name, &r.provenance);
+                    let bytes = body.canonical_bytes();
+                    let leaf = self.hash.leaf(&bytes);
+                    self.push_event(code, EventKind::SubjectCreated, None, Cow::Owned(bytes), None, leaf)
+                }
+            };
             self.plan.new_subjects.push(SubjectInsert {
                 code,
                 kind,
@@ -639,6 +657,50 @@ mod tests {
         let rec = xinyong_core::record::validate(item, &values, date!(2026 - 01 - 01)).unwrap();
         let p = Provenance { at: 1, batch: "b".into(), provider: "p".into(), source: "t".into(), row: Some(1) };
         Entry::Record(Box::new(NewRecord::prepare(rec, "p", p, None)))
+    }
+
+    fn registration(code: &str, name: &str) -> Entry {
+        let catalog = Catalog::bundled().unwrap();
+        let item = catalog.item("registration").unwrap();
+        let pairs = [("统一社会信用代码", code), ("主体名称", name), ("成立日期", "2020-01-02")];
+        let values: Vec<Option<&str>> =
+            item.fields.iter().map(|f| pairs.iter().find(|(k, _)| *k == f.name).map(|(_, v)| *v)).collect();
+        let rec = xinyong_core::record::validate(item, &values, date!(2026 - 01 - 01)).unwrap();
+        let p = Provenance { at: 1, batch: "b".into(), provider: "p".into(), source: "r".into(), row: Some(1) };
+        Entry::Record(Box::new(NewRecord::prepare(rec, "p", p, None)))
+    }
+
+    /// A registration row's `subject.created` event is made before the plan (off the
+    /// writer's thread); the plan uses it, with the leaf of the ledger's hash, and
+    /// makes the same event itself for rows that did not prepare one.
+    #[test]
+    fn a_prepared_subject_event_is_the_one_the_plan_would_make() {
+        let entries = [registration(A, "北京测试科技有限公司")];
+        let Entry::Record(r) = &entries[0] else { panic!("a record") };
+        assert!(r.subject_created.is_some());
+        let mut unprepared = r.clone();
+        unprepared.subject_created = None;
+        let without = [Entry::Record(unprepared)];
+        for hash in [TreeHash::Sha256, TreeHash::Sm3] {
+            let stored = Stored { next_record_id: 1, ..Default::default() };
+            let (p, q) = (plan(&entries, &stored, 0, hash).unwrap(), plan(&without, &stored, 0, hash).unwrap());
+            assert_eq!(kinds(&p), [(0, "subject.created", None), (1, "record.created", Some(1))]);
+            assert_eq!(p.events[0].payload, q.events[0].payload);
+            assert_eq!(p.events[0].leaf, q.events[0].leaf);
+            assert_eq!(p.events[0].leaf, hash.leaf(&p.events[0].payload));
+            let packed = p.events[0].stored.unwrap();
+            assert_eq!(crate::codec::unpack(packed).unwrap().as_ref(), &p.events[0].payload[..]);
+            assert!(q.events[0].stored.is_none());
+        }
+        // a subject already stored: no event, prepared or not
+        let known = Stored {
+            next_record_id: 1,
+            subjects: [(A, Some(Names { name: "北京测试科技有限公司".into(), former_names: Vec::new() }))]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(kinds(&plan(&entries, &known, 0, TreeHash::Sha256).unwrap()), [(0, "record.created", Some(1))]);
     }
 
     fn kinds(p: &Plan<'_>) -> Vec<(u64, &'static str, Option<i64>)> {
