@@ -106,6 +106,14 @@ impl SqliteStore {
         }
     }
 
+    /// Events with index in `[from, from + limit)`, in order, as read.
+    fn event_rows(&self, from: u64, limit: u32) -> Result<Vec<RawEvent>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, subject_code, kind, record_id, payload, leaf FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        )?;
+        Ok(st.query_map(params![from as i64, limit], event_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Direct access for tests that tamper with stored data behind the application's back.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -472,15 +480,15 @@ fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
     Ok((row.get::<_, i64>(0)? as u64, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
 }
 
+/// The event with its payload as stored (perhaps compressed).
+fn to_stored_event(t: RawEvent) -> Result<EventRow> {
+    Ok(EventRow { index: t.0, subject_code: t.1, kind: t.2, record_id: t.3, payload: t.4, leaf: to_hash(t.5)? })
+}
+
+/// The event with its canonical payload.
 fn to_event(t: RawEvent) -> Result<EventRow> {
-    Ok(EventRow {
-        index: t.0,
-        subject_code: t.1,
-        kind: t.2,
-        record_id: t.3,
-        payload: codec::unpacked(t.4)?,
-        leaf: to_hash(t.5)?,
-    })
+    let e = to_stored_event(t)?;
+    Ok(EventRow { payload: codec::unpacked(e.payload)?, ..e })
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, provider, password_hash, disabled, subject_code";
@@ -778,29 +786,11 @@ impl Store for SqliteStore {
     }
 
     fn events(&self, from: u64, limit: u32) -> Result<Vec<EventRow>> {
-        self.events_as_stored(from, limit)?
-            .into_iter()
-            .map(|e| Ok(EventRow { payload: codec::unpacked(e.payload)?, ..e }))
-            .collect()
+        self.event_rows(from, limit)?.into_iter().map(to_event).collect()
     }
 
     fn events_as_stored(&self, from: u64, limit: u32) -> Result<Vec<EventRow>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT idx, subject_code, kind, record_id, payload, leaf FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![from as i64, limit], event_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|t| {
-                Ok(EventRow {
-                    index: t.0,
-                    subject_code: t.1,
-                    kind: t.2,
-                    record_id: t.3,
-                    payload: t.4,
-                    leaf: to_hash(t.5)?,
-                })
-            })
-            .collect()
+        self.event_rows(from, limit)?.into_iter().map(to_stored_event).collect()
     }
 
     fn leaf_range(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
