@@ -16,6 +16,10 @@ pub use xinyong_ledger::{
     leaf_hash as leaf_hash_of, verify_consistency, verify_consistency_in, verify_inclusion, verify_inclusion_in,
 };
 
+/// An event payload as SQLite stores it and back (`xinyong_store::codec`): for outside
+/// tools and tests that read or edit the store's file directly.
+pub use xinyong_store::codec::{pack as pack_payload, unpack as unpack_payload};
+
 /// Events read per page while verifying: bounds memory on large logs.
 const PAGE: u32 = 50_000;
 

@@ -452,13 +452,38 @@ fn proofs_verify_independently_with(algorithm: &str, named: &str) {
 /// Changes event 5's bytes behind the application's back (its stored leaf left as it
 /// was), stored as the application stores them (compressed).
 fn edit_event_5(data: &Path) {
-    use xinyong_store::codec;
+    use xinyong_app::ledger::{pack_payload, unpack_payload};
     let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
     let stored: Vec<u8> = db.query_row("SELECT payload FROM events WHERE idx = 5", [], |r| r.get(0)).unwrap();
-    let text = String::from_utf8(codec::unpack(&stored).unwrap().into_owned()).unwrap();
+    let text = String::from_utf8(unpack_payload(&stored).unwrap().into_owned()).unwrap();
     assert!(text.contains("\"v\":1"), "{text}");
     let edited = text.replace("\"v\":1", "\"v\":2");
-    db.execute("UPDATE events SET payload = ?1 WHERE idx = 5", [&codec::pack(edited.as_bytes())[..]]).unwrap();
+    db.execute("UPDATE events SET payload = ?1 WHERE idx = 5", [&pack_payload(edited.as_bytes())[..]]).unwrap();
+}
+
+/// `ledger verify` on `data`, which must fail (exit 1): its report.
+fn verify_fails(data: &Path) -> Value {
+    let out = run(&["ledger", "verify", "--data", s(data)]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A fresh small ledger in `tmp` and a connection to its database file.
+fn small_ledger_db(tmp: &Path) -> (PathBuf, rusqlite::Connection) {
+    let data = small_ledger(tmp);
+    let db = rusqlite::Connection::open(data.join("xinyong.sqlite3")).unwrap();
+    (data, db)
+}
+
+/// The index and stored payload of the first (or last) `record.created` event.
+fn stored_record_event(db: &rusqlite::Connection, last: bool) -> (i64, Vec<u8>) {
+    let order = if last { "DESC" } else { "ASC" };
+    db.query_row(
+        &format!("SELECT idx, payload FROM events WHERE kind = 'record.created' ORDER BY idx {order} LIMIT 1"),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -468,21 +493,14 @@ fn tampering_behind_the_applications_back_is_detected() {
     assert_eq!(ok_json(&["ledger", "verify", "--data", s(&data)])["ok"], true);
     // 1. edit an event's bytes only: the stored leaf no longer matches
     edit_event_5(&data);
-    let out = run(&["ledger", "verify", "--data", s(&data)]);
-    assert_eq!(out.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = verify_fails(&data);
     assert_eq!(report["ok"], false);
     assert_eq!(report["first_bad_index"], 5, "{report}");
     // 2. a careful forger also rewrites the leaf: the signed root catches it
     let tmp2 = tempfile::tempdir().unwrap();
-    let data2 = small_ledger(tmp2.path());
-    let db2 = rusqlite::Connection::open(data2.join("xinyong.sqlite3")).unwrap();
-    let (idx, payload): (i64, Vec<u8>) = db2
-        .query_row("SELECT idx, payload FROM events WHERE kind = 'record.created' ORDER BY idx DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let mut body: Value = serde_json::from_slice(&xinyong_store::codec::unpack(&payload).unwrap()).unwrap();
+    let (data2, db2) = small_ledger_db(tmp2.path());
+    let (idx, payload) = stored_record_event(&db2, true);
+    let mut body: Value = serde_json::from_slice(&xinyong_app::ledger::unpack_payload(&payload).unwrap()).unwrap();
     body["provider"] = "伪造部门".into();
     let forged = serde_json::to_vec(&body).unwrap();
     let leaf = xinyong_app::ledger::leaf_hash_of(&forged);
@@ -496,15 +514,13 @@ fn tampering_behind_the_applications_back_is_detected() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(&first.to_string()));
     // 3. deleting the last event is a gap the heads reveal
     let tmp3 = tempfile::tempdir().unwrap();
-    let data3 = small_ledger(tmp3.path());
-    let db3 = rusqlite::Connection::open(data3.join("xinyong.sqlite3")).unwrap();
+    let (data3, db3) = small_ledger_db(tmp3.path());
     db3.execute("DELETE FROM events WHERE idx = (SELECT MAX(idx) FROM events)", []).unwrap();
     assert_eq!(run(&["ledger", "verify", "--data", s(&data3)]).status.code(), Some(1));
     // 4. an event filed under another subject (bytes and leaf untouched): the payload
     // names its own subject, so the moved row is found
     let tmp4 = tempfile::tempdir().unwrap();
-    let data4 = small_ledger(tmp4.path());
-    let db4 = rusqlite::Connection::open(data4.join("xinyong.sqlite3")).unwrap();
+    let (data4, db4) = small_ledger_db(tmp4.path());
     let (idx, other): (i64, String) = db4
         .query_row(
             "SELECT e.idx, (SELECT code FROM subjects WHERE code <> e.subject_code LIMIT 1)
@@ -514,27 +530,18 @@ fn tampering_behind_the_applications_back_is_detected() {
         )
         .unwrap();
     db4.execute("UPDATE events SET subject_code = ?1 WHERE idx = ?2", rusqlite::params![other, idx]).unwrap();
-    let out = run(&["ledger", "verify", "--data", s(&data4)]);
-    assert_eq!(out.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = verify_fails(&data4);
     assert_eq!(report["first_bad_index"], idx, "{report}");
     assert!(report["problem"].as_str().unwrap().contains("not a canonical event"), "{report}");
     // 5. stored bytes damaged so that they no longer decompress: reported at that event,
     // and the verification goes on to the end
     let tmp5 = tempfile::tempdir().unwrap();
-    let data5 = small_ledger(tmp5.path());
-    let db5 = rusqlite::Connection::open(data5.join("xinyong.sqlite3")).unwrap();
-    let (idx, mut stored): (i64, Vec<u8>) = db5
-        .query_row("SELECT idx, payload FROM events WHERE kind = 'record.created' ORDER BY idx LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let (data5, db5) = small_ledger_db(tmp5.path());
+    let (idx, mut stored) = stored_record_event(&db5, false);
     assert!(stored[0] != b'{', "payloads are stored compressed");
     stored.truncate(stored.len() / 2);
     db5.execute("UPDATE events SET payload = ?1 WHERE idx = ?2", rusqlite::params![stored, idx]).unwrap();
-    let out = run(&["ledger", "verify", "--data", s(&data5)]);
-    assert_eq!(out.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = verify_fails(&data5);
     assert_eq!(report["first_bad_index"], idx, "{report}");
     assert!(report["problem"].as_str().unwrap().contains("cannot be read"), "{report}");
     assert!(report["size"].as_u64().unwrap() > idx as u64, "{report}");

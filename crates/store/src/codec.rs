@@ -49,13 +49,16 @@ pub fn pack(canonical: &[u8]) -> Cow<'_, [u8]> {
     let packed = COMPRESSOR.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
-            *c = Compressor::with_prepared_dictionary(dictionary).ok();
+            *c = Compressor::with_prepared_dictionary(dictionary)
+                .and_then(|mut made| {
+                    // the frame carries the dictionary's ID and the size (both read back
+                    // by unpack) but no checksum: the leaf hash already covers the bytes
+                    made.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(false))?;
+                    Ok(made)
+                })
+                .ok();
         }
-        let c = c.as_mut()?;
-        // the frame carries the dictionary's ID and the size (both read back by unpack)
-        // but no checksum: the leaf hash already covers the bytes
-        c.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(false)).ok()?;
-        c.compress(canonical).ok()
+        c.as_mut()?.compress(canonical).ok()
     });
     match packed {
         Some(p) if p.len() < canonical.len() => Cow::Owned(p),

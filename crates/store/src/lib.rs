@@ -88,10 +88,8 @@ pub struct NewRecord {
     pub record: ValidRecord,
     pub provider: String,
     pub provenance: Provenance,
-    pub created_payload: Vec<u8>,
-    pub created_leaf: Hash,
-    /// `created_payload` as SQLite stores it ([`codec::pack`]), also made off the writer's thread.
-    pub created_stored: Vec<u8>,
+    /// The `record.created` event, made off the writer's thread.
+    pub created: PreparedEvent,
     /// For a registration row, whose subject is usually new: its `subject.created`
     /// event, made off the writer's thread too (the plan uses it if the subject is new).
     pub subject_created: Option<Box<PreparedEvent>>,
@@ -115,9 +113,7 @@ impl NewRecord {
         let fingerprint = fields_fingerprint(&fields);
         let mut body = EventBody::record(EventKind::RecordCreated, &record, &provenance);
         body.fields = Some(fields);
-        let created_payload = body.canonical_bytes();
-        let created_leaf = xinyong_ledger::leaf_hash(&created_payload);
-        let created_stored = codec::pack(&created_payload).into_owned();
+        let created = PreparedEvent::of(body.canonical_bytes());
         let subject_created = record.subject_info.is_some().then(|| {
             let kind = record.subject_kind();
             let body =
@@ -128,9 +124,7 @@ impl NewRecord {
             record,
             provider: provider.to_string(),
             provenance,
-            created_payload,
-            created_leaf,
-            created_stored,
+            created,
             subject_created,
             fingerprint,
             resolves,
@@ -139,14 +133,15 @@ impl NewRecord {
 
     /// The payload of the same record as another kind of event (a correction).
     pub fn payload_as(&self, kind: EventKind) -> Result<Vec<u8>> {
-        let mut body = EventBody::from_bytes(&self.created_payload)
+        let mut body = EventBody::from_bytes(&self.created.payload)
             .map_err(|e| StoreError::Corrupt(format!("prepared payload does not parse: {e}")))?;
         body.kind = kind;
         Ok(body.canonical_bytes())
     }
 }
 
-/// An event payload made before the plan: canonical bytes, SHA-256 leaf, stored form.
+/// An event payload made before the plan: canonical bytes, SHA-256 leaf, and the form
+/// SQLite stores ([`codec::pack`]).
 #[derive(Debug, Clone)]
 pub struct PreparedEvent {
     pub payload: Vec<u8>,

@@ -22,7 +22,7 @@ use xinyong_core::event::{EventBody, EventKind};
 use xinyong_core::record::{FieldError, SubjectInfo};
 use xinyong_ledger::{Hash, TreeHash, leaf_hash};
 
-use crate::{BatchOutcome, Entry, NewQuarantine, NewRecord, Outcome, Result, StoreError};
+use crate::{BatchOutcome, Entry, NewQuarantine, NewRecord, Outcome, PreparedEvent, Result, StoreError};
 
 /// A record's identity: provider, item, key.
 pub type Identity<'a> = (&'a str, &'a str, &'a str);
@@ -115,7 +115,7 @@ pub struct PlannedEvent<'a> {
     pub record_id: Option<i64>,
     pub payload: Cow<'a, [u8]>,
     /// The payload as SQLite stores it, when it was packed before the plan (intake's
-    /// `record.created`, off the writer's thread).
+    /// prepared events, off the writer's thread).
     pub stored: Option<&'a [u8]>,
     pub leaf: Hash,
 }
@@ -369,6 +369,22 @@ impl<'a> Planner<'a, '_> {
         index
     }
 
+    /// [`Self::push_event`] of an event made before the plan; its prepared leaf is
+    /// SHA-256, hashed again when the ledger's hash is another.
+    fn push_prepared(
+        &mut self,
+        subject: &'a str,
+        kind: EventKind,
+        record_id: Option<i64>,
+        p: &'a PreparedEvent,
+    ) -> u64 {
+        let leaf = match self.hash {
+            TreeHash::Sha256 => p.leaf,
+            other => other.leaf(&p.payload),
+        };
+        self.push_event(subject, kind, record_id, Cow::Borrowed(&p.payload), Some(&p.stored), leaf)
+    }
+
     fn quarantine(&mut self, entry: usize, q: &'a NewQuarantine) -> Option<Outcome> {
         match q.replaces {
             Some(id) => {
@@ -394,20 +410,7 @@ impl<'a> Planner<'a, '_> {
         } else {
             let kind = rec.subject_kind().as_str();
             let created_event = match r.subject_created.as_deref() {
-                Some(p) => {
-                    let leaf = match self.hash {
-                        TreeHash::Sha256 => p.leaf,
-                        other => other.leaf(&p.payload),
-                    };
-                    self.push_event(
-                        code,
-                        EventKind::SubjectCreated,
-                        None,
-                        Cow::Borrowed(&p.payload),
-                        Some(&p.stored),
-                        leaf,
-                    )
-                }
+                Some(p) => self.push_prepared(code, EventKind::SubjectCreated, None, p),
                 None => {
                     let body = EventBody::subject_created(code, kind, &rec.subject_name, &r.provenance);
                     let bytes = body.canonical_bytes();
@@ -499,17 +502,7 @@ impl<'a> Planner<'a, '_> {
             None => {
                 let id = self.next_record_id;
                 self.next_record_id += 1;
-                let event_index = self.push_event(
-                    code,
-                    EventKind::RecordCreated,
-                    Some(id),
-                    Cow::Borrowed(&r.created_payload),
-                    Some(&r.created_stored),
-                    match self.hash {
-                        TreeHash::Sha256 => r.created_leaf,
-                        other => other.leaf(&r.created_payload),
-                    },
-                );
+                let event_index = self.push_prepared(code, EventKind::RecordCreated, Some(id), &r.created);
                 self.plan.new_records.push(RecordInsert {
                     id,
                     subject: code,
@@ -604,7 +597,7 @@ pub fn tier_text(t: Tier) -> &'static str {
 
 /// The quarantine entry for a record whose identity already belongs to another subject.
 pub fn identity_conflict(r: &NewRecord, owner: &str) -> Result<NewQuarantine> {
-    let body = EventBody::from_bytes(&r.created_payload)
+    let body = EventBody::from_bytes(&r.created.payload)
         .map_err(|e| StoreError::Corrupt(format!("prepared payload does not parse: {e}")))?;
     let raw = serde_json::to_string(&body.fields.unwrap_or_default()).unwrap_or_default();
     let key = r.record.key.replace('\u{1f}', " / ");
